@@ -1,0 +1,23 @@
+//! `update-sched`: decides when pending system updates run.
+//!
+//! A sans-IO state machine in the style of smoltcp: the crate holds state
+//! and answers questions, the caller owns the clock and the hardware. Every
+//! call that depends on time is handed `now` (monotonic [`Instant`]) and,
+//! where calendars matter, the wall-clock time ([`civil::WallTime`]).
+//!
+//! The crate is `no_std`, allocates nothing, uses no floating point and no
+//! `unsafe`: capacities are const generics and every full container is a
+//! reported error.
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![deny(missing_debug_implementations)]
+
+pub mod civil;
+pub mod queue;
+pub mod time;
+pub mod update;
+pub mod window;
+
+pub use time::{Duration, Instant};
+pub use update::{Priority, UpdateId, UpdateKind};
