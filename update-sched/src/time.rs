@@ -266,9 +266,15 @@ mod tests {
         assert_eq!(t.checked_sub(Duration::from_secs(11)), None);
         assert_eq!(t.saturating_sub(Duration::from_secs(11)), Instant::ZERO);
         assert_eq!(Instant::MAX.checked_add(Duration::from_millis(1)), None);
-        assert_eq!(Instant::MAX.saturating_add(Duration::from_days(1)), Instant::MAX);
+        assert_eq!(
+            Instant::MAX.saturating_add(Duration::from_days(1)),
+            Instant::MAX
+        );
         assert_eq!(t + Duration::from_secs(5) - t, Duration::from_secs(5));
-        assert_eq!(t.saturating_duration_since(Instant::from_secs(20)), Duration::ZERO);
+        assert_eq!(
+            t.saturating_duration_since(Instant::from_secs(20)),
+            Duration::ZERO
+        );
     }
 
     #[test]

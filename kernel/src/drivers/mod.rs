@@ -1,0 +1,4 @@
+//! Device drivers: the only place, with [`crate::qemu`], that touches
+//! hardware registers.
+
+pub mod serial;

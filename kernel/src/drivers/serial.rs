@@ -1,0 +1,125 @@
+//! COM1 serial port: the kernel's console output (and, later, input).
+//!
+//! One `spin::Mutex` guards the port. It is always taken with interrupts
+//! disabled, so an interrupt handler that prints can never spin on a lock
+//! held by the code it interrupted.
+
+use core::fmt::{self, Write};
+
+use spin::Mutex;
+use uart_16550::backend::PioBackend;
+use uart_16550::{Config, Uart16550};
+use x86_64::instructions::interrupts;
+
+/// The I/O port base of COM1 on every PC.
+const COM1_BASE: u16 = 0x3f8;
+
+/// How many times the panic path tries the lock before taking it by force.
+const PANIC_LOCK_ATTEMPTS: u32 = 1_000_000;
+
+/// COM1, once [`init`] has run.
+static COM1: Mutex<Option<Port>> = Mutex::new(None);
+
+/// A UART that turns `\n` into `\r\n`, since QEMU puts a terminal on
+/// `-serial stdio` into raw mode.
+struct Port(Uart16550<PioBackend>);
+
+impl Write for Port {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        for line_piece in text.split_inclusive('\n') {
+            match line_piece.strip_suffix('\n') {
+                Some(body) => {
+                    self.0.send_bytes_exact(body.as_bytes());
+                    self.0.send_bytes_exact(b"\r\n");
+                }
+                None => self.0.send_bytes_exact(line_piece.as_bytes()),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Initialises COM1 (115200 8N1, FIFOs on). Safe to call more than once.
+pub fn init() {
+    interrupts::without_interrupts(|| {
+        let mut slot = COM1.lock();
+        if slot.is_some() {
+            return;
+        }
+        // SAFETY: 0x3f8 is COM1 on the PC platform QEMU emulates, all eight
+        // of its registers are valid port addresses, and this static is the
+        // only owner of the port for the life of the kernel.
+        let created = unsafe { Uart16550::new_port(COM1_BASE) };
+        if let Ok(mut uart) = created {
+            if uart.init(Config::default()).is_ok() {
+                *slot = Some(Port(uart));
+            }
+        }
+    });
+}
+
+/// Writes formatted text to COM1; used by [`crate::serial_print!`].
+///
+/// Output before [`init`], or on a machine without COM1, is dropped: there
+/// is nowhere else to send it.
+pub fn print(args: fmt::Arguments) {
+    interrupts::without_interrupts(|| {
+        if let Some(port) = COM1.lock().as_mut() {
+            // Port::write_str never fails.
+            let _ = port.write_fmt(args);
+        }
+    });
+}
+
+/// Writes one line from the panic path, even if the lock is held.
+///
+/// A panic can strike while this CPU holds the lock (inside a print). The
+/// kernel runs on one CPU and the panicking code never returns to the
+/// holder, so after a bounded wait the lock is taken by force rather than
+/// losing the panic message to a deadlock.
+pub fn panic_println(args: fmt::Arguments) {
+    interrupts::disable();
+    for _ in 0..PANIC_LOCK_ATTEMPTS {
+        if let Some(mut guard) = COM1.try_lock() {
+            write_line(&mut guard, args);
+            return;
+        }
+        core::hint::spin_loop();
+    }
+    // SAFETY: single CPU, interrupts off, and the holder can never run
+    // again: nothing else can observe the port while we use it.
+    unsafe { COM1.force_unlock() };
+    write_line(&mut COM1.lock(), args);
+}
+
+fn write_line(slot: &mut Option<Port>, args: fmt::Arguments) {
+    if slot.is_none() {
+        // The panic came before init(): try to bring the port up now.
+        // SAFETY: as in `init`; we are the only code running.
+        if let Ok(mut uart) = unsafe { Uart16550::new_port(COM1_BASE) } {
+            if uart.init(Config::default()).is_ok() {
+                *slot = Some(Port(uart));
+            }
+        }
+    }
+    if let Some(port) = slot.as_mut() {
+        let _ = port.write_str("\n");
+        let _ = port.write_fmt(args);
+        let _ = port.write_str("\n");
+    }
+}
+
+/// Prints to the serial console.
+#[macro_export]
+macro_rules! serial_print {
+    ($($arg:tt)*) => {
+        $crate::drivers::serial::print(format_args!($($arg)*))
+    };
+}
+
+/// Prints a line to the serial console.
+#[macro_export]
+macro_rules! serial_println {
+    () => ($crate::serial_print!("\n"));
+    ($($arg:tt)*) => ($crate::serial_print!("{}\n", format_args!($($arg)*)));
+}
