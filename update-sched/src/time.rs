@@ -119,7 +119,7 @@ impl fmt::Display for Duration {
             (1_000, "s"),
         ];
         for (size, suffix) in UNITS {
-            if ms % size == 0 {
+            if ms.is_multiple_of(size) {
                 return write!(f, "{}{}", ms / size, suffix);
             }
         }

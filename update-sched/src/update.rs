@@ -165,13 +165,11 @@ impl Version {
     /// Parses `1.2.3`; `1.2` and `1` are read with the missing parts as 0.
     pub fn parse(text: &str) -> Option<Version> {
         let mut parts = [0u16; 3];
-        let mut count = 0;
-        for piece in text.split('.') {
+        for (count, piece) in text.split('.').enumerate() {
             if count == 3 || piece.is_empty() || !piece.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
             }
             parts[count] = piece.parse().ok()?;
-            count += 1;
         }
         Some(Version::new(parts[0], parts[1], parts[2]))
     }
