@@ -13,7 +13,11 @@
 #![warn(missing_docs)]
 #![deny(missing_debug_implementations)]
 
+pub mod backoff;
 pub mod civil;
+pub mod event;
+pub mod gate;
+pub mod policy;
 pub mod queue;
 pub mod time;
 pub mod update;

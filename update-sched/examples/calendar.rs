@@ -1,0 +1,224 @@
+//! Shows how maintenance windows are read, like `systemd-analyze calendar`.
+//!
+//! ```text
+//! cargo run -p update-sched --example calendar -- 'Sat,Sun 22:30 +60m' \
+//!     --offset +01:00 --at 2026-11-28T22:45:00Z --next 3
+//! ```
+//!
+//! Prints each window as given and normalized, the whole calendar, its open
+//! minutes per week, whether the instant `--at` (default: the system clock)
+//! is inside it and when that changes, and the next openings in UTC and in
+//! local time. Bad input prints `error: <message>` and exits with status 2,
+//! the usual status for a usage error.
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use update_sched::civil::{UtcOffset, WallTime};
+use update_sched::window::{MaintenanceCalendar, Window};
+use update_sched::Duration;
+
+/// Windows one calendar may hold here; generous, since the tool only reads.
+const CAPACITY: usize = 16;
+/// Openings listed unless `--next` says otherwise.
+const DEFAULT_OPENINGS: usize = 5;
+
+const USAGE: &str = "\
+usage: calendar WINDOW... [--offset +HH:MM] [--at TIMESTAMP] [--next N]
+
+Shows when the maintenance windows WINDOW... are open.
+
+  WINDOW              days, start and length, e.g. 'Sat,Sun 22:30 +60m' or
+                      'Mon..Fri 02:00 +120m'; lengths in m, h or d (1m..7d),
+                      printed in m, or in d when a whole number of days
+  --offset +HH:MM     UTC offset of the local time the windows use (default Z)
+  --at TIMESTAMP      the instant to ask about, RFC 3339 such as
+                      2026-11-28T22:45:00Z (default: now)
+  --next N            how many openings to list (default 5)
+  --help              print this help
+";
+
+/// What the command line asks for.
+struct Request {
+    /// The windows as typed, for the `Original form` lines.
+    texts: Vec<String>,
+    calendar: MaintenanceCalendar<CAPACITY>,
+    at: WallTime,
+    openings: usize,
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|arg| arg == "--help" || arg == "-h") {
+        print!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    match parse_args(&args).map(|request| report(&request)) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Reads the command line; the error is the message for the user.
+fn parse_args(args: &[String]) -> Result<Request, String> {
+    let mut texts = Vec::new();
+    let mut offset = UtcOffset::UTC;
+    let mut at = None;
+    let mut openings = DEFAULT_OPENINGS;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        if !arg.starts_with("--") {
+            texts.push(arg.clone());
+            continue;
+        }
+        // Both `--flag value` and `--flag=value`.
+        let (flag, inline_value) = match arg.split_once('=') {
+            Some((flag, value)) => (flag, Some(value.to_owned())),
+            None => (arg.as_str(), None),
+        };
+        if !matches!(flag, "--offset" | "--at" | "--next") {
+            return Err(format!("unknown option {flag} (see --help)"));
+        }
+        let value = match inline_value {
+            Some(value) => value,
+            None => args
+                .next()
+                .cloned()
+                .ok_or_else(|| format!("{flag} needs a value (see --help)"))?,
+        };
+        match flag {
+            "--offset" => {
+                offset = value
+                    .parse()
+                    .map_err(|error| format!("--offset {value}: {error}"))?;
+            }
+            "--at" => {
+                at = Some(
+                    value
+                        .parse()
+                        .map_err(|error| format!("--at {value}: {error}"))?,
+                );
+            }
+            _ => {
+                openings = match value.parse::<usize>() {
+                    Ok(count) if count > 0 => count,
+                    _ => return Err(format!("--next {value}: expected a whole number above 0")),
+                };
+            }
+        }
+    }
+    if texts.is_empty() {
+        return Err("missing window, e.g. 'Sat,Sun 22:30 +60m' (see --help)".to_owned());
+    }
+    let mut calendar = MaintenanceCalendar::new(offset);
+    for text in &texts {
+        let window: Window = text.parse().map_err(|error| format!("'{text}': {error}"))?;
+        calendar
+            .push(window)
+            .map_err(|error| format!("'{text}': {error} (at most {CAPACITY} windows)"))?;
+    }
+    let at = match at {
+        Some(at) => at,
+        None => system_now()?,
+    };
+    Ok(Request {
+        texts,
+        calendar,
+        at,
+        openings,
+    })
+}
+
+/// The system clock as a [`WallTime`]; the library itself never reads one.
+fn system_now() -> Result<WallTime, String> {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|since| WallTime::from_unix_secs(since.as_secs()))
+        .map_err(|_| "the system clock reads before 1970; pass --at".to_owned())
+}
+
+/// The whole report, one `label: value` line after another.
+fn report(request: &Request) -> String {
+    let calendar = &request.calendar;
+    let mut out = String::new();
+    let mut line = |label: &str, value: &str| {
+        // Right-aligned labels, as systemd-analyze prints them; a value
+        // continuing a list gets no label and no colon.
+        let separator = if label.is_empty() { ' ' } else { ':' };
+        writeln!(out, "{label:>15}{separator} {value}").expect("writing to a String cannot fail");
+    };
+    for (text, window) in request.texts.iter().zip(calendar.windows()) {
+        line("Original form", text);
+        line("Normalized form", &window.to_string());
+    }
+    line("Calendar", &calendar.to_string());
+    let minutes = calendar.open_minutes_per_week();
+    line(
+        "Open per week",
+        &format!(
+            "{minutes} minutes ({})",
+            span(Duration::from_minutes(minutes.into()))
+        ),
+    );
+    line("At", &instant(calendar, request.at));
+    let state = if calendar.contains(request.at) {
+        match calendar.current_close(request.at) {
+            Some(close) => format!(
+                "open, closes in {}: {}",
+                span(close.saturating_duration_since(request.at)),
+                instant(calendar, close)
+            ),
+            None => "open, never closes".to_owned(),
+        }
+    } else {
+        match calendar.next_open(request.at) {
+            Some(open) => format!(
+                "closed, opens in {}: {}",
+                span(open.saturating_duration_since(request.at)),
+                instant(calendar, open)
+            ),
+            None => "closed, never opens".to_owned(),
+        }
+    };
+    line("State", &state);
+    let mut label = "Openings";
+    let mut any = false;
+    for opening in calendar.openings(request.at, request.openings) {
+        line(label, &instant(calendar, opening));
+        label = "";
+        any = true;
+    }
+    if !any {
+        line(label, "none, the calendar never closes");
+    }
+    out
+}
+
+/// `2026-11-28T21:30:00Z = Sat 2026-11-28 22:30 +01:00`.
+fn instant(calendar: &MaintenanceCalendar<CAPACITY>, wall: WallTime) -> String {
+    format!("{wall} = {}", wall.to_local(calendar.offset()))
+}
+
+/// A duration in days, hours, minutes and seconds, skipping zero parts:
+/// `22h 45m`, `6d 23h`, `0s`.
+fn span(duration: Duration) -> String {
+    let mut secs = duration.as_secs();
+    let mut parts = Vec::new();
+    for (size, unit) in [(86_400, "d"), (3_600, "h"), (60, "m"), (1, "s")] {
+        if secs >= size {
+            parts.push(format!("{}{unit}", secs / size));
+            secs %= size;
+        }
+    }
+    if parts.is_empty() {
+        return "0s".to_owned();
+    }
+    parts.join(" ")
+}

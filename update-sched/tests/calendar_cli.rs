@@ -1,0 +1,112 @@
+//! Runs the `calendar` example end to end and checks what it prints.
+//!
+//! Cargo gives integration tests the path of binaries but not of examples,
+//! so the tool runs through `cargo run` with the Cargo that runs the tests;
+//! after the first call the example is built and each run is quick.
+
+use std::process::{Command, Output};
+
+/// Runs the example with `args`, from this package's directory.
+fn run_calendar(args: &[&str]) -> Output {
+    let output = Command::new(env!("CARGO"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "run",
+            "--quiet",
+            "--package",
+            "update-sched",
+            "--example",
+            "calendar",
+            "--",
+        ])
+        .args(args)
+        .output()
+        .expect("cargo runs");
+    eprintln!(
+        "calendar {args:?}\nstatus: {}\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+#[test]
+fn test_weekend_calendar_closed_at_reports_next_openings() {
+    let output = run_calendar(&[
+        "Sat,Sun 22:30 +60m",
+        "mon..fri 02:00 +2h",
+        "--offset",
+        "+01:00",
+        "--at",
+        "2026-11-28T22:45:00Z",
+        "--next",
+        "3",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "  Original form: Sat,Sun 22:30 +60m
+Normalized form: Sat,Sun 22:30 +60m
+  Original form: mon..fri 02:00 +2h
+Normalized form: Mon..Fri 02:00 +120m
+       Calendar: Sat,Sun 22:30 +60m; Mon..Fri 02:00 +120m; UTC+01:00
+  Open per week: 720 minutes (12h)
+             At: 2026-11-28T22:45:00Z = Sat 2026-11-28 23:45 +01:00
+          State: closed, opens in 22h 45m: 2026-11-29T21:30:00Z = Sun 2026-11-29 22:30 +01:00
+       Openings: 2026-11-29T21:30:00Z = Sun 2026-11-29 22:30 +01:00
+                 2026-11-30T01:00:00Z = Mon 2026-11-30 02:00 +01:00
+                 2026-12-01T01:00:00Z = Tue 2026-12-01 02:00 +01:00
+"
+    );
+}
+
+#[test]
+fn test_weekend_calendar_open_at_reports_close() {
+    let output = run_calendar(&[
+        "Sat,Sun 22:30 +60m",
+        "--offset=+01:00",
+        "--at=2026-11-28T21:45:00Z",
+        "--next=1",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains(
+        "          State: open, closes in 45m: 2026-11-28T22:30:00Z = Sat 2026-11-28 23:30 +01:00\n"
+    ));
+    assert!(
+        stdout.ends_with("       Openings: 2026-11-29T21:30:00Z = Sun 2026-11-29 22:30 +01:00\n")
+    );
+}
+
+#[test]
+fn test_bad_input_exits_with_usage_error() {
+    let window = "Sat 22:30 +1h";
+    let cases: [&[&str]; 9] = [
+        &["Funday 22:30 +1h"],
+        &[window, "--offset", "+15:00"],
+        &[window, "--at", "2026-13-01T00:00:00Z"],
+        &[window, "--next", "0"],
+        &[window, "--next", "many"],
+        &[window, "--bogus"],
+        &[window, "--at"],
+        &["--at", "2026-11-28T22:45:00Z"],
+        &["Sat 22:30 +8d"],
+    ];
+    for args in cases {
+        let output = run_calendar(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn test_help_prints_usage() {
+    let output = run_calendar(&["--help"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(String::from_utf8(output.stdout)
+        .unwrap()
+        .starts_with("usage: calendar WINDOW..."));
+}
