@@ -15,10 +15,12 @@
 
 pub mod backoff;
 pub mod civil;
+pub mod config;
 pub mod event;
 pub mod gate;
 pub mod policy;
 pub mod queue;
+pub mod scheduler;
 pub mod time;
 pub mod update;
 pub mod window;

@@ -184,7 +184,7 @@ impl fmt::Display for Version {
 /// Longest update name kept, in bytes. Names are labels for people; the
 /// scheduler keeps them short so that a thousand queued updates fit in a
 /// few tens of kilobytes.
-pub const NAME_CAPACITY: usize = 24;
+pub const NAME_CAPACITY: usize = 16;
 
 /// Most dependencies one update may name.
 pub const MAX_DEPENDENCIES: usize = 2;
@@ -297,7 +297,7 @@ mod tests {
             Duration::from_minutes(5),
             Instant::ZERO,
         );
-        assert_eq!(record.name.len(), 24);
+        assert_eq!(record.name.len(), 16);
         let mut firmware = record.clone();
         firmware.kind = UpdateKind::Firmware;
         assert!(firmware.runs_alone());

@@ -560,6 +560,41 @@ impl<const W: usize> MaintenanceCalendar<W> {
         Some(self.current_close(wall)?.saturating_duration_since(wall))
     }
 
+    /// When the merged window open at `wall` opened: the latest opening
+    /// instant at or before `wall`. `None` when the calendar is closed at
+    /// `wall` or always open. Frequency policies use its local date: a
+    /// window that opens on Sunday night and runs into Monday still
+    /// belongs to Sunday.
+    pub fn current_open_since(&self, wall: WallTime) -> Option<WallTime> {
+        let now = wall.local_second_of_week(self.offset);
+        if !self.covers((now / 60) as u16) {
+            return None;
+        }
+        let back = self
+            .opening_edges()
+            .map(|edge| seconds_after(u32::from(edge) * 60, now))
+            .min()?;
+        wall.checked_sub(Duration::from_secs(u64::from(back)))
+    }
+
+    /// The longest merged opening, in minutes (10 080 when always open, 0
+    /// when empty). An update estimated to take longer than this can never
+    /// fit inside a window.
+    pub fn longest_opening_minutes(&self) -> u32 {
+        if self.is_always_open() {
+            return u32::from(MINUTES_PER_WEEK);
+        }
+        self.opening_edges()
+            .map(|edge| {
+                self.closing_edges()
+                    .map(|close| u32::from(minutes_after(edge, close)))
+                    .min()
+                    .unwrap_or(0)
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Minutes per week during which the calendar is open, counting
     /// overlapping windows once: 0 ..= 10 080.
     pub fn open_minutes_per_week(&self) -> u32 {
@@ -742,6 +777,21 @@ fn seconds_after(from: u32, to: u32) -> u32 {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn test_open_calendar_reports_when_it_opened() {
+        let calendar: MaintenanceCalendar<4> =
+            "Sun 23:00 +120m; Mon 00:30 +60m".parse().expect("calendar");
+        // Monday 2026-11-30 01:00 UTC: inside the merged Sun 23:00 - Mon 01:30.
+        let wall: WallTime = "2026-11-30T01:00:00Z".parse().expect("time");
+        let opened = calendar.current_open_since(wall).expect("open");
+        assert_eq!(opened.to_string(), "2026-11-29T23:00:00Z");
+        let closed: WallTime = "2026-11-30T02:00:00Z".parse().expect("time");
+        assert_eq!(calendar.current_open_since(closed), None);
+        assert_eq!(calendar.longest_opening_minutes(), 150);
+        let empty: MaintenanceCalendar<1> = MaintenanceCalendar::default();
+        assert_eq!(empty.longest_opening_minutes(), 0);
+    }
 
     use crate::civil::LocalTime;
 

@@ -1,0 +1,2158 @@
+//! The scheduler: decides, at each poll, which pending updates start.
+//!
+//! # States
+//!
+//! Every submitted update is in exactly one state at every moment. Live
+//! states hold a slot: `Waiting` (not yet available), `AwaitingApproval`,
+//! `Deferred` (put off by a person), `Blocked` (a dependency has not
+//! completed), `Ready` (in the priority queue, waiting for a window, a gate
+//! or its turn), `Running`, `RetryWait` (backing off after a failure).
+//! Final states free the slot and are only counted: `Completed`, `Failed`,
+//! `Cancelled`, `Rejected`. [`UpdateScheduler::status`] returns the counts,
+//! which always add up to the number submitted.
+//!
+//! # Order and deadlines
+//!
+//! The ready queue is ordered by priority, then deadline, then submission
+//! order, with two refinements: Critical updates come first of all, and an
+//! update whose deadline has come ("forced") comes next, before every
+//! update still inside its deadline. A forced update ignores windows,
+//! frequency policy and resource gates, as Windows Update does at a
+//! deadline; power gates and the concurrency limit still hold, because an
+//! installation cut short by a flat battery or run beside a reboot can
+//! break the machine.
+//!
+//! # Cost
+//!
+//! Timers (availability, deferral, backoff) and deadlines are not kept in
+//! heaps of their own: the scheduler remembers the earliest of each and
+//! scans its slots only when that moment has come, which happens a few
+//! times per update over its whole life. A poll with nothing due is a few
+//! comparisons, one look at the head of the queue and a cached window
+//! lookup (recomputed once per wall-clock minute).
+//!
+//! Internally times are whole seconds since boot in `u32` (136 years),
+//! rounded so that nothing happens early, which keeps a queued update
+//! small: 56 bytes with its share of the index and heap.
+
+use core::fmt;
+
+use heapless::{Deque, Vec};
+
+use crate::backoff::split_mix;
+use crate::civil::WallTime;
+use crate::config::{Config, ConfigErrors};
+use crate::event::{Event, EventQueue, TimedEvent};
+use crate::gate::{GateWait, Metrics};
+use crate::policy::FrequencyPolicy;
+use crate::queue::{Slot, SlotHeap, SlotIndex};
+use crate::time::{Duration, Instant};
+use crate::update::{
+    Priority, UpdateFlags, UpdateId, UpdateKind, UpdateName, UpdateRecord, Version, NAME_CAPACITY,
+};
+
+/// Events held for the platform to drain.
+pub const EVENT_CAPACITY: usize = 64;
+/// Dependency edges held across all queued updates.
+pub const DEPENDENCY_CAPACITY: usize = 64;
+/// Finished updates remembered for dependencies and look-ups.
+pub const HISTORY_CAPACITY: usize = 32;
+/// Most updates started by one poll.
+pub const MAX_STARTS_PER_POLL: usize = 16;
+/// Updates looked at past a head that cannot start for a reason of its
+/// own (it needs an idle machine, it does not fit the window, ...).
+const LOOKAHEAD: usize = 8;
+/// Longest estimated duration an update may declare: the estimate is kept
+/// in 16 bits of seconds.
+pub const MAX_ESTIMATE: Duration = Duration::from_secs(u16::MAX as u64);
+/// How late a start may be and still count as on time: one minute, so
+/// that a Critical update (deadline zero) started at the next tick is on
+/// time for any tick rate slower than once a minute.
+const DEADLINE_GRACE_SECS: u32 = 60;
+
+/// Where an update is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UpdateState {
+    /// Not yet available.
+    Waiting,
+    /// Needs a person's approval.
+    AwaitingApproval,
+    /// Put off by a person until a later time.
+    Deferred,
+    /// Waits for an update it depends on.
+    Blocked,
+    /// Queued: waits for a window, a gate or its turn.
+    Ready,
+    /// Being installed.
+    Running,
+    /// Failed, waiting to be tried again.
+    RetryWait,
+    /// Installed.
+    Completed,
+    /// Failed for good (or a dependency did).
+    Failed,
+    /// Cancelled.
+    Cancelled,
+    /// Rejected by a person.
+    Rejected,
+}
+
+impl UpdateState {
+    /// Every state, live ones first.
+    pub const ALL: [UpdateState; 11] = [
+        UpdateState::Waiting,
+        UpdateState::AwaitingApproval,
+        UpdateState::Deferred,
+        UpdateState::Blocked,
+        UpdateState::Ready,
+        UpdateState::Running,
+        UpdateState::RetryWait,
+        UpdateState::Completed,
+        UpdateState::Failed,
+        UpdateState::Cancelled,
+        UpdateState::Rejected,
+    ];
+
+    /// Lower-case name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            UpdateState::Waiting => "waiting",
+            UpdateState::AwaitingApproval => "awaiting-approval",
+            UpdateState::Deferred => "deferred",
+            UpdateState::Blocked => "blocked",
+            UpdateState::Ready => "ready",
+            UpdateState::Running => "running",
+            UpdateState::RetryWait => "retry-wait",
+            UpdateState::Completed => "completed",
+            UpdateState::Failed => "failed",
+            UpdateState::Cancelled => "cancelled",
+            UpdateState::Rejected => "rejected",
+        }
+    }
+
+    /// Whether the update is done with, one way or another.
+    pub const fn is_final(self) -> bool {
+        matches!(
+            self,
+            UpdateState::Completed
+                | UpdateState::Failed
+                | UpdateState::Cancelled
+                | UpdateState::Rejected
+        )
+    }
+
+    const fn code(self) -> u8 {
+        self as u8
+    }
+
+    const fn from_code(code: u8) -> UpdateState {
+        match code {
+            0 => UpdateState::Waiting,
+            1 => UpdateState::AwaitingApproval,
+            2 => UpdateState::Deferred,
+            3 => UpdateState::Blocked,
+            4 => UpdateState::Ready,
+            5 => UpdateState::Running,
+            _ => UpdateState::RetryWait,
+        }
+    }
+}
+
+impl fmt::Display for UpdateState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How many updates are in each state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct StatusCounts {
+    /// Indexed by the position of the state in [`UpdateState::ALL`].
+    by_state: [u32; 11],
+    /// Updates ever accepted by `submit`.
+    pub submitted: u32,
+    /// Updates that started after their deadline (plus the one-minute
+    /// grace), or whose deadline passed while they waited, by priority.
+    pub deadline_misses: [u32; 5],
+    /// Events dropped because the platform did not drain them in time.
+    pub events_overflowed: u32,
+}
+
+impl StatusCounts {
+    /// Updates in `state`.
+    pub fn count(&self, state: UpdateState) -> u32 {
+        self.by_state[state as usize]
+    }
+
+    /// Updates in a live state (holding a slot).
+    pub fn live(&self) -> u32 {
+        UpdateState::ALL
+            .iter()
+            .filter(|state| !state.is_final())
+            .map(|&state| self.count(state))
+            .sum()
+    }
+
+    /// Updates in any state: equal to [`StatusCounts::submitted`], always.
+    pub fn total(&self) -> u32 {
+        self.by_state.iter().sum()
+    }
+
+    /// All deadline misses.
+    pub fn total_deadline_misses(&self) -> u32 {
+        self.deadline_misses.iter().sum()
+    }
+}
+
+/// `submitted=12 ready=3 running=1 completed=8 ...`: every non-zero state.
+impl fmt::Display for StatusCounts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "submitted={}", self.submitted)?;
+        for state in UpdateState::ALL {
+            let count = self.count(state);
+            if count > 0 {
+                write!(f, " {}={}", state.name(), count)?;
+            }
+        }
+        write!(f, " deadline_misses={}", self.total_deadline_misses())
+    }
+}
+
+/// An update the platform should start installing now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Start {
+    /// The update.
+    pub id: UpdateId,
+    /// What it touches.
+    pub kind: UpdateKind,
+    /// Its flags (reboot, ...).
+    pub flags: UpdateFlags,
+    /// Expected installation time.
+    pub estimated_duration: Duration,
+    /// 1 for the first attempt.
+    pub attempt: u8,
+    /// Started because its deadline came.
+    pub forced: bool,
+}
+
+/// What a poll decided.
+pub type Starts = Vec<Start, MAX_STARTS_PER_POLL>;
+
+/// A queued update as the scheduler knows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpdateInfo {
+    /// The record, as submitted (times rounded to whole seconds).
+    pub record: UpdateRecord,
+    /// Where it is.
+    pub state: UpdateState,
+    /// Attempts made so far.
+    pub attempts: u8,
+    /// Latest on-time start, if its priority has a deadline.
+    pub deadline: Option<Instant>,
+    /// When a waiting, deferred or backing-off update is next looked at.
+    pub wake_at: Option<Instant>,
+    /// Whether it has been approved.
+    pub approved: bool,
+}
+
+/// Why `submit` refused an update.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SubmitError {
+    /// Every slot is taken.
+    Full,
+    /// An update with this id is already queued.
+    Duplicate,
+    /// A dependency names no queued or recently completed update.
+    UnknownDependency(UpdateId),
+    /// A dependency failed, was rejected or was cancelled.
+    DependencyFailed(UpdateId),
+    /// The update depends on itself.
+    SelfDependency,
+    /// The dependency table is full.
+    TooManyDependencies,
+    /// The estimate exceeds [`MAX_ESTIMATE`].
+    EstimateTooLong,
+    /// The estimate is zero.
+    ZeroEstimate,
+}
+
+impl fmt::Display for SubmitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SubmitError::Full => f.write_str("the update queue is full"),
+            SubmitError::Duplicate => f.write_str("an update with this id is already queued"),
+            SubmitError::UnknownDependency(id) => write!(f, "dependency {id} is not known"),
+            SubmitError::DependencyFailed(id) => write!(f, "dependency {id} will never complete"),
+            SubmitError::SelfDependency => f.write_str("an update cannot depend on itself"),
+            SubmitError::TooManyDependencies => f.write_str("the dependency table is full"),
+            SubmitError::EstimateTooLong => {
+                write!(f, "estimated duration above the {MAX_ESTIMATE} limit")
+            }
+            SubmitError::ZeroEstimate => f.write_str("estimated duration must be above zero"),
+        }
+    }
+}
+
+impl core::error::Error for SubmitError {}
+
+/// Why a command about one update (approve, reject, defer, cancel, report)
+/// was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CommandError {
+    /// No queued update has this id.
+    UnknownId,
+    /// The update is being installed; wait for its outcome.
+    Running,
+    /// The update already finished.
+    Finished(UpdateState),
+    /// It was approved already.
+    AlreadyApproved,
+    /// Critical updates cannot be deferred.
+    CriticalCannotWait,
+    /// The deferral ends no later than now.
+    NotInFuture,
+    /// An outcome was reported for an update that is not running.
+    NotRunning,
+}
+
+impl fmt::Display for CommandError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CommandError::UnknownId => f.write_str("no such update"),
+            CommandError::Running => f.write_str("the update is being installed"),
+            CommandError::Finished(state) => write!(f, "the update is already {state}"),
+            CommandError::AlreadyApproved => f.write_str("the update is already approved"),
+            CommandError::CriticalCannotWait => f.write_str("critical updates cannot be deferred"),
+            CommandError::NotInFuture => f.write_str("the deferral must end in the future"),
+            CommandError::NotRunning => f.write_str("the update is not running"),
+        }
+    }
+}
+
+impl core::error::Error for CommandError {}
+
+/// Why an update is not running now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitReason {
+    /// It is running.
+    Running,
+    /// It is not available yet.
+    NotYetAvailable,
+    /// It needs approval.
+    AwaitingApproval,
+    /// A person deferred it.
+    Deferred,
+    /// It failed and backs off before attempt `attempt`.
+    RetryBackoff {
+        /// The next attempt.
+        attempt: u8,
+    },
+    /// It waits for this dependency to complete.
+    Dependency(UpdateId),
+    /// The concurrency limit is reached.
+    Concurrency {
+        /// Running now.
+        running: u8,
+        /// The limit.
+        max: u8,
+    },
+    /// An update that must run alone is running.
+    SomethingRunsAlone,
+    /// It must run alone and waits for the running updates to finish.
+    WaitingToRunAlone,
+    /// A gate says no.
+    Gate(GateWait),
+    /// Emergency maintenance: only Critical and Security updates run.
+    Emergency,
+    /// No maintenance window is configured: it runs only at its deadline.
+    NoWindows,
+    /// The maintenance windows are closed.
+    WindowClosed,
+    /// The window is open, but the frequency policy does not release
+    /// updates today.
+    NotReleasedToday(FrequencyPolicy),
+    /// The manual policy releases only approved updates.
+    ManualRelease,
+    /// It would not finish before the window closes.
+    DoesNotFit {
+        /// Its estimate.
+        needs: Duration,
+        /// Time left in the window.
+        left: Duration,
+    },
+    /// Low priority runs only while the machine is idle.
+    NotIdle(GateWait),
+    /// Nothing holds it back; it starts at the next poll.
+    StartsNextPoll,
+    /// Nothing holds it back but other updates are ahead of it.
+    QueuedBehind(UpdateId),
+}
+
+impl WaitReason {
+    /// Whether the reason holds every update behind the head of the queue
+    /// too (a closed window), not just the head (it needs idle).
+    fn holds_everyone(&self) -> bool {
+        !matches!(
+            self,
+            WaitReason::DoesNotFit { .. }
+                | WaitReason::NotIdle(_)
+                | WaitReason::ManualRelease
+                | WaitReason::Gate(GateWait::FirmwareOnBattery)
+                | WaitReason::Dependency(_)
+        )
+    }
+}
+
+impl fmt::Display for WaitReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WaitReason::Running => f.write_str("running now"),
+            WaitReason::NotYetAvailable => f.write_str("not available yet"),
+            WaitReason::AwaitingApproval => f.write_str("waiting for approval"),
+            WaitReason::Deferred => f.write_str("deferred by an operator"),
+            WaitReason::RetryBackoff { attempt } => {
+                write!(f, "backing off after a failure before attempt {attempt}")
+            }
+            WaitReason::Dependency(id) => write!(f, "waiting for {id} to complete"),
+            WaitReason::Concurrency { running, max } => {
+                write!(f, "{running} of {max} concurrent updates already running")
+            }
+            WaitReason::SomethingRunsAlone => {
+                f.write_str("an update that must run alone is running")
+            }
+            WaitReason::WaitingToRunAlone => {
+                f.write_str("must run alone, waiting for running updates to finish")
+            }
+            WaitReason::Gate(wait) => write!(f, "{wait}"),
+            WaitReason::Emergency => {
+                f.write_str("emergency maintenance: only critical and security updates run")
+            }
+            WaitReason::NoWindows => f.write_str("no maintenance window is configured"),
+            WaitReason::WindowClosed => f.write_str("outside the maintenance windows"),
+            WaitReason::NotReleasedToday(policy) => {
+                write!(
+                    f,
+                    "window open, but the {policy} policy does not release updates today"
+                )
+            }
+            WaitReason::ManualRelease => f.write_str("manual policy: runs once approved"),
+            WaitReason::DoesNotFit { needs, left } => {
+                write!(f, "needs {needs}, only {left} left in the window")
+            }
+            WaitReason::NotIdle(wait) => {
+                write!(f, "low priority waits for an idle machine ({wait})")
+            }
+            WaitReason::StartsNextPoll => {
+                f.write_str("nothing holds it back: starts at the next poll")
+            }
+            WaitReason::QueuedBehind(id) => write!(f, "queued behind {id}"),
+        }
+    }
+}
+
+/// A one-line answer to "why is this update not running?".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Explanation {
+    /// The update.
+    pub id: UpdateId,
+    /// Its name.
+    pub name: UpdateName,
+    /// Its priority.
+    pub priority: Priority,
+    /// Its state.
+    pub state: UpdateState,
+    /// The reason.
+    pub reason: WaitReason,
+    /// When it could next start, if known (monotonic).
+    pub next_chance: Option<Instant>,
+    /// Its deadline, if its priority has one.
+    pub deadline: Option<Instant>,
+    /// The deadline comes before any chance the windows give, so it will
+    /// run at the deadline.
+    pub runs_at_deadline: bool,
+    /// Monotonic time the explanation was made at.
+    pub now: Instant,
+}
+
+/// `#7 openssl (security, ready): outside the maintenance windows; next
+/// chance in 3h; deadline in 20h`.
+impl fmt::Display for Explanation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} ({}, {}): {}",
+            self.id, self.name, self.priority, self.state, self.reason
+        )?;
+        if let Some(at) = self.next_chance {
+            let wait = at.saturating_duration_since(self.now);
+            if self.runs_at_deadline {
+                write!(
+                    f,
+                    "; no window before its deadline, so it runs at the deadline in {}",
+                    Rounded(wait)
+                )?;
+            } else if wait > Duration::ZERO {
+                write!(f, "; next chance in {}", Rounded(wait))?;
+            }
+        }
+        if let Some(deadline) = self.deadline {
+            if !self.runs_at_deadline && self.state != UpdateState::Running {
+                match deadline.checked_duration_since(self.now) {
+                    Some(left) => write!(f, "; deadline in {}", Rounded(left))?,
+                    None => write!(
+                        f,
+                        "; deadline passed {} ago",
+                        Rounded(self.now.saturating_duration_since(deadline))
+                    )?,
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A duration printed to the minute as `2d3h`, `5h10m`, `45m` or `<1m`.
+#[derive(Clone, Copy, Debug)]
+pub struct Rounded(pub Duration);
+
+impl fmt::Display for Rounded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let minutes = self.0.as_minutes();
+        let (days, hours, mins) = (minutes / 1_440, minutes / 60 % 24, minutes % 60);
+        match (days, hours, mins) {
+            (0, 0, 0) => f.write_str("<1m"),
+            (0, 0, m) => write!(f, "{m}m"),
+            (0, h, 0) => write!(f, "{h}h"),
+            (0, h, m) => write!(f, "{h}h{m}m"),
+            (d, 0, _) => write!(f, "{d}d"),
+            (d, h, _) => write!(f, "{d}d{h}h"),
+        }
+    }
+}
+
+/// Marks kept per update beside its state.
+mod marks {
+    /// A person approved it.
+    pub const APPROVED: u8 = 1 << 0;
+    /// A WillStart notice went out.
+    pub const ANNOUNCED: u8 = 1 << 1;
+    /// Its deadline came while it was queued: queued as forced.
+    pub const FORCED: u8 = 1 << 2;
+    /// Its deadline miss was counted.
+    pub const MISSED: u8 = 1 << 3;
+}
+
+/// One update in its slot: 36 bytes.
+#[derive(Clone, Copy, Debug)]
+struct Stored {
+    /// Seconds since boot at which it becomes available (rounded up).
+    available_s: u32,
+    /// Seconds since boot at which a Waiting, Deferred or RetryWait update
+    /// is looked at again.
+    wake_s: u32,
+    name: [u8; NAME_CAPACITY],
+    version: [u16; 3],
+    estimated_s: u16,
+    /// Kind in the high nibble, priority in the low.
+    kind_priority: u8,
+    flags: u8,
+    /// State in the high nibble, attempts made in the low.
+    state_attempts: u8,
+    marks: u8,
+}
+
+impl Stored {
+    const EMPTY: Stored = Stored {
+        available_s: 0,
+        wake_s: 0,
+        name: [0; NAME_CAPACITY],
+        version: [0; 3],
+        estimated_s: 0,
+        kind_priority: 0,
+        flags: 0,
+        state_attempts: 0,
+        marks: 0,
+    };
+
+    fn priority(&self) -> Priority {
+        Priority::ALL[usize::from(self.kind_priority & 0x0f).min(4)]
+    }
+
+    fn kind(&self) -> UpdateKind {
+        UpdateKind::ALL[usize::from(self.kind_priority >> 4).min(4)]
+    }
+
+    fn flags(&self) -> UpdateFlags {
+        UpdateFlags::from_bits_truncate(self.flags)
+    }
+
+    fn state(&self) -> UpdateState {
+        UpdateState::from_code(self.state_attempts >> 4)
+    }
+
+    fn attempts(&self) -> u8 {
+        self.state_attempts & 0x0f
+    }
+
+    fn set_attempts(&mut self, attempts: u8) {
+        self.state_attempts = (self.state_attempts & 0xf0) | attempts.min(15);
+    }
+
+    fn has(&self, mark: u8) -> bool {
+        self.marks & mark != 0
+    }
+
+    fn runs_alone(&self) -> bool {
+        self.kind() == UpdateKind::Firmware
+            || self
+                .flags()
+                .intersects(UpdateFlags::NEEDS_REBOOT | UpdateFlags::EXCLUSIVE)
+    }
+
+    fn name(&self) -> UpdateName {
+        let length = self
+            .name
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(NAME_CAPACITY);
+        let mut name = UpdateName::new();
+        // The bytes came from a `str` cut at a character boundary.
+        if let Ok(text) = core::str::from_utf8(&self.name[..length]) {
+            let _ = name.push_str(text);
+        }
+        name
+    }
+}
+
+/// Rank within the ready queue: Critical first, then forced updates, then
+/// the other priorities in order.
+fn rank(priority: Priority, forced: bool) -> u64 {
+    match (priority, forced) {
+        (Priority::Critical, _) => 0,
+        (_, true) => 1,
+        (priority, false) => 1 + priority.index() as u64,
+    }
+}
+
+/// Sequence numbers use 29 bits of the packed key.
+const SEQUENCE_LIMIT: u32 = 1 << 29;
+
+/// Rank (3 bits), deadline seconds (32 bits), sequence (29 bits): the
+/// numeric order of the packed value is the queue order.
+fn pack_key(rank: u64, deadline_s: u32, sequence: u32) -> u64 {
+    (rank << 61) | (u64::from(deadline_s) << 29) | u64::from(sequence & (SEQUENCE_LIMIT - 1))
+}
+
+fn seconds_up(instant: Instant) -> u32 {
+    let secs = instant.as_millis().div_ceil(1_000);
+    u32::try_from(secs).unwrap_or(u32::MAX)
+}
+
+fn seconds_down(instant: Instant) -> u32 {
+    u32::try_from(instant.as_millis() / 1_000).unwrap_or(u32::MAX)
+}
+
+fn instant_of(secs: u32) -> Instant {
+    Instant::from_secs(u64::from(secs))
+}
+
+/// What the calendar says at one wall-clock minute, cached because the
+/// calendar's edge questions cost a few thousand steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct WindowState {
+    minute: u64,
+    open: bool,
+    /// While open: does the frequency policy release updates in this
+    /// window?
+    released: bool,
+    /// While open: seconds until it closes (`None`: never).
+    closes_in: Option<u64>,
+    /// While closed: seconds until it opens (`None`: never).
+    opens_in: Option<u64>,
+}
+
+/// A finished update, remembered for a while.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Finished {
+    id: UpdateId,
+    state: UpdateState,
+}
+
+/// The update scheduler for up to `N` live updates (N <= 65 535).
+///
+/// Sans-IO: every call that depends on time takes `now` (monotonic) and,
+/// where the calendar matters, `wall` (wall-clock). The platform calls
+/// [`UpdateScheduler::poll`] on every tick or at
+/// [`UpdateScheduler::next_wake`], starts the updates it returns, reports
+/// their outcomes with [`UpdateScheduler::report_outcome`], and drains
+/// events with [`UpdateScheduler::pop_event`].
+pub struct UpdateScheduler<const N: usize> {
+    config: Config,
+    index: SlotIndex<N>,
+    ready: SlotHeap<u64, N>,
+    slots: [Stored; N],
+    dependencies: Vec<(Slot, UpdateId), DEPENDENCY_CAPACITY>,
+    history: Deque<Finished, HISTORY_CAPACITY>,
+    events: EventQueue<EVENT_CAPACITY>,
+    counts: StatusCounts,
+    sequence: u32,
+    /// No Waiting, Deferred or RetryWait update wakes before this second.
+    earliest_wake_s: u32,
+    /// No deadline (or miss) needs handling before this second.
+    earliest_deadline_s: u32,
+    running: u8,
+    running_alone: bool,
+    window: Option<WindowState>,
+    announced_window_open: Option<bool>,
+    emergency: bool,
+    external_gate: Option<&'static str>,
+    metrics: Metrics,
+    seed: u64,
+}
+
+impl<const N: usize> fmt::Debug for UpdateScheduler<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdateScheduler")
+            .field("capacity", &N)
+            .field("status", &self.counts)
+            .field("running", &self.running)
+            .field("emergency", &self.emergency)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<const N: usize> UpdateScheduler<N> {
+    /// A scheduler with `config`, or every problem with it.
+    pub fn new(config: Config) -> Result<Self, ConfigErrors> {
+        config.validate()?;
+        Ok(UpdateScheduler {
+            config,
+            index: SlotIndex::new(),
+            ready: SlotHeap::new(),
+            slots: [Stored::EMPTY; N],
+            dependencies: Vec::new(),
+            history: Deque::new(),
+            events: EventQueue::new(),
+            counts: StatusCounts::default(),
+            sequence: 0,
+            earliest_wake_s: u32::MAX,
+            earliest_deadline_s: u32::MAX,
+            running: 0,
+            running_alone: false,
+            window: None,
+            announced_window_open: None,
+            emergency: false,
+            external_gate: None,
+            metrics: Metrics::IDLE,
+            seed: 0,
+        })
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Replaces the configuration after validating it; queued updates
+    /// keep their place. On error nothing changes.
+    pub fn set_config(&mut self, config: Config) -> Result<(), ConfigErrors> {
+        config.validate()?;
+        self.config = config;
+        self.window = None;
+        // New deadlines may come sooner: look again at the next poll.
+        self.earliest_deadline_s = 0;
+        Ok(())
+    }
+
+    /// Seeds the jitter of retry delays.
+    pub fn set_seed(&mut self, seed: u64) {
+        self.seed = seed;
+    }
+
+    /// Emergency maintenance: only Critical and Security updates run, and
+    /// Security ones ignore windows and frequency.
+    pub fn set_emergency(&mut self, on: bool) {
+        self.emergency = on;
+    }
+
+    /// Whether emergency maintenance is on.
+    pub fn emergency(&self) -> bool {
+        self.emergency
+    }
+
+    /// Closes (`Some(reason)`) or opens (`None`) the external gate: while
+    /// closed, nothing but Critical updates starts.
+    pub fn set_external_gate(&mut self, closed: Option<&'static str>) {
+        self.external_gate = closed;
+    }
+
+    /// Counts by state.
+    pub fn status(&self) -> StatusCounts {
+        StatusCounts {
+            events_overflowed: self.events.overflowed(),
+            ..self.counts
+        }
+    }
+
+    /// Updates running now.
+    pub fn running(&self) -> u8 {
+        self.running
+    }
+
+    /// The next event, oldest first.
+    pub fn pop_event(&mut self) -> Option<TimedEvent> {
+        self.events.pop()
+    }
+
+    /// Accepts an update.
+    pub fn submit(&mut self, record: &UpdateRecord, now: Instant) -> Result<(), SubmitError> {
+        if record.estimated_duration > MAX_ESTIMATE {
+            return Err(SubmitError::EstimateTooLong);
+        }
+        if record.estimated_duration == Duration::ZERO {
+            return Err(SubmitError::ZeroEstimate);
+        }
+        if self.index.find(record.id).is_some() {
+            return Err(SubmitError::Duplicate);
+        }
+        let mut unmet = 0;
+        for &dependency in &record.dependencies {
+            if dependency == record.id {
+                return Err(SubmitError::SelfDependency);
+            }
+            if self.index.find(dependency).is_some() {
+                unmet += 1;
+                continue;
+            }
+            match self.finished_state(dependency) {
+                Some(UpdateState::Completed) => {}
+                Some(_) => return Err(SubmitError::DependencyFailed(dependency)),
+                None => return Err(SubmitError::UnknownDependency(dependency)),
+            }
+        }
+        if self.dependencies.len() + unmet > DEPENDENCY_CAPACITY {
+            return Err(SubmitError::TooManyDependencies);
+        }
+        let slot = self
+            .index
+            .insert(record.id)
+            .map_err(|_| SubmitError::Full)?;
+
+        let mut name = [0u8; NAME_CAPACITY];
+        let bytes = record.name.as_bytes();
+        name[..bytes.len()].copy_from_slice(bytes);
+        let available_s = seconds_up(record.available_at);
+        self.slots[slot.index()] = Stored {
+            available_s,
+            wake_s: available_s,
+            name,
+            version: [
+                record.version.major,
+                record.version.minor,
+                record.version.patch,
+            ],
+            estimated_s: record.estimated_duration.as_secs().min(u64::from(u16::MAX)) as u16,
+            kind_priority: ((record.kind as u8) << 4) | record.priority as u8,
+            flags: record.flags.bits(),
+            state_attempts: UpdateState::Waiting.code() << 4,
+            marks: 0,
+        };
+        for &dependency in &record.dependencies {
+            if self.index.find(dependency).is_some() {
+                // Room was checked above.
+                let _ = self.dependencies.push((slot, dependency));
+            }
+        }
+        self.counts.submitted += 1;
+        self.counts.by_state[UpdateState::Waiting as usize] += 1;
+        self.events
+            .push(now, Event::UpdateAvailable { id: record.id });
+        if available_s <= seconds_down(now) {
+            self.make_available(slot, now);
+        } else {
+            self.earliest_wake_s = self.earliest_wake_s.min(available_s);
+        }
+        self.note_deadline(slot);
+        Ok(())
+    }
+
+    /// Approves an update that needs (or will need) approval.
+    pub fn approve(&mut self, id: UpdateId, now: Instant) -> Result<(), CommandError> {
+        let slot = self.live_slot(id)?;
+        let stored = self.slots[slot.index()];
+        if stored.has(marks::APPROVED) {
+            return Err(CommandError::AlreadyApproved);
+        }
+        if stored.state() == UpdateState::Running {
+            return Err(CommandError::Running);
+        }
+        self.slots[slot.index()].marks |= marks::APPROVED;
+        self.events.push(now, Event::Approved { id });
+        if stored.state() == UpdateState::AwaitingApproval {
+            self.enqueue(slot);
+        }
+        Ok(())
+    }
+
+    /// Rejects an update: it will not run.
+    pub fn reject(&mut self, id: UpdateId, now: Instant) -> Result<(), CommandError> {
+        let slot = self.live_slot(id)?;
+        if self.slots[slot.index()].state() == UpdateState::Running {
+            return Err(CommandError::Running);
+        }
+        self.events.push(now, Event::Rejected { id });
+        self.finish(slot, UpdateState::Rejected, now);
+        Ok(())
+    }
+
+    /// Cancels an update that has not started.
+    pub fn cancel(&mut self, id: UpdateId, now: Instant) -> Result<(), CommandError> {
+        let slot = self.live_slot(id)?;
+        if self.slots[slot.index()].state() == UpdateState::Running {
+            return Err(CommandError::Running);
+        }
+        self.events.push(now, Event::Cancelled { id });
+        self.finish(slot, UpdateState::Cancelled, now);
+        Ok(())
+    }
+
+    /// Puts an update off until `until`. Its deadline does not move: a
+    /// deferral past it is counted as a miss.
+    pub fn defer(
+        &mut self,
+        id: UpdateId,
+        until: Instant,
+        now: Instant,
+    ) -> Result<(), CommandError> {
+        let slot = self.live_slot(id)?;
+        let stored = self.slots[slot.index()];
+        if stored.state() == UpdateState::Running {
+            return Err(CommandError::Running);
+        }
+        if stored.priority() == Priority::Critical {
+            return Err(CommandError::CriticalCannotWait);
+        }
+        let until_s = seconds_up(until);
+        if until_s <= seconds_down(now) {
+            return Err(CommandError::NotInFuture);
+        }
+        self.leave_state(slot);
+        let stored = &mut self.slots[slot.index()];
+        stored.wake_s = until_s;
+        stored.marks &= !marks::ANNOUNCED;
+        self.set_state(slot, UpdateState::Deferred);
+        self.earliest_wake_s = self.earliest_wake_s.min(until_s);
+        self.events.push(
+            now,
+            Event::Deferred {
+                id,
+                until: instant_of(until_s),
+            },
+        );
+        Ok(())
+    }
+
+    /// Reports how an update the scheduler started ended: `Ok(())`, or
+    /// `Err(reason)`. Failures are retried with backoff until the retry
+    /// policy's last attempt.
+    pub fn report_outcome(
+        &mut self,
+        id: UpdateId,
+        outcome: Result<(), &'static str>,
+        now: Instant,
+    ) -> Result<(), CommandError> {
+        let slot = self.live_slot(id)?;
+        let stored = self.slots[slot.index()];
+        if stored.state() != UpdateState::Running {
+            return Err(CommandError::NotRunning);
+        }
+        self.running = self.running.saturating_sub(1);
+        if stored.runs_alone() {
+            self.running_alone = false;
+        }
+        match outcome {
+            Ok(()) => {
+                self.events.push(now, Event::Completed { id });
+                self.finish(slot, UpdateState::Completed, now);
+                self.unblock_dependents(id, now);
+            }
+            Err(reason) => {
+                let attempt = stored.attempts();
+                let permanent = !self.config.retry.may_retry(attempt);
+                self.events.push(
+                    now,
+                    Event::Failed {
+                        id,
+                        attempt,
+                        reason,
+                        permanent,
+                    },
+                );
+                if permanent {
+                    self.finish(slot, UpdateState::Failed, now);
+                } else {
+                    let seed = split_mix(self.seed ^ u64::from(id.0) << 8 ^ u64::from(attempt));
+                    let delay = self.config.retry.delay_with_jitter(attempt, seed);
+                    let wake_s = seconds_up(now.saturating_add(delay));
+                    self.leave_state(slot);
+                    self.slots[slot.index()].wake_s = wake_s;
+                    self.set_state(slot, UpdateState::RetryWait);
+                    self.earliest_wake_s = self.earliest_wake_s.min(wake_s);
+                    self.events.push(
+                        now,
+                        Event::RetryScheduled {
+                            id,
+                            attempt: attempt + 1,
+                            at: instant_of(wake_s),
+                        },
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Where `id` is: live updates, and the last
+    /// [`HISTORY_CAPACITY`] finished ones.
+    pub fn state_of(&self, id: UpdateId) -> Option<UpdateState> {
+        match self.index.find(id) {
+            Some(slot) => Some(self.slots[slot.index()].state()),
+            None => self.finished_state(id),
+        }
+    }
+
+    /// What the scheduler knows of a live update.
+    pub fn get(&self, id: UpdateId) -> Option<UpdateInfo> {
+        let slot = self.index.find(id)?;
+        let stored = &self.slots[slot.index()];
+        let mut record = UpdateRecord::new(
+            id,
+            &stored.name(),
+            stored.kind(),
+            stored.priority(),
+            Duration::from_secs(u64::from(stored.estimated_s)),
+            instant_of(stored.available_s),
+        );
+        record.version = Version::new(stored.version[0], stored.version[1], stored.version[2]);
+        record.flags = stored.flags();
+        for &(dependent, dependency) in &self.dependencies {
+            if dependent == slot {
+                let _ = record.dependencies.push(dependency);
+            }
+        }
+        let state = stored.state();
+        let waits = matches!(
+            state,
+            UpdateState::Waiting | UpdateState::Deferred | UpdateState::RetryWait
+        );
+        Some(UpdateInfo {
+            state,
+            attempts: stored.attempts(),
+            deadline: self.deadline_s(stored).map(instant_of),
+            wake_at: waits.then(|| instant_of(stored.wake_s)),
+            approved: stored.has(marks::APPROVED),
+            record,
+        })
+    }
+
+    /// The ids of every live update, in no particular order.
+    pub fn ids(&self) -> impl Iterator<Item = UpdateId> + '_ {
+        self.index.iter().map(|(id, _)| id)
+    }
+
+    /// Decides what starts now. Call on every tick (or at least at
+    /// [`UpdateScheduler::next_wake`]) with fresh metrics.
+    pub fn poll(&mut self, now: Instant, wall: WallTime, metrics: &Metrics) -> Starts {
+        self.metrics = *metrics;
+        let now_s = seconds_down(now);
+        let window = self.window_state(wall);
+        if self.announced_window_open != Some(window.open) {
+            if window.open {
+                self.events.push(now, Event::MaintenanceStart);
+            } else if self.announced_window_open.is_some() {
+                self.events.push(now, Event::MaintenanceEnd);
+            }
+            self.announced_window_open = Some(window.open);
+        }
+        if now_s >= self.earliest_wake_s {
+            self.wake_due(now, now_s);
+        }
+        if now_s >= self.earliest_deadline_s {
+            self.handle_deadlines(now, now_s);
+        }
+
+        let mut starts = Starts::new();
+        let mut held: Vec<(Slot, u64), LOOKAHEAD> = Vec::new();
+        while let Some((slot, key)) = self.ready.peek() {
+            if starts.is_full() {
+                break;
+            }
+            match self.blocker(slot, &window) {
+                None => {
+                    let _ = self.ready.pop();
+                    starts.push(self.start(slot, now, now_s)).ok();
+                }
+                Some(reason) if reason.holds_everyone() || held.is_full() => break,
+                Some(_) => {
+                    let _ = self.ready.pop();
+                    let _ = held.push((slot, key));
+                }
+            }
+        }
+        for (slot, key) in held {
+            // These were just popped, so the heap has room for them.
+            let _ = self.ready.push(slot, key);
+        }
+        self.announce(now, &window);
+        starts
+    }
+
+    /// The latest moment the platform should poll again, if nothing else
+    /// (a tick, a submission) makes it poll sooner: the next timer, the
+    /// next deadline, the next window edge.
+    pub fn next_wake(&self, now: Instant, wall: WallTime) -> Option<Instant> {
+        let mut next = u32::MAX;
+        next = next.min(self.earliest_wake_s).min(self.earliest_deadline_s);
+        let mut wake = (next != u32::MAX).then(|| instant_of(next));
+        let calendar = &self.config.windows;
+        let edge = if calendar.contains(wall) {
+            calendar.time_until_close(wall)
+        } else {
+            calendar.time_until_open(wall)
+        };
+        if let Some(edge) = edge {
+            let at = now.saturating_add(edge);
+            wake = Some(wake.map_or(at, |wake| wake.min(at)));
+        }
+        if !self.ready.is_empty() && self.ready.peek().is_some() {
+            // Gates may clear at any moment: poll at least once a minute.
+            let soon = now.saturating_add(Duration::from_minutes(1));
+            wake = Some(wake.map_or(soon, |wake| wake.min(soon)));
+        }
+        wake
+    }
+
+    /// One line saying why `id` is not running now and when it next could.
+    pub fn explain(
+        &self,
+        id: UpdateId,
+        now: Instant,
+        wall: WallTime,
+    ) -> Result<Explanation, CommandError> {
+        let slot = match self.index.find(id) {
+            Some(slot) => slot,
+            None => {
+                return Err(match self.finished_state(id) {
+                    Some(state) => CommandError::Finished(state),
+                    None => CommandError::UnknownId,
+                })
+            }
+        };
+        let stored = self.slots[slot.index()];
+        let window = match self.window {
+            Some(cached) if cached.minute == wall.as_unix_secs() / 60 => cached,
+            _ => self.compute_window_state(wall),
+        };
+        let state = stored.state();
+        let deadline = self.deadline_s(&stored);
+        let wake = Some(instant_of(stored.wake_s));
+        let (reason, mut next_chance) = match state {
+            UpdateState::Running => (WaitReason::Running, None),
+            UpdateState::Waiting => (WaitReason::NotYetAvailable, wake),
+            UpdateState::Deferred => (WaitReason::Deferred, wake),
+            UpdateState::RetryWait => (
+                WaitReason::RetryBackoff {
+                    attempt: stored.attempts() + 1,
+                },
+                wake,
+            ),
+            UpdateState::AwaitingApproval => (WaitReason::AwaitingApproval, None),
+            UpdateState::Blocked => {
+                let dependency = self
+                    .dependencies
+                    .iter()
+                    .find(|(dependent, _)| *dependent == slot)
+                    .map_or(id, |&(_, dependency)| dependency);
+                (WaitReason::Dependency(dependency), None)
+            }
+            _ => match self.blocker(slot, &window) {
+                Some(reason) => {
+                    let chance = match reason {
+                        WaitReason::WindowClosed => window
+                            .opens_in
+                            .map(|secs| now.saturating_add(Duration::from_secs(secs))),
+                        WaitReason::NotReleasedToday(_) | WaitReason::DoesNotFit { .. } => {
+                            self.config.windows.next_open(wall).map(|open| {
+                                now.saturating_add(open.saturating_duration_since(wall))
+                            })
+                        }
+                        _ => None,
+                    };
+                    (reason, chance)
+                }
+                None => match self.ready.peek() {
+                    Some((head, _)) if head != slot => (
+                        WaitReason::QueuedBehind(self.index.id_at(head).unwrap_or(id)),
+                        None,
+                    ),
+                    _ => (WaitReason::StartsNextPoll, Some(now)),
+                },
+            },
+        };
+        let mut runs_at_deadline = false;
+        if let Some(deadline_s) = deadline {
+            let forced_later = !stored.has(marks::FORCED) && state == UpdateState::Ready;
+            let deadline_at = instant_of(deadline_s);
+            if forced_later && next_chance.is_none_or(|chance| chance > deadline_at) {
+                let held_by_window = matches!(
+                    reason,
+                    WaitReason::WindowClosed
+                        | WaitReason::NoWindows
+                        | WaitReason::NotReleasedToday(_)
+                        | WaitReason::ManualRelease
+                        | WaitReason::DoesNotFit { .. }
+                        | WaitReason::Gate(
+                            GateWait::Cpu { .. }
+                                | GateWait::Memory { .. }
+                                | GateWait::DiskIo { .. }
+                                | GateWait::NetworkIo { .. }
+                                | GateWait::Sessions { .. }
+                                | GateWait::Load { .. }
+                        )
+                );
+                if held_by_window {
+                    runs_at_deadline = true;
+                    next_chance = Some(deadline_at);
+                }
+            }
+        }
+        Ok(Explanation {
+            id,
+            name: stored.name(),
+            priority: stored.priority(),
+            state,
+            reason,
+            next_chance,
+            deadline: deadline.map(instant_of),
+            runs_at_deadline,
+            now,
+        })
+    }
+
+    // ----- internals -----------------------------------------------------
+
+    fn live_slot(&self, id: UpdateId) -> Result<Slot, CommandError> {
+        match self.index.find(id) {
+            Some(slot) => Ok(slot),
+            None => Err(match self.finished_state(id) {
+                Some(state) => CommandError::Finished(state),
+                None => CommandError::UnknownId,
+            }),
+        }
+    }
+
+    fn finished_state(&self, id: UpdateId) -> Option<UpdateState> {
+        self.history
+            .iter()
+            .rev()
+            .find(|finished| finished.id == id)
+            .map(|finished| finished.state)
+    }
+
+    fn deadline_s(&self, stored: &Stored) -> Option<u32> {
+        let deadline = self.config.deadlines.of(stored.priority())?;
+        let secs = u32::try_from(deadline.as_secs()).unwrap_or(u32::MAX);
+        Some(stored.available_s.saturating_add(secs))
+    }
+
+    /// Keeps `earliest_deadline_s` at or before the moment `slot` needs a
+    /// look: its deadline, or the end of its grace once forced.
+    fn note_deadline(&mut self, slot: Slot) {
+        let stored = self.slots[slot.index()];
+        if stored.has(marks::MISSED) {
+            return;
+        }
+        if let Some(deadline) = self.deadline_s(&stored) {
+            let at = if stored.has(marks::FORCED) {
+                deadline.saturating_add(DEADLINE_GRACE_SECS)
+            } else {
+                deadline
+            };
+            self.earliest_deadline_s = self.earliest_deadline_s.min(at);
+        }
+    }
+
+    fn set_state(&mut self, slot: Slot, state: UpdateState) {
+        let stored = &mut self.slots[slot.index()];
+        stored.state_attempts = (state.code() << 4) | stored.attempts();
+        self.counts.by_state[state as usize] += 1;
+    }
+
+    /// Takes `slot` out of its current state's count (and out of the
+    /// ready queue).
+    fn leave_state(&mut self, slot: Slot) {
+        let state = self.slots[slot.index()].state();
+        self.counts.by_state[state as usize] -= 1;
+        if state == UpdateState::Ready {
+            let _ = self.ready.remove(slot);
+        }
+    }
+
+    /// The update has become available: on to approval or the queue.
+    fn make_available(&mut self, slot: Slot, now: Instant) {
+        let stored = self.slots[slot.index()];
+        let needs_approval = self.config.approval.requires(stored.priority())
+            || stored.flags().contains(UpdateFlags::NEEDS_APPROVAL);
+        if needs_approval && !stored.has(marks::APPROVED) {
+            self.leave_state(slot);
+            self.set_state(slot, UpdateState::AwaitingApproval);
+            if let Some(id) = self.index.id_at(slot) {
+                self.events.push(now, Event::RequiresApproval { id });
+            }
+        } else {
+            self.enqueue(slot);
+        }
+    }
+
+    /// Into the ready queue, or Blocked while a dependency is unfinished.
+    fn enqueue(&mut self, slot: Slot) {
+        self.leave_state(slot);
+        let unmet = self.dependencies.iter().any(|&(dependent, dependency)| {
+            dependent == slot && self.index.find(dependency).is_some()
+        });
+        if unmet {
+            self.set_state(slot, UpdateState::Blocked);
+            return;
+        }
+        let stored = self.slots[slot.index()];
+        let forced = stored.has(marks::FORCED);
+        let deadline = self.deadline_s(&stored).unwrap_or(u32::MAX);
+        if self.sequence >= SEQUENCE_LIMIT {
+            // After 2^29 submissions the counter starts again; ties among
+            // the updates queued at that moment may then be broken out of
+            // submission order (never priority or deadline order).
+            self.sequence = 0;
+        }
+        let key = pack_key(rank(stored.priority(), forced), deadline, self.sequence);
+        self.sequence += 1;
+        // Every live update has a slot below N and is queued at most once.
+        let _ = self.ready.push(slot, key);
+        self.set_state(slot, UpdateState::Ready);
+        self.note_deadline(slot);
+    }
+
+    /// Frees `slot` into a final state.
+    fn finish(&mut self, slot: Slot, state: UpdateState, now: Instant) {
+        let Some(id) = self.index.id_at(slot) else {
+            return;
+        };
+        self.leave_state(slot);
+        self.counts.by_state[state as usize] += 1;
+        self.dependencies
+            .retain(|&(dependent, _)| dependent != slot);
+        let _ = self.index.remove(id);
+        self.slots[slot.index()] = Stored::EMPTY;
+        if self.history.is_full() {
+            self.history.pop_front();
+        }
+        let _ = self.history.push_back(Finished { id, state });
+        if state != UpdateState::Completed {
+            self.fail_dependents(id, now);
+        }
+    }
+
+    /// Updates that depend on `id`, which will never complete, fail too.
+    fn fail_dependents(&mut self, id: UpdateId, now: Instant) {
+        while let Some(&(dependent, _)) = self
+            .dependencies
+            .iter()
+            .find(|&&(_, dependency)| dependency == id)
+        {
+            let Some(dependent_id) = self.index.id_at(dependent) else {
+                self.dependencies.retain(|&(slot, _)| slot != dependent);
+                continue;
+            };
+            self.events.push(
+                now,
+                Event::DependencyFailed {
+                    id: dependent_id,
+                    dependency: id,
+                },
+            );
+            // `finish` removes the dependent's edges and recurses into
+            // its own dependents; the table shrinks every round.
+            self.finish(dependent, UpdateState::Failed, now);
+        }
+    }
+
+    /// `id` completed: its Blocked dependents may be ready now.
+    fn unblock_dependents(&mut self, id: UpdateId, _now: Instant) {
+        self.dependencies
+            .retain(|&(_, dependency)| dependency != id);
+        let mut candidates: Vec<Slot, DEPENDENCY_CAPACITY> = Vec::new();
+        for (_, slot) in self.index.iter() {
+            if self.slots[slot.index()].state() == UpdateState::Blocked {
+                let _ = candidates.push(slot);
+            }
+        }
+        for slot in candidates {
+            self.enqueue(slot);
+        }
+    }
+
+    /// Moves every update whose timer is due to its next state.
+    fn wake_due(&mut self, now: Instant, now_s: u32) {
+        let mut earliest = u32::MAX;
+        let mut due: Vec<Slot, 32> = Vec::new();
+        for (_, slot) in self.index.iter() {
+            let stored = &self.slots[slot.index()];
+            if !matches!(
+                stored.state(),
+                UpdateState::Waiting | UpdateState::Deferred | UpdateState::RetryWait
+            ) {
+                continue;
+            }
+            if stored.wake_s <= now_s && !due.is_full() {
+                let _ = due.push(slot);
+            } else {
+                // Also the ones left over when `due` is full: they are
+                // due, so the next poll scans again.
+                earliest = earliest.min(stored.wake_s);
+            }
+        }
+        self.earliest_wake_s = earliest;
+        for slot in due {
+            match self.slots[slot.index()].state() {
+                UpdateState::Waiting => self.make_available(slot, now),
+                _ => self.enqueue(slot),
+            }
+        }
+    }
+
+    /// Forces updates whose deadline came and counts misses.
+    fn handle_deadlines(&mut self, now: Instant, now_s: u32) {
+        let mut earliest = u32::MAX;
+        let mut force: Vec<Slot, 32> = Vec::new();
+        let mut rescan = false;
+        for (id, slot) in self.index.iter() {
+            let stored = self.slots[slot.index()];
+            let Some(deadline) = self.deadline_s(&stored) else {
+                continue;
+            };
+            if stored.state() == UpdateState::Running || stored.has(marks::MISSED) {
+                continue;
+            }
+            if !stored.has(marks::FORCED) {
+                if deadline <= now_s {
+                    if force.push(slot).is_err() {
+                        rescan = true;
+                    }
+                } else {
+                    earliest = earliest.min(deadline);
+                }
+                continue;
+            }
+            let grace_end = deadline.saturating_add(DEADLINE_GRACE_SECS);
+            if grace_end < now_s {
+                self.slots[slot.index()].marks |= marks::MISSED;
+                self.counts.deadline_misses[stored.priority().index()] += 1;
+                self.events.push(
+                    now,
+                    Event::DeadlineMissed {
+                        id,
+                        priority: stored.priority(),
+                    },
+                );
+            } else {
+                earliest = earliest.min(grace_end.saturating_add(1));
+            }
+        }
+        for slot in force {
+            let stored = &mut self.slots[slot.index()];
+            stored.marks |= marks::FORCED;
+            let deadline = self
+                .deadline_s(&self.slots[slot.index()])
+                .unwrap_or(u32::MAX);
+            earliest = earliest.min(
+                deadline
+                    .saturating_add(DEADLINE_GRACE_SECS)
+                    .saturating_add(1),
+            );
+            if self.slots[slot.index()].state() == UpdateState::Ready {
+                if let Some(old) = self.ready.key_of(slot) {
+                    let sequence = (old & u64::from(SEQUENCE_LIMIT - 1)) as u32;
+                    let priority = self.slots[slot.index()].priority();
+                    let _ = self
+                        .ready
+                        .change_key(slot, pack_key(rank(priority, true), deadline, sequence));
+                }
+            }
+        }
+        self.earliest_deadline_s = if rescan { now_s } else { earliest };
+    }
+
+    /// Hands `slot` to the platform.
+    fn start(&mut self, slot: Slot, now: Instant, now_s: u32) -> Start {
+        let stored = self.slots[slot.index()];
+        let id = self.index.id_at(slot).unwrap_or(UpdateId(0));
+        let attempt = stored.attempts() + 1;
+        let forced = stored.has(marks::FORCED) && stored.priority() != Priority::Critical;
+        self.counts.by_state[UpdateState::Ready as usize] -= 1;
+        self.slots[slot.index()].set_attempts(attempt);
+        self.set_state(slot, UpdateState::Running);
+        if !stored.has(marks::MISSED) {
+            if let Some(deadline) = self.deadline_s(&stored) {
+                if now_s > deadline.saturating_add(DEADLINE_GRACE_SECS) {
+                    self.slots[slot.index()].marks |= marks::MISSED;
+                    self.counts.deadline_misses[stored.priority().index()] += 1;
+                    self.events.push(
+                        now,
+                        Event::DeadlineMissed {
+                            id,
+                            priority: stored.priority(),
+                        },
+                    );
+                }
+            }
+        }
+        self.running += 1;
+        if stored.runs_alone() {
+            self.running_alone = true;
+        }
+        self.events.push(
+            now,
+            Event::Started {
+                id,
+                attempt,
+                forced,
+            },
+        );
+        Start {
+            id,
+            kind: stored.kind(),
+            flags: stored.flags(),
+            estimated_duration: Duration::from_secs(u64::from(stored.estimated_s)),
+            attempt,
+            forced,
+        }
+    }
+
+    /// What keeps the queued update in `slot` from starting now, if
+    /// anything.
+    fn blocker(&self, slot: Slot, window: &WindowState) -> Option<WaitReason> {
+        let stored = &self.slots[slot.index()];
+        let priority = stored.priority();
+        if self.running_alone {
+            return Some(WaitReason::SomethingRunsAlone);
+        }
+        if self.running >= self.config.max_concurrent {
+            return Some(WaitReason::Concurrency {
+                running: self.running,
+                max: self.config.max_concurrent,
+            });
+        }
+        if stored.runs_alone() && self.running > 0 {
+            return Some(WaitReason::WaitingToRunAlone);
+        }
+        if let Err(wait) = self
+            .config
+            .power
+            .check(self.metrics.power, priority, stored.kind())
+        {
+            return Some(WaitReason::Gate(wait));
+        }
+        if priority == Priority::Critical {
+            return None;
+        }
+        if let Some(reason) = self.external_gate {
+            return Some(WaitReason::Gate(GateWait::External(reason)));
+        }
+        if self.emergency {
+            if priority != Priority::Security {
+                return Some(WaitReason::Emergency);
+            }
+            return self
+                .config
+                .resources
+                .check(&self.metrics)
+                .err()
+                .filter(|_| !stored.has(marks::FORCED))
+                .map(WaitReason::Gate);
+        }
+        if stored.has(marks::FORCED) {
+            return None;
+        }
+        if self.config.frequency == FrequencyPolicy::Manual && !stored.has(marks::APPROVED) {
+            return Some(WaitReason::ManualRelease);
+        }
+        if self.config.windows.is_empty() {
+            // Adaptive and manual policies may run without windows; the
+            // others always have some (validated).
+            if self.config.frequency != FrequencyPolicy::Adaptive
+                && self.config.frequency != FrequencyPolicy::Manual
+            {
+                return Some(WaitReason::NoWindows);
+            }
+        } else {
+            if !window.open {
+                return Some(WaitReason::WindowClosed);
+            }
+            if !window.released {
+                return Some(WaitReason::NotReleasedToday(self.config.frequency));
+            }
+            if let Some(left) = window.closes_in {
+                let needs = u64::from(stored.estimated_s);
+                let longest = u64::from(self.config.windows.longest_opening_minutes()) * 60;
+                if needs > left && needs <= longest {
+                    return Some(WaitReason::DoesNotFit {
+                        needs: Duration::from_secs(needs),
+                        left: Duration::from_secs(left),
+                    });
+                }
+            }
+        }
+        if let Err(wait) = self.config.resources.check(&self.metrics) {
+            return Some(WaitReason::Gate(wait));
+        }
+        if priority == Priority::Low {
+            if let Err(wait) = self.config.idle.check(&self.metrics) {
+                return Some(WaitReason::NotIdle(wait));
+            }
+        }
+        None
+    }
+
+    /// Sends a WillStart notice for the head of the queue when a window
+    /// opens within the lead time.
+    fn announce(&mut self, now: Instant, window: &WindowState) {
+        let Some(lead) = self.config.notify_lead else {
+            return;
+        };
+        let Some((slot, _)) = self.ready.peek() else {
+            return;
+        };
+        if window.open || self.slots[slot.index()].has(marks::ANNOUNCED) {
+            return;
+        }
+        let Some(opens_in) = window.opens_in else {
+            return;
+        };
+        if Duration::from_secs(opens_in) <= lead {
+            self.slots[slot.index()].marks |= marks::ANNOUNCED;
+            if let Some(id) = self.index.id_at(slot) {
+                let at = now.saturating_add(Duration::from_secs(opens_in));
+                self.events.push(now, Event::WillStart { id, at });
+            }
+        }
+    }
+
+    fn window_state(&mut self, wall: WallTime) -> WindowState {
+        let minute = wall.as_unix_secs() / 60;
+        match self.window {
+            Some(cached) if cached.minute == minute => cached,
+            _ => {
+                let state = self.compute_window_state(wall);
+                self.window = Some(state);
+                state
+            }
+        }
+    }
+
+    fn compute_window_state(&self, wall: WallTime) -> WindowState {
+        // Computed at the start of the minute so the cache is exact for the
+        // whole minute; edges fall on whole minutes.
+        let minute = wall.as_unix_secs() / 60;
+        let at = WallTime::from_unix_secs(minute * 60);
+        let calendar = &self.config.windows;
+        let open = calendar.contains(at);
+        let offset = calendar.offset();
+        let released = open
+            && calendar
+                .current_open_since(at)
+                .or(Some(at))
+                .is_some_and(|opened| {
+                    self.config
+                        .frequency
+                        .releases_on(opened.to_local(offset).date())
+                });
+        let closes_in = if open {
+            calendar.time_until_close(at).map(|left| left.as_secs())
+        } else {
+            None
+        };
+        let opens_in = if open {
+            None
+        } else {
+            calendar.time_until_open(at).map(|wait| wait.as_secs())
+        };
+        WindowState {
+            minute,
+            open,
+            released,
+            closes_in,
+            opens_in,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Profile;
+    use crate::gate::PowerSource;
+
+    /// Boot happened at Saturday 2026-11-28 00:00 UTC.
+    fn boot_wall() -> WallTime {
+        "2026-11-28T00:00:00Z".parse().expect("timestamp")
+    }
+
+    /// The wall and monotonic clocks `minutes` after boot.
+    fn at(minutes: u64) -> (Instant, WallTime) {
+        let elapsed = Duration::from_minutes(minutes);
+        (Instant::ZERO + elapsed, boot_wall().saturating_add(elapsed))
+    }
+
+    /// Basic profile (Saturday 02:00 for 4 h, weekly on Saturday) without
+    /// approvals.
+    fn unattended() -> Config {
+        Config {
+            approval: crate::policy::ApprovalPolicy::NONE,
+            ..Config::preset(Profile::Basic)
+        }
+    }
+
+    fn scheduler(config: Config) -> UpdateScheduler<64> {
+        UpdateScheduler::new(config).expect("valid config")
+    }
+
+    fn record(id: u32, priority: Priority, minutes_after_boot: u64) -> UpdateRecord {
+        UpdateRecord::new(
+            UpdateId(id),
+            "pkg",
+            UpdateKind::Application,
+            priority,
+            Duration::from_minutes(10),
+            Instant::ZERO + Duration::from_minutes(minutes_after_boot),
+        )
+    }
+
+    fn poll_at(scheduler: &mut UpdateScheduler<64>, minutes: u64) -> Starts {
+        let (now, wall) = at(minutes);
+        scheduler.poll(now, wall, &Metrics::IDLE)
+    }
+
+    fn started_ids(starts: &Starts) -> std::vec::Vec<u32> {
+        starts.iter().map(|start| start.id.0).collect()
+    }
+
+    fn assert_counts_add_up(scheduler: &UpdateScheduler<64>) {
+        let status = scheduler.status();
+        assert_eq!(status.total(), status.submitted, "{status}");
+    }
+
+    #[test]
+    fn test_critical_starts_at_first_poll_outside_window() {
+        let mut scheduler = scheduler(unattended());
+        scheduler
+            .submit(&record(1, Priority::Critical, 0), Instant::ZERO)
+            .unwrap();
+        let starts = poll_at(&mut scheduler, 0);
+        assert_eq!(started_ids(&starts), [1]);
+        assert!(!starts[0].forced);
+        assert_eq!(scheduler.status().total_deadline_misses(), 0);
+    }
+
+    #[test]
+    fn test_security_waits_for_window_within_deadline() {
+        let mut scheduler = scheduler(unattended());
+        scheduler
+            .submit(&record(2, Priority::Security, 0), Instant::ZERO)
+            .unwrap();
+        assert!(poll_at(&mut scheduler, 0).is_empty());
+        let (now, wall) = at(0);
+        let why = scheduler.explain(UpdateId(2), now, wall).unwrap();
+        assert_eq!(why.reason, WaitReason::WindowClosed);
+        assert!(!why.runs_at_deadline);
+        assert_eq!(why.to_string(), "#2 pkg (security, ready): outside the maintenance windows; next chance in 2h; deadline in 1d");
+        assert!(poll_at(&mut scheduler, 119).is_empty());
+        assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [2]);
+    }
+
+    #[test]
+    fn test_security_runs_at_deadline_when_no_window_reaches_it() {
+        let mut scheduler = scheduler(unattended());
+        // Available at 07:00, after Saturday's window; the next one is a
+        // week away, the deadline 24 h away.
+        let available = 7 * 60;
+        scheduler
+            .submit(&record(3, Priority::Security, available), Instant::ZERO)
+            .unwrap();
+        assert!(poll_at(&mut scheduler, available).is_empty());
+        let (now, wall) = at(available);
+        let why = scheduler.explain(UpdateId(3), now, wall).unwrap();
+        assert!(why.runs_at_deadline, "{why}");
+        assert_eq!(
+            why.next_chance,
+            Some(Instant::ZERO + Duration::from_minutes(available + 24 * 60))
+        );
+        assert!(
+            why.to_string().contains("runs at the deadline in 1d"),
+            "{why}"
+        );
+        assert!(poll_at(&mut scheduler, available + 24 * 60 - 1).is_empty());
+        let starts = poll_at(&mut scheduler, available + 24 * 60);
+        assert_eq!(started_ids(&starts), [3]);
+        assert!(starts[0].forced);
+        assert_eq!(scheduler.status().total_deadline_misses(), 0);
+    }
+
+    #[test]
+    fn test_approval_holds_update_until_approved_and_reject_ends_it() {
+        let mut scheduler = scheduler(Config::preset(Profile::Basic));
+        scheduler
+            .submit(&record(4, Priority::Important, 0), Instant::ZERO)
+            .unwrap();
+        scheduler
+            .submit(&record(5, Priority::Important, 0), Instant::ZERO)
+            .unwrap();
+        assert!(poll_at(&mut scheduler, 130).is_empty());
+        assert_eq!(
+            scheduler.state_of(UpdateId(4)),
+            Some(UpdateState::AwaitingApproval)
+        );
+        let (now, _) = at(130);
+        scheduler.approve(UpdateId(4), now).unwrap();
+        assert_eq!(
+            scheduler.approve(UpdateId(4), now),
+            Err(CommandError::AlreadyApproved)
+        );
+        scheduler.reject(UpdateId(5), now).unwrap();
+        assert_eq!(started_ids(&poll_at(&mut scheduler, 131)), [4]);
+        assert_eq!(scheduler.state_of(UpdateId(5)), Some(UpdateState::Rejected));
+        assert_eq!(
+            scheduler.reject(UpdateId(5), now),
+            Err(CommandError::Finished(UpdateState::Rejected))
+        );
+        assert_eq!(
+            scheduler.reject(UpdateId(4), now),
+            Err(CommandError::Running)
+        );
+        assert_counts_add_up(&scheduler);
+    }
+
+    #[test]
+    fn test_failure_retries_with_backoff_then_fails_for_good() {
+        let mut scheduler = scheduler(unattended());
+        scheduler
+            .submit(&record(6, Priority::Critical, 0), Instant::ZERO)
+            .unwrap();
+        let mut minute = 0;
+        let mut retry_at = std::vec::Vec::new();
+        for attempt in 1..=3u8 {
+            let starts = poll_at(&mut scheduler, minute);
+            assert_eq!(started_ids(&starts), [6], "attempt {attempt}");
+            assert_eq!(starts[0].attempt, attempt);
+            let (now, _) = at(minute);
+            scheduler
+                .report_outcome(UpdateId(6), Err("disk full"), now)
+                .unwrap();
+            if let Some(info) = scheduler.get(UpdateId(6)) {
+                let wake = info.wake_at.expect("backing off");
+                retry_at.push((wake - now).as_minutes());
+                assert!(poll_at(&mut scheduler, minute + 1).is_empty());
+                minute = wake.as_millis() / 60_000;
+            }
+        }
+        assert_eq!(retry_at, [5, 10]);
+        assert_eq!(scheduler.state_of(UpdateId(6)), Some(UpdateState::Failed));
+        let mut permanent = false;
+        while let Some(event) = scheduler.pop_event() {
+            if let Event::Failed {
+                permanent: true,
+                attempt: 3,
+                ..
+            } = event.event
+            {
+                permanent = true;
+            }
+        }
+        assert!(permanent);
+        assert_counts_add_up(&scheduler);
+    }
+
+    #[test]
+    fn test_concurrency_limit_and_exclusive_updates() {
+        let mut scheduler = scheduler(unattended());
+        for id in 1..=3 {
+            scheduler
+                .submit(&record(id, Priority::Important, 0), Instant::ZERO)
+                .unwrap();
+        }
+        let mut reboot = record(4, Priority::Important, 0);
+        reboot.flags = UpdateFlags::NEEDS_REBOOT;
+        scheduler.submit(&reboot, Instant::ZERO).unwrap();
+        assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [1, 2]);
+        let (now, wall) = at(121);
+        let why = scheduler.explain(UpdateId(3), now, wall).unwrap();
+        assert_eq!(why.reason, WaitReason::Concurrency { running: 2, max: 2 });
+        scheduler.report_outcome(UpdateId(1), Ok(()), now).unwrap();
+        scheduler.report_outcome(UpdateId(2), Ok(()), now).unwrap();
+        assert_eq!(started_ids(&poll_at(&mut scheduler, 121)), [3]);
+        // The reboot is next in line and waits for #3 alone.
+        assert!(poll_at(&mut scheduler, 122).is_empty());
+        let (now, _) = at(123);
+        scheduler.report_outcome(UpdateId(3), Ok(()), now).unwrap();
+        assert_eq!(started_ids(&poll_at(&mut scheduler, 123)), [4]);
+        scheduler
+            .submit(&record(5, Priority::Critical, 123), now)
+            .unwrap();
+        assert!(
+            poll_at(&mut scheduler, 124).is_empty(),
+            "nothing runs beside a reboot"
+        );
+    }
+
+    #[test]
+    fn test_dependency_blocks_until_done_and_failure_cascades() {
+        let mut scheduler = scheduler(unattended());
+        scheduler
+            .submit(&record(1, Priority::Important, 0), Instant::ZERO)
+            .unwrap();
+        let mut second = record(2, Priority::Critical, 0);
+        second.dependencies.push(UpdateId(1)).unwrap();
+        scheduler.submit(&second, Instant::ZERO).unwrap();
+        let mut third = record(3, Priority::Low, 0);
+        third.dependencies.push(UpdateId(2)).unwrap();
+        scheduler.submit(&third, Instant::ZERO).unwrap();
+        assert!(poll_at(&mut scheduler, 0).is_empty());
+        assert_eq!(scheduler.state_of(UpdateId(2)), Some(UpdateState::Blocked));
+        assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [1]);
+        let (now, _) = at(121);
+        scheduler.report_outcome(UpdateId(1), Ok(()), now).unwrap();
+        assert_eq!(started_ids(&poll_at(&mut scheduler, 121)), [2]);
+        scheduler
+            .report_outcome(UpdateId(2), Err("boom"), now)
+            .unwrap();
+        scheduler.cancel(UpdateId(2), now).unwrap();
+        assert_eq!(scheduler.state_of(UpdateId(3)), Some(UpdateState::Failed));
+        assert_counts_add_up(&scheduler);
+        let mut late = record(9, Priority::Low, 0);
+        late.dependencies.push(UpdateId(2)).unwrap();
+        assert_eq!(
+            scheduler.submit(&late, now),
+            Err(SubmitError::DependencyFailed(UpdateId(2)))
+        );
+        late.dependencies[0] = UpdateId(1);
+        assert_eq!(scheduler.submit(&late, now), Ok(()));
+        late.id = UpdateId(10);
+        late.dependencies[0] = UpdateId(77);
+        assert_eq!(
+            scheduler.submit(&late, now),
+            Err(SubmitError::UnknownDependency(UpdateId(77)))
+        );
+    }
+
+    #[test]
+    fn test_bad_commands_are_errors_not_panics() {
+        let mut small: UpdateScheduler<2> = UpdateScheduler::new(unattended()).unwrap();
+        small
+            .submit(&record(1, Priority::Low, 0), Instant::ZERO)
+            .unwrap();
+        assert_eq!(
+            small.submit(&record(1, Priority::Low, 0), Instant::ZERO),
+            Err(SubmitError::Duplicate)
+        );
+        small
+            .submit(&record(2, Priority::Low, 0), Instant::ZERO)
+            .unwrap();
+        assert_eq!(
+            small.submit(&record(3, Priority::Low, 0), Instant::ZERO),
+            Err(SubmitError::Full)
+        );
+        assert_eq!(
+            small.approve(UpdateId(99), Instant::ZERO),
+            Err(CommandError::UnknownId)
+        );
+        assert_eq!(
+            small.report_outcome(UpdateId(1), Ok(()), Instant::ZERO),
+            Err(CommandError::NotRunning)
+        );
+        assert_eq!(
+            small.defer(UpdateId(1), Instant::ZERO, Instant::ZERO),
+            Err(CommandError::NotInFuture)
+        );
+        let mut long = record(4, Priority::Low, 0);
+        long.estimated_duration = Duration::from_days(2);
+        assert_eq!(
+            small.submit(&long, Instant::ZERO),
+            Err(SubmitError::EstimateTooLong)
+        );
+        let mut own = record(5, Priority::Low, 0);
+        own.dependencies.push(UpdateId(5)).unwrap();
+        assert_eq!(
+            small.submit(&own, Instant::ZERO),
+            Err(SubmitError::SelfDependency)
+        );
+        assert_eq!(small.status().submitted, 2);
+        assert_eq!(small.status().count(UpdateState::Ready), 2);
+    }
+
+    #[test]
+    fn test_deferred_update_waits_and_critical_cannot_be_deferred() {
+        let mut scheduler = scheduler(unattended());
+        scheduler
+            .submit(&record(1, Priority::Optional, 0), Instant::ZERO)
+            .unwrap();
+        scheduler
+            .submit(&record(2, Priority::Critical, 0), Instant::ZERO)
+            .unwrap();
+        let (now, _) = at(0);
+        assert_eq!(
+            scheduler.defer(UpdateId(2), now + Duration::from_hours(1), now),
+            Err(CommandError::CriticalCannotWait)
+        );
+        scheduler
+            .defer(UpdateId(1), now + Duration::from_minutes(200), now)
+            .unwrap();
+        assert_eq!(started_ids(&poll_at(&mut scheduler, 0)), [2]);
+        assert!(poll_at(&mut scheduler, 130).is_empty());
+        let (now, wall) = at(130);
+        assert_eq!(
+            scheduler.explain(UpdateId(1), now, wall).unwrap().reason,
+            WaitReason::Deferred
+        );
+        assert_eq!(started_ids(&poll_at(&mut scheduler, 200)), [1]);
+    }
+
+    #[test]
+    fn test_power_gate_holds_forced_update_and_miss_is_counted() {
+        let mut scheduler = scheduler(unattended());
+        scheduler
+            .submit(&record(1, Priority::Security, 7 * 60), Instant::ZERO)
+            .unwrap();
+        let battery = Metrics {
+            power: PowerSource::Battery {
+                level_permille: 100,
+            },
+            ..Metrics::IDLE
+        };
+        let deadline = 7 * 60 + 24 * 60;
+        for minute in [deadline, deadline + 1, deadline + 5] {
+            let (now, wall) = at(minute);
+            assert!(scheduler.poll(now, wall, &battery).is_empty());
+        }
+        assert_eq!(
+            scheduler.status().deadline_misses[Priority::Security.index()],
+            1
+        );
+        let (now, wall) = at(deadline + 6);
+        let starts = scheduler.poll(now, wall, &Metrics::IDLE);
+        assert_eq!(started_ids(&starts), [1]);
+        assert_eq!(
+            scheduler.status().deadline_misses[Priority::Security.index()],
+            1
+        );
+    }
+
+    #[test]
+    fn test_emergency_runs_security_outside_windows_only() {
+        let mut scheduler = scheduler(unattended());
+        scheduler
+            .submit(&record(1, Priority::Important, 0), Instant::ZERO)
+            .unwrap();
+        scheduler
+            .submit(&record(2, Priority::Security, 0), Instant::ZERO)
+            .unwrap();
+        scheduler.set_emergency(true);
+        assert_eq!(started_ids(&poll_at(&mut scheduler, 0)), [2]);
+        let (now, wall) = at(0);
+        scheduler.report_outcome(UpdateId(2), Ok(()), now).unwrap();
+        assert!(poll_at(&mut scheduler, 130).is_empty());
+        assert_eq!(
+            scheduler.explain(UpdateId(1), now, wall).unwrap().reason,
+            WaitReason::Emergency
+        );
+    }
+
+    #[test]
+    fn test_weekly_policy_releases_only_on_its_day() {
+        let mut config = unattended();
+        config.windows = "daily 02:00 +240m".parse().unwrap();
+        let mut scheduler = scheduler(config);
+        // Sunday 02:00 is 26 h after boot: the window is open but the
+        // weekly policy released on Saturday only.
+        scheduler
+            .submit(&record(1, Priority::Optional, 0), Instant::ZERO)
+            .unwrap();
+        let (now, _) = at(0);
+        scheduler
+            .defer(UpdateId(1), now + Duration::from_hours(25), now)
+            .unwrap();
+        assert!(poll_at(&mut scheduler, 26 * 60).is_empty());
+        let (now, wall) = at(26 * 60);
+        assert!(matches!(
+            scheduler.explain(UpdateId(1), now, wall).unwrap().reason,
+            WaitReason::NotReleasedToday(_)
+        ));
+        assert_eq!(
+            started_ids(&poll_at(&mut scheduler, 7 * 24 * 60 + 120)),
+            [1]
+        );
+    }
+
+    #[test]
+    fn test_low_priority_waits_for_idle_but_does_not_block_others() {
+        let mut scheduler = scheduler(unattended());
+        scheduler
+            .submit(&record(1, Priority::Low, 0), Instant::ZERO)
+            .unwrap();
+        let mut optional = record(2, Priority::Optional, 0);
+        optional.estimated_duration = Duration::from_minutes(5);
+        scheduler.submit(&optional, Instant::ZERO).unwrap();
+        let someone = Metrics {
+            sessions: 1,
+            ..Metrics::IDLE
+        };
+        let (now, wall) = at(120);
+        assert_eq!(started_ids(&scheduler.poll(now, wall, &someone)), [2]);
+        let why = scheduler.explain(UpdateId(1), now, wall).unwrap();
+        assert!(matches!(why.reason, WaitReason::NotIdle(_)), "{why}");
+    }
+
+    #[test]
+    fn test_update_that_does_not_fit_waits_for_next_window() {
+        let mut scheduler = scheduler(unattended());
+        let mut big = record(1, Priority::Optional, 0);
+        big.estimated_duration = Duration::from_minutes(60);
+        scheduler.submit(&big, Instant::ZERO).unwrap();
+        // 05:30: the window closes at 06:00.
+        assert!(poll_at(&mut scheduler, 330).is_empty());
+        let (now, wall) = at(330);
+        let why = scheduler.explain(UpdateId(1), now, wall).unwrap();
+        assert!(matches!(why.reason, WaitReason::DoesNotFit { .. }), "{why}");
+    }
+
+    #[test]
+    fn test_events_report_window_edges_and_lead_notice() {
+        let mut scheduler = scheduler(unattended());
+        scheduler
+            .submit(&record(1, Priority::Optional, 0), Instant::ZERO)
+            .unwrap();
+        poll_at(&mut scheduler, 100);
+        poll_at(&mut scheduler, 106);
+        poll_at(&mut scheduler, 120);
+        poll_at(&mut scheduler, 360);
+        let mut tags = std::vec::Vec::new();
+        while let Some(event) = scheduler.pop_event() {
+            tags.push(event.event.tag());
+        }
+        assert_eq!(tags, ["AVAILABLE", "SOON", "WINDOW", "START", "WINDOW"]);
+    }
+
+    #[test]
+    fn test_scheduler_at_capacity_1024_fits_64_kib() {
+        let size = core::mem::size_of::<UpdateScheduler<1024>>();
+        assert!(size <= 64 * 1024, "{size} bytes");
+        assert_eq!(core::mem::size_of::<Stored>(), 36);
+    }
+}

@@ -1,0 +1,163 @@
+//! Property tests of the scheduler's invariants over random operation
+//! sequences: accounting always adds up, the concurrency limit holds,
+//! updates that run alone run alone, and a non-Critical update starts
+//! outside an open, released window only when its deadline forced it.
+
+use proptest::prelude::*;
+use update_sched::civil::WallTime;
+use update_sched::config::{Config, Profile};
+use update_sched::event::Event;
+use update_sched::gate::{Metrics, PowerSource};
+use update_sched::policy::{ApprovalPolicy, FrequencyPolicy};
+use update_sched::scheduler::{UpdateScheduler, UpdateState};
+use update_sched::update::{UpdateFlags, UpdateRecord};
+use update_sched::{Duration, Instant, Priority, UpdateId, UpdateKind};
+
+#[derive(Clone, Debug)]
+enum Op {
+    Submit {
+        priority: u8,
+        kind: u8,
+        flags: u8,
+        minutes: u16,
+        dependency: Option<u8>,
+    },
+    Approve(u8),
+    Reject(u8),
+    Cancel(u8),
+    Defer(u8, u16),
+    Finish {
+        pick: u8,
+        ok: bool,
+    },
+    Advance {
+        minutes: u16,
+        cpu: u16,
+        sessions: u8,
+        battery: Option<u16>,
+    },
+    Emergency(bool),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (0u8..5, 0u8..5, 0u8..8, 1u16..120, proptest::option::weighted(0.2, 0u8..40))
+            .prop_map(|(priority, kind, flags, minutes, dependency)| Op::Submit { priority, kind, flags, minutes, dependency }),
+        1 => (0u8..40).prop_map(Op::Approve),
+        1 => (0u8..40).prop_map(Op::Reject),
+        1 => (0u8..40).prop_map(Op::Cancel),
+        1 => (0u8..40, 1u16..3000).prop_map(|(id, minutes)| Op::Defer(id, minutes)),
+        4 => (0u8..8, proptest::bool::weighted(0.7)).prop_map(|(pick, ok)| Op::Finish { pick, ok }),
+        6 => (1u16..400, 0u16..1000, 0u8..3, proptest::option::weighted(0.2, 0u16..1000))
+            .prop_map(|(minutes, cpu, sessions, battery)| Op::Advance { minutes, cpu, sessions, battery }),
+        1 => proptest::bool::ANY.prop_map(Op::Emergency),
+    ]
+}
+
+fn config(choice: u8) -> Config {
+    let profile = Profile::ALL[usize::from(choice) % 4];
+    let mut config = Config::preset(profile);
+    if choice >= 4 {
+        config.approval = ApprovalPolicy::NONE;
+    }
+    config
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn prop_scheduler_invariants_hold(choice in 0u8..8, ops in proptest::collection::vec(op(), 1..120)) {
+        let config = config(choice);
+        let max_concurrent = config.max_concurrent;
+        let calendar = config.windows.clone();
+        let frequency = config.frequency;
+        let mut scheduler: UpdateScheduler<32> = UpdateScheduler::new(config).unwrap();
+        let boot: WallTime = "2026-11-27T20:00:00Z".parse().unwrap();
+        let mut now = Instant::ZERO;
+        let mut metrics = Metrics::IDLE;
+        let mut running: Vec<(UpdateId, bool)> = Vec::new();
+        let mut next_id = 0u32;
+        let mut accepted = 0u32;
+        for op in ops {
+            match op {
+                Op::Submit { priority, kind, flags, minutes, dependency } => {
+                    let mut record = UpdateRecord::new(
+                        UpdateId(next_id),
+                        "prop",
+                        UpdateKind::ALL[usize::from(kind)],
+                        Priority::ALL[usize::from(priority)],
+                        Duration::from_minutes(u64::from(minutes)),
+                        now,
+                    );
+                    record.flags = UpdateFlags::from_bits_truncate(flags);
+                    if let Some(dependency) = dependency {
+                        record.dependencies.push(UpdateId(u32::from(dependency))).unwrap();
+                    }
+                    next_id += 1;
+                    if scheduler.submit(&record, now).is_ok() {
+                        accepted += 1;
+                    }
+                }
+                Op::Approve(id) => { let _ = scheduler.approve(UpdateId(u32::from(id)), now); }
+                Op::Reject(id) => { let _ = scheduler.reject(UpdateId(u32::from(id)), now); }
+                Op::Cancel(id) => { let _ = scheduler.cancel(UpdateId(u32::from(id)), now); }
+                Op::Defer(id, minutes) => {
+                    let until = now + Duration::from_minutes(u64::from(minutes));
+                    let _ = scheduler.defer(UpdateId(u32::from(id)), until, now);
+                }
+                Op::Finish { pick, ok } => {
+                    if !running.is_empty() {
+                        let (id, _) = running.remove(usize::from(pick) % running.len());
+                        let outcome = if ok { Ok(()) } else { Err("injected failure") };
+                        prop_assert_eq!(scheduler.report_outcome(id, outcome, now), Ok(()));
+                    }
+                }
+                Op::Advance { minutes, cpu, sessions, battery } => {
+                    now += Duration::from_minutes(u64::from(minutes));
+                    metrics = Metrics {
+                        cpu_permille: cpu,
+                        sessions: u16::from(sessions),
+                        power: battery.map_or(PowerSource::Ac, |level| PowerSource::Battery { level_permille: level }),
+                        ..Metrics::IDLE
+                    };
+                }
+                Op::Emergency(on) => scheduler.set_emergency(on),
+            }
+            let wall = boot.saturating_add(now.since_boot());
+            let starts = scheduler.poll(now, wall, &metrics);
+            for start in &starts {
+                let alone = start.kind == UpdateKind::Firmware
+                    || start.flags.intersects(UpdateFlags::NEEDS_REBOOT | UpdateFlags::EXCLUSIVE);
+                running.push((start.id, alone));
+            }
+            // Starts outside an open window need a reason the design allows.
+            while let Some(event) = scheduler.pop_event() {
+                if let Event::Started { id, forced, .. } = event.event {
+                    let priority = starts.iter().find(|s| s.id == id).map(|_| ());
+                    prop_assert!(priority.is_some(), "started event without a start action");
+                    let info = scheduler.get(id).unwrap();
+                    let urgent = info.record.priority == Priority::Critical
+                        || forced
+                        || (scheduler.emergency() && info.record.priority == Priority::Security);
+                    let released = calendar.contains(wall)
+                        && calendar
+                            .current_open_since(wall)
+                            .is_some_and(|opened| frequency.releases_on(opened.to_local(calendar.offset()).date()));
+                    let adaptive_anywhere = calendar.is_empty() && frequency == FrequencyPolicy::Adaptive;
+                    prop_assert!(urgent || released || adaptive_anywhere, "{id} started outside a released window");
+                }
+            }
+            prop_assert!(running.len() <= usize::from(max_concurrent));
+            if running.iter().any(|&(_, alone)| alone) {
+                prop_assert_eq!(running.len(), 1);
+            }
+            let status = scheduler.status();
+            prop_assert_eq!(status.submitted, accepted);
+            prop_assert_eq!(status.total(), status.submitted);
+            prop_assert_eq!(status.count(UpdateState::Running) as usize, running.len());
+            let live = scheduler.ids().count() as u32;
+            prop_assert_eq!(status.live(), live);
+        }
+    }
+}
