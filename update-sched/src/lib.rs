@@ -27,3 +27,8 @@ pub mod window;
 
 pub use time::{Duration, Instant};
 pub use update::{Priority, UpdateId, UpdateKind};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
