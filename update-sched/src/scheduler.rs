@@ -896,23 +896,28 @@ impl<const N: usize> UpdateScheduler<N> {
 
     /// Rejects an update: it will not run.
     pub fn reject(&mut self, id: UpdateId, now: Instant) -> Result<(), CommandError> {
-        let slot = self.live_slot(id)?;
-        if self.slots[slot.index()].state() == UpdateState::Running {
-            return Err(CommandError::Running);
-        }
-        self.events.push(now, Event::Rejected { id });
-        self.finish(slot, UpdateState::Rejected, now);
-        Ok(())
+        self.end_unstarted(id, UpdateState::Rejected, Event::Rejected { id }, now)
     }
 
     /// Cancels an update that has not started.
     pub fn cancel(&mut self, id: UpdateId, now: Instant) -> Result<(), CommandError> {
+        self.end_unstarted(id, UpdateState::Cancelled, Event::Cancelled { id }, now)
+    }
+
+    /// Ends an update that is not running in `state`, announcing `event`.
+    fn end_unstarted(
+        &mut self,
+        id: UpdateId,
+        state: UpdateState,
+        event: Event,
+        now: Instant,
+    ) -> Result<(), CommandError> {
         let slot = self.live_slot(id)?;
         if self.slots[slot.index()].state() == UpdateState::Running {
             return Err(CommandError::Running);
         }
-        self.events.push(now, Event::Cancelled { id });
-        self.finish(slot, UpdateState::Cancelled, now);
+        self.events.push(now, event);
+        self.finish(slot, state, now);
         Ok(())
     }
 
@@ -1139,15 +1144,7 @@ impl<const N: usize> UpdateScheduler<N> {
         now: Instant,
         wall: WallTime,
     ) -> Result<Explanation, CommandError> {
-        let slot = match self.index.find(id) {
-            Some(slot) => slot,
-            None => {
-                return Err(match self.finished_state(id) {
-                    Some(state) => CommandError::Finished(state),
-                    None => CommandError::UnknownId,
-                })
-            }
-        };
+        let slot = self.live_slot(id)?;
         let stored = self.slots[slot.index()];
         let window = match self.window {
             Some(cached) if cached.minute == wall.as_unix_secs() / 60 => cached,
