@@ -399,6 +399,7 @@ impl WaitReason {
                 | WaitReason::ManualRelease
                 | WaitReason::Gate(GateWait::FirmwareOnBattery)
                 | WaitReason::Dependency(_)
+                | WaitReason::Emergency
         )
     }
 }
@@ -538,7 +539,8 @@ mod marks {
     pub const ANNOUNCED: u8 = 1 << 1;
     /// Its deadline came while it was queued: queued as forced.
     pub const FORCED: u8 = 1 << 2;
-    /// Its deadline miss was counted.
+    /// Its deadline is settled: a miss was counted, or its first attempt
+    /// started in time (so a retry after the deadline is no miss).
     pub const MISSED: u8 = 1 << 3;
 }
 
@@ -669,6 +671,19 @@ struct WindowState {
     closes_in: Option<u64>,
     /// While closed: seconds until it opens (`None`: never).
     opens_in: Option<u64>,
+}
+
+impl WindowState {
+    /// The state as seen `wall`'s seconds into the minute it was computed
+    /// for: that much less time until the next edge.
+    fn at_second(self, wall: WallTime) -> WindowState {
+        let into_minute = wall.as_unix_secs() % 60;
+        WindowState {
+            closes_in: self.closes_in.map(|secs| secs.saturating_sub(into_minute)),
+            opens_in: self.opens_in.map(|secs| secs.saturating_sub(into_minute)),
+            ..self
+        }
+    }
 }
 
 /// A finished update, remembered for a while.
@@ -867,7 +882,7 @@ impl<const N: usize> UpdateScheduler<N> {
         self.counts.by_state[UpdateState::Waiting as usize] += 1;
         self.events
             .push(now, Event::UpdateAvailable { id: record.id });
-        if available_s <= seconds_down(now) {
+        if record.available_at <= now {
             self.make_available(slot, now);
         } else {
             self.earliest_wake_s = self.earliest_wake_s.min(available_s);
@@ -1149,7 +1164,8 @@ impl<const N: usize> UpdateScheduler<N> {
         let window = match self.window {
             Some(cached) if cached.minute == wall.as_unix_secs() / 60 => cached,
             _ => self.compute_window_state(wall),
-        };
+        }
+        .at_second(wall);
         let state = stored.state();
         let deadline = self.deadline_s(&stored);
         let wake = Some(instant_of(stored.wake_s));
@@ -1188,10 +1204,17 @@ impl<const N: usize> UpdateScheduler<N> {
                     (reason, chance)
                 }
                 None => match self.ready.peek() {
-                    Some((head, _)) if head != slot => (
-                        WaitReason::QueuedBehind(self.index.id_at(head).unwrap_or(id)),
-                        None,
-                    ),
+                    Some((head, _))
+                        if head != slot
+                            && self
+                                .blocker(head, &window)
+                                .is_none_or(|reason| reason.holds_everyone()) =>
+                    {
+                        (
+                            WaitReason::QueuedBehind(self.index.id_at(head).unwrap_or(id)),
+                            None,
+                        )
+                    }
                     _ => (WaitReason::StartsNextPoll, Some(now)),
                 },
             },
@@ -1420,9 +1443,27 @@ impl<const N: usize> UpdateScheduler<N> {
         self.earliest_wake_s = earliest;
         for slot in due {
             match self.slots[slot.index()].state() {
-                UpdateState::Waiting => self.make_available(slot, now),
+                // A deferral may have been made before the update was
+                // available or approved: both still apply.
+                UpdateState::Waiting | UpdateState::Deferred => {
+                    self.wake_to_available(slot, now, now_s)
+                }
                 _ => self.enqueue(slot),
             }
+        }
+    }
+
+    /// A Waiting or Deferred update whose timer fired: still waiting for
+    /// availability, or on to approval or the queue.
+    fn wake_to_available(&mut self, slot: Slot, now: Instant, now_s: u32) {
+        let available_s = self.slots[slot.index()].available_s;
+        if available_s > now_s {
+            self.leave_state(slot);
+            self.slots[slot.index()].wake_s = available_s;
+            self.set_state(slot, UpdateState::Waiting);
+            self.earliest_wake_s = self.earliest_wake_s.min(available_s);
+        } else {
+            self.make_available(slot, now);
         }
     }
 
@@ -1498,9 +1539,9 @@ impl<const N: usize> UpdateScheduler<N> {
         self.slots[slot.index()].set_attempts(attempt);
         self.set_state(slot, UpdateState::Running);
         if !stored.has(marks::MISSED) {
+            self.slots[slot.index()].marks |= marks::MISSED;
             if let Some(deadline) = self.deadline_s(&stored) {
                 if now_s > deadline.saturating_add(DEADLINE_GRACE_SECS) {
-                    self.slots[slot.index()].marks |= marks::MISSED;
                     self.counts.deadline_misses[stored.priority().index()] += 1;
                     self.events.push(
                         now,
@@ -1645,14 +1686,15 @@ impl<const N: usize> UpdateScheduler<N> {
 
     fn window_state(&mut self, wall: WallTime) -> WindowState {
         let minute = wall.as_unix_secs() / 60;
-        match self.window {
+        let state = match self.window {
             Some(cached) if cached.minute == minute => cached,
             _ => {
                 let state = self.compute_window_state(wall);
                 self.window = Some(state);
                 state
             }
-        }
+        };
+        state.at_second(wall)
     }
 
     fn compute_window_state(&self, wall: WallTime) -> WindowState {
@@ -2151,5 +2193,112 @@ mod tests {
         let size = core::mem::size_of::<UpdateScheduler<1024>>();
         assert!(size <= 64 * 1024, "{size} bytes");
         assert_eq!(core::mem::size_of::<Stored>(), 36);
+    }
+
+    #[test]
+    fn test_deferred_update_still_needs_approval_and_availability() {
+        let mut approving = scheduler(Config::preset(Profile::Basic));
+        approving
+            .submit(&record(1, Priority::Optional, 0), Instant::ZERO)
+            .unwrap();
+        let (now, _) = at(0);
+        approving
+            .defer(UpdateId(1), now + Duration::from_minutes(130), now)
+            .unwrap();
+        assert!(poll_at(&mut approving, 150).is_empty());
+        assert_eq!(
+            approving.state_of(UpdateId(1)),
+            Some(UpdateState::AwaitingApproval)
+        );
+
+        let mut unattended = scheduler(unattended());
+        unattended
+            .submit(&record(2, Priority::Optional, 300), Instant::ZERO)
+            .unwrap();
+        unattended
+            .defer(UpdateId(2), now + Duration::from_minutes(130), now)
+            .unwrap();
+        assert!(poll_at(&mut unattended, 140).is_empty());
+        assert_eq!(unattended.state_of(UpdateId(2)), Some(UpdateState::Waiting));
+        assert_eq!(started_ids(&poll_at(&mut unattended, 300)), [2]);
+    }
+
+    #[test]
+    fn test_emergency_forced_update_does_not_starve_security() {
+        let mut scheduler = scheduler(unattended());
+        scheduler
+            .submit(&record(1, Priority::Important, 400), Instant::ZERO)
+            .unwrap();
+        assert!(poll_at(&mut scheduler, 400).is_empty());
+        scheduler.set_emergency(true);
+        let deadline = 400 + 7 * 24 * 60;
+        assert!(poll_at(&mut scheduler, deadline).is_empty());
+        let (now, _) = at(deadline);
+        scheduler
+            .submit(&record(2, Priority::Security, deadline), now)
+            .unwrap();
+        assert_eq!(started_ids(&poll_at(&mut scheduler, deadline + 1)), [2]);
+    }
+
+    #[test]
+    fn test_explain_agrees_with_poll_past_a_held_head() {
+        let mut scheduler = scheduler(unattended());
+        // 05:50, ten minutes of window left: #1 needs an hour, #2 five minutes.
+        let mut big = record(1, Priority::Security, 350);
+        big.estimated_duration = Duration::from_minutes(60);
+        let mut small = record(2, Priority::Important, 350);
+        small.estimated_duration = Duration::from_minutes(5);
+        let (now, wall) = at(350);
+        scheduler.submit(&big, now).unwrap();
+        scheduler.submit(&small, now).unwrap();
+        let why = scheduler.explain(UpdateId(2), now, wall).unwrap();
+        assert_eq!(why.reason, WaitReason::StartsNextPoll, "{why}");
+        assert_eq!(started_ids(&poll_at(&mut scheduler, 350)), [2]);
+    }
+
+    #[test]
+    fn test_fit_check_counts_seconds_into_the_minute() {
+        let mut scheduler = scheduler(unattended());
+        scheduler
+            .submit(&record(1, Priority::Optional, 350), Instant::ZERO)
+            .unwrap();
+        // 05:50:59: 541 s of window left for a 600 s update.
+        let elapsed = Duration::from_secs(350 * 60 + 59);
+        let now = Instant::ZERO + elapsed;
+        assert!(scheduler
+            .poll(now, boot_wall().saturating_add(elapsed), &Metrics::IDLE)
+            .is_empty());
+    }
+
+    #[test]
+    fn test_retry_after_deadline_is_not_a_miss_when_first_start_was_on_time() {
+        let mut scheduler = scheduler(unattended());
+        let mut security = record(1, Priority::Security, 0);
+        security.estimated_duration = Duration::from_minutes(5);
+        scheduler.submit(&security, Instant::ZERO).unwrap();
+        assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [1]);
+        let (now, _) = at(125);
+        scheduler
+            .report_outcome(UpdateId(1), Err("network"), now)
+            .unwrap();
+        let (later, _) = at(24 * 60 + 10);
+        scheduler.defer(UpdateId(1), later, now).unwrap();
+        assert_eq!(
+            started_ids(&poll_at(&mut scheduler, 7 * 24 * 60 + 120)),
+            [1]
+        );
+        assert_eq!(scheduler.status().total_deadline_misses(), 0);
+    }
+
+    #[test]
+    fn test_sub_second_availability_does_not_delay_critical() {
+        let mut scheduler = scheduler(unattended());
+        let mut critical = record(1, Priority::Critical, 0);
+        critical.available_at = Instant::from_millis(1_500);
+        scheduler
+            .submit(&critical, Instant::from_millis(1_500))
+            .unwrap();
+        let starts = scheduler.poll(Instant::from_millis(1_510), boot_wall(), &Metrics::IDLE);
+        assert_eq!(started_ids(&starts), [1]);
     }
 }
