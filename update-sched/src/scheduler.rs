@@ -994,7 +994,7 @@ impl<const N: usize> UpdateScheduler<N> {
             Ok(()) => {
                 self.events.push(now, Event::Completed { id });
                 self.finish(slot, UpdateState::Completed, now);
-                self.unblock_dependents(id, now);
+                self.unblock_dependents(id);
             }
             Err(reason) => {
                 let attempt = stored.attempts();
@@ -1131,8 +1131,7 @@ impl<const N: usize> UpdateScheduler<N> {
     /// (a tick, a submission) makes it poll sooner: the next timer, the
     /// next deadline, the next window edge.
     pub fn next_wake(&self, now: Instant, wall: WallTime) -> Option<Instant> {
-        let mut next = u32::MAX;
-        next = next.min(self.earliest_wake_s).min(self.earliest_deadline_s);
+        let next = self.earliest_wake_s.min(self.earliest_deadline_s);
         let mut wake = (next != u32::MAX).then(|| instant_of(next));
         let calendar = &self.config.windows;
         let edge = if calendar.contains(wall) {
@@ -1144,7 +1143,7 @@ impl<const N: usize> UpdateScheduler<N> {
             let at = now.saturating_add(edge);
             wake = Some(wake.map_or(at, |wake| wake.min(at)));
         }
-        if !self.ready.is_empty() && self.ready.peek().is_some() {
+        if !self.ready.is_empty() {
             // Gates may clear at any moment: poll at least once a minute.
             let soon = now.saturating_add(Duration::from_minutes(1));
             wake = Some(wake.map_or(soon, |wake| wake.min(soon)));
@@ -1406,7 +1405,7 @@ impl<const N: usize> UpdateScheduler<N> {
     }
 
     /// `id` completed: its Blocked dependents may be ready now.
-    fn unblock_dependents(&mut self, id: UpdateId, _now: Instant) {
+    fn unblock_dependents(&mut self, id: UpdateId) {
         self.dependencies
             .retain(|&(_, dependency)| dependency != id);
         let mut candidates: Vec<Slot, DEPENDENCY_CAPACITY> = Vec::new();
