@@ -2300,4 +2300,29 @@ mod tests {
         let starts = scheduler.poll(Instant::from_millis(1_510), boot_wall(), &Metrics::IDLE);
         assert_eq!(started_ids(&starts), [1]);
     }
+
+    #[test]
+    fn test_next_wake_is_the_earliest_timer_edge_or_a_minute_while_queued() {
+        let mut scheduler = scheduler(unattended());
+        let (now, wall) = at(0);
+        // Nothing queued: the window opening at 02:00 is the next moment.
+        assert_eq!(
+            scheduler.next_wake(now, wall),
+            Some(now + Duration::from_hours(2))
+        );
+        scheduler
+            .submit(&record(1, Priority::Optional, 60), now)
+            .unwrap();
+        assert_eq!(
+            scheduler.next_wake(now, wall),
+            Some(now + Duration::from_hours(1))
+        );
+        poll_at(&mut scheduler, 60);
+        let (later, wall) = at(60);
+        // Queued and held by the window: gates may clear, so once a minute.
+        assert_eq!(
+            scheduler.next_wake(later, wall),
+            Some(later + Duration::from_minutes(1))
+        );
+    }
 }
