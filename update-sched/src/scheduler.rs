@@ -686,6 +686,20 @@ impl WindowState {
     }
 }
 
+/// Counts a missed deadline and announces it. A free function over the
+/// two fields it touches, so that it can be called while the slot index is
+/// being iterated.
+fn count_miss(
+    counts: &mut StatusCounts,
+    events: &mut EventQueue<EVENT_CAPACITY>,
+    id: UpdateId,
+    priority: Priority,
+    now: Instant,
+) {
+    counts.deadline_misses[priority.index()] += 1;
+    events.push(now, Event::DeadlineMissed { id, priority });
+}
+
 /// A finished update, remembered for a while.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Finished {
@@ -1160,11 +1174,10 @@ impl<const N: usize> UpdateScheduler<N> {
     ) -> Result<Explanation, CommandError> {
         let slot = self.live_slot(id)?;
         let stored = self.slots[slot.index()];
-        let window = match self.window {
-            Some(cached) if cached.minute == wall.as_unix_secs() / 60 => cached,
-            _ => self.compute_window_state(wall),
-        }
-        .at_second(wall);
+        let window = self
+            .cached_window(wall)
+            .unwrap_or_else(|| self.compute_window_state(wall))
+            .at_second(wall);
         let state = stored.state();
         let deadline = self.deadline_s(&stored);
         let wake = Some(instant_of(stored.wake_s));
@@ -1492,13 +1505,12 @@ impl<const N: usize> UpdateScheduler<N> {
             let grace_end = deadline.saturating_add(DEADLINE_GRACE_SECS);
             if grace_end < now_s {
                 self.slots[slot.index()].marks |= marks::MISSED;
-                self.counts.deadline_misses[stored.priority().index()] += 1;
-                self.events.push(
+                count_miss(
+                    &mut self.counts,
+                    &mut self.events,
+                    id,
+                    stored.priority(),
                     now,
-                    Event::DeadlineMissed {
-                        id,
-                        priority: stored.priority(),
-                    },
                 );
             } else {
                 earliest = earliest.min(grace_end.saturating_add(1));
@@ -1541,13 +1553,12 @@ impl<const N: usize> UpdateScheduler<N> {
             self.slots[slot.index()].marks |= marks::MISSED;
             if let Some(deadline) = self.deadline_s(&stored) {
                 if now_s > deadline.saturating_add(DEADLINE_GRACE_SECS) {
-                    self.counts.deadline_misses[stored.priority().index()] += 1;
-                    self.events.push(
+                    count_miss(
+                        &mut self.counts,
+                        &mut self.events,
+                        id,
+                        stored.priority(),
                         now,
-                        Event::DeadlineMissed {
-                            id,
-                            priority: stored.priority(),
-                        },
                     );
                 }
             }
@@ -1684,16 +1695,21 @@ impl<const N: usize> UpdateScheduler<N> {
     }
 
     fn window_state(&mut self, wall: WallTime) -> WindowState {
-        let minute = wall.as_unix_secs() / 60;
-        let state = match self.window {
-            Some(cached) if cached.minute == minute => cached,
-            _ => {
+        let state = match self.cached_window(wall) {
+            Some(cached) => cached,
+            None => {
                 let state = self.compute_window_state(wall);
                 self.window = Some(state);
                 state
             }
         };
         state.at_second(wall)
+    }
+
+    /// The cached window state, if it was computed for `wall`'s minute.
+    fn cached_window(&self, wall: WallTime) -> Option<WindowState> {
+        self.window
+            .filter(|cached| cached.minute == wall.as_unix_secs() / 60)
     }
 
     fn compute_window_state(&self, wall: WallTime) -> WindowState {
