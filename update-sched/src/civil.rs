@@ -63,6 +63,7 @@ impl UtcOffset {
     pub const MAX: UtcOffset = UtcOffset { minutes: 840 };
 
     /// The offset `minutes` east of UTC (negative: west).
+    #[inline]
     pub const fn from_minutes(minutes: i16) -> Result<UtcOffset, OffsetError> {
         if minutes < UtcOffset::MIN.minutes || minutes > UtcOffset::MAX.minutes {
             return Err(OffsetError::OutOfRange);
@@ -71,11 +72,13 @@ impl UtcOffset {
     }
 
     /// Minutes east of UTC.
+    #[inline]
     pub const fn as_minutes(self) -> i16 {
         self.minutes
     }
 
     /// Seconds east of UTC.
+    #[inline]
     pub const fn as_seconds(self) -> i32 {
         self.minutes as i32 * 60
     }
@@ -180,11 +183,13 @@ impl Weekday {
     ];
 
     /// Position in the week: Monday is 0, Sunday is 6.
+    #[inline]
     pub const fn index(self) -> u8 {
         self as u8
     }
 
     /// The day at `index` (Monday is 0), or `None` past Sunday.
+    #[inline]
     pub const fn from_index(index: u8) -> Option<Weekday> {
         if index < 7 {
             Some(Weekday::ALL[index as usize])
@@ -194,11 +199,13 @@ impl Weekday {
     }
 
     /// The following day; Sunday is followed by Monday.
+    #[inline]
     pub const fn next(self) -> Weekday {
         Weekday::ALL[(self.index() as usize + 1) % 7]
     }
 
     /// Three-letter English name: `Mon` .. `Sun`.
+    #[inline]
     pub const fn short_name(self) -> &'static str {
         match self {
             Weekday::Monday => "Mon",
@@ -212,6 +219,7 @@ impl Weekday {
     }
 
     /// Full English name: `Monday` .. `Sunday`.
+    #[inline]
     pub const fn name(self) -> &'static str {
         match self {
             Weekday::Monday => "Monday",
@@ -271,11 +279,13 @@ impl fmt::Display for WeekdayError {
 impl core::error::Error for WeekdayError {}
 
 /// Whether `year` has a February 29th in the Gregorian calendar.
+#[inline]
 pub const fn is_leap_year(year: i64) -> bool {
     year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
 }
 
 /// Days in `month` (1..=12) of `year`; 0 for a month that does not exist.
+#[inline]
 pub const fn days_in_month(year: i64, month: u8) -> u8 {
     match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -318,6 +328,7 @@ impl Date {
     .days_since_epoch();
 
     /// The date `year`-`month`-`day`, checked against the calendar.
+    #[inline]
     pub const fn new(year: i64, month: u8, day: u8) -> Result<Date, CivilError> {
         if year < Date::MIN_YEAR || year > Date::MAX_YEAR {
             return Err(CivilError::YearOutOfRange);
@@ -333,6 +344,7 @@ impl Date {
 
     /// The date `days` days after 1970-01-01 (negative: before), or `None`
     /// outside [`Date::MIN_YEAR`]..=[`Date::MAX_YEAR`].
+    #[inline]
     pub const fn from_days_since_epoch(days: i64) -> Option<Date> {
         if days < Date::MIN_DAYS || days > Date::MAX_DAYS {
             return None;
@@ -373,6 +385,7 @@ impl Date {
     }
 
     /// Days from 1970-01-01 to this date (negative: before).
+    #[inline]
     pub const fn days_since_epoch(self) -> i64 {
         let year = if self.month <= 2 {
             self.year - 1
@@ -388,31 +401,37 @@ impl Date {
     }
 
     /// The year, e.g. 2026.
+    #[inline]
     pub const fn year(self) -> i64 {
         self.year
     }
 
     /// The month, 1 (January) ..= 12 (December).
+    #[inline]
     pub const fn month(self) -> u8 {
         self.month
     }
 
     /// The day of the month, 1-based.
+    #[inline]
     pub const fn day(self) -> u8 {
         self.day
     }
 
     /// The day of the week.
+    #[inline]
     pub const fn weekday(self) -> Weekday {
         Weekday::from_days_since_epoch(self.days_since_epoch())
     }
 
     /// Days in this date's month (28 ..= 31).
+    #[inline]
     pub const fn days_in_month(self) -> u8 {
         days_in_month(self.year, self.month)
     }
 
     /// Whether this is the last day of its month, e.g. 2028-02-29.
+    #[inline]
     pub const fn is_last_day_of_month(self) -> bool {
         self.day == self.days_in_month()
     }
@@ -474,17 +493,20 @@ impl WallTime {
     pub const MAX: WallTime = WallTime { secs: u64::MAX };
 
     /// The instant `secs` seconds after the Unix epoch.
+    #[inline]
     pub const fn from_unix_secs(secs: u64) -> WallTime {
         WallTime { secs }
     }
 
     /// Seconds since the Unix epoch.
+    #[inline]
     pub const fn as_unix_secs(self) -> u64 {
         self.secs
     }
 
     /// `self + duration`, or `None` past [`WallTime::MAX`]. The wall clock
     /// counts whole seconds, so the milliseconds of `duration` are dropped.
+    #[inline]
     pub const fn checked_add(self, duration: Duration) -> Option<WallTime> {
         match self.secs.checked_add(duration.as_secs()) {
             Some(secs) => Some(WallTime { secs }),
@@ -493,6 +515,7 @@ impl WallTime {
     }
 
     /// `self + duration`, clamped to [`WallTime::MAX`]; milliseconds dropped.
+    #[inline]
     pub const fn saturating_add(self, duration: Duration) -> WallTime {
         WallTime {
             secs: self.secs.saturating_add(duration.as_secs()),
@@ -500,6 +523,7 @@ impl WallTime {
     }
 
     /// `self - duration`, or `None` before the Unix epoch; milliseconds dropped.
+    #[inline]
     pub const fn checked_sub(self, duration: Duration) -> Option<WallTime> {
         match self.secs.checked_sub(duration.as_secs()) {
             Some(secs) => Some(WallTime { secs }),
@@ -508,6 +532,7 @@ impl WallTime {
     }
 
     /// `self - duration`, clamped to the Unix epoch; milliseconds dropped.
+    #[inline]
     pub const fn saturating_sub(self, duration: Duration) -> WallTime {
         WallTime {
             secs: self.secs.saturating_sub(duration.as_secs()),
@@ -515,6 +540,7 @@ impl WallTime {
     }
 
     /// How long after `earlier` this instant is, or `None` if it is before.
+    #[inline]
     pub const fn checked_duration_since(self, earlier: WallTime) -> Option<Duration> {
         match self.secs.checked_sub(earlier.secs) {
             Some(secs) => Some(Duration::from_secs(secs)),
@@ -523,11 +549,13 @@ impl WallTime {
     }
 
     /// How long after `earlier` this instant is, zero if it is before.
+    #[inline]
     pub const fn saturating_duration_since(self, earlier: WallTime) -> Duration {
         Duration::from_secs(self.secs.saturating_sub(earlier.secs))
     }
 
     /// The civil date and time on a wall clock set to `offset`.
+    #[inline]
     pub const fn to_local(self, offset: UtcOffset) -> LocalTime {
         // Split before applying the offset so nothing near u64::MAX overflows.
         let days = (self.secs / SECONDS_PER_DAY) as i64;
@@ -548,6 +576,7 @@ impl WallTime {
     ///
     /// The same as `to_local(offset).minute_of_week() * 60 + second`, without
     /// the calendar arithmetic: weeks have a fixed length, months do not.
+    #[inline]
     pub const fn local_second_of_week(self, offset: UtcOffset) -> u32 {
         let week = SECONDS_PER_WEEK as i64;
         let utc = ((self.secs % SECONDS_PER_WEEK as u64) as i64
@@ -591,6 +620,7 @@ pub struct LocalTime {
 
 impl LocalTime {
     /// The time `hour:minute:second` on `date`, on a clock set to `offset`.
+    #[inline]
     pub const fn new(
         date: Date,
         hour: u8,
@@ -618,6 +648,7 @@ impl LocalTime {
 
     /// The instant this local time names, or `None` if it lies before the
     /// Unix epoch or after [`WallTime::MAX`].
+    #[inline]
     pub const fn to_wall(self) -> Option<WallTime> {
         let days = self.date.days_since_epoch();
         // Within -50 400 ..= 136 799: the offset moves at most 14 h.
@@ -646,71 +677,85 @@ impl LocalTime {
     }
 
     /// The calendar date.
+    #[inline]
     pub const fn date(self) -> Date {
         self.date
     }
 
     /// The year, e.g. 2026.
+    #[inline]
     pub const fn year(self) -> i64 {
         self.date.year
     }
 
     /// The month, 1 ..= 12.
+    #[inline]
     pub const fn month(self) -> u8 {
         self.date.month
     }
 
     /// The day of the month, 1-based.
+    #[inline]
     pub const fn day(self) -> u8 {
         self.date.day
     }
 
     /// The day of the week.
+    #[inline]
     pub const fn weekday(self) -> Weekday {
         self.date.weekday()
     }
 
     /// The hour, 0 ..= 23.
+    #[inline]
     pub const fn hour(self) -> u8 {
         self.hour
     }
 
     /// The minute, 0 ..= 59.
+    #[inline]
     pub const fn minute(self) -> u8 {
         self.minute
     }
 
     /// The second, 0 ..= 59.
+    #[inline]
     pub const fn second(self) -> u8 {
         self.second
     }
 
     /// The offset of the wall clock this time was read from.
+    #[inline]
     pub const fn offset(self) -> UtcOffset {
         self.offset
     }
 
     /// Minutes since local midnight, 0 ..= 1439.
+    #[inline]
     pub const fn minute_of_day(self) -> u16 {
         self.hour as u16 * 60 + self.minute as u16
     }
 
     /// Minutes since Monday 00:00 local time, 0 ..= 10 079.
+    #[inline]
     pub const fn minute_of_week(self) -> u16 {
         self.weekday().index() as u16 * MINUTES_PER_DAY + self.minute_of_day()
     }
 
     /// Days in the current month (28 ..= 31).
+    #[inline]
     pub const fn days_in_month(self) -> u8 {
         self.date.days_in_month()
     }
 
     /// Whether today is the last day of the month.
+    #[inline]
     pub const fn is_last_day_of_month(self) -> bool {
         self.date.is_last_day_of_month()
     }
 
     /// The RFC 3339 form, `2026-11-28T22:45:00+01:00` (`Z` for UTC).
+    #[inline]
     pub const fn rfc3339(self) -> Rfc3339 {
         Rfc3339 { local: self }
     }

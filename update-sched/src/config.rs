@@ -9,6 +9,7 @@ use heapless::Vec;
 use crate::backoff::{RetryPolicy, RetryPolicyError};
 use crate::civil::{UtcOffset, Weekday};
 use crate::gate::{PowerPolicy, ResourceThresholds};
+use crate::pattern::PatternConfig;
 use crate::policy::{ApprovalPolicy, FrequencyPolicy, MonthDay};
 use crate::time::Duration;
 use crate::update::Priority;
@@ -45,11 +46,13 @@ impl Deadlines {
     };
 
     /// The deadline of `priority`, counted from availability.
+    #[inline]
     pub const fn of(&self, priority: Priority) -> Option<Duration> {
         self.by_priority[priority.index()]
     }
 
     /// The same table with `priority`'s deadline replaced.
+    #[inline]
     pub const fn with(mut self, priority: Priority, deadline: Option<Duration>) -> Deadlines {
         self.by_priority[priority.index()] = deadline;
         self
@@ -87,6 +90,9 @@ pub struct Config {
     /// How long before an expected start to announce it
     /// ([`crate::event::Event::WillStart`]); `None` sends no such notice.
     pub notify_lead: Option<Duration>,
+    /// How the usage pattern is learned and scored (used by
+    /// [`FrequencyPolicy::Adaptive`]).
+    pub pattern: PatternConfig,
 }
 
 /// Most concurrent updates a configuration may allow.
@@ -116,6 +122,7 @@ impl Profile {
     ];
 
     /// Lower-case name.
+    #[inline]
     pub const fn name(self) -> &'static str {
         match self {
             Profile::Basic => "basic",
@@ -184,6 +191,10 @@ pub enum ConfigError {
     /// Deadlines shrink as priority rises: a more urgent priority has a
     /// later deadline than a less urgent one.
     DeadlinesOutOfOrder,
+    /// A usage-pattern setting is out of range: every activity weight is
+    /// zero, a threshold is above 1000 per mille, or the half-life or
+    /// confidence time is outside 1..=1080 minutes.
+    PatternOutOfRange,
 }
 
 impl fmt::Display for ConfigError {
@@ -218,6 +229,9 @@ impl fmt::Display for ConfigError {
             ConfigError::DeadlinesOutOfOrder => {
                 f.write_str("a more urgent priority has a later deadline than a less urgent one")
             }
+            ConfigError::PatternOutOfRange => f.write_str(
+                "a usage-pattern setting is out of range (all weights zero, a threshold above 1000, or a time outside 1..=1080 minutes)",
+            ),
         }
     }
 }
@@ -247,6 +261,7 @@ impl Config {
             power: PowerPolicy::default(),
             retry: RetryPolicy::default(),
             notify_lead: Some(Duration::from_minutes(15)),
+            pattern: PatternConfig::DEFAULT,
         };
         let config = match profile {
             Profile::Basic => {
@@ -352,6 +367,9 @@ impl Config {
         {
             report(ConfigError::DeadlinesOutOfOrder);
         }
+        if !self.pattern.is_valid() {
+            report(ConfigError::PatternOutOfRange);
+        }
         if errors.is_empty() {
             Ok(())
         } else {
@@ -453,5 +471,38 @@ mod tests {
             .contains(&ConfigError::TooManyAttempts));
         assert_eq!("IoT".parse(), Ok(Profile::Iot));
         assert_eq!("laptop".parse::<Profile>(), Err(UnknownProfile));
+    }
+
+    #[test]
+    fn test_pattern_settings_out_of_range_are_reported() {
+        let mut config = Config::preset(Profile::Desktop);
+        assert_eq!(config.pattern, PatternConfig::DEFAULT);
+        config.pattern.half_life_minutes = 0;
+        assert_eq!(
+            config.validate().unwrap_err().as_slice(),
+            &[ConfigError::PatternOutOfRange]
+        );
+        config.pattern = PatternConfig {
+            idle_below_permille: 1_001,
+            ..PatternConfig::DEFAULT
+        };
+        assert!(config.validate().is_err());
+        config.pattern = PatternConfig {
+            weights: crate::pattern::ActivityWeights {
+                cpu: 0,
+                memory: 0,
+                disk: 0,
+                network: 0,
+                sessions: 0,
+            },
+            ..PatternConfig::DEFAULT
+        };
+        assert!(config.validate().is_err());
+        config.pattern.weights = crate::pattern::ActivityWeights::DEFAULT;
+        config.pattern.confident_after_minutes = PatternConfig::MAX_MINUTES + 1;
+        assert!(config.validate().is_err());
+        assert!(ConfigError::PatternOutOfRange
+            .to_string()
+            .contains("usage-pattern"));
     }
 }

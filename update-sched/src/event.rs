@@ -217,6 +217,7 @@ impl<const E: usize> Default for EventQueue<E> {
 
 impl<const E: usize> EventQueue<E> {
     /// An empty queue.
+    #[inline]
     pub const fn new() -> Self {
         EventQueue {
             events: Deque::new(),

@@ -18,12 +18,16 @@ pub mod civil;
 pub mod config;
 pub mod event;
 pub mod gate;
+pub mod pattern;
 pub mod policy;
 pub mod queue;
 pub mod scheduler;
+#[cfg(feature = "serde")]
+mod serde;
 pub mod time;
 pub mod update;
 pub mod window;
+pub mod workload;
 
 pub use time::{Duration, Instant};
 pub use update::{Priority, UpdateId, UpdateKind};

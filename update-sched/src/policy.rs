@@ -31,8 +31,14 @@ pub enum FrequencyPolicy {
     /// Never by itself: an update is released only once a person approves
     /// it (or its deadline comes).
     Manual,
-    /// Times chosen from the learned usage pattern, inside the windows;
-    /// until a pattern is learned it behaves as [`FrequencyPolicy::Daily`].
+    /// Each update starts at the time the learned usage pattern predicts
+    /// to be quietest over its estimated duration, before its deadline and
+    /// inside the windows if there are any (without windows, anywhere);
+    /// never while the machine is in use (by [`crate::config::Config::idle`])
+    /// unless its deadline has come. What nothing has been learned of yet
+    /// counts as busy, but for the night (see [`crate::pattern`]), so an
+    /// empty pattern plans like [`FrequencyPolicy::Daily`] in the windows,
+    /// or for 02:00-05:00 without them.
     Adaptive,
 }
 
@@ -157,11 +163,13 @@ impl ApprovalPolicy {
     };
 
     /// Whether updates of `priority` need approval.
+    #[inline]
     pub const fn requires(&self, priority: Priority) -> bool {
         self.required[priority.index()]
     }
 
     /// The same policy with `priority` set to need approval or not.
+    #[inline]
     pub const fn with(mut self, priority: Priority, required: bool) -> ApprovalPolicy {
         self.required[priority.index()] = required;
         self

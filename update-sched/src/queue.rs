@@ -112,11 +112,13 @@ impl Slot {
     /// The slot numbered `index`. Slots normally come from
     /// [`SlotIndex::insert`]; this is for tests and for slot spaces kept by
     /// other means.
+    #[inline]
     pub const fn new(index: u16) -> Slot {
         Slot(index)
     }
 
     /// The slot's number, for indexing arrays of length `N`.
+    #[inline]
     pub const fn index(self) -> usize {
         self.0 as usize
     }
@@ -174,6 +176,7 @@ pub struct SlotIndex<const N: usize> {
 
 impl<const N: usize> SlotIndex<N> {
     /// An empty index. `const` so that a kernel can keep one in a `static`.
+    #[inline]
     pub const fn new() -> SlotIndex<N> {
         let () = CapacityFitsU16::<N>::CHECK;
         // Thread every slot onto the free list, in order.
@@ -193,21 +196,25 @@ impl<const N: usize> SlotIndex<N> {
     }
 
     /// Most ids the index can hold.
+    #[inline]
     pub const fn capacity(&self) -> usize {
         N
     }
 
     /// Number of ids in the index.
+    #[inline]
     pub const fn len(&self) -> usize {
         self.len as usize
     }
 
     /// Whether the index holds no id.
+    #[inline]
     pub const fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// Whether an insert would fail with [`IndexError::Full`].
+    #[inline]
     pub const fn is_full(&self) -> bool {
         self.len as usize == N
     }
@@ -490,6 +497,7 @@ impl PackedKey {
     /// kept, so a counter that runs past [`PackedKey::SEQUENCE_LIMIT`]
     /// wraps to 0; [`PackedKey::checked_new`] reports that instead, and
     /// [`SlotHeap::rekey_in_order`] renumbers a full counter's keys.
+    #[inline]
     pub const fn new(priority: Priority, deadline_secs: u32, sequence: u32) -> PackedKey {
         PackedKey(
             ((priority as u64) << 61)
@@ -500,6 +508,7 @@ impl PackedKey {
 
     /// A key with the given parts, or `None` if `sequence` does not fit in
     /// 29 bits.
+    #[inline]
     pub const fn checked_new(
         priority: Priority,
         deadline_secs: u32,
@@ -515,31 +524,37 @@ impl PackedKey {
     /// The key whose packed form is `bits`, as given by
     /// [`PackedKey::to_bits`]. Priority bits above 4 read back as
     /// [`Priority::Low`].
+    #[inline]
     pub const fn from_bits(bits: u64) -> PackedKey {
         PackedKey(bits)
     }
 
     /// The packed form.
+    #[inline]
     pub const fn to_bits(self) -> u64 {
         self.0
     }
 
     /// The priority part.
+    #[inline]
     pub const fn priority(self) -> Priority {
         priority_from_bits(self.0 >> 61)
     }
 
     /// The deadline part, in whole seconds.
+    #[inline]
     pub const fn deadline_secs(self) -> u32 {
         (self.0 >> SEQUENCE_BITS) as u32
     }
 
     /// The sequence part, below [`PackedKey::SEQUENCE_LIMIT`].
+    #[inline]
     pub const fn sequence(self) -> u32 {
         (self.0 as u32) & (SEQUENCE_LIMIT - 1)
     }
 
     /// The same key with another sequence number (its low 29 bits).
+    #[inline]
     pub const fn with_sequence(self, sequence: u32) -> PackedKey {
         PackedKey(
             (self.0 & !(SEQUENCE_LIMIT as u64 - 1)) | (sequence & (SEQUENCE_LIMIT - 1)) as u64,
@@ -610,6 +625,7 @@ pub struct SlotHeap<K, const N: usize> {
 
 impl<K: HeapKey, const N: usize> SlotHeap<K, N> {
     /// An empty heap. `const` so that a kernel can keep one in a `static`.
+    #[inline]
     pub const fn new() -> SlotHeap<K, N> {
         let () = CapacityFitsU16::<N>::CHECK;
         SlotHeap {
@@ -621,21 +637,25 @@ impl<K: HeapKey, const N: usize> SlotHeap<K, N> {
     }
 
     /// Most slots the heap can hold.
+    #[inline]
     pub const fn capacity(&self) -> usize {
         N
     }
 
     /// Number of queued slots.
+    #[inline]
     pub const fn len(&self) -> usize {
         self.len as usize
     }
 
     /// Whether no slot is queued.
+    #[inline]
     pub const fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// Whether every slot is queued.
+    #[inline]
     pub const fn is_full(&self) -> bool {
         self.len as usize == N
     }
@@ -941,6 +961,7 @@ pub struct OrderKey {
 
 impl OrderKey {
     /// A key with the given parts.
+    #[inline]
     pub const fn new(priority: Priority, deadline: Instant, sequence: u32) -> OrderKey {
         OrderKey {
             priority,
@@ -1111,6 +1132,7 @@ pub struct UpdateQueue<const N: usize> {
 
 impl<const N: usize> UpdateQueue<N> {
     /// An empty queue. `const` so that a kernel can keep one in a `static`.
+    #[inline]
     pub const fn new() -> UpdateQueue<N> {
         UpdateQueue {
             index: SlotIndex::new(),
@@ -1120,21 +1142,25 @@ impl<const N: usize> UpdateQueue<N> {
     }
 
     /// Most updates the queue can hold.
+    #[inline]
     pub const fn capacity(&self) -> usize {
         N
     }
 
     /// Number of queued updates.
+    #[inline]
     pub const fn len(&self) -> usize {
         self.index.len()
     }
 
     /// Whether no update is queued.
+    #[inline]
     pub const fn is_empty(&self) -> bool {
         self.index.is_empty()
     }
 
     /// Whether a push would fail with [`PushError::Full`].
+    #[inline]
     pub const fn is_full(&self) -> bool {
         self.index.is_full()
     }

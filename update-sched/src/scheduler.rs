@@ -22,6 +22,24 @@
 //! installation cut short by a flat battery or run beside a reboot can
 //! break the machine.
 //!
+//! # Adaptive policy
+//!
+//! Under [`FrequencyPolicy::Adaptive`] the scheduler plans a start for the
+//! update at the head of the queue from the usage pattern
+//! ([`UpdateScheduler::observe`] feeds it): the quietest slot on a
+//! quarter-hour grid before the deadline minus the estimate (within a week
+//! when there is no deadline), inside the windows if the configuration has
+//! any ([`crate::pattern::UsagePattern::quietest_start`]). Until the slot
+//! comes the update waits ([`WaitReason::PlannedSlot`]), holding the
+//! queue behind it as a closed window would; at the slot it starts only
+//! while the machine is idle by [`Config::idle`], since the present beats
+//! any forecast. The plan is cached and made again when the pattern
+//! changes (once per local hour while samples come in), after an hour
+//! without change, when another update comes to the head, and when the
+//! slot has passed by a quarter of an hour without a start (a gate held
+//! it: the new plan knows the hour turned out busy). Critical updates,
+//! forced ones and emergency maintenance do not plan.
+//!
 //! # Cost
 //!
 //! Timers (availability, deferral, backoff) and deadlines are not kept in
@@ -29,21 +47,32 @@
 //! scans its slots only when that moment has come, which happens a few
 //! times per update over its whole life. A poll with nothing due is a few
 //! comparisons, one look at the head of the queue and a cached window
-//! lookup (recomputed once per wall-clock minute).
+//! state: the calendar is asked only at a window edge (between edges the
+//! state of the next minute is the last one, a minute closer to the
+//! edge), and [`UpdateScheduler::next_wake`] reads the same state. A
+//! plan (about once an hour, and when the head changes) asks the calendar
+//! once per opening it reaches, steps over closed stretches, and stops
+//! once waiting longer cannot pay off. The small helpers on that path are
+//! `#[inline]`: the scheduler is generic, so it is compiled in the crate
+//! that uses it, where they would otherwise stay calls (through the GOT in
+//! the kernel's position-independent build, and each costs far more than
+//! its body under emulation).
 //!
 //! Internally times are whole seconds since boot in `u32` (136 years),
 //! rounded so that nothing happens early, which keeps a queued update
 //! small: 56 bytes with its share of the index and heap.
 
+use core::cell::Cell;
 use core::fmt;
 
 use heapless::{Deque, Vec};
 
 use crate::backoff::split_mix;
-use crate::civil::WallTime;
+use crate::civil::{UtcOffset, WallTime};
 use crate::config::{Config, ConfigErrors};
 use crate::event::{Event, EventQueue, TimedEvent};
 use crate::gate::{GateWait, Metrics};
+use crate::pattern::{PlannedStart, UsagePattern, Verdict, PLAN_GRID_MINUTES, PLAN_HORIZON};
 use crate::policy::FrequencyPolicy;
 use crate::queue::{Slot, SlotHeap, SlotIndex};
 use crate::time::{Duration, Instant};
@@ -141,10 +170,12 @@ impl UpdateState {
         )
     }
 
+    #[inline]
     const fn code(self) -> u8 {
         self as u8
     }
 
+    #[inline]
     const fn from_code(code: u8) -> UpdateState {
         match code {
             0 => UpdateState::Waiting,
@@ -386,11 +417,24 @@ pub enum WaitReason {
     StartsNextPoll,
     /// Nothing holds it back but other updates are ahead of it.
     QueuedBehind(UpdateId),
+    /// The Adaptive policy planned a quieter time for it.
+    PlannedSlot {
+        /// The planned start.
+        at: WallTime,
+        /// The local time it is shown in.
+        offset: UtcOffset,
+        /// The activity the usage pattern predicts while it runs, per mille.
+        activity_permille: u16,
+        /// The plan rests on the fallback night window or the configured
+        /// windows alone: nothing was known of the hours it covers.
+        fallback: bool,
+    },
 }
 
 impl WaitReason {
     /// Whether the reason holds every update behind the head of the queue
     /// too (a closed window), not just the head (it needs idle).
+    #[inline]
     fn holds_everyone(&self) -> bool {
         !matches!(
             self,
@@ -447,6 +491,26 @@ impl fmt::Display for WaitReason {
                 f.write_str("nothing holds it back: starts at the next poll")
             }
             WaitReason::QueuedBehind(id) => write!(f, "queued behind {id}"),
+            WaitReason::PlannedSlot {
+                at,
+                offset,
+                activity_permille,
+                fallback: false,
+            } => write!(
+                f,
+                "waiting for planned slot {} (predicted activity {activity_permille}\u{2030})",
+                at.to_local(*offset)
+            ),
+            WaitReason::PlannedSlot {
+                at,
+                offset,
+                fallback: true,
+                ..
+            } => write!(
+                f,
+                "waiting for planned slot {} (usage pattern not learned yet: fallback window)",
+                at.to_local(*offset)
+            ),
         }
     }
 }
@@ -576,34 +640,42 @@ impl Stored {
         marks: 0,
     };
 
+    #[inline]
     fn priority(&self) -> Priority {
         Priority::ALL[usize::from(self.kind_priority & 0x0f).min(4)]
     }
 
+    #[inline]
     fn kind(&self) -> UpdateKind {
         UpdateKind::ALL[usize::from(self.kind_priority >> 4).min(4)]
     }
 
+    #[inline]
     fn flags(&self) -> UpdateFlags {
         UpdateFlags::from_bits_truncate(self.flags)
     }
 
+    #[inline]
     fn state(&self) -> UpdateState {
         UpdateState::from_code(self.state_attempts >> 4)
     }
 
+    #[inline]
     fn attempts(&self) -> u8 {
         self.state_attempts & 0x0f
     }
 
+    #[inline]
     fn set_attempts(&mut self, attempts: u8) {
         self.state_attempts = (self.state_attempts & 0xf0) | attempts.min(15);
     }
 
+    #[inline]
     fn has(&self, mark: u8) -> bool {
         self.marks & mark != 0
     }
 
+    #[inline]
     fn runs_alone(&self) -> bool {
         self.kind() == UpdateKind::Firmware
             || self
@@ -628,6 +700,7 @@ impl Stored {
 
 /// Rank within the ready queue: Critical first, then forced updates, then
 /// the other priorities in order.
+#[inline]
 fn rank(priority: Priority, forced: bool) -> u64 {
     match (priority, forced) {
         (Priority::Critical, _) => 0,
@@ -641,19 +714,23 @@ const SEQUENCE_LIMIT: u32 = 1 << 29;
 
 /// Rank (3 bits), deadline seconds (32 bits), sequence (29 bits): the
 /// numeric order of the packed value is the queue order.
+#[inline]
 fn pack_key(rank: u64, deadline_s: u32, sequence: u32) -> u64 {
     (rank << 61) | (u64::from(deadline_s) << 29) | u64::from(sequence & (SEQUENCE_LIMIT - 1))
 }
 
+#[inline]
 fn seconds_up(instant: Instant) -> u32 {
     let secs = instant.as_millis().div_ceil(1_000);
     u32::try_from(secs).unwrap_or(u32::MAX)
 }
 
+#[inline]
 fn seconds_down(instant: Instant) -> u32 {
     u32::try_from(instant.as_millis() / 1_000).unwrap_or(u32::MAX)
 }
 
+#[inline]
 fn instant_of(secs: u32) -> Instant {
     Instant::from_secs(u64::from(secs))
 }
@@ -671,11 +748,44 @@ struct WindowState {
     closes_in: Option<u64>,
     /// While closed: seconds until it opens (`None`: never).
     opens_in: Option<u64>,
+    /// Whether the state holds, less the time passed, at later minutes
+    /// before the next edge ([`WindowState::carried_to`]).
+    carries: bool,
 }
 
 impl WindowState {
+    /// The state at the start of a later `minute`, derived without the
+    /// calendar while no edge comes between: the calendar stays open (or
+    /// closed) until its next edge, that edge is the same instant seen
+    /// from any minute before it, and so is the opening that dates the
+    /// release. `None` when an edge may have come (or `minute` is not
+    /// later), so the calendar must be asked.
+    #[inline]
+    fn carried_to(self, minute: u64) -> Option<WindowState> {
+        if !self.carries || minute <= self.minute {
+            return None;
+        }
+        let passed = (minute - self.minute).checked_mul(60)?;
+        let left = |edge: Option<u64>| edge.filter(|&secs| passed < secs).map(|secs| secs - passed);
+        let state = if self.open {
+            WindowState {
+                minute,
+                closes_in: Some(left(self.closes_in)?),
+                ..self
+            }
+        } else {
+            WindowState {
+                minute,
+                opens_in: Some(left(self.opens_in)?),
+                ..self
+            }
+        };
+        Some(state)
+    }
+
     /// The state as seen `wall`'s seconds into the minute it was computed
     /// for: that much less time until the next edge.
+    #[inline]
     fn at_second(self, wall: WallTime) -> WindowState {
         let into_minute = wall.as_unix_secs() % 60;
         WindowState {
@@ -698,6 +808,48 @@ fn count_miss(
 ) {
     counts.deadline_misses[priority.index()] += 1;
     events.push(now, Event::DeadlineMissed { id, priority });
+}
+
+/// How long a plan stands without the pattern changing: an hour, so a
+/// plan made from a pattern that stopped learning (no samples) still looks
+/// at the clock again.
+const PLAN_MAX_AGE: Duration = Duration::from_hours(1);
+/// How long after its planned start a held update is planned again: one
+/// step of the planning grid.
+const PLAN_OVERDUE: Duration = Duration::from_minutes(PLAN_GRID_MINUTES);
+/// Window openings a plan looks at as extra candidates, for windows that
+/// open off the quarter-hour grid: two a day for a week.
+const PLAN_WINDOW_OPENINGS: usize = 14;
+
+/// The Adaptive policy's plan for one queued update (the head of the
+/// queue), kept until the pattern changes, an hour passes or another
+/// update is planned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Plan {
+    id: UpdateId,
+    generation: u32,
+    made_at: WallTime,
+    /// `None`: no allowed start before the deadline (the windows are
+    /// closed until then), so the window rules and the deadline decide.
+    planned: Option<PlannedStart>,
+}
+
+impl Plan {
+    /// Whether the plan still stands at `wall`: made for `id` from this
+    /// generation of the pattern less than [`PLAN_MAX_AGE`] ago, and not
+    /// overdue by [`PLAN_OVERDUE`] (the slot came and a gate held the
+    /// update: plan again from what the pattern saw since).
+    #[inline]
+    fn is_fresh(&self, id: UpdateId, generation: u32, wall: WallTime) -> bool {
+        let overdue = self
+            .planned
+            .is_some_and(|planned| wall.saturating_duration_since(planned.start) >= PLAN_OVERDUE);
+        self.id == id
+            && self.generation == generation
+            && wall >= self.made_at
+            && wall.saturating_duration_since(self.made_at) < PLAN_MAX_AGE
+            && !overdue
+    }
 }
 
 /// A finished update, remembered for a while.
@@ -737,6 +889,11 @@ pub struct UpdateScheduler<const N: usize> {
     external_gate: Option<&'static str>,
     metrics: Metrics,
     seed: u64,
+    pattern: UsagePattern,
+    plan: Option<Plan>,
+    /// The calendar's longest merged opening, minutes: asked of the
+    /// calendar once per configuration rather than at every question.
+    longest_opening_minutes: u32,
 }
 
 impl<const N: usize> fmt::Debug for UpdateScheduler<N> {
@@ -755,7 +912,6 @@ impl<const N: usize> UpdateScheduler<N> {
     pub fn new(config: Config) -> Result<Self, ConfigErrors> {
         config.validate()?;
         Ok(UpdateScheduler {
-            config,
             index: SlotIndex::new(),
             ready: SlotHeap::new(),
             slots: [Stored::EMPTY; N],
@@ -774,6 +930,10 @@ impl<const N: usize> UpdateScheduler<N> {
             external_gate: None,
             metrics: Metrics::IDLE,
             seed: 0,
+            pattern: UsagePattern::new(config.pattern),
+            plan: None,
+            longest_opening_minutes: config.windows.longest_opening_minutes(),
+            config,
         })
     }
 
@@ -786,11 +946,29 @@ impl<const N: usize> UpdateScheduler<N> {
     /// keep their place. On error nothing changes.
     pub fn set_config(&mut self, config: Config) -> Result<(), ConfigErrors> {
         config.validate()?;
+        self.pattern.set_config(config.pattern);
+        self.plan = None;
+        self.longest_opening_minutes = config.windows.longest_opening_minutes();
         self.config = config;
         self.window = None;
         // New deadlines may come sooner: look again at the next poll.
         self.earliest_deadline_s = 0;
         Ok(())
+    }
+
+    /// Feeds one sample of the machine's state, taken at `wall`, to the
+    /// usage pattern (in the local time of the configured calendar's
+    /// offset). Call it once per sampled minute; irregular spacing is
+    /// fine, each sample stands for the time since the previous one (at
+    /// most 15 minutes).
+    pub fn observe(&mut self, wall: WallTime, metrics: &Metrics) {
+        self.pattern
+            .observe(wall, self.config.windows.offset(), metrics);
+    }
+
+    /// The usage pattern learned so far.
+    pub fn pattern(&self) -> &UsagePattern {
+        &self.pattern
     }
 
     /// Seeds the jitter of retry delays.
@@ -1097,6 +1275,17 @@ impl<const N: usize> UpdateScheduler<N> {
     /// Decides what starts now. Call on every tick (or at least at
     /// [`UpdateScheduler::next_wake`]) with fresh metrics.
     pub fn poll(&mut self, now: Instant, wall: WallTime, metrics: &Metrics) -> Starts {
+        // Filled in place: built here and returned, the list would be
+        // copied whole on every poll.
+        let mut starts = Starts::new();
+        self.poll_into(&mut starts, now, wall, metrics);
+        starts
+    }
+
+    /// [`UpdateScheduler::poll`], adding the starts to `starts` (empty).
+    /// Not inlined, so that `starts` can be the caller's return value.
+    #[inline(never)]
+    fn poll_into(&mut self, starts: &mut Starts, now: Instant, wall: WallTime, metrics: &Metrics) {
         self.metrics = *metrics;
         let now_s = seconds_down(now);
         let window = self.window_state(wall);
@@ -1115,13 +1304,13 @@ impl<const N: usize> UpdateScheduler<N> {
             self.handle_deadlines(now, now_s);
         }
 
-        let mut starts = Starts::new();
         let mut held: Vec<(Slot, u64), LOOKAHEAD> = Vec::new();
         while let Some((slot, key)) = self.ready.peek() {
             if starts.is_full() {
                 break;
             }
-            match self.blocker(slot, &window) {
+            let plan = self.plan_for(slot, now, wall);
+            match self.blocker(slot, &window, plan.as_ref(), wall) {
                 None => {
                     let _ = self.ready.pop();
                     starts.push(self.start(slot, now, now_s)).ok();
@@ -1133,12 +1322,12 @@ impl<const N: usize> UpdateScheduler<N> {
                 }
             }
         }
-        for (slot, key) in held {
+        // By reference: moving the vector out would copy all of it.
+        for &(slot, key) in &held {
             // These were just popped, so the heap has room for them.
             let _ = self.ready.push(slot, key);
         }
-        self.announce(now, &window);
-        starts
+        self.announce(now, wall, &window);
     }
 
     /// The latest moment the platform should poll again, if nothing else
@@ -1147,14 +1336,36 @@ impl<const N: usize> UpdateScheduler<N> {
     pub fn next_wake(&self, now: Instant, wall: WallTime) -> Option<Instant> {
         let next = self.earliest_wake_s.min(self.earliest_deadline_s);
         let mut wake = (next != u32::MAX).then(|| instant_of(next));
-        let calendar = &self.config.windows;
-        let edge = if calendar.contains(wall) {
-            calendar.time_until_close(wall)
-        } else {
-            calendar.time_until_open(wall)
+        // The poll of this minute has usually asked the calendar already.
+        let edge = match self.cached_window(wall) {
+            Some(cached) => {
+                let window = cached.at_second(wall);
+                let secs = if window.open {
+                    window.closes_in
+                } else {
+                    window.opens_in
+                };
+                secs.map(Duration::from_secs)
+            }
+            None => {
+                let calendar = &self.config.windows;
+                if calendar.contains(wall) {
+                    calendar.time_until_close(wall)
+                } else {
+                    calendar.time_until_open(wall)
+                }
+            }
         };
         if let Some(edge) = edge {
             let at = now.saturating_add(edge);
+            wake = Some(wake.map_or(at, |wake| wake.min(at)));
+        }
+        let planned = self
+            .plan
+            .and_then(|plan| plan.planned)
+            .filter(|planned| planned.start > wall);
+        if let Some(planned) = planned {
+            let at = now.saturating_add(planned.start.saturating_duration_since(wall));
             wake = Some(wake.map_or(at, |wake| wake.min(at)));
         }
         if !self.ready.is_empty() {
@@ -1181,6 +1392,23 @@ impl<const N: usize> UpdateScheduler<N> {
         let state = stored.state();
         let deadline = self.deadline_s(&stored);
         let wake = Some(instant_of(stored.wake_s));
+        // An update behind a head that waits for its planned slot waits
+        // for that slot too (poll stops at the head), whatever its own
+        // plan would say.
+        let planned_head = match self.ready.peek() {
+            Some((head, _)) if head != slot && state == UpdateState::Ready => {
+                match self.blocker(
+                    head,
+                    &window,
+                    self.current_plan(head, now, wall).as_ref(),
+                    wall,
+                ) {
+                    Some(WaitReason::PlannedSlot { at, .. }) => Some((head, at)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
         let (reason, mut next_chance) = match state {
             UpdateState::Running => (WaitReason::Running, None),
             UpdateState::Waiting => (WaitReason::NotYetAvailable, wake),
@@ -1200,9 +1428,24 @@ impl<const N: usize> UpdateScheduler<N> {
                     .map_or(id, |&(_, dependency)| dependency);
                 (WaitReason::Dependency(dependency), None)
             }
-            _ => match self.blocker(slot, &window) {
+            _ if planned_head.is_some() => {
+                let (head, at) = planned_head.unwrap_or((slot, wall));
+                (
+                    WaitReason::QueuedBehind(self.index.id_at(head).unwrap_or(id)),
+                    Some(now.saturating_add(at.saturating_duration_since(wall))),
+                )
+            }
+            _ => match self.blocker(
+                slot,
+                &window,
+                self.current_plan(slot, now, wall).as_ref(),
+                wall,
+            ) {
                 Some(reason) => {
                     let chance = match reason {
+                        WaitReason::PlannedSlot { at, .. } => {
+                            Some(now.saturating_add(at.saturating_duration_since(wall)))
+                        }
                         WaitReason::WindowClosed => window
                             .opens_in
                             .map(|secs| now.saturating_add(Duration::from_secs(secs))),
@@ -1219,7 +1462,12 @@ impl<const N: usize> UpdateScheduler<N> {
                     Some((head, _))
                         if head != slot
                             && self
-                                .blocker(head, &window)
+                                .blocker(
+                                    head,
+                                    &window,
+                                    self.current_plan(head, now, wall).as_ref(),
+                                    wall,
+                                )
                                 .is_none_or(|reason| reason.holds_everyone()) =>
                     {
                         (
@@ -1419,8 +1667,17 @@ impl<const N: usize> UpdateScheduler<N> {
 
     /// `id` completed: its Blocked dependents may be ready now.
     fn unblock_dependents(&mut self, id: UpdateId) {
+        let edges = self.dependencies.len();
         self.dependencies
             .retain(|&(_, dependency)| dependency != id);
+        if self.dependencies.len() == edges {
+            // Nothing waited for `id`. An update is Blocked only while it
+            // has an edge to a live dependency, and edges go only when
+            // their dependency ends (a failed one takes its dependents
+            // along), so every Blocked update would stay Blocked: spare
+            // the scan over every live slot.
+            return;
+        }
         let mut candidates: Vec<Slot, DEPENDENCY_CAPACITY> = Vec::new();
         for (_, slot) in self.index.iter() {
             if self.slots[slot.index()].state() == UpdateState::Blocked {
@@ -1587,7 +1844,13 @@ impl<const N: usize> UpdateScheduler<N> {
 
     /// What keeps the queued update in `slot` from starting now, if
     /// anything.
-    fn blocker(&self, slot: Slot, window: &WindowState) -> Option<WaitReason> {
+    fn blocker(
+        &self,
+        slot: Slot,
+        window: &WindowState,
+        plan: Option<&PlannedStart>,
+        wall: WallTime,
+    ) -> Option<WaitReason> {
         let stored = &self.slots[slot.index()];
         let priority = stored.priority();
         if self.running_alone {
@@ -1630,15 +1893,28 @@ impl<const N: usize> UpdateScheduler<N> {
         if stored.has(marks::FORCED) {
             return None;
         }
-        if self.config.frequency == FrequencyPolicy::Manual && !stored.has(marks::APPROVED) {
+        // `matches!` rather than `==`: the derived comparison is a call
+        // that the kernel's build does not inline.
+        if matches!(self.config.frequency, FrequencyPolicy::Manual) && !stored.has(marks::APPROVED)
+        {
             return Some(WaitReason::ManualRelease);
+        }
+        let adaptive = matches!(self.config.frequency, FrequencyPolicy::Adaptive);
+        if let Some(planned) = plan.filter(|planned| adaptive && planned.start > wall) {
+            return Some(WaitReason::PlannedSlot {
+                at: planned.start,
+                offset: self.config.windows.offset(),
+                activity_permille: planned.activity_permille,
+                fallback: planned.fallback,
+            });
         }
         if self.config.windows.is_empty() {
             // Adaptive and manual policies may run without windows; the
             // others always have some (validated).
-            if self.config.frequency != FrequencyPolicy::Adaptive
-                && self.config.frequency != FrequencyPolicy::Manual
-            {
+            if !matches!(
+                self.config.frequency,
+                FrequencyPolicy::Adaptive | FrequencyPolicy::Manual
+            ) {
                 return Some(WaitReason::NoWindows);
             }
         } else {
@@ -1650,7 +1926,7 @@ impl<const N: usize> UpdateScheduler<N> {
             }
             if let Some(left) = window.closes_in {
                 let needs = u64::from(stored.estimated_s);
-                let longest = u64::from(self.config.windows.longest_opening_minutes()) * 60;
+                let longest = u64::from(self.longest_opening_minutes) * 60;
                 if needs > left && needs <= longest {
                     return Some(WaitReason::DoesNotFit {
                         needs: Duration::from_secs(needs),
@@ -1662,6 +1938,13 @@ impl<const N: usize> UpdateScheduler<N> {
         if let Err(wait) = self.config.resources.check(&self.metrics) {
             return Some(WaitReason::Gate(wait));
         }
+        if adaptive {
+            // The plan is a forecast; the present wins: never start while
+            // the machine is in use, whatever the pattern predicted.
+            if let Err(wait) = self.config.idle.check(&self.metrics) {
+                return Some(WaitReason::Gate(wait));
+            }
+        }
         if priority == Priority::Low {
             if let Err(wait) = self.config.idle.check(&self.metrics) {
                 return Some(WaitReason::NotIdle(wait));
@@ -1672,18 +1955,29 @@ impl<const N: usize> UpdateScheduler<N> {
 
     /// Sends a WillStart notice for the head of the queue when a window
     /// opens within the lead time.
-    fn announce(&mut self, now: Instant, window: &WindowState) {
+    fn announce(&mut self, now: Instant, wall: WallTime, window: &WindowState) {
         let Some(lead) = self.config.notify_lead else {
             return;
         };
         let Some((slot, _)) = self.ready.peek() else {
             return;
         };
-        if window.open || self.slots[slot.index()].has(marks::ANNOUNCED) {
+        if self.slots[slot.index()].has(marks::ANNOUNCED) {
             return;
         }
-        let Some(opens_in) = window.opens_in else {
-            return;
+        let head = self.index.id_at(slot);
+        let planned = self
+            .plan
+            .filter(|plan| Some(plan.id) == head)
+            .and_then(|plan| plan.planned)
+            .filter(|planned| planned.start > wall);
+        let opens_in = match planned {
+            Some(planned) => planned.start.saturating_duration_since(wall).as_secs(),
+            None if window.open => return,
+            None => match window.opens_in {
+                Some(opens_in) => opens_in,
+                None => return,
+            },
         };
         if Duration::from_secs(opens_in) <= lead {
             self.slots[slot.index()].marks |= marks::ANNOUNCED;
@@ -1694,11 +1988,161 @@ impl<const N: usize> UpdateScheduler<N> {
         }
     }
 
+    /// Whether the Adaptive policy plans a start for the update in `slot`:
+    /// not for Critical ones, forced ones, or during emergency
+    /// maintenance, where other rules decide.
+    fn needs_plan(&self, stored: &Stored) -> bool {
+        matches!(self.config.frequency, FrequencyPolicy::Adaptive)
+            && stored.priority() != Priority::Critical
+            && !stored.has(marks::FORCED)
+            && !self.emergency
+    }
+
+    /// The plan for `slot`, made anew when the cached one is stale.
+    fn plan_for(&mut self, slot: Slot, now: Instant, wall: WallTime) -> Option<PlannedStart> {
+        let stored = self.slots[slot.index()];
+        if !self.needs_plan(&stored) {
+            return None;
+        }
+        let id = self.index.id_at(slot)?;
+        let generation = self.pattern.generation();
+        match self.plan {
+            Some(plan) if plan.is_fresh(id, generation, wall) => plan.planned,
+            _ => {
+                let planned = self.make_plan(&stored, now, wall);
+                self.plan = Some(Plan {
+                    id,
+                    generation,
+                    made_at: wall,
+                    planned,
+                });
+                planned
+            }
+        }
+    }
+
+    /// The plan for `slot` as [`UpdateScheduler::plan_for`] would give it,
+    /// without caching it.
+    fn current_plan(&self, slot: Slot, now: Instant, wall: WallTime) -> Option<PlannedStart> {
+        let stored = self.slots[slot.index()];
+        if !self.needs_plan(&stored) {
+            return None;
+        }
+        let id = self.index.id_at(slot)?;
+        match self.plan {
+            Some(plan) if plan.is_fresh(id, self.pattern.generation(), wall) => plan.planned,
+            _ => self.make_plan(&stored, now, wall),
+        }
+    }
+
+    /// The quietest start for `stored` before its deadline minus its
+    /// estimate (or within a week), inside the windows if there are any.
+    fn make_plan(&self, stored: &Stored, now: Instant, wall: WallTime) -> Option<PlannedStart> {
+        let needs = Duration::from_secs(u64::from(stored.estimated_s));
+        let latest = match self.deadline_s(stored) {
+            Some(deadline_s) => wall
+                .saturating_add(instant_of(deadline_s).saturating_duration_since(now))
+                .saturating_sub(needs)
+                .max(wall),
+            None => wall.saturating_add(PLAN_HORIZON),
+        };
+        let calendar = &self.config.windows;
+        // The next opening at or after an instant, remembering the last
+        // answer: `next_open(q) = r` says nothing opens in `[q, r)`, so it
+        // answers every instant in `[q, r]` too. The openings listed below
+        // and the candidates' filter ask mostly the same questions.
+        let known_opening: Cell<Option<(WallTime, WallTime)>> = Cell::new(None);
+        let next_open = |at: WallTime| {
+            if let Some((asked, open)) = known_opening.get() {
+                if asked <= at && at <= open {
+                    return Some(open);
+                }
+            }
+            let open = calendar.next_open(at)?;
+            known_opening.set(Some((at, open)));
+            Some(open)
+        };
+        // The first openings, as `calendar.openings(wall, ..)` lists them,
+        // read only as far as the plan gets (it stops once waiting longer
+        // cannot pay off).
+        let mut remaining = if calendar.is_empty() {
+            0
+        } else {
+            PLAN_WINDOW_OPENINGS
+        };
+        let mut after = Some(wall);
+        let openings = core::iter::from_fn(|| {
+            if remaining == 0 {
+                return None;
+            }
+            let opening = next_open(after?)?;
+            remaining -= 1;
+            // Openings lie on whole minutes, so one second later is past
+            // this one and before the next.
+            after = opening.checked_add(Duration::from_secs(1));
+            Some(opening)
+        })
+        .take_while(|&open| open <= latest);
+        let longest = Duration::from_minutes(u64::from(self.longest_opening_minutes));
+        let fits_anywhere = needs > longest;
+        // Candidates come in time order: remember when the merged window
+        // the last one was in closes, or when the closed stretch it was in
+        // ends, so the calendar is asked once per opening rather than once
+        // per candidate, and the plan steps over closed stretches.
+        let mut open_until: Option<WallTime> = None;
+        let mut closed_until: Option<WallTime> = None;
+        let allowed = |at: WallTime| {
+            if calendar.is_empty() {
+                return Verdict::Allowed;
+            }
+            // Later candidates in the same window have less room still.
+            let fits = |close: WallTime| {
+                if fits_anywhere || close.saturating_duration_since(at) >= needs {
+                    Verdict::Allowed
+                } else {
+                    Verdict::NotBefore(close)
+                }
+            };
+            if let Some(close) = open_until.filter(|&close| at < close) {
+                return fits(close);
+            }
+            if let Some(open) = closed_until.filter(|&open| at < open) {
+                return Verdict::NotBefore(open);
+            }
+            if calendar.contains(at) {
+                let close = calendar.current_close(at).unwrap_or(WallTime::MAX);
+                open_until = Some(close);
+                fits(close)
+            } else {
+                // Nothing opens before the next opening.
+                match next_open(at) {
+                    Some(open) => {
+                        closed_until = Some(open);
+                        Verdict::NotBefore(open)
+                    }
+                    None => Verdict::NotBefore(at),
+                }
+            }
+        };
+        self.pattern.quietest_start_skipping(
+            wall,
+            latest,
+            needs,
+            calendar.offset(),
+            openings,
+            allowed,
+        )
+    }
+
     fn window_state(&mut self, wall: WallTime) -> WindowState {
         let state = match self.cached_window(wall) {
             Some(cached) => cached,
             None => {
-                let state = self.compute_window_state(wall);
+                let minute = wall.as_unix_secs() / 60;
+                let state = match self.window.and_then(|cached| cached.carried_to(minute)) {
+                    Some(carried) => carried,
+                    None => self.compute_window_state(wall),
+                };
                 self.window = Some(state);
                 state
             }
@@ -1720,15 +2164,17 @@ impl<const N: usize> UpdateScheduler<N> {
         let calendar = &self.config.windows;
         let open = calendar.contains(at);
         let offset = calendar.offset();
+        let opened = if open {
+            calendar.current_open_since(at)
+        } else {
+            None
+        };
         let released = open
-            && calendar
-                .current_open_since(at)
-                .or(Some(at))
-                .is_some_and(|opened| {
-                    self.config
-                        .frequency
-                        .releases_on(opened.to_local(offset).date())
-                });
+            && opened.or(Some(at)).is_some_and(|opened| {
+                self.config
+                    .frequency
+                    .releases_on(opened.to_local(offset).date())
+            });
         let closes_in = if open {
             calendar.time_until_close(at).map(|left| left.as_secs())
         } else {
@@ -1745,6 +2191,13 @@ impl<const N: usize> UpdateScheduler<N> {
             released,
             closes_in,
             opens_in,
+            // Release is decided by the opening's date: only carried when
+            // there is an opening to date it by.
+            carries: if open {
+                closes_in.is_some() && opened.is_some()
+            } else {
+                opens_in.is_some()
+            },
         }
     }
 }
@@ -2340,5 +2793,479 @@ mod tests {
             scheduler.next_wake(later, wall),
             Some(later + Duration::from_minutes(1))
         );
+    }
+
+    /// The Desktop preset (Adaptive) without approvals; without windows
+    /// unless `windows`.
+    fn adaptive(windows: bool) -> Config {
+        let mut config = Config {
+            approval: crate::policy::ApprovalPolicy::NONE,
+            ..Config::preset(Profile::Desktop)
+        };
+        if !windows {
+            config.windows = crate::config::Calendar::default();
+        }
+        config
+    }
+
+    /// One person at work with the CPU busy: scores 716 per mille.
+    fn busy() -> Metrics {
+        Metrics {
+            cpu_permille: 900,
+            sessions: 1,
+            ..Metrics::IDLE
+        }
+    }
+
+    /// Feeds a sample a minute for `days` days from boot (Saturday 00:00),
+    /// `metrics(hour_of_week)` giving each, and returns the minute after.
+    fn learn(
+        scheduler: &mut UpdateScheduler<64>,
+        days: u64,
+        metrics: impl Fn(u8) -> Metrics,
+    ) -> u64 {
+        let minutes = days * 24 * 60;
+        for minute in 0..minutes {
+            let (_, wall) = at(minute);
+            let hour = crate::pattern::hour_of_week(wall, UtcOffset::UTC);
+            scheduler.observe(wall, &metrics(hour));
+        }
+        minutes
+    }
+
+    /// Busy around the clock except Tuesday 00:00-12:00.
+    fn quiet_tuesday_morning(hour_of_week: u8) -> Metrics {
+        match hour_of_week {
+            24..=35 => Metrics::IDLE,
+            _ => busy(),
+        }
+    }
+
+    /// Where the plan for `id` stands at `minute`: its slot and the
+    /// predicted activity.
+    fn planned(scheduler: &UpdateScheduler<64>, id: u32, minute: u64) -> (WallTime, u16) {
+        let (now, wall) = at(minute);
+        let why = scheduler.explain(UpdateId(id), now, wall).unwrap();
+        match why.reason {
+            WaitReason::PlannedSlot {
+                at,
+                activity_permille,
+                ..
+            } => {
+                assert_eq!(
+                    why.next_chance,
+                    Some(now + at.saturating_duration_since(wall))
+                );
+                (at, activity_permille)
+            }
+            other => panic!("not waiting for a planned slot: {other}"),
+        }
+    }
+
+    /// Minutes after boot of `wall`.
+    fn minute_of(wall: WallTime) -> u64 {
+        wall.saturating_duration_since(boot_wall()).as_minutes()
+    }
+
+    /// Local hour of the week of `wall`.
+    fn hour_of(wall: WallTime) -> u8 {
+        crate::pattern::hour_of_week(wall, UtcOffset::UTC)
+    }
+
+    #[test]
+    fn test_adaptive_empty_pattern_plans_in_fallback_night() {
+        let mut scheduler = scheduler(adaptive(false));
+        scheduler
+            .submit(&record(1, Priority::Optional, 0), Instant::ZERO)
+            .unwrap();
+        assert!(poll_at(&mut scheduler, 0).is_empty());
+        let (now, wall) = at(0);
+        let why = scheduler.explain(UpdateId(1), now, wall).unwrap();
+        assert_eq!(
+            why.to_string(),
+            "#1 pkg (optional, ready): waiting for planned slot Sat 2026-11-28 02:00 +00:00 \
+             (usage pattern not learned yet: fallback window); next chance in 2h"
+        );
+        assert!(matches!(
+            why.reason,
+            WaitReason::PlannedSlot { fallback: true, .. }
+        ));
+        assert!(poll_at(&mut scheduler, 119).is_empty());
+        assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [1]);
+    }
+
+    #[test]
+    fn test_adaptive_learned_pattern_picks_the_quietest_slot() {
+        let mut scheduler = scheduler(adaptive(false));
+        let minute = learn(&mut scheduler, 14, quiet_tuesday_morning);
+        assert!(scheduler.pattern().is_confident());
+        // Saturday 00:00, two weeks on: the quiet morning is on Tuesday.
+        scheduler
+            .submit(&record(1, Priority::Important, minute), Instant::ZERO)
+            .unwrap();
+        assert!(poll_at(&mut scheduler, minute).is_empty());
+        let (slot, activity) = planned(&scheduler, 1, minute);
+        assert!((24..35).contains(&hour_of(slot)), "{slot}");
+        assert_eq!(activity, 0);
+        let (now, wall) = at(minute);
+        let why = scheduler.explain(UpdateId(1), now, wall).unwrap();
+        let text = why.reason.to_string();
+        assert!(
+            text.starts_with("waiting for planned slot Tue 2026-12-15 ")
+                && text.ends_with(" +00:00 (predicted activity 0\u{2030})"),
+            "{text}"
+        );
+        assert!(poll_at(&mut scheduler, minute_of(slot) - 5).is_empty());
+        assert_eq!(started_ids(&poll_at(&mut scheduler, minute_of(slot))), [1]);
+    }
+
+    #[test]
+    fn test_adaptive_plan_respects_deadline_minus_duration() {
+        let mut scheduler = scheduler(adaptive(false));
+        let minute = learn(&mut scheduler, 14, quiet_tuesday_morning);
+        // Monday 03:00: the deadline is Tuesday 03:00, so an hour-long
+        // update must start by 02:00, early in the quiet morning.
+        let monday = minute + (2 * 24 + 3) * 60;
+        let mut security = record(1, Priority::Security, monday);
+        security.estimated_duration = Duration::from_minutes(60);
+        scheduler.submit(&security, Instant::ZERO).unwrap();
+        assert!(poll_at(&mut scheduler, monday).is_empty());
+        let (slot, _) = planned(&scheduler, 1, monday);
+        let latest = at(monday + 23 * 60).1;
+        assert!(slot <= latest, "{slot}");
+        assert_eq!(hour_of(slot) / 24, 1, "on Tuesday: {slot}");
+        // An update that only fits before its deadline by starting now
+        // does not wait for the quiet morning at all.
+        let (now, wall) = at(monday);
+        let mut late = record(2, Priority::Security, monday);
+        late.available_at = Instant::ZERO + Duration::from_minutes(monday - 24 * 60 + 30);
+        late.estimated_duration = Duration::from_minutes(60);
+        scheduler.submit(&late, now).unwrap();
+        assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [2]);
+    }
+
+    #[test]
+    fn test_adaptive_plan_stays_inside_configured_windows() {
+        let mut scheduler = scheduler(adaptive(true));
+        // Quiet all week but for weekday 01:00-02:59; the window is
+        // Monday to Friday 01:00-04:00.
+        let minute = learn(&mut scheduler, 14, |hour| {
+            if hour < 120 && (1..3).contains(&(hour % 24)) {
+                busy()
+            } else {
+                Metrics::IDLE
+            }
+        });
+        scheduler
+            .submit(&record(1, Priority::Optional, minute), Instant::ZERO)
+            .unwrap();
+        assert!(poll_at(&mut scheduler, minute).is_empty());
+        let (slot, activity) = planned(&scheduler, 1, minute);
+        let local = slot.to_local(UtcOffset::UTC);
+        assert_eq!(local.hour(), 3, "{local}");
+        assert!(local.minute() <= 50, "fits before 04:00: {local}");
+        assert_eq!(local.weekday(), crate::civil::Weekday::Monday);
+        assert_eq!(activity, 0);
+    }
+
+    #[test]
+    fn test_adaptive_replans_when_the_planned_slot_turns_busy() {
+        let mut scheduler = scheduler(adaptive(false));
+        let minute = learn(&mut scheduler, 14, quiet_tuesday_morning);
+        scheduler
+            .submit(&record(1, Priority::Optional, minute), Instant::ZERO)
+            .unwrap();
+        assert!(poll_at(&mut scheduler, minute).is_empty());
+        let (slot, _) = planned(&scheduler, 1, minute);
+        // On to the slot with the usual pattern; there, this Tuesday,
+        // someone is at work: it waits, and a quarter of an hour later it
+        // plans again from what it saw, for a later slot.
+        let slot_minute = minute_of(slot);
+        for step in minute..slot_minute + 16 {
+            let (now, wall) = at(step);
+            let metrics = if step < slot_minute {
+                quiet_tuesday_morning(hour_of(wall))
+            } else {
+                busy()
+            };
+            scheduler.observe(wall, &metrics);
+            assert!(scheduler.poll(now, wall, &metrics).is_empty(), "{step}");
+        }
+        let (again, _) = planned(&scheduler, 1, slot_minute + 16);
+        assert!(again > slot, "{again} after {slot}");
+        let (now, wall) = at(slot_minute + 16);
+        assert_eq!(
+            scheduler.next_wake(now, wall),
+            Some(now + Duration::from_minutes(1))
+        );
+    }
+
+    #[test]
+    fn test_adaptive_waits_while_in_use_at_planned_time() {
+        let mut scheduler = scheduler(adaptive(false));
+        scheduler
+            .submit(&record(1, Priority::Optional, 0), Instant::ZERO)
+            .unwrap();
+        let (slot, _) = planned(&scheduler, 1, 0);
+        let (now, wall) = at(minute_of(slot));
+        // The planned slot came, but someone is logged in.
+        assert!(scheduler.poll(now, wall, &busy()).is_empty());
+        let why = scheduler.explain(UpdateId(1), now, wall).unwrap();
+        assert!(
+            matches!(why.reason, WaitReason::Gate(GateWait::Cpu { .. })),
+            "{why}"
+        );
+        let (later, wall) = at(minute_of(slot) + 1);
+        assert_eq!(
+            started_ids(&scheduler.poll(later, wall, &Metrics::IDLE)),
+            [1]
+        );
+    }
+
+    #[test]
+    fn test_adaptive_critical_starts_at_once_and_deadlines_hold() {
+        let mut scheduler = scheduler(adaptive(false));
+        let minute = learn(&mut scheduler, 7, |_| busy());
+        let (now, wall) = at(minute);
+        scheduler
+            .submit(&record(1, Priority::Critical, minute), now)
+            .unwrap();
+        scheduler
+            .submit(&record(2, Priority::Security, minute), now)
+            .unwrap();
+        assert_eq!(started_ids(&scheduler.poll(now, wall, &busy())), [1]);
+        scheduler.report_outcome(UpdateId(1), Ok(()), now).unwrap();
+        // Busy all week, and busy now: the security update waits for a
+        // quiet moment, then runs at its deadline anyway.
+        let deadline = minute + 24 * 60;
+        for step in (minute + 1..deadline).step_by(7) {
+            let (now, wall) = at(step);
+            assert!(scheduler.poll(now, wall, &busy()).is_empty(), "{step}");
+        }
+        let (now, wall) = at(deadline);
+        let starts = scheduler.poll(now, wall, &busy());
+        assert_eq!(started_ids(&starts), [2]);
+        assert!(starts[0].forced);
+        assert_eq!(scheduler.status().total_deadline_misses(), 0);
+    }
+
+    #[test]
+    fn test_adaptive_planned_slot_is_announced_and_woken_for() {
+        let mut scheduler = scheduler(adaptive(false));
+        let minute = learn(&mut scheduler, 14, quiet_tuesday_morning);
+        scheduler
+            .submit(&record(1, Priority::Optional, minute), Instant::ZERO)
+            .unwrap();
+        assert!(poll_at(&mut scheduler, minute).is_empty());
+        while scheduler.pop_event().is_some() {}
+        let (slot, _) = planned(&scheduler, 1, minute);
+        let (now, wall) = at(minute);
+        let slot_at = now + slot.saturating_duration_since(wall);
+        assert!(scheduler.next_wake(now, wall) <= Some(slot_at));
+        // A quarter of an hour before the slot (the preset's lead time).
+        let lead = minute_of(slot) - 15;
+        assert!(poll_at(&mut scheduler, lead).is_empty());
+        let mut events = std::vec::Vec::new();
+        while let Some(event) = scheduler.pop_event() {
+            events.push(event.event);
+        }
+        assert_eq!(
+            events,
+            [Event::WillStart {
+                id: UpdateId(1),
+                at: slot_at
+            }]
+        );
+    }
+
+    #[test]
+    fn test_adaptive_observe_learns_in_the_calendars_local_time() {
+        let mut config = adaptive(false);
+        config.windows = crate::config::Calendar::new(UtcOffset::from_minutes(60).unwrap());
+        let mut scheduler = scheduler(config);
+        // Saturday 09:30 UTC is 10:30 at +01:00: hour 5 * 24 + 10.
+        let (_, wall) = at(9 * 60 + 30);
+        scheduler.observe(wall, &busy());
+        assert_eq!(scheduler.pattern().samples(5 * 24 + 10), 1);
+        assert_eq!(scheduler.pattern().samples(5 * 24 + 9), 0);
+        // A new configuration keeps what was learned, under its settings.
+        let mut config = adaptive(false);
+        config.pattern.idle_below_permille = 1_000;
+        scheduler.set_config(config).unwrap();
+        assert_eq!(scheduler.pattern().samples(5 * 24 + 10), 1);
+        assert_eq!(scheduler.pattern().config().idle_below_permille, 1_000);
+    }
+
+    #[test]
+    fn test_adaptive_update_behind_a_planned_head_waits_for_its_slot() {
+        let mut scheduler = scheduler(adaptive(false));
+        let (now, wall) = at(0);
+        scheduler
+            .submit(&record(1, Priority::Security, 0), now)
+            .unwrap();
+        scheduler
+            .submit(&record(2, Priority::Optional, 0), now)
+            .unwrap();
+        assert!(scheduler.poll(now, wall, &Metrics::IDLE).is_empty());
+        let (slot, _) = planned(&scheduler, 1, 0);
+        let why = scheduler.explain(UpdateId(2), now, wall).unwrap();
+        assert_eq!(why.reason, WaitReason::QueuedBehind(UpdateId(1)));
+        assert_eq!(
+            why.next_chance,
+            Some(now + slot.saturating_duration_since(wall))
+        );
+    }
+
+    /// A calendar of up to three windows at an offset, and a frequency
+    /// policy, from proptest's numbers.
+    fn any_config(
+        windows: &[(u8, u16, u16)],
+        offset_minutes: i16,
+        frequency: u8,
+    ) -> Option<Config> {
+        use crate::window::{Weekdays, Window};
+        let mut calendar =
+            crate::config::Calendar::new(UtcOffset::from_minutes(offset_minutes).ok()?);
+        for &(days, start, length) in windows {
+            let window = Window::new(Weekdays::from_bits_truncate(days), start, length).ok()?;
+            calendar.push(window).ok()?;
+        }
+        let frequency = match frequency % 4 {
+            0 => FrequencyPolicy::Adaptive,
+            1 => FrequencyPolicy::Daily,
+            2 => FrequencyPolicy::Weekly(crate::civil::Weekday::Saturday),
+            _ => FrequencyPolicy::Manual,
+        };
+        let config = Config {
+            windows: calendar,
+            frequency,
+            ..adaptive(true)
+        };
+        config.validate().ok()?;
+        Some(config)
+    }
+
+    /// The plan as it was made before the shortcuts: every opening
+    /// listed, every candidate asked of the calendar afresh.
+    fn plain_plan(
+        scheduler: &UpdateScheduler<64>,
+        stored: &Stored,
+        now: Instant,
+        wall: WallTime,
+    ) -> Option<PlannedStart> {
+        let needs = Duration::from_secs(u64::from(stored.estimated_s));
+        let latest = match scheduler.deadline_s(stored) {
+            Some(deadline_s) => wall
+                .saturating_add(instant_of(deadline_s).saturating_duration_since(now))
+                .saturating_sub(needs)
+                .max(wall),
+            None => wall.saturating_add(PLAN_HORIZON),
+        };
+        let calendar = &scheduler.config.windows;
+        let mut openings = std::vec::Vec::new();
+        if !calendar.is_empty() {
+            for open in calendar.openings(wall, PLAN_WINDOW_OPENINGS) {
+                if open > latest {
+                    break;
+                }
+                openings.push(open);
+            }
+        }
+        let longest = Duration::from_minutes(u64::from(calendar.longest_opening_minutes()));
+        let allowed = |at: WallTime| {
+            calendar.is_empty()
+                || (calendar.contains(at)
+                    && (needs > longest
+                        || calendar
+                            .current_close(at)
+                            .unwrap_or(WallTime::MAX)
+                            .saturating_duration_since(at)
+                            >= needs))
+        };
+        scheduler
+            .pattern
+            .quietest_start(wall, latest, needs, calendar.offset(), &openings, allowed)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// The window state carried from minute to minute, and the edge
+        /// `next_wake` takes from it, are what the calendar says afresh.
+        #[test]
+        fn test_carried_window_state_is_the_calendars(
+            windows in proptest::collection::vec((1u8..128, 0u16..1_440, 1u16..=1_600), 0..=3),
+            offset_minutes in -720i16..=840,
+            frequency in 0u8..4,
+            start_minutes in 0u64..200_000,
+            steps in proptest::collection::vec((0u64..=240, 0u64..60), 1..80),
+        ) {
+            let config = any_config(&windows, offset_minutes, frequency);
+            proptest::prop_assume!(config.is_some());
+            let config = config.unwrap();
+            let mut scheduler = scheduler(config);
+            let mut minute = start_minutes;
+            for &(gap, second) in &steps {
+                minute += gap;
+                let (now, start) = at(minute);
+                let wall = start.saturating_add(Duration::from_secs(second));
+                let now = now.saturating_add(Duration::from_secs(second));
+                let calendar = &scheduler.config.windows;
+                let edge = if calendar.contains(wall) {
+                    calendar.time_until_close(wall)
+                } else {
+                    calendar.time_until_open(wall)
+                };
+                let expected_wake = edge.map(|edge| now.saturating_add(edge));
+                // Before the poll of the minute, and after it (cached).
+                proptest::prop_assert_eq!(scheduler.next_wake(now, wall), expected_wake);
+                let state = scheduler.window_state(wall);
+                let fresh = scheduler.compute_window_state(wall).at_second(wall);
+                proptest::prop_assert_eq!(state, fresh);
+                proptest::prop_assert_eq!(scheduler.next_wake(now, wall), expected_wake);
+            }
+        }
+
+        /// The plan made with the shortcuts (openings read lazily and
+        /// remembered, closed stretches stepped over, the longest opening
+        /// cached) is the plan made the plain way.
+        #[test]
+        fn test_plans_match_the_plain_way(
+            windows in proptest::collection::vec((1u8..128, 0u16..1_440, 1u16..=1_600), 0..=3),
+            offset_minutes in -720i16..=840,
+            samples in proptest::collection::vec((1u64..=30, 0u16..=1_000, 0u16..=2), 0..600),
+            priority in 1usize..5,
+            estimate_minutes in 1u64..=400,
+            plan_at in proptest::collection::vec((0u64..=3_000, 0u64..60), 1..6),
+        ) {
+            let config = any_config(&windows, offset_minutes, 0);
+            proptest::prop_assume!(config.is_some());
+            let config = config.unwrap();
+            let mut scheduler = scheduler(config);
+            let mut minute = 0;
+            for &(gap, cpu, sessions) in &samples {
+                minute += gap;
+                let metrics = Metrics {
+                    cpu_permille: cpu,
+                    sessions,
+                    ..Metrics::IDLE
+                };
+                scheduler.observe(at(minute).1, &metrics);
+            }
+            let mut update = record(1, Priority::ALL[priority], 0);
+            update.estimated_duration = Duration::from_minutes(estimate_minutes);
+            scheduler.submit(&update, Instant::ZERO).unwrap();
+            let slot = scheduler.index.find(UpdateId(1)).unwrap();
+            let stored = scheduler.slots[slot.index()];
+            for &(later, second) in &plan_at {
+                let (now, wall) = at(minute + later);
+                let now = now.saturating_add(Duration::from_secs(second));
+                let wall = wall.saturating_add(Duration::from_secs(second));
+                proptest::prop_assert_eq!(
+                    scheduler.make_plan(&stored, now, wall),
+                    plain_plan(&scheduler, &stored, now, wall)
+                );
+            }
+        }
     }
 }

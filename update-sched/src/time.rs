@@ -6,6 +6,7 @@
 
 use core::fmt;
 use core::ops::{Add, AddAssign, Sub};
+use core::str::FromStr;
 
 /// A span of monotonic time, in milliseconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -20,11 +21,13 @@ impl Duration {
     pub const MAX: Duration = Duration { millis: u64::MAX };
 
     /// A duration of `millis` milliseconds.
+    #[inline]
     pub const fn from_millis(millis: u64) -> Duration {
         Duration { millis }
     }
 
     /// A duration of `secs` seconds, saturating at [`Duration::MAX`].
+    #[inline]
     pub const fn from_secs(secs: u64) -> Duration {
         Duration {
             millis: secs.saturating_mul(1_000),
@@ -32,6 +35,7 @@ impl Duration {
     }
 
     /// A duration of `minutes` minutes, saturating at [`Duration::MAX`].
+    #[inline]
     pub const fn from_minutes(minutes: u64) -> Duration {
         Duration {
             millis: minutes.saturating_mul(60_000),
@@ -39,6 +43,7 @@ impl Duration {
     }
 
     /// A duration of `hours` hours, saturating at [`Duration::MAX`].
+    #[inline]
     pub const fn from_hours(hours: u64) -> Duration {
         Duration {
             millis: hours.saturating_mul(3_600_000),
@@ -46,6 +51,7 @@ impl Duration {
     }
 
     /// A duration of `days` days, saturating at [`Duration::MAX`].
+    #[inline]
     pub const fn from_days(days: u64) -> Duration {
         Duration {
             millis: days.saturating_mul(86_400_000),
@@ -53,21 +59,25 @@ impl Duration {
     }
 
     /// Whole milliseconds.
+    #[inline]
     pub const fn as_millis(self) -> u64 {
         self.millis
     }
 
     /// Whole seconds, rounded down.
+    #[inline]
     pub const fn as_secs(self) -> u64 {
         self.millis / 1_000
     }
 
     /// Whole minutes, rounded down.
+    #[inline]
     pub const fn as_minutes(self) -> u64 {
         self.millis / 60_000
     }
 
     /// `self + other`, or `None` on overflow.
+    #[inline]
     pub const fn checked_add(self, other: Duration) -> Option<Duration> {
         match self.millis.checked_add(other.millis) {
             Some(millis) => Some(Duration { millis }),
@@ -76,6 +86,7 @@ impl Duration {
     }
 
     /// `self - other`, or `None` if `other` is longer.
+    #[inline]
     pub const fn checked_sub(self, other: Duration) -> Option<Duration> {
         match self.millis.checked_sub(other.millis) {
             Some(millis) => Some(Duration { millis }),
@@ -84,6 +95,7 @@ impl Duration {
     }
 
     /// `self + other`, clamped to [`Duration::MAX`].
+    #[inline]
     pub const fn saturating_add(self, other: Duration) -> Duration {
         Duration {
             millis: self.millis.saturating_add(other.millis),
@@ -91,6 +103,7 @@ impl Duration {
     }
 
     /// `self - other`, clamped to [`Duration::ZERO`].
+    #[inline]
     pub const fn saturating_sub(self, other: Duration) -> Duration {
         Duration {
             millis: self.millis.saturating_sub(other.millis),
@@ -98,6 +111,7 @@ impl Duration {
     }
 
     /// `self * factor`, clamped to [`Duration::MAX`].
+    #[inline]
     pub const fn saturating_mul(self, factor: u64) -> Duration {
         Duration {
             millis: self.millis.saturating_mul(factor),
@@ -127,6 +141,80 @@ impl fmt::Display for Duration {
     }
 }
 
+/// Why a duration's text was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DurationError {
+    /// The text is empty.
+    Empty,
+    /// A part does not start with a number, e.g. `h2`.
+    MissingNumber,
+    /// A number has no unit after it, e.g. `90`.
+    MissingUnit,
+    /// A unit other than `ms`, `s`, `m`, `h` or `d`.
+    UnknownUnit,
+    /// Larger than [`Duration::MAX`].
+    TooLarge,
+}
+
+impl fmt::Display for DurationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DurationError::Empty => "empty duration",
+            DurationError::MissingNumber => "expected a number, as in 90m or 2h30m",
+            DurationError::MissingUnit => "a number needs a unit: ms, s, m, h or d",
+            DurationError::UnknownUnit => "unknown unit: use ms, s, m, h or d",
+            DurationError::TooLarge => "duration too large",
+        })
+    }
+}
+
+impl core::error::Error for DurationError {}
+
+/// Parses one or more `<number><unit>` parts, summed: `90m`, `2h30m`,
+/// `1d`, `45s`, `250ms`. Every form [`Duration`]'s `Display` prints parses
+/// back to the same value.
+impl FromStr for Duration {
+    type Err = DurationError;
+
+    fn from_str(text: &str) -> Result<Duration, DurationError> {
+        if text.is_empty() {
+            return Err(DurationError::Empty);
+        }
+        let mut rest = text.as_bytes();
+        let mut total = Duration::ZERO;
+        while !rest.is_empty() {
+            let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+            if digits == 0 {
+                return Err(DurationError::MissingNumber);
+            }
+            let mut number: u64 = 0;
+            for &digit in &rest[..digits] {
+                number = number
+                    .checked_mul(10)
+                    .and_then(|n| n.checked_add(u64::from(digit - b'0')))
+                    .ok_or(DurationError::TooLarge)?;
+            }
+            rest = &rest[digits..];
+            let unit_len = rest.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+            let unit_ms: u64 = match &rest[..unit_len] {
+                b"" => return Err(DurationError::MissingUnit),
+                b"ms" => 1,
+                b"s" => 1_000,
+                b"m" => 60_000,
+                b"h" => 3_600_000,
+                b"d" => 86_400_000,
+                _ => return Err(DurationError::UnknownUnit),
+            };
+            rest = &rest[unit_len..];
+            let part = number.checked_mul(unit_ms).ok_or(DurationError::TooLarge)?;
+            total = total
+                .checked_add(Duration::from_millis(part))
+                .ok_or(DurationError::TooLarge)?;
+        }
+        Ok(total)
+    }
+}
+
 impl Add for Duration {
     type Output = Duration;
     /// # Panics
@@ -149,11 +237,13 @@ impl Instant {
     pub const MAX: Instant = Instant { millis: u64::MAX };
 
     /// The instant `millis` milliseconds after boot.
+    #[inline]
     pub const fn from_millis(millis: u64) -> Instant {
         Instant { millis }
     }
 
     /// The instant `secs` seconds after boot, saturating at [`Instant::MAX`].
+    #[inline]
     pub const fn from_secs(secs: u64) -> Instant {
         Instant {
             millis: secs.saturating_mul(1_000),
@@ -161,16 +251,19 @@ impl Instant {
     }
 
     /// Milliseconds since boot.
+    #[inline]
     pub const fn as_millis(self) -> u64 {
         self.millis
     }
 
     /// Time elapsed since boot.
+    #[inline]
     pub const fn since_boot(self) -> Duration {
         Duration::from_millis(self.millis)
     }
 
     /// `self + d`, or `None` on overflow.
+    #[inline]
     pub const fn checked_add(self, d: Duration) -> Option<Instant> {
         match self.millis.checked_add(d.as_millis()) {
             Some(millis) => Some(Instant { millis }),
@@ -179,6 +272,7 @@ impl Instant {
     }
 
     /// `self - d`, or `None` before boot.
+    #[inline]
     pub const fn checked_sub(self, d: Duration) -> Option<Instant> {
         match self.millis.checked_sub(d.as_millis()) {
             Some(millis) => Some(Instant { millis }),
@@ -187,6 +281,7 @@ impl Instant {
     }
 
     /// `self + d`, clamped to [`Instant::MAX`].
+    #[inline]
     pub const fn saturating_add(self, d: Duration) -> Instant {
         Instant {
             millis: self.millis.saturating_add(d.as_millis()),
@@ -194,6 +289,7 @@ impl Instant {
     }
 
     /// `self - d`, clamped to [`Instant::ZERO`].
+    #[inline]
     pub const fn saturating_sub(self, d: Duration) -> Instant {
         Instant {
             millis: self.millis.saturating_sub(d.as_millis()),
@@ -201,11 +297,13 @@ impl Instant {
     }
 
     /// Time from `earlier` to `self`, or zero if `earlier` is later.
+    #[inline]
     pub const fn saturating_duration_since(self, earlier: Instant) -> Duration {
         Duration::from_millis(self.millis.saturating_sub(earlier.millis))
     }
 
     /// Time from `earlier` to `self`, or `None` if `earlier` is later.
+    #[inline]
     pub const fn checked_duration_since(self, earlier: Instant) -> Option<Duration> {
         match self.millis.checked_sub(earlier.millis) {
             Some(ms) => Some(Duration::from_millis(ms)),
@@ -281,5 +379,47 @@ mod tests {
     fn test_duration_constructors_saturate() {
         assert_eq!(Duration::from_days(u64::MAX), Duration::MAX);
         assert_eq!(Duration::from_hours(1), Duration::from_minutes(60));
+    }
+
+    #[test]
+    fn test_duration_text_round_trip() {
+        for ms in [
+            1,
+            999,
+            1_000,
+            60_000,
+            90 * 60_000,
+            3_600_000,
+            86_400_000,
+            3 * 86_400_000 + 1,
+        ] {
+            let duration = Duration::from_millis(ms);
+            let text = duration.to_string();
+            assert_eq!(text.parse::<Duration>(), Ok(duration), "{text}");
+        }
+    }
+
+    #[test]
+    fn test_duration_text_sums_parts() {
+        assert_eq!("2h30m".parse(), Ok(Duration::from_secs(9_000)));
+        assert_eq!("1d1s".parse(), Ok(Duration::from_secs(86_401)));
+        assert_eq!("250ms".parse(), Ok(Duration::from_millis(250)));
+    }
+
+    #[test]
+    fn test_duration_text_errors() {
+        assert_eq!("".parse::<Duration>(), Err(DurationError::Empty));
+        assert_eq!("90".parse::<Duration>(), Err(DurationError::MissingUnit));
+        assert_eq!("h2".parse::<Duration>(), Err(DurationError::MissingNumber));
+        assert_eq!("2w".parse::<Duration>(), Err(DurationError::UnknownUnit));
+        assert_eq!("2 h".parse::<Duration>(), Err(DurationError::MissingUnit));
+        assert_eq!(
+            "99999999999999999999s".parse::<Duration>(),
+            Err(DurationError::TooLarge)
+        );
+        assert_eq!(
+            "18446744073709551615d".parse::<Duration>(),
+            Err(DurationError::TooLarge)
+        );
     }
 }

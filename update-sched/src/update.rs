@@ -44,11 +44,13 @@ impl Priority {
     ];
 
     /// Position in [`Priority::ALL`], for per-priority tables.
+    #[inline]
     pub const fn index(self) -> usize {
         self as usize
     }
 
     /// Lower-case name, as used in text forms and on the console.
+    #[inline]
     pub const fn name(self) -> &'static str {
         match self {
             Priority::Critical => "critical",
@@ -99,11 +101,13 @@ impl UpdateKind {
     ];
 
     /// Position in [`UpdateKind::ALL`], for per-kind tables.
+    #[inline]
     pub const fn index(self) -> usize {
         self as usize
     }
 
     /// Lower-case name, as used in text forms and on the console.
+    #[inline]
     pub const fn name(self) -> &'static str {
         match self {
             UpdateKind::Security => "security",
@@ -154,6 +158,7 @@ pub struct Version {
 
 impl Version {
     /// Builds `major.minor.patch`.
+    #[inline]
     pub const fn new(major: u16, minor: u16, patch: u16) -> Version {
         Version {
             major,

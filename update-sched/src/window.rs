@@ -87,17 +87,20 @@ bitflags! {
 
 impl Weekdays {
     /// The set holding only `day`.
+    #[inline]
     pub const fn from_weekday(day: Weekday) -> Weekdays {
         Weekdays::from_bits_truncate(1 << day.index())
     }
 
     /// Whether `day` is in the set.
+    #[inline]
     pub const fn contains_day(self, day: Weekday) -> bool {
         self.contains(Weekdays::from_weekday(day))
     }
 
     /// The days from `first` to `last` inclusive, wrapping past Sunday:
     /// `Fri..Mon` is Friday to Monday, `Mon..Mon` is Monday alone.
+    #[inline]
     pub const fn range(first: Weekday, last: Weekday) -> Weekdays {
         let mut days = Weekdays::from_weekday(first);
         let mut day = first;
@@ -191,6 +194,7 @@ impl Window {
     /// A window opening at `start_minute_of_day` (0 ..= 1439, minutes since
     /// local midnight) on each of `days`, open for `length_minutes`
     /// (1 ..= 10 080).
+    #[inline]
     pub const fn new(
         days: Weekdays,
         start_minute_of_day: u16,
@@ -216,21 +220,25 @@ impl Window {
     }
 
     /// The days the window opens on.
+    #[inline]
     pub const fn days(self) -> Weekdays {
         self.days
     }
 
     /// Minutes from local midnight to the opening, 0 ..= 1439.
+    #[inline]
     pub const fn start_minute_of_day(self) -> u16 {
         self.start_minute
     }
 
     /// How long the window stays open, in minutes (1 ..= 10 080).
+    #[inline]
     pub const fn length_minutes(self) -> u16 {
         self.length_minutes
     }
 
     /// How long the window stays open.
+    #[inline]
     pub const fn length(self) -> Duration {
         Duration::from_minutes(self.length_minutes as u64)
     }
@@ -468,6 +476,7 @@ impl<const W: usize> Default for MaintenanceCalendar<W> {
 
 impl<const W: usize> MaintenanceCalendar<W> {
     /// An empty calendar (never open) read in local time at `offset`.
+    #[inline]
     pub const fn new(offset: UtcOffset) -> Self {
         MaintenanceCalendar {
             windows: Vec::new(),
@@ -476,6 +485,7 @@ impl<const W: usize> MaintenanceCalendar<W> {
     }
 
     /// The offset of the local time the windows are stated in.
+    #[inline]
     pub const fn offset(&self) -> UtcOffset {
         self.offset
     }

@@ -1,7 +1,9 @@
 //! Property tests of the scheduler's invariants over random operation
 //! sequences: accounting always adds up, the concurrency limit holds,
 //! updates that run alone run alone, and a non-Critical update starts
-//! outside an open, released window only when its deadline forced it.
+//! outside an open, released window only when its deadline forced it, and
+//! the Adaptive policy never starts a non-urgent update on a machine in
+//! use, whatever the usage pattern it learned along the way.
 
 use proptest::prelude::*;
 use update_sched::civil::WallTime;
@@ -60,6 +62,14 @@ fn config(choice: u8) -> Config {
     if choice >= 4 {
         config.approval = ApprovalPolicy::NONE;
     }
+    if choice >= 8 {
+        // Adaptive with no windows: the learned pattern alone decides.
+        config = Config {
+            approval: ApprovalPolicy::NONE,
+            windows: Default::default(),
+            ..Config::preset(Profile::Desktop)
+        };
+    }
     config
 }
 
@@ -67,11 +77,12 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
 
     #[test]
-    fn prop_scheduler_invariants_hold(choice in 0u8..8, ops in proptest::collection::vec(op(), 1..120)) {
+    fn prop_scheduler_invariants_hold(choice in 0u8..10, ops in proptest::collection::vec(op(), 1..120)) {
         let config = config(choice);
         let max_concurrent = config.max_concurrent;
         let calendar = config.windows.clone();
         let frequency = config.frequency;
+        let idle = config.idle;
         let mut scheduler: UpdateScheduler<32> = UpdateScheduler::new(config).unwrap();
         let boot: WallTime = "2026-11-27T20:00:00Z".parse().unwrap();
         let mut now = Instant::ZERO;
@@ -114,6 +125,12 @@ proptest! {
                     }
                 }
                 Op::Advance { minutes, cpu, sessions, battery } => {
+                    // The minutes passed as they were: one sample every ten
+                    // minutes feeds the usage pattern.
+                    for step in (0..minutes).step_by(10) {
+                        let at = now + Duration::from_minutes(u64::from(step));
+                        scheduler.observe(boot.saturating_add(at.since_boot()), &metrics);
+                    }
                     now += Duration::from_minutes(u64::from(minutes));
                     metrics = Metrics {
                         cpu_permille: cpu,
@@ -146,6 +163,9 @@ proptest! {
                             .is_some_and(|opened| frequency.releases_on(opened.to_local(calendar.offset()).date()));
                     let adaptive_anywhere = calendar.is_empty() && frequency == FrequencyPolicy::Adaptive;
                     prop_assert!(urgent || released || adaptive_anywhere, "{id} started outside a released window");
+                    if frequency == FrequencyPolicy::Adaptive && !urgent {
+                        prop_assert!(idle.check(&metrics).is_ok(), "{id} started on a machine in use");
+                    }
                 }
             }
             prop_assert!(running.len() <= usize::from(max_concurrent));
