@@ -1,0 +1,352 @@
+//! Replays a workload minute by minute through the real scheduler and
+//! compares scheduling policies by how much they disturb the machine's
+//! users.
+//!
+//! ```text
+//! cargo run --release -p update-sched --example simulate -- \
+//!     [--workload NAME | --trace FILE] [--days N] [--seed N] [--plot FILE.svg]
+//! cargo run --release -p update-sched --example simulate -- --targets
+//! ```
+//!
+//! Every policy starts from an empty usage pattern and learns online, as
+//! the kernel would after a fresh boot; each sees the same metrics, the
+//! same arrivals and the same failures. See the "Simulator" section of the
+//! crate's README for what is measured and the targets.
+
+mod arrivals;
+mod plot;
+mod report;
+mod sim;
+mod targets;
+mod trace;
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant as Stopwatch;
+
+use update_sched::civil::{UtcOffset, WallTime};
+use update_sched::config::Profile;
+use update_sched::workload::{Workload, WorkloadKind};
+use update_sched::Duration;
+
+use crate::sim::{Outcome, Policy, Scenario};
+use crate::trace::Trace;
+
+const USAGE: &str = "\
+usage: simulate [--workload NAME | --trace FILE] [--days N] [--seed N] [--plot FILE.svg]
+                [--profile NAME] [--failure-rate PERMILLE] [--offset +HH:MM] [--start TIMESTAMP]
+       simulate --targets [--profile NAME] [--failure-rate PERMILLE]
+       simulate --workload NAME --write-trace FILE [--days N] [--seed N]
+
+Replays a machine's usage minute by minute through the update scheduler and
+compares policies: immediate, nightly (03:00-05:00), active-hours (outside
+Mon-Fri 08:00-17:00), the profile's configured windows, and adaptive.
+
+  --workload NAME          office, home, server, nightshift or change (default office)
+  --trace FILE             CSV with the header
+                           unix_seconds,cpu_permille,mem_permille,disk_kib_s,net_kib_s,sessions
+  --days N                 days to simulate (default 30; with --trace, the trace's span)
+  --seed N                 seed of the workload noise, arrivals and failures (default 1)
+  --plot FILE.svg          draw the learned week and every policy's installations
+  --profile NAME           basic, server, desktop or iot (default desktop)
+  --failure-rate PERMILLE  chance that an installation attempt fails (default 50)
+  --offset +HH:MM          the machine's UTC offset (default Z)
+  --start TIMESTAMP        first simulated minute, RFC 3339 (default 2026-11-02T00:00:00Z,
+                           a Monday; with --trace, its first sample)
+  --targets                every built-in workload x seeds 1..5 x 30 days: the target
+                           table, exit status 1 if a target fails
+  --write-trace FILE       write the workload as a trace (one row per 10 minutes), then exit
+  --help                   print this help
+";
+
+/// The default first minute: Monday 2026-11-02 00:00 UTC.
+pub const DEFAULT_START: &str = "2026-11-02T00:00:00Z";
+/// Days simulated unless `--days` says otherwise.
+const DEFAULT_DAYS: u32 = 30;
+/// Failure chance per attempt unless `--failure-rate` says otherwise: one
+/// in twenty.
+pub const DEFAULT_FAILURE_PERMILLE: u16 = 50;
+/// Rows of `--write-trace` are this many minutes apart, the default
+/// interval of sysstat's collector.
+const TRACE_STEP_MINUTES: u32 = 10;
+
+/// Where the metrics come from.
+#[derive(Clone, Debug)]
+enum Source {
+    Workload(WorkloadKind),
+    Trace(PathBuf),
+}
+
+/// What the command line asks for.
+#[derive(Clone, Debug)]
+struct Options {
+    source: Source,
+    days: Option<u32>,
+    seed: u64,
+    plot: Option<PathBuf>,
+    profile: Profile,
+    failure_permille: u16,
+    offset: UtcOffset,
+    start: Option<WallTime>,
+    targets: bool,
+    write_trace: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|arg| arg == "--help" || arg == "-h") {
+        print!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    let options = match parse_args(&args) {
+        Ok(options) => options,
+        Err(message) => return usage_error(&message),
+    };
+    if options.targets {
+        let (text, passed) = targets::run(options.profile, options.failure_permille);
+        emit(&text);
+        return if passed {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
+    match simulate(&options) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => {
+            eprintln!("error: the books do not balance (see the notes above)");
+            ExitCode::FAILURE
+        }
+        Err(message) => usage_error(&message),
+    }
+}
+
+/// Writes `text` to standard output. A reader that went away early (`|
+/// head`) is no error worth a panic: the figures were wanted only so far.
+fn emit(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+/// Prints `error: message` and returns the usual status of a usage error.
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}
+
+fn parse_args(args: &[String]) -> Result<Options, String> {
+    let mut options = Options {
+        source: Source::Workload(WorkloadKind::Office),
+        days: None,
+        seed: 1,
+        plot: None,
+        profile: Profile::Desktop,
+        failure_permille: DEFAULT_FAILURE_PERMILLE,
+        offset: UtcOffset::UTC,
+        start: None,
+        targets: false,
+        write_trace: None,
+    };
+    let mut chose_source = false;
+    let mut args = args.iter();
+    while let Some(flag) = args.next() {
+        if flag == "--targets" {
+            options.targets = true;
+            continue;
+        }
+        let mut value = || {
+            args.next()
+                .map(String::as_str)
+                .ok_or_else(|| format!("{flag} needs a value"))
+        };
+        match flag.as_str() {
+            "--workload" | "--trace" if chose_source => {
+                return Err("give one of --workload and --trace".to_owned())
+            }
+            "--workload" => {
+                chose_source = true;
+                let name = value()?;
+                let kind = name.parse().map_err(|error| format!("{error}: `{name}`"))?;
+                options.source = Source::Workload(kind);
+            }
+            "--trace" => {
+                chose_source = true;
+                options.source = Source::Trace(PathBuf::from(value()?));
+            }
+            "--days" => {
+                let days: u32 = number(flag, value()?)?;
+                if !(1..=3_650).contains(&days) {
+                    return Err("--days must be 1..=3650".to_owned());
+                }
+                options.days = Some(days);
+            }
+            "--seed" => options.seed = number(flag, value()?)?,
+            "--plot" => options.plot = Some(PathBuf::from(value()?)),
+            "--profile" => {
+                let name = value()?;
+                options.profile = name.parse().map_err(|error| format!("{error}: `{name}`"))?;
+            }
+            "--failure-rate" => {
+                let rate: u16 = number(flag, value()?)?;
+                if rate > 1_000 {
+                    return Err("--failure-rate is per mille, 0..=1000".to_owned());
+                }
+                options.failure_permille = rate;
+            }
+            "--offset" => {
+                let text = value()?;
+                options.offset = text
+                    .parse()
+                    .map_err(|error| format!("--offset `{text}`: {error}"))?;
+            }
+            "--start" => {
+                let text = value()?;
+                options.start = Some(
+                    text.parse()
+                        .map_err(|error| format!("--start `{text}`: {error}"))?,
+                );
+            }
+            "--write-trace" => options.write_trace = Some(PathBuf::from(value()?)),
+            _ => return Err(format!("unknown argument `{flag}` (see --help)")),
+        }
+    }
+    if options.write_trace.is_some() && matches!(options.source, Source::Trace(_)) {
+        return Err("--write-trace writes a built-in workload; give --workload".to_owned());
+    }
+    Ok(options)
+}
+
+fn number<T: std::str::FromStr>(flag: &str, text: &str) -> Result<T, String> {
+    text.parse()
+        .map_err(|_| format!("{flag}: `{text}` is not a valid number"))
+}
+
+/// A built-in workload over `days` days from `start`, with its arrivals.
+pub fn workload_scenario(
+    kind: WorkloadKind,
+    seed: u64,
+    days: u32,
+    start: WallTime,
+    offset: UtcOffset,
+    profile: Profile,
+    failure_permille: u16,
+) -> Scenario {
+    let workload = Workload::new(kind, seed, start, offset);
+    let minutes = days * 1_440;
+    let metrics = (0..minutes)
+        .map(|minute| {
+            workload.sample(start.saturating_add(Duration::from_minutes(u64::from(minute))))
+        })
+        .collect();
+    Scenario {
+        name: kind.name().to_owned(),
+        start,
+        offset,
+        metrics,
+        arrivals: arrivals::generate(seed, minutes),
+        seed,
+        failure_permille,
+        profile,
+    }
+}
+
+/// A recorded trace over `days` days (default: its span, whole days).
+fn trace_scenario(path: &PathBuf, options: &Options) -> Result<Scenario, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+    let trace = Trace::parse(&text).map_err(|error| format!("{}: {error}", path.display()))?;
+    let first = trace.start().as_unix_secs();
+    let start = options
+        .start
+        .unwrap_or(WallTime::from_unix_secs(first - first % 60));
+    let span_s = trace
+        .end()
+        .as_unix_secs()
+        .saturating_sub(start.as_unix_secs());
+    let days = options
+        .days
+        .unwrap_or_else(|| span_s.div_ceil(86_400).max(1) as u32);
+    let minutes = days * 1_440;
+    let metrics = (0..minutes)
+        .map(|minute| trace.at(start.saturating_add(Duration::from_minutes(u64::from(minute)))))
+        .collect();
+    let name = path.file_name().map_or_else(
+        || "trace".to_owned(),
+        |name| name.to_string_lossy().replace(char::is_whitespace, "_"),
+    );
+    Ok(Scenario {
+        name,
+        start,
+        offset: options.offset,
+        metrics,
+        arrivals: arrivals::generate(options.seed, minutes),
+        seed: options.seed,
+        failure_permille: options.failure_permille,
+        profile: options.profile,
+    })
+}
+
+/// Every policy over `scenario`, in report order.
+pub fn run_all(scenario: &Scenario) -> Result<Vec<Outcome>, String> {
+    Policy::ALL
+        .iter()
+        .map(|&policy| sim::run(scenario, policy))
+        .collect()
+}
+
+/// Runs the simulation the options ask for and prints its report; `false`
+/// when its books do not balance.
+fn simulate(options: &Options) -> Result<bool, String> {
+    let default_start = DEFAULT_START.parse().expect("default start is valid");
+    let timer = Stopwatch::now();
+    let scenario = match &options.source {
+        Source::Workload(kind) => workload_scenario(
+            *kind,
+            options.seed,
+            options.days.unwrap_or(DEFAULT_DAYS),
+            options.start.unwrap_or(default_start),
+            options.offset,
+            options.profile,
+            options.failure_permille,
+        ),
+        Source::Trace(path) => trace_scenario(path, options)?,
+    };
+    if let Some(path) = &options.write_trace {
+        return write_trace(&scenario, path).map(|()| true);
+    }
+    let outcomes = run_all(&scenario)?;
+    let elapsed = timer.elapsed();
+    let mut text = report::heading(&scenario);
+    text.push('\n');
+    text.push_str(&report::tables(&outcomes));
+    text.push('\n');
+    for outcome in &outcomes {
+        text.push_str(&report::result_line(&scenario.name, outcome));
+        text.push('\n');
+    }
+    text.push_str(&format!(
+        "time: {} simulated days, {} policies, {} ms on one core\n",
+        scenario.minutes() / 1_440,
+        outcomes.len(),
+        elapsed.as_millis()
+    ));
+    if let Some(path) = &options.plot {
+        plot::draw(path, &scenario, &outcomes)?;
+        text.push_str(&format!("plot: {}\n", path.display()));
+    }
+    emit(&text);
+    Ok(report::books_balance(&scenario, &outcomes))
+}
+
+/// Writes `scenario`'s metrics as a trace, one row per
+/// [`TRACE_STEP_MINUTES`].
+fn write_trace(scenario: &Scenario, path: &PathBuf) -> Result<(), String> {
+    let mut text = String::from(trace::HEADER);
+    text.push('\n');
+    for minute in (0..scenario.minutes()).step_by(TRACE_STEP_MINUTES as usize) {
+        let row = trace::format_row(scenario.wall(minute), &scenario.metrics[minute as usize]);
+        text.push_str(&row);
+        text.push('\n');
+    }
+    std::fs::write(path, text).map_err(|error| format!("cannot write {}: {error}", path.display()))
+}

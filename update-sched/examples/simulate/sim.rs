@@ -1,0 +1,416 @@
+//! The simulation itself: one policy, one scenario, minute by minute,
+//! through the real scheduler.
+//!
+//! Each simulated minute, in the order a kernel's worker would do it:
+//! installations whose time is up end (and are reported back through
+//! `report_outcome`; a successful one that needs a reboot reboots in that
+//! minute), updates arriving in that minute are submitted, the minute's
+//! metrics are fed to the usage pattern (`observe`, for every policy, so
+//! every policy learns online from an empty pattern), the scheduler is
+//! polled, and the minute is counted as disrupted if anything is
+//! installing while the machine is in use.
+
+use update_sched::civil::{UtcOffset, WallTime, MINUTES_PER_DAY};
+use update_sched::config::{Calendar, Config, Profile};
+use update_sched::gate::{Metrics, ResourceThresholds};
+use update_sched::pattern::{HourSet, HOURS_PER_WEEK};
+use update_sched::policy::{ApprovalPolicy, FrequencyPolicy};
+use update_sched::scheduler::{UpdateScheduler, UpdateState};
+use update_sched::update::{UpdateFlags, UpdateRecord};
+use update_sched::window::Window;
+use update_sched::workload::in_use;
+use update_sched::{Duration, Instant, Priority, UpdateId};
+
+use crate::arrivals::{attempt_fails, Arrival};
+
+/// Live updates one scheduler holds: far more than a run ever has queued.
+const CAPACITY: usize = 256;
+/// Minutes in a week: when the learned idle hours are scored.
+pub const WEEK_MINUTES: u32 = 7 * MINUTES_PER_DAY as u32;
+/// How late a start may be and still count as on time: the scheduler's
+/// own one-minute grace, so the two counts of misses agree.
+const GRACE_SECS: u64 = 60;
+
+/// The policies every run compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Policy {
+    /// Start as soon as the concurrency limit allows: always open, no
+    /// resource gates.
+    Immediate,
+    /// 03:00-05:00 every day, like the common distribution timer default.
+    Nightly,
+    /// Anything outside 08:00-17:00, Monday to Friday.
+    ActiveHours,
+    /// The profile's own windows and frequency (Adaptive read as Daily, so
+    /// that this stays a fixed policy).
+    Configured,
+    /// The Adaptive frequency policy with no windows: it chooses from the
+    /// learned pattern alone.
+    Adaptive,
+}
+
+impl Policy {
+    /// Every policy, in report order.
+    pub const ALL: [Policy; 5] = [
+        Policy::Immediate,
+        Policy::Nightly,
+        Policy::ActiveHours,
+        Policy::Configured,
+        Policy::Adaptive,
+    ];
+
+    /// The fixed policies adaptive is measured against.
+    pub const FIXED: [Policy; 4] = [
+        Policy::Immediate,
+        Policy::Nightly,
+        Policy::ActiveHours,
+        Policy::Configured,
+    ];
+
+    /// Name in the report.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Policy::Immediate => "immediate",
+            Policy::Nightly => "nightly",
+            Policy::ActiveHours => "active-hours",
+            Policy::Configured => "configured",
+            Policy::Adaptive => "adaptive",
+        }
+    }
+
+    /// The scheduler configuration of this policy for `profile`, with
+    /// local time at `offset`.
+    ///
+    /// Nobody answers approval requests in a simulation, so no policy asks
+    /// for any; everything else not named here is the profile's (deadlines,
+    /// retries, concurrency, resource gates).
+    pub fn config(self, profile: Profile, offset: UtcOffset) -> Config {
+        let preset = Config::preset(profile);
+        let mut config = Config {
+            approval: ApprovalPolicy::NONE,
+            frequency: FrequencyPolicy::Daily,
+            windows: Calendar::new(offset),
+            ..preset.clone()
+        };
+        let window = |text: &str| -> Window { text.parse().expect("policy window is valid") };
+        let mut add = |window: Window| {
+            config
+                .windows
+                .push(window)
+                .expect("a policy has fewer windows than a calendar holds");
+        };
+        match self {
+            Policy::Immediate => add(window("Mon 00:00 +7d")),
+            Policy::Nightly => add(window("daily 03:00 +2h")),
+            Policy::ActiveHours => {
+                add(window("Mon..Thu 17:00 +15h"));
+                add(window("Fri 17:00 +63h"));
+            }
+            Policy::Configured => preset.windows.windows().iter().copied().for_each(add),
+            Policy::Adaptive => {}
+        }
+        match self {
+            Policy::Immediate => {
+                config.resources = ResourceThresholds::UNLIMITED;
+                config.idle = ResourceThresholds::UNLIMITED;
+            }
+            Policy::Configured if preset.frequency != FrequencyPolicy::Adaptive => {
+                config.frequency = preset.frequency;
+            }
+            // With no windows the planner may pick any time. The issue
+            // keeps Adaptive inside the configured windows when a profile
+            // has some; the comparison here asks what learning alone does.
+            Policy::Adaptive => config.frequency = FrequencyPolicy::Adaptive,
+            _ => {}
+        }
+        config
+    }
+}
+
+/// Where the metrics come from and what arrives, shared by every policy.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// Workload name or trace file, for the report.
+    pub name: String,
+    /// Wall time of minute 0.
+    pub start: WallTime,
+    /// Local time offset of the machine.
+    pub offset: UtcOffset,
+    /// The metrics of each minute of the run.
+    pub metrics: Vec<Metrics>,
+    /// What arrives, in arrival order.
+    pub arrivals: Vec<Arrival>,
+    /// Seeds the retry jitter and the failures.
+    pub seed: u64,
+    /// Failure probability per attempt, per mille.
+    pub failure_permille: u16,
+    /// The profile whose preset the policies start from.
+    pub profile: Profile,
+}
+
+impl Scenario {
+    /// Minutes in the run.
+    pub fn minutes(&self) -> u32 {
+        self.metrics.len() as u32
+    }
+
+    /// Wall time of `minute`.
+    pub fn wall(&self, minute: u32) -> WallTime {
+        self.start
+            .saturating_add(Duration::from_minutes(u64::from(minute)))
+    }
+}
+
+/// One installation attempt, for the plot.
+#[derive(Clone, Copy, Debug)]
+pub struct Attempt {
+    /// First minute it ran.
+    pub start: u32,
+    /// Minute it ended (exclusive); past the run if it was still going.
+    pub end: u32,
+    /// Its update's priority.
+    pub priority: Priority,
+    /// Whether it succeeded (unknown, and `false`, if still going).
+    pub succeeded: bool,
+    /// Whether its deadline forced it.
+    pub forced: bool,
+}
+
+/// Running mean and maximum of minutes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Spread {
+    /// How many values.
+    pub count: u32,
+    /// Their sum.
+    pub sum: u64,
+    /// The largest.
+    pub worst: u32,
+}
+
+impl Spread {
+    fn add(&mut self, minutes: u32) {
+        self.count += 1;
+        self.sum += u64::from(minutes);
+        self.worst = self.worst.max(minutes);
+    }
+
+    /// Mean, rounded to the nearest minute (`None` without values).
+    pub fn mean(&self) -> Option<u32> {
+        (self.count > 0)
+            .then(|| ((self.sum + u64::from(self.count) / 2) / u64::from(self.count)) as u32)
+    }
+}
+
+/// What one policy did over one scenario.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// The policy.
+    pub policy: Policy,
+    /// Minutes with an installation running while the machine was in use.
+    pub disrupted_minutes: u32,
+    /// The same, per day of the run.
+    pub disrupted_by_day: Vec<u32>,
+    /// Reboots (successful reboot-needing installations).
+    pub reboots: u32,
+    /// Reboots in a minute the machine was in use.
+    pub disrupted_reboots: u32,
+    /// Deadline misses per priority, counted here: a first start later
+    /// than availability + deadline + one minute, or no start by then.
+    pub missed: [u32; 5],
+    /// The scheduler's own count (`status().deadline_misses`).
+    pub scheduler_missed: [u32; 5],
+    /// From available to installed, per priority, for completed updates.
+    pub install: [Spread; 5],
+    /// Updates submitted.
+    pub submitted: u32,
+    /// Completed for good.
+    pub completed: u32,
+    /// Failed for good (every attempt failed).
+    pub failed: u32,
+    /// Still queued, waiting or installing when the run ended.
+    pub pending: u32,
+    /// Every installation attempt.
+    pub attempts: Vec<Attempt>,
+    /// Learned idle hours after the first week, if the run is that long.
+    pub idle_after_week: Option<HourSet>,
+    /// Learned activity per hour of the week at the end (`None`: nothing
+    /// known of that hour).
+    pub final_scores: Vec<Option<u16>>,
+}
+
+impl Outcome {
+    /// Deadline misses of Critical, Security and Important updates.
+    pub fn missed_urgent(&self) -> u32 {
+        self.missed[..3].iter().sum()
+    }
+
+    /// Disrupted minutes in the last `days` days of the run.
+    pub fn disrupted_last_days(&self, days: usize) -> u32 {
+        let from = self.disrupted_by_day.len().saturating_sub(days);
+        self.disrupted_by_day[from..].iter().sum()
+    }
+}
+
+/// An installation in progress.
+#[derive(Clone, Copy, Debug)]
+struct Job {
+    id: u32,
+    attempt: usize,
+    end: u32,
+    fails: bool,
+    reboots: bool,
+}
+
+/// Runs `policy` over `scenario`.
+pub fn run(scenario: &Scenario, policy: Policy) -> Result<Outcome, String> {
+    let config = policy.config(scenario.profile, scenario.offset);
+    let mut scheduler: Box<UpdateScheduler<CAPACITY>> = Box::new(
+        UpdateScheduler::new(config)
+            .map_err(|errors| format!("{} configuration: {errors:?}", policy.name()))?,
+    );
+    scheduler.set_seed(scenario.seed);
+    let minutes = scenario.minutes();
+    let days = minutes.div_ceil(u32::from(MINUTES_PER_DAY)) as usize;
+    let mut outcome = Outcome {
+        policy,
+        disrupted_minutes: 0,
+        disrupted_by_day: vec![0; days],
+        reboots: 0,
+        disrupted_reboots: 0,
+        missed: [0; 5],
+        scheduler_missed: [0; 5],
+        install: [Spread::default(); 5],
+        submitted: 0,
+        completed: 0,
+        failed: 0,
+        pending: 0,
+        attempts: Vec::new(),
+        idle_after_week: None,
+        final_scores: Vec::new(),
+    };
+    // Indexed by id (ids run from 1).
+    let mut first_start: Vec<Option<u32>> = vec![None; scenario.arrivals.len() + 1];
+    let mut running: Vec<Job> = Vec::new();
+    let mut next_arrival = 0;
+    for minute in 0..minutes {
+        let now = Instant::from_secs(u64::from(minute) * 60);
+        let wall = scenario.wall(minute);
+        let metrics = &scenario.metrics[minute as usize];
+        let busy = in_use(metrics);
+
+        let mut index = 0;
+        while index < running.len() {
+            let job = running[index];
+            if job.end != minute {
+                index += 1;
+                continue;
+            }
+            running.swap_remove(index);
+            let result = if job.fails {
+                Err("simulated installation failure")
+            } else {
+                Ok(())
+            };
+            scheduler
+                .report_outcome(UpdateId(job.id), result, now)
+                .map_err(|error| format!("report_outcome #{}: {error}", job.id))?;
+            outcome.attempts[job.attempt].succeeded = !job.fails;
+            let arrival = &scenario.arrivals[job.id as usize - 1];
+            if !job.fails {
+                outcome.install[arrival.priority.index()].add(minute - arrival.minute);
+                if job.reboots {
+                    outcome.reboots += 1;
+                    if busy {
+                        outcome.disrupted_reboots += 1;
+                    }
+                }
+            }
+        }
+
+        while let Some(arrival) = scenario.arrivals.get(next_arrival) {
+            if arrival.minute != minute {
+                break;
+            }
+            let mut record = UpdateRecord::new(
+                UpdateId(arrival.id),
+                &arrival.name(),
+                arrival.kind,
+                arrival.priority,
+                Duration::from_minutes(u64::from(arrival.minutes)),
+                now,
+            );
+            record.flags = arrival.flags;
+            scheduler
+                .submit(&record, now)
+                .map_err(|error| format!("submit #{}: {error}", arrival.id))?;
+            next_arrival += 1;
+        }
+
+        if minute == WEEK_MINUTES {
+            // Exactly seven days of samples, the hour in progress folded.
+            let mut pattern = scheduler.pattern().clone();
+            pattern.flush();
+            outcome.idle_after_week = Some(pattern.idle_hours());
+        }
+        scheduler.observe(wall, metrics);
+        for start in scheduler.poll(now, wall, metrics) {
+            let arrival = &scenario.arrivals[start.id.0 as usize - 1];
+            first_start[arrival.id as usize].get_or_insert(minute);
+            let length = start.estimated_duration.as_minutes().max(1) as u32;
+            running.push(Job {
+                id: arrival.id,
+                attempt: outcome.attempts.len(),
+                end: minute + length,
+                fails: attempt_fails(
+                    scenario.seed,
+                    arrival.id,
+                    start.attempt,
+                    scenario.failure_permille,
+                ),
+                reboots: start.flags.contains(UpdateFlags::NEEDS_REBOOT),
+            });
+            outcome.attempts.push(Attempt {
+                start: minute,
+                end: minute + length,
+                priority: arrival.priority,
+                succeeded: false,
+                forced: start.forced,
+            });
+        }
+        if busy && !running.is_empty() {
+            outcome.disrupted_minutes += 1;
+            outcome.disrupted_by_day[(minute / u32::from(MINUTES_PER_DAY)) as usize] += 1;
+        }
+        // Nobody reads the events here (the figures come from `status()`
+        // and the simulation's own counts); draining keeps the queue from
+        // overflowing, as the kernel's worker does.
+        while scheduler.pop_event().is_some() {}
+    }
+
+    let status = scheduler.status();
+    outcome.submitted = status.submitted;
+    outcome.completed = status.count(UpdateState::Completed);
+    outcome.failed = status.count(UpdateState::Failed);
+    outcome.pending = status.live();
+    outcome.scheduler_missed = status.deadline_misses;
+    let deadlines = scheduler.config().deadlines;
+    let last_poll_s = u64::from(minutes.saturating_sub(1)) * 60;
+    for arrival in &scenario.arrivals[..next_arrival] {
+        let Some(deadline) = deadlines.of(arrival.priority) else {
+            continue;
+        };
+        let latest_s = u64::from(arrival.minute) * 60 + deadline.as_secs() + GRACE_SECS;
+        let late = match first_start[arrival.id as usize] {
+            Some(start) => u64::from(start) * 60 > latest_s,
+            None => last_poll_s > latest_s,
+        };
+        if late {
+            outcome.missed[arrival.priority.index()] += 1;
+        }
+    }
+    let pattern = scheduler.pattern();
+    outcome.final_scores = (0..HOURS_PER_WEEK)
+        .map(|hour| pattern.estimate(hour))
+        .collect();
+    Ok(outcome)
+}

@@ -1,0 +1,339 @@
+//! `--targets`: every built-in workload, seeds 1 to 5, 30 days, all
+//! policies; the figures summed over the seeds and checked against the
+//! issue's targets.
+
+use std::fmt::Write as _;
+use std::time::{Duration as StdDuration, Instant as Stopwatch};
+
+use update_sched::civil::UtcOffset;
+use update_sched::config::Profile;
+use update_sched::workload::{truly_idle, WorkloadKind};
+
+use crate::report::{percent, thousands};
+use crate::sim::Policy;
+use crate::{report, run_all, workload_scenario, DEFAULT_START};
+
+/// Seeds every workload is run with.
+const SEEDS: std::ops::RangeInclusive<u64> = 1..=5;
+/// Days per run.
+const DAYS: u32 = 30;
+/// A 30-day run of all policies must take less than this on one core.
+const TIME_LIMIT: StdDuration = StdDuration::from_secs(10);
+
+/// One policy's figures on one workload, summed over the seeds.
+#[derive(Clone, Copy, Debug, Default)]
+struct Totals {
+    disrupted_minutes: u64,
+    disrupted_reboots: u64,
+    missed: [u64; 3],
+    completed: u64,
+    failed: u64,
+    pending: u64,
+    /// Disrupted minutes in the last seven days of each run.
+    last_week: u64,
+}
+
+/// Counts for the F1 score of learned idle hours against the truth.
+#[derive(Clone, Copy, Debug, Default)]
+struct Confusion {
+    true_positive: u64,
+    false_positive: u64,
+    false_negative: u64,
+}
+
+impl Confusion {
+    /// F1 in per mille: 2TP / (2TP + FP + FN), 0 with nothing to count.
+    fn f1_permille(&self) -> u64 {
+        let denominator = 2 * self.true_positive + self.false_positive + self.false_negative;
+        if denominator == 0 {
+            return 0;
+        }
+        (2 * self.true_positive * 1_000 + denominator / 2) / denominator
+    }
+}
+
+/// `0.953` from 953 per mille.
+fn ratio(permille: u64) -> String {
+    format!("{}.{:03}", permille / 1_000, permille % 1_000)
+}
+
+/// Runs everything and returns the report and whether every target passed.
+pub fn run(profile: Profile, failure_permille: u16) -> (String, bool) {
+    let start = DEFAULT_START.parse().expect("default start is valid");
+    let mut text = String::new();
+    let mut totals = [[Totals::default(); 5]; 5];
+    let mut confusion = Confusion::default();
+    let mut worst_f1 = u64::MAX;
+    let mut slowest = StdDuration::ZERO;
+    let mut all_time = StdDuration::ZERO;
+    let mut books_balance = true;
+    let mut errors = Vec::new();
+    for (workload_index, kind) in WorkloadKind::ALL.into_iter().enumerate() {
+        for seed in SEEDS {
+            let timer = Stopwatch::now();
+            let scenario = workload_scenario(
+                kind,
+                seed,
+                DAYS,
+                start,
+                UtcOffset::UTC,
+                profile,
+                failure_permille,
+            );
+            let outcomes = match run_all(&scenario) {
+                Ok(outcomes) => outcomes,
+                Err(error) => {
+                    errors.push(format!("{kind} seed {seed}: {error}"));
+                    continue;
+                }
+            };
+            let elapsed = timer.elapsed();
+            slowest = slowest.max(elapsed);
+            all_time += elapsed;
+            books_balance &= report::books_balance(&scenario, &outcomes);
+            for (policy_index, outcome) in outcomes.iter().enumerate() {
+                let sum = &mut totals[workload_index][policy_index];
+                sum.disrupted_minutes += u64::from(outcome.disrupted_minutes);
+                sum.disrupted_reboots += u64::from(outcome.disrupted_reboots);
+                for (missed, &count) in sum.missed.iter_mut().zip(&outcome.missed[..3]) {
+                    *missed += u64::from(count);
+                }
+                sum.completed += u64::from(outcome.completed);
+                sum.failed += u64::from(outcome.failed);
+                sum.pending += u64::from(outcome.pending);
+                sum.last_week += u64::from(outcome.disrupted_last_days(7));
+            }
+            if kind == WorkloadKind::Office {
+                let adaptive = &outcomes[Policy::ALL.len() - 1];
+                let mut seed_confusion = Confusion::default();
+                if let Some(learned) = adaptive.idle_after_week {
+                    for hour in 0..168 {
+                        match (learned.contains(hour), truly_idle(kind, hour)) {
+                            (true, true) => seed_confusion.true_positive += 1,
+                            (true, false) => seed_confusion.false_positive += 1,
+                            (false, true) => seed_confusion.false_negative += 1,
+                            (false, false) => {}
+                        }
+                    }
+                }
+                worst_f1 = worst_f1.min(seed_confusion.f1_permille());
+                confusion.true_positive += seed_confusion.true_positive;
+                confusion.false_positive += seed_confusion.false_positive;
+                confusion.false_negative += seed_confusion.false_negative;
+            }
+        }
+    }
+
+    let _ = writeln!(
+        text,
+        "targets: {} workloads x seeds {}..{} x {DAYS} days, profile {profile}, failure rate {failure_permille} per mille",
+        WorkloadKind::ALL.len(),
+        SEEDS.start(),
+        SEEDS.end()
+    );
+    let _ = writeln!(text, "figures summed over the seeds");
+    let _ = writeln!(text);
+    let _ = writeln!(
+        text,
+        "{:<11} {:<13} {:>9} {:>8} {:>13} {:>9} {:>6} {:>7} {:>10}",
+        "workload",
+        "policy",
+        "disrupted",
+        "reboots",
+        "missed",
+        "completed",
+        "failed",
+        "pending",
+        "disrupted"
+    );
+    let _ = writeln!(
+        text,
+        "{:<11} {:<13} {:>9} {:>8} {:>13} {:>9} {:>6} {:>7} {:>10}",
+        "", "", "minutes", "in use", "crit/sec/imp", "", "", "", "last 7 d"
+    );
+    for (workload_index, kind) in WorkloadKind::ALL.into_iter().enumerate() {
+        for (policy_index, policy) in Policy::ALL.into_iter().enumerate() {
+            let sum = totals[workload_index][policy_index];
+            let _ = writeln!(
+                text,
+                "{:<11} {:<13} {:>9} {:>8} {:>13} {:>9} {:>6} {:>7} {:>10}",
+                kind.name(),
+                policy.name(),
+                thousands(sum.disrupted_minutes),
+                sum.disrupted_reboots,
+                format!("{}/{}/{}", sum.missed[0], sum.missed[1], sum.missed[2]),
+                sum.completed,
+                sum.failed,
+                sum.pending,
+                thousands(sum.last_week)
+            );
+        }
+    }
+    let _ = writeln!(text);
+
+    let mut table = TargetTable::default();
+    let adaptive = Policy::ALL.len() - 1;
+    let index_of = |policy: Policy| {
+        Policy::ALL
+            .iter()
+            .position(|&candidate| candidate == policy)
+            .unwrap_or(0)
+    };
+    let missed: Vec<String> = WorkloadKind::ALL
+        .iter()
+        .enumerate()
+        .map(|(index, kind)| {
+            let missed = totals[index][adaptive].missed;
+            format!("{kind} {}", missed.iter().sum::<u64>())
+        })
+        .collect();
+    let no_misses = totals
+        .iter()
+        .all(|row| row[adaptive].missed.iter().all(|&count| count == 0));
+    table.row(
+        "adaptive misses no critical/security/important deadline",
+        missed.join(", "),
+        no_misses,
+    );
+    for (index, kind) in WorkloadKind::ALL.into_iter().enumerate() {
+        let ours = totals[index][adaptive].disrupted_minutes;
+        let immediate = totals[index][index_of(Policy::Immediate)].disrupted_minutes;
+        table.row(
+            &format!("{kind}: adaptive disrupted <= 10% of immediate"),
+            format!("{ours} vs {immediate} ({})", percent(ours, immediate)),
+            ours * 10 <= immediate,
+        );
+    }
+    let sum_over = |policy_index: usize| -> u64 {
+        totals
+            .iter()
+            .map(|row| row[policy_index].disrupted_minutes)
+            .sum()
+    };
+    let ours_all = sum_over(adaptive);
+    for policy in [Policy::Nightly, Policy::ActiveHours] {
+        let theirs = sum_over(index_of(policy));
+        table.row(
+            &format!(
+                "all workloads: adaptive disrupted <= 50% of {}",
+                policy.name()
+            ),
+            format!("{ours_all} vs {theirs} ({})", percent(ours_all, theirs)),
+            ours_all * 2 <= theirs,
+        );
+    }
+    for (index, kind) in WorkloadKind::ALL.into_iter().enumerate() {
+        let ours = totals[index][adaptive].disrupted_minutes;
+        let (best_policy, best) = Policy::FIXED
+            .iter()
+            .map(|&policy| (policy, totals[index][index_of(policy)].disrupted_minutes))
+            .min_by_key(|&(_, minutes)| minutes)
+            .unwrap_or((Policy::Immediate, 0));
+        table.row(
+            &format!("{kind}: adaptive disrupted <= best fixed + 10%"),
+            format!("{ours} vs {} {best}", best_policy.name()),
+            ours * 10 <= best * 11,
+        );
+    }
+    let change = totals[index_of_kind(WorkloadKind::Change)][adaptive].last_week;
+    let night = totals[index_of_kind(WorkloadKind::Nightshift)][adaptive].last_week;
+    table.row(
+        "change: adaptive last 7 days <= 1.25 x pure nightshift's",
+        format!("{change} vs {night}"),
+        change * 4 <= night * 5,
+    );
+    let f1 = confusion.f1_permille();
+    table.row(
+        "office: learned idle hours after 7 days, F1 >= 0.9",
+        format!(
+            "F1 {} (TP {} FP {} FN {}; worst seed {})",
+            ratio(f1),
+            confusion.true_positive,
+            confusion.false_positive,
+            confusion.false_negative,
+            ratio(if worst_f1 == u64::MAX { 0 } else { worst_f1 })
+        ),
+        f1 >= 900,
+    );
+    let runs = (WorkloadKind::ALL.len() * SEEDS.count()) as u32;
+    table.row(
+        "30-day run of all policies under 10 s on one core",
+        format!(
+            "slowest {} ms, mean {} ms",
+            slowest.as_millis(),
+            (all_time / runs.max(1)).as_millis()
+        ),
+        slowest < TIME_LIMIT,
+    );
+    table.row(
+        "accounting adds up; both deadline-miss counts agree",
+        if errors.is_empty() {
+            "every run".to_owned()
+        } else {
+            errors.join("; ")
+        },
+        books_balance && errors.is_empty(),
+    );
+    let passed = table.all_passed();
+    text.push_str(&table.render());
+    (text, passed)
+}
+
+fn index_of_kind(kind: WorkloadKind) -> usize {
+    WorkloadKind::ALL
+        .iter()
+        .position(|&candidate| candidate == kind)
+        .unwrap_or(0)
+}
+
+/// Rows of the target table.
+#[derive(Debug, Default)]
+struct TargetTable {
+    rows: Vec<(String, String, bool)>,
+}
+
+impl TargetTable {
+    fn row(&mut self, target: &str, measured: String, passed: bool) {
+        self.rows.push((target.to_owned(), measured, passed));
+    }
+
+    fn all_passed(&self) -> bool {
+        self.rows.iter().all(|&(_, _, passed)| passed)
+    }
+
+    fn render(&self) -> String {
+        let width = self
+            .rows
+            .iter()
+            .map(|(target, _, _)| target.len())
+            .max()
+            .unwrap_or(0);
+        let measured_width = self
+            .rows
+            .iter()
+            .map(|(_, measured, _)| measured.len())
+            .max()
+            .unwrap_or(0);
+        let mut text = String::new();
+        let _ = writeln!(
+            text,
+            "{:<width$}  {:<measured_width$}  result",
+            "target", "measured"
+        );
+        for (target, measured, passed) in &self.rows {
+            let verdict = if *passed { "PASS" } else { "FAIL" };
+            let _ = writeln!(
+                text,
+                "{target:<width$}  {measured:<measured_width$}  {verdict}"
+            );
+        }
+        let failed = self.rows.iter().filter(|row| !row.2).count();
+        let _ = writeln!(
+            text,
+            "{} of {} targets pass",
+            self.rows.len() - failed,
+            self.rows.len()
+        );
+        text
+    }
+}

@@ -1,0 +1,167 @@
+//! The simulator's trace reader, and the simulator run end to end on the
+//! sample trace.
+//!
+//! The reader is the example's own module, included by path, so the test
+//! checks the code that runs. The end-to-end tests go through `cargo run`
+//! with the Cargo that runs the tests, as `calendar_cli.rs` does.
+
+#[path = "../examples/simulate/trace.rs"]
+mod trace;
+
+use std::process::{Command, Output};
+
+use trace::{format_row, Trace, HEADER};
+use update_sched::civil::WallTime;
+use update_sched::gate::Metrics;
+
+/// The sample trace shipped with the example.
+const SAMPLE: &str = include_str!("../examples/traces/sample.csv");
+
+fn wall(secs: u64) -> WallTime {
+    WallTime::from_unix_secs(secs)
+}
+
+#[test]
+fn test_sample_trace_parses_and_rows_hold_until_the_next() {
+    let trace = Trace::parse(SAMPLE).expect("the sample trace is valid");
+    // Friday 2026-11-06 00:00 UTC, four days of rows ten minutes apart.
+    assert_eq!(trace.start(), "2026-11-06T00:00:00Z".parse().unwrap());
+    assert_eq!(
+        trace.end().as_unix_secs() - trace.start().as_unix_secs(),
+        4 * 86_400 - 600
+    );
+    let first = trace.at(trace.start());
+    assert_eq!(trace.at(wall(trace.start().as_unix_secs() + 599)), first);
+    assert_ne!(trace.at(wall(trace.start().as_unix_secs() + 600)), first);
+    // Before the first row: the first row; after the last: the last.
+    assert_eq!(trace.at(wall(0)), first);
+    assert_eq!(trace.at(WallTime::MAX), trace.at(trace.end()));
+    // Friday 10:00 someone is at the office machine; Saturday 03:00 not.
+    let friday_ten = trace.at("2026-11-06T10:00:00Z".parse().unwrap());
+    assert!(friday_ten.sessions > 0, "{friday_ten:?}");
+    let saturday_night = trace.at("2026-11-07T03:00:00Z".parse().unwrap());
+    assert_eq!(saturday_night.sessions, 0);
+}
+
+#[test]
+fn test_rows_round_trip_through_format_row() {
+    let metrics = Metrics {
+        cpu_permille: 412,
+        memory_permille: 655,
+        disk_kib_s: 1_234,
+        network_kib_s: 99,
+        sessions: 2,
+        ..Metrics::IDLE
+    };
+    let text = format!("{HEADER}\n{}\n", format_row(wall(1_800_000_000), &metrics));
+    let trace = Trace::parse(&text).unwrap();
+    assert_eq!(trace.at(wall(1_800_000_000)), metrics);
+}
+
+/// The error for `rows` after a good header.
+fn error_of(rows: &str) -> trace::TraceError {
+    Trace::parse(&format!("{HEADER}\n{rows}")).unwrap_err()
+}
+
+#[test]
+fn test_malformed_rows_rejected_with_their_line_number() {
+    let good = "1800000000,100,400,10,10,1\n1800000060,120,400,10,10,1\n";
+    let cases = [
+        ("1800000120,abc,400,10,10,1\n", "cpu_permille"),
+        ("1800000120,100,400,10,10\n", "expected 6"),
+        ("1800000120,100,400,10,10,1,7\n", "expected 6"),
+        ("1800000120,1001,400,10,10,1\n", "above 1000"),
+        ("1800000120,100,400,-5,10,1\n", "disk_kib_s"),
+        ("1800000120,100,400,10,10,70000\n", "sessions"),
+        ("1800000060,100,400,10,10,1\n", "not after"),
+        ("\n", "empty line"),
+    ];
+    for (bad, says) in cases {
+        let error = error_of(&format!("{good}{bad}1800000900,100,400,10,10,0\n"));
+        assert_eq!(error.line, 4, "{bad:?}: {error}");
+        assert!(error.message.contains(says), "{bad:?}: {error}");
+        assert!(error.to_string().starts_with("line 4: "), "{error}");
+    }
+}
+
+#[test]
+fn test_bad_header_or_empty_trace_rejected() {
+    let error = Trace::parse("unix_seconds,cpu,mem,disk,net,sessions\n1,2,3,4,5,6\n").unwrap_err();
+    assert_eq!(error.line, 1);
+    assert!(error.message.contains("expected the header"), "{error}");
+    assert_eq!(Trace::parse("").unwrap_err().line, 1);
+    let error = Trace::parse(&format!("{HEADER}\n")).unwrap_err();
+    assert_eq!(error.line, 2);
+    // A byte-order mark and Windows line ends are tolerated.
+    let text = format!("\u{feff}{HEADER}\r\n1800000000,100,400,10,10,1\r\n");
+    assert!(Trace::parse(&text).is_ok());
+}
+
+/// Runs the simulator example with `args`, from this package's directory.
+fn run_simulate(args: &[&str]) -> Output {
+    let output = Command::new(env!("CARGO"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "run",
+            "--quiet",
+            "--package",
+            "update-sched",
+            "--example",
+            "simulate",
+            "--",
+        ])
+        .args(args)
+        .output()
+        .expect("cargo runs");
+    eprintln!(
+        "simulate {args:?}\nstatus: {}\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+#[test]
+fn test_simulator_replays_sample_trace_and_rejects_a_bad_one() {
+    let output = run_simulate(&["--trace", "examples/traces/sample.csv"]);
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let results: Vec<&str> = stdout
+        .lines()
+        .filter(|line| line.starts_with("RESULT "))
+        .collect();
+    assert_eq!(results.len(), 5, "{stdout}");
+    for (line, policy) in results.iter().zip([
+        "immediate",
+        "nightly",
+        "active-hours",
+        "configured",
+        "adaptive",
+    ]) {
+        assert!(
+            line.starts_with(&format!("RESULT workload=sample.csv policy={policy} ")),
+            "{line}"
+        );
+        // completed + failed + pending = the 6 updates of a 4-day run.
+        let field = |name: &str| -> u32 {
+            line.split(' ')
+                .find_map(|pair| pair.strip_prefix(&format!("{name}=")))
+                .and_then(|value| value.parse().ok())
+                .unwrap_or_else(|| panic!("{name} in {line}"))
+        };
+        assert_eq!(field("completed") + field("failed") + field("pending"), 6);
+    }
+
+    let bad = std::env::temp_dir().join(format!("simulate-bad-{}.csv", std::process::id()));
+    std::fs::write(
+        &bad,
+        format!("{HEADER}\n1800000000,100,400,10,10,1\n1800000060,x,1,1,1,1\n"),
+    )
+    .unwrap();
+    let output = run_simulate(&["--trace", bad.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&bad);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("line 3: cpu_permille"), "{stderr}");
+}
