@@ -16,6 +16,10 @@ run: setup
 uefi: setup
 	cargo run -- --uefi
 
+## Wait at the kernel's serial console instead of running the demo.
+console: setup
+	cargo run -- --console
+
 ## Every lint, then every host unit test and every QEMU integration test.
 test: setup lint
 	cargo test
@@ -25,6 +29,7 @@ test: setup lint
 lint:
 	cargo fmt --all --check
 	cargo clippy --all-targets -- -D warnings
+	cargo clippy -p update-sched-bench --all-targets -- -D warnings
 	cargo kernel-clippy
 	cargo build -p update-sched --target x86_64-unknown-none
 

@@ -1,39 +1,47 @@
-//! Runs the kernel's disk images under QEMU and turns what happens into a
-//! verdict.
+//! Makes disk images of the kernel, runs them under QEMU and turns what
+//! happens into a verdict.
 //!
-//! The build script has already made a BIOS and a UEFI image of every
-//! kernel binary ([`IMAGES`]). [`run`] starts QEMU on one of them with the
-//! serial port on stdio and the `isa-debug-exit` device, copies what the
-//! kernel prints, and stops QEMU at a wall-clock timeout, since QEMU has no
-//! limit of its own. The same function serves the `boot` binary (`cargo
-//! run`) and the integration tests in `tests/`.
+//! The build script tells us where every kernel binary is ([`KERNELS`]).
+//! [`prepare_image`] wraps one into a BIOS or UEFI disk image with the
+//! `bootloader` crate, together with a ramdisk chosen at run time (the
+//! boot configuration, or a test's deliberately broken bytes), and keeps
+//! the image in a cache ([`IMAGE_CACHE`]) keyed by kernel, firmware and
+//! ramdisk, so repeated runs reuse it. [`run`] starts QEMU on the image
+//! with the serial port on stdio and the `isa-debug-exit` device, copies
+//! what the kernel prints, and stops QEMU at a wall-clock timeout, since
+//! QEMU has no limit of its own. The same functions serve the `boot`
+//! binary (`cargo run`) and the integration tests in `tests/`.
 
+use std::collections::hash_map::DefaultHasher;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
-/// The disk images built for one kernel binary.
+pub use boot_config::BootConfig;
+
+pub mod config_file;
+
+/// One kernel binary.
 #[derive(Clone, Copy, Debug)]
-pub struct KernelImages {
+pub struct Kernel {
     /// The binary's name in `kernel/Cargo.toml`.
     pub name: &'static str,
-    /// The kernel ELF file (for a debugger's symbols).
+    /// The kernel ELF file (what goes into the images, and a debugger's
+    /// symbols).
     pub elf: &'static str,
-    /// The BIOS disk image.
-    pub bios: &'static str,
-    /// The UEFI disk image.
-    pub uefi: &'static str,
 }
 
-include!(concat!(env!("OUT_DIR"), "/images.rs"));
+include!(concat!(env!("OUT_DIR"), "/kernels.rs"));
 
-/// Finds the images of the kernel binary called `name`.
-pub fn images(name: &str) -> Option<&'static KernelImages> {
-    IMAGES.iter().find(|images| images.name == name)
+/// Finds the kernel binary called `name`.
+pub fn kernel(name: &str) -> Option<&'static Kernel> {
+    KERNELS.iter().find(|kernel| kernel.name == name)
 }
 
 /// QEMU exits with `(value << 1) | 1` for a value written to the debug-exit
@@ -50,7 +58,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 const TERMINATE_GRACE: Duration = Duration::from_secs(2);
 
 /// Firmware to boot with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Firmware {
     /// Legacy BIOS (SeaBIOS, QEMU's default).
     Bios,
@@ -65,18 +73,51 @@ pub enum Input {
     Inherit,
     /// Nothing: the kernel sees no serial input.
     Null,
-    /// These bytes, written as soon as QEMU starts (for tests that type at
-    /// the serial console), then end of input.
+    /// These bytes, written once the kernel has printed its boot banner
+    /// (for tests that type at the serial console), then end of input.
     Bytes(Vec<u8>),
+}
+
+/// What goes into the image's ramdisk.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum RamdiskSource {
+    /// No ramdisk: the kernel falls back to its defaults.
+    #[default]
+    None,
+    /// This configuration, encoded as `boot-config` does. It is encoded as
+    /// given, not validated: validate it first (the kernel rejects an
+    /// invalid one, which tests use).
+    Config(BootConfig),
+    /// These bytes exactly (for tests of corrupt ramdisks). An empty vector
+    /// means no ramdisk: the bootloader cannot load an empty file as one.
+    Raw(Vec<u8>),
+}
+
+impl RamdiskSource {
+    /// The ramdisk's bytes; `None` for no ramdisk.
+    pub fn bytes(&self) -> Result<Option<Vec<u8>>, RunError> {
+        match self {
+            RamdiskSource::None => Ok(None),
+            RamdiskSource::Raw(bytes) if bytes.is_empty() => Ok(None),
+            RamdiskSource::Raw(bytes) => Ok(Some(bytes.clone())),
+            RamdiskSource::Config(config) => {
+                let mut buffer = [0u8; boot_config::ramdisk::MAX_CONFIG_RAMDISK_LEN];
+                let len = boot_config::encode(config, &mut buffer).map_err(RunError::Encode)?;
+                Ok(Some(buffer[..len].to_vec()))
+            }
+        }
+    }
 }
 
 /// How to run one kernel.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
-    /// The kernel binary to boot (see [`IMAGES`]).
+    /// The kernel binary to boot (see [`KERNELS`]).
     pub kernel: String,
     /// BIOS or UEFI.
     pub firmware: Firmware,
+    /// What the ramdisk holds.
+    pub ramdisk: RamdiskSource,
     /// Start QEMU's GDB server on TCP port 1234 and wait for a debugger.
     /// The timeout does not apply while debugging.
     pub gdb: bool,
@@ -98,12 +139,13 @@ pub struct RunOptions {
 }
 
 impl RunOptions {
-    /// Options to boot `kernel` with BIOS, no input, no echo and the
-    /// default timeout.
+    /// Options to boot `kernel` with BIOS, no ramdisk, no input, no echo
+    /// and the default timeout.
     pub fn new(kernel: &str) -> RunOptions {
         RunOptions {
             kernel: kernel.to_string(),
             firmware: Firmware::Bios,
+            ramdisk: RamdiskSource::None,
             gdb: false,
             kvm: false,
             timeout: DEFAULT_TIMEOUT,
@@ -180,6 +222,15 @@ pub enum RunError {
     UnknownKernel(String),
     /// The UEFI firmware (OVMF) was not found.
     NoOvmf,
+    /// The configuration could not be encoded into a ramdisk.
+    Encode(boot_config::EncodeError),
+    /// The disk image could not be made.
+    Image {
+        /// The image (or ramdisk) file being written.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
     /// QEMU could not be started.
     Spawn(std::io::Error),
     /// Waiting for or talking to QEMU failed.
@@ -190,8 +241,12 @@ impl fmt::Display for RunError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RunError::UnknownKernel(name) => {
-                let known: Vec<&str> = IMAGES.iter().map(|images| images.name).collect();
+                let known: Vec<&str> = KERNELS.iter().map(|kernel| kernel.name).collect();
                 write!(f, "no kernel called '{name}' (built: {})", known.join(", "))
+            }
+            RunError::Encode(error) => write!(f, "could not encode the boot config: {error}"),
+            RunError::Image { path, message } => {
+                write!(f, "could not make {}: {message}", path.display())
             }
             RunError::NoOvmf => f.write_str(
                 "UEFI firmware not found: install OVMF (Debian: apt-get install ovmf) \
@@ -226,18 +281,163 @@ pub fn ovmf_path() -> Option<PathBuf> {
     .find(|path| path.exists())
 }
 
-/// The QEMU command for `options`.
-pub fn qemu_command(options: &RunOptions) -> Result<Command, RunError> {
-    let images =
-        images(&options.kernel).ok_or_else(|| RunError::UnknownKernel(options.kernel.clone()))?;
-    let mut command = Command::new("qemu-system-x86_64");
-    let image = match options.firmware {
-        Firmware::Bios => images.bios,
-        Firmware::Uefi => images.uefi,
+/// A disk image ready to boot.
+#[derive(Clone, Debug)]
+pub struct PreparedImage {
+    /// The image file.
+    pub path: PathBuf,
+    /// How long making it took; `None` when it came from the cache.
+    pub created_in: Option<Duration>,
+}
+
+/// How long an image may go unused before a new image of the same kernel
+/// and firmware removes it from the cache.
+const CACHE_KEEP: Duration = Duration::from_secs(24 * 3600);
+
+/// Makes the disk image `options` asks for, or finds it in the cache.
+///
+/// The cache key covers the kernel ELF (path, size and modification time,
+/// which cargo changes on every rebuild), the firmware, the ramdisk's bytes
+/// and the bootloader's version. Images are written under a temporary name
+/// and renamed, so parallel tests never see half an image.
+pub fn prepare_image(options: &RunOptions) -> Result<PreparedImage, RunError> {
+    let kernel =
+        kernel(&options.kernel).ok_or_else(|| RunError::UnknownKernel(options.kernel.clone()))?;
+    let ramdisk = options.ramdisk.bytes()?;
+    let elf = Path::new(kernel.elf);
+    let cache = Path::new(IMAGE_CACHE);
+    let io_error = |path: &Path, error: &dyn fmt::Display| RunError::Image {
+        path: path.to_path_buf(),
+        message: error.to_string(),
     };
-    command
-        .arg("-drive")
-        .arg(format!("format=raw,file={image}"));
+    std::fs::create_dir_all(cache).map_err(|e| io_error(cache, &e))?;
+    let metadata = std::fs::metadata(elf).map_err(|e| io_error(elf, &e))?;
+
+    let mut hasher = DefaultHasher::new();
+    BOOTLOADER_VERSION.hash(&mut hasher);
+    kernel.elf.hash(&mut hasher);
+    metadata.len().hash(&mut hasher);
+    metadata.modified().ok().hash(&mut hasher);
+    options.firmware.hash(&mut hasher);
+    ramdisk.hash(&mut hasher);
+    let key = hasher.finish();
+    let firmware = match options.firmware {
+        Firmware::Bios => "bios",
+        Firmware::Uefi => "uefi",
+    };
+    let prefix = format!("{}-{firmware}-", kernel.name);
+    let path = cache.join(format!("{prefix}{key:016x}.img"));
+    if path.exists() {
+        // Mark it used, so that pruning keeps it.
+        if let Ok(file) = std::fs::File::options().append(true).open(&path) {
+            let _ = file.set_modified(SystemTime::now());
+        }
+        return Ok(PreparedImage {
+            path,
+            created_in: None,
+        });
+    }
+
+    let started = Instant::now();
+    let ramdisk_path = match &ramdisk {
+        Some(bytes) => {
+            let ramdisk_path = cache.join(format!("{prefix}{key:016x}.ramdisk"));
+            let temporary = temporary_name(&ramdisk_path);
+            std::fs::write(&temporary, bytes).map_err(|e| io_error(&temporary, &e))?;
+            std::fs::rename(&temporary, &ramdisk_path).map_err(|e| io_error(&ramdisk_path, &e))?;
+            Some(ramdisk_path)
+        }
+        None => None,
+    };
+    let temporary = temporary_name(&path);
+    let created = match options.firmware {
+        Firmware::Bios => {
+            let mut builder = bootloader::BiosBoot::new(elf);
+            if let Some(ramdisk_path) = &ramdisk_path {
+                builder.set_ramdisk(ramdisk_path);
+            }
+            builder.create_disk_image(&temporary)
+        }
+        Firmware::Uefi => {
+            let mut builder = bootloader::UefiBoot::new(elf);
+            if let Some(ramdisk_path) = &ramdisk_path {
+                builder.set_ramdisk(ramdisk_path);
+            }
+            builder.create_disk_image(&temporary)
+        }
+    };
+    if let Some(ramdisk_path) = &ramdisk_path {
+        // It is inside the image now.
+        let _ = std::fs::remove_file(ramdisk_path);
+    }
+    if let Err(error) = created {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(io_error(&path, &format_args!("{error:#}")));
+    }
+    std::fs::rename(&temporary, &path).map_err(|e| io_error(&path, &e))?;
+    let created_in = started.elapsed();
+    prune_cache(cache, &prefix, &path);
+    Ok(PreparedImage {
+        path,
+        created_in: Some(created_in),
+    })
+}
+
+/// The bootloader version the images are made with, part of the cache
+/// key: a new bootloader makes new images.
+const BOOTLOADER_VERSION: &str = "bootloader 0.11.17";
+
+/// A name beside `path` unique to this process and call.
+fn temporary_name(path: &Path) -> PathBuf {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".{}-{n}.tmp", std::process::id()));
+    PathBuf::from(name)
+}
+
+/// Removes images of the same kernel and firmware (`prefix`) that have
+/// not been used for [`CACHE_KEEP`], so the cache does not grow with every
+/// kernel rebuild. Best effort: a file another run removed first is fine.
+fn prune_cache(cache: &Path, prefix: &str, keep: &Path) {
+    let Ok(entries) = std::fs::read_dir(cache) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if path == keep || !name.starts_with(prefix) || !name.ends_with(".img") {
+            continue;
+        }
+        let stale = entry
+            .metadata()
+            .and_then(|metadata| metadata.modified())
+            .ok()
+            .and_then(|modified| modified.elapsed().ok())
+            .is_some_and(|age| age > CACHE_KEEP);
+        if stale {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
+/// The QEMU command for `options`, making the disk image first if the
+/// cache does not have it.
+pub fn qemu_command(options: &RunOptions) -> Result<Command, RunError> {
+    let image = prepare_image(options)?;
+    qemu_command_for(options, &image.path)
+}
+
+/// The QEMU command that boots `image` as `options` say.
+pub fn qemu_command_for(options: &RunOptions, image: &Path) -> Result<Command, RunError> {
+    let mut command = Command::new("qemu-system-x86_64");
+    // snapshot=on: writes go to a temporary overlay and the image is opened
+    // read-only, so a cached image stays as it was made and any number of
+    // runs (parallel tests, other people's runs) can share it.
+    let mut drive = std::ffi::OsString::from("format=raw,snapshot=on,file=");
+    drive.push(image);
+    command.arg("-drive").arg(drive);
     if options.firmware == Firmware::Uefi {
         let ovmf = ovmf_path().ok_or(RunError::NoOvmf)?;
         command.arg("-bios").arg(ovmf);
@@ -294,15 +494,28 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome, RunError> {
     let started = Instant::now();
     let mut child = command.spawn().map_err(RunError::Spawn)?;
 
+    let captured = Arc::new(Mutex::new(Vec::new()));
     if let (Input::Bytes(bytes), Some(mut stdin)) = (&options.input, child.stdin.take()) {
         let bytes = bytes.clone();
+        let captured = Arc::clone(&captured);
         // A writer thread, so a kernel that never reads cannot block us.
+        // It waits for the kernel's banner: the firmware, the bootloader
+        // and the kernel each reset the UART while setting it up, which
+        // throws away whatever input its FIFO held.
         thread::spawn(move || {
+            let waiting = Instant::now();
+            while waiting.elapsed() < INPUT_WAIT_LIMIT {
+                let seen = captured.lock().expect("reader never panics holding it");
+                if contains(&seen, INPUT_READY_MARKER) {
+                    break;
+                }
+                drop(seen);
+                thread::sleep(Duration::from_millis(10));
+            }
             let _ = stdin.write_all(&bytes);
         });
     }
 
-    let captured = Arc::new(Mutex::new(Vec::new()));
     let reader = {
         let mut stdout = child.stdout.take().expect("stdout was piped");
         let captured = Arc::clone(&captured);
@@ -354,6 +567,35 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome, RunError> {
     })
 }
 
+/// [`run`] for tests: prints the QEMU command line first and, at the end,
+/// everything the kernel printed and the verdict (a test harness shows
+/// what a failed test printed).
+///
+/// # Panics
+/// If QEMU cannot be started: a test has nothing to check then.
+pub fn run_for_test(options: &RunOptions) -> RunOutcome {
+    let command = qemu_command(options).expect("QEMU command");
+    println!("$ {}", command_line(&command));
+    let outcome = run(options).expect("QEMU runs");
+    println!("{}", outcome.serial);
+    println!("verdict: {} after {:?}", outcome.verdict, outcome.elapsed);
+    outcome
+}
+
+/// What the kernel prints once its serial port is set up for good: typed
+/// input is held back until then.
+const INPUT_READY_MARKER: &[u8] = b"upkeep kernel ";
+
+/// How long typed input waits for [`INPUT_READY_MARKER`] before it is sent
+/// anyway (to a kernel that never prints it).
+const INPUT_WAIT_LIMIT: Duration = Duration::from_secs(60);
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}
+
 /// Asks QEMU to quit (SIGTERM restores the terminal it put in raw mode),
 /// then kills it if it has not gone after a grace period.
 fn stop(child: &mut std::process::Child) {
@@ -374,20 +616,27 @@ fn stop(child: &mut std::process::Child) {
 }
 
 /// The directory holding the images, for messages.
-pub fn image_dir() -> Option<&'static Path> {
-    IMAGES
-        .first()
-        .and_then(|images| Path::new(images.bios).parent())
+pub fn image_dir() -> &'static Path {
+    Path::new(IMAGE_CACHE)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn line_for(options: &RunOptions) -> String {
+        let command = qemu_command_for(options, Path::new("/images/kernel.img"));
+        command_line(&command.expect("command for BIOS"))
+    }
+
     #[test]
     fn test_command_has_exit_device_serial_and_no_reboot() {
         let options = RunOptions::new("kernel");
-        let line = command_line(&qemu_command(&options).expect("kernel image exists"));
+        let line = line_for(&options);
+        assert!(
+            line.contains("-drive format=raw,snapshot=on,file=/images/kernel.img"),
+            "{line}"
+        );
         assert!(line.contains("-serial stdio"), "{line}");
         assert!(
             line.contains("isa-debug-exit,iobase=0xf4,iosize=0x04"),
@@ -399,7 +648,7 @@ mod tests {
 
     #[test]
     fn test_command_unknown_kernel_is_an_error() {
-        let error = qemu_command(&RunOptions::new("no-such-kernel")).unwrap_err();
+        let error = prepare_image(&RunOptions::new("no-such-kernel")).unwrap_err();
         assert!(matches!(error, RunError::UnknownKernel(_)));
         assert!(error.to_string().contains("test-panic"), "{error}");
     }
@@ -409,7 +658,7 @@ mod tests {
         let mut options = RunOptions::new("kernel");
         options.gdb = true;
         options.rtc_base = Some("2026-11-28T22:45:00".into());
-        let line = command_line(&qemu_command(&options).expect("kernel image exists"));
+        let line = line_for(&options);
         assert!(line.contains("-s -S"), "{line}");
         assert!(
             line.contains("-rtc base=2026-11-28T22:45:00,clock=vm"),
@@ -422,6 +671,39 @@ mod tests {
         let mut command = Command::new("qemu");
         command.arg("a b").arg("it's");
         assert_eq!(command_line(&command), r"qemu 'a b' 'it'\''s'");
+    }
+
+    #[test]
+    fn test_ramdisk_sources() {
+        assert_eq!(RamdiskSource::None.bytes().unwrap(), None);
+        assert_eq!(RamdiskSource::Raw(Vec::new()).bytes().unwrap(), None);
+        assert_eq!(
+            RamdiskSource::Raw(vec![1, 2, 3]).bytes().unwrap(),
+            Some(vec![1, 2, 3])
+        );
+        let config = BootConfig::console();
+        let bytes = RamdiskSource::Config(config.clone())
+            .bytes()
+            .unwrap()
+            .expect("a config makes a ramdisk");
+        assert_eq!(boot_config::decode_config(&bytes), Ok(config));
+    }
+
+    #[test]
+    fn test_image_is_cached_by_kernel_firmware_and_ramdisk() {
+        let mut options = RunOptions::new("test-config");
+        options.ramdisk = RamdiskSource::Raw(b"unit test of the image cache".to_vec());
+        let first = prepare_image(&options).expect("image made");
+        let again = prepare_image(&options).expect("image found");
+        assert_eq!(first.path, again.path);
+        assert_eq!(again.created_in, None);
+        assert!(again.path.starts_with(image_dir()));
+        options.ramdisk = RamdiskSource::Raw(b"another ramdisk".to_vec());
+        let other = prepare_image(&options).expect("image made");
+        assert_ne!(other.path, first.path);
+        options.firmware = Firmware::Uefi;
+        let uefi = prepare_image(&options).expect("image made");
+        assert_ne!(uefi.path, other.path);
     }
 
     #[test]

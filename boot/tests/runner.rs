@@ -55,3 +55,69 @@ fn test_runner_bad_arguments_exit_two() {
         assert!(String::from_utf8_lossy(&output.stderr).starts_with("boot: "));
     }
 }
+
+/// Writes `text` to a fresh file in the temporary directory.
+fn temp_config(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("boot-runner-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+#[test]
+fn test_runner_bad_config_exits_two_naming_the_problem() {
+    let cases = [
+        ("unknown-key.toml", "sped = 600\n", "unknown field `sped`"),
+        ("bad-type.toml", "speed = \"fast\"\n", "line 1"),
+        (
+            "bad-window.toml",
+            "mode = \"demo\"\nwindows = \"Sat 25:00 +1h\"\n",
+            "start hour out of range",
+        ),
+        (
+            "bad-speed.toml",
+            "profile = \"iot\"\nspeed = 0\n",
+            "bad-speed.toml:2: invalid config: speed 0 is outside 1..=1000000",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let path = temp_config(name, text);
+        let output = run_boot(&["--config", path.to_str().expect("UTF-8 path")]);
+        assert_eq!(output.status.code(), Some(2), "{name}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.starts_with("boot: "), "{stderr}");
+        assert!(stderr.contains(name), "names the file: {stderr}");
+        assert!(stderr.contains(expected), "{name}: {stderr}");
+        assert!(!stderr.contains("usage:"), "{stderr}");
+    }
+    let output = run_boot(&["--config", "/nonexistent/upkeep.toml"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot read config"));
+    let output = run_boot(&["--config"]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn test_runner_config_file_and_console_reach_the_kernel() {
+    let console_line = "config: console profile=desktop workload=office speed=60x scenario=none";
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../config/console.toml");
+    for args in [
+        &["--kernel", "test-config", "--config", file][..],
+        &["--kernel", "test-config", "--console"],
+    ] {
+        let output = run_boot(args);
+        assert_eq!(output.status.code(), Some(0), "{args:?}");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.lines().any(|line| line == console_line), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!("boot: {console_line}")),
+            "{stderr}"
+        );
+    }
+    let output = run_boot(&["--kernel", "test-config"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&output.stdout)
+        .contains("config: demo profile=desktop workload=office speed=15000x scenario=week"));
+}
