@@ -5,7 +5,7 @@
 
 use bootloader_api::{entry_point, BootInfo};
 
-entry_point!(kernel_main);
+entry_point!(kernel_main, config = &kernel::BOOTLOADER_CONFIG);
 
 fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     kernel::init(boot_info);

@@ -1,4 +1,6 @@
-//! Device drivers: the only place, with [`crate::qemu`], that touches
-//! hardware registers.
+//! Device drivers: the only place, with [`crate::arch`] and [`crate::qemu`],
+//! that touches hardware registers.
 
+pub mod ramdisk;
+pub mod rtc;
 pub mod serial;
