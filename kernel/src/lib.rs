@@ -7,21 +7,51 @@
 //! order: serial first (so everything after it can report), then the CPU
 //! tables and interrupts, then the clock and the scheduler's worker.
 //!
-//! `unsafe` lives only in the hardware-facing modules ([`drivers`] and
-//! [`qemu`]); each block says why it is sound.
+//! `unsafe` lives only in the hardware-facing modules ([`arch`],
+//! [`drivers`] and [`qemu`]); each block says why it is sound.
 #![no_std]
+#![feature(abi_x86_interrupt)]
 #![warn(missing_docs)]
 #![deny(missing_debug_implementations)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod arch;
+pub mod clock;
+pub mod config;
+pub mod console;
 pub mod drivers;
+pub mod executor;
+pub mod feed;
+pub mod memory;
+pub mod metrics;
 pub mod qemu;
+pub mod random;
+pub mod run;
+pub mod update;
+pub mod worker;
 
 use bootloader_api::info::MemoryRegionKind;
-use bootloader_api::BootInfo;
+use bootloader_api::{BootInfo, BootloaderConfig};
+use update_sched::civil::WallTime;
 
 /// The kernel's version, from its `Cargo.toml`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Size of the kernel stack the bootloader sets up. The scheduler (about
+/// 60 KB) is built on the stack before it moves into a static, and an
+/// unoptimised build copies it several times on the way: the demo
+/// overflowed 512 KiB and ran in 640 KiB, so 1 MiB leaves a wide margin.
+/// An overflow hits the guard page below the stack and is reported as a
+/// double fault.
+pub const KERNEL_STACK_SIZE: u64 = 1024 * 1024;
+
+/// What every kernel binary asks of the bootloader: pass it to
+/// `bootloader_api::entry_point!` as `config = &kernel::BOOTLOADER_CONFIG`.
+pub static BOOTLOADER_CONFIG: BootloaderConfig = {
+    let mut config = BootloaderConfig::new_default();
+    config.kernel_stack_size = KERNEL_STACK_SIZE;
+    config
+};
 
 /// Summary of the memory map the bootloader handed over.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,19 +81,48 @@ impl MemorySummary {
 /// Brings the machine up and prints the boot banner.
 ///
 /// Order matters: the serial port comes first so that every later step,
-/// and any panic, can be reported. CPU tables, interrupts, the timer and
-/// the scheduler's worker are brought up here as they are added, after
-/// the banner.
+/// and any panic or exception, can be reported; then the CPU tables,
+/// interrupts and the timer; then the frame allocator; then the clock,
+/// which needs the timer running. Later subsystems are brought up here as
+/// they are added, after the clock.
 pub fn init(boot_info: &BootInfo) -> MemorySummary {
     drivers::serial::init();
-    let memory = MemorySummary::of(boot_info);
+    let summary = MemorySummary::of(boot_info);
     serial_println!(
         "upkeep kernel {} booted: memory map has {} regions, {} MiB usable",
         VERSION,
-        memory.regions,
-        memory.usable_bytes / (1024 * 1024)
+        summary.regions,
+        summary.usable_bytes / (1024 * 1024)
     );
-    memory
+    arch::init();
+    memory::init(&boot_info.memory_regions);
+    serial_println!("memory: {}", memory::usage());
+    start_clock();
+    summary
+}
+
+/// Starts the clock from the RTC, or from the Unix epoch if the RTC cannot
+/// be read (the kernel still runs; its wall clock is then plainly wrong).
+fn start_clock() {
+    match drivers::rtc::read() {
+        Ok(boot_wall) => {
+            clock::init(boot_wall);
+            serial_println!(
+                "clock: RTC says {}; timer {} Hz",
+                clock::ClockFace(boot_wall),
+                arch::TIMER_HZ
+            );
+        }
+        Err(error) => {
+            clock::init(WallTime::UNIX_EPOCH);
+            serial_println!(
+                "clock: RTC unreadable ({}); starting at {}; timer {} Hz",
+                error,
+                clock::ClockFace(WallTime::UNIX_EPOCH),
+                arch::TIMER_HZ
+            );
+        }
+    }
 }
 
 /// Prints `PANIC: <message>` and ends QEMU with the failure code.

@@ -1,14 +1,15 @@
-//! The upkeep kernel's entry point.
+//! The upkeep kernel's entry point: brings the machine up, reads the
+//! boot-time configuration from the ramdisk, and runs the update service
+//! (the demo, or the interactive console).
 #![no_std]
 #![no_main]
 
 use bootloader_api::{entry_point, BootInfo};
-use kernel::qemu;
 
-entry_point!(kernel_main);
+entry_point!(kernel_main, config = &kernel::BOOTLOADER_CONFIG);
 
 fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     kernel::init(boot_info);
-    kernel::serial_println!("nothing scheduled yet: shutting down");
-    qemu::exit(qemu::ExitCode::Success)
+    let config = kernel::config::load(boot_info);
+    kernel::run::run(&config)
 }

@@ -3,17 +3,13 @@
 
 use std::time::Duration;
 
-use boot::{Firmware, RunOptions, Verdict};
+use boot::{Firmware, Input, RamdiskSource, RunOptions, Verdict};
+use boot_config::BootConfig;
 
-/// Boots `options`, prints the command and everything the kernel said (the
-/// test harness shows it when a test fails), and returns the outcome.
+/// Boots `options`, printing the command and everything the kernel said
+/// (the test harness shows it when a test fails).
 fn boot(options: &RunOptions) -> boot::RunOutcome {
-    let command = boot::qemu_command(options).expect("QEMU command");
-    println!("$ {}", boot::command_line(&command));
-    let outcome = boot::run(options).expect("QEMU runs");
-    println!("{}", outcome.serial);
-    println!("verdict: {} after {:?}", outcome.verdict, outcome.elapsed);
-    outcome
+    boot::run_for_test(options)
 }
 
 fn assert_banner(serial: &str) {
@@ -34,18 +30,26 @@ fn assert_banner(serial: &str) {
     assert!(regions > 0, "{banner}");
 }
 
+/// The real kernel, at its console, told to shut down at once (the demo
+/// has a test of its own).
+fn kernel_at_console(firmware: Firmware) -> RunOptions {
+    let mut options = RunOptions::new("kernel");
+    options.firmware = firmware;
+    options.ramdisk = RamdiskSource::Config(BootConfig::console());
+    options.input = Input::Bytes(b"shutdown\n".to_vec());
+    options
+}
+
 #[test]
 fn kernel_boots_with_bios_and_prints_banner() {
-    let outcome = boot(&RunOptions::new("kernel"));
+    let outcome = boot(&kernel_at_console(Firmware::Bios));
     assert_eq!(outcome.verdict, Verdict::Success);
     assert_banner(&outcome.serial);
 }
 
 #[test]
 fn kernel_boots_with_uefi_and_prints_banner() {
-    let mut options = RunOptions::new("kernel");
-    options.firmware = Firmware::Uefi;
-    let outcome = boot(&options);
+    let outcome = boot(&kernel_at_console(Firmware::Uefi));
     assert_eq!(outcome.verdict, Verdict::Success);
     assert_banner(&outcome.serial);
 }

@@ -1,4 +1,4 @@
-//! COM1 serial port: the kernel's console output (and, later, input).
+//! COM1 serial port: the kernel's console output and input.
 //!
 //! One `spin::Mutex` guards the port. It is always taken with interrupts
 //! disabled, so an interrupt handler that prints can never spin on a lock
@@ -69,6 +69,17 @@ pub fn print(args: fmt::Arguments) {
             let _ = port.write_fmt(args);
         }
     });
+}
+
+/// The next byte typed at the console, if one has arrived. Input is
+/// polled: the main loop reads after every timer tick, and the UART (and
+/// QEMU behind it) holds what arrives in between.
+pub fn try_receive_byte() -> Option<u8> {
+    interrupts::without_interrupts(|| {
+        COM1.lock()
+            .as_mut()
+            .and_then(|port| port.0.try_receive_byte().ok())
+    })
 }
 
 /// Writes one line from the panic path, even if the lock is held.

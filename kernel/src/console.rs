@@ -1,0 +1,699 @@
+//! The serial console: a line editor on COM1 and the commands a person
+//! types.
+//!
+//! Input is polled from the main loop. The editor echoes what it accepts,
+//! handles backspace (both `^H` and DEL), `^U` (erase the line) and `^C`
+//! (abandon the line), and swallows terminal escape sequences such as the
+//! arrow keys. A line that is too long, or that holds bytes that are not
+//! text, is refused as a whole with a one-line error: nothing a person
+//! types can crash the kernel or lose an update, because every command
+//! goes through the same checked kernel API as any other subsystem.
+
+use heapless::{String, Vec};
+use spin::Mutex;
+use update_sched::civil::WallTime;
+use update_sched::config::Profile;
+use update_sched::scheduler::UpdateState;
+use update_sched::update::{UpdateFlags, UpdateRecord, Version, MAX_DEPENDENCIES};
+use update_sched::{Duration, Instant, Priority, UpdateId, UpdateKind};
+
+use crate::drivers::serial;
+use crate::update::{self, ApiError, CAPACITY};
+use crate::worker::{self, Worker};
+use crate::{clock, serial_print, serial_println};
+
+/// The longest line the console accepts.
+pub const MAX_LINE: usize = 120;
+
+/// What the main loop should do after a command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Go on.
+    Continue,
+    /// Print the summary and end the run with success.
+    Shutdown,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Escape {
+    /// Ordinary input.
+    None,
+    /// After ESC.
+    Started,
+    /// Inside `ESC [ ...`, until a final byte.
+    Sequence,
+}
+
+/// The line editor and the command interpreter.
+#[derive(Debug)]
+pub struct Console {
+    too_long: bool,
+    bad_byte: Option<u8>,
+    escape: Escape,
+    last_was_cr: bool,
+    waiting_until: Option<Instant>,
+}
+
+/// The line being typed, while the prompt is on screen (`None` while a
+/// command runs or a `wait` is in progress). Kept outside [`Console`] so
+/// that [`print_above`] can put other output above it.
+static EDITOR_LINE: Mutex<Option<String<MAX_LINE>>> = Mutex::new(None);
+
+/// Runs `print`, which writes whole lines, above the prompt: if the prompt
+/// (and perhaps a half-typed line) is showing, the output starts on a
+/// fresh line and the prompt and the typed text are shown again after it.
+pub fn print_above(print: impl FnOnce()) {
+    let showing = EDITOR_LINE.lock().clone();
+    match showing {
+        Some(line) => {
+            serial_println!();
+            print();
+            serial_print!("> {line}");
+        }
+        None => print(),
+    }
+}
+
+fn with_line<R>(f: impl FnOnce(&mut String<MAX_LINE>) -> R) -> R {
+    let mut guard = EDITOR_LINE.lock();
+    f(guard.get_or_insert_with(String::new))
+}
+
+impl Default for Console {
+    fn default() -> Console {
+        Console::new()
+    }
+}
+
+impl Console {
+    /// A console with an empty line; call [`Console::show_prompt`] to begin.
+    pub const fn new() -> Console {
+        Console {
+            too_long: false,
+            bad_byte: None,
+            escape: Escape::None,
+            last_was_cr: false,
+            waiting_until: None,
+        }
+    }
+
+    /// Prints the prompt.
+    pub fn show_prompt(&self) {
+        *EDITOR_LINE.lock() = Some(String::new());
+        serial_print!("> ");
+    }
+
+    /// Reads whatever input has arrived and runs complete lines. While a
+    /// `wait` command is in progress, input stays unread in the UART (and
+    /// in QEMU) until the wait is over.
+    pub fn poll(&mut self, worker: &mut Worker) -> Action {
+        if let Some(until) = self.waiting_until {
+            if clock::now() < until {
+                return Action::Continue;
+            }
+            self.waiting_until = None;
+            self.show_prompt();
+        }
+        while let Some(byte) = serial::try_receive_byte() {
+            if let Some(line) = self.feed(byte) {
+                let action = self.run(line.as_str(), worker);
+                if action == Action::Shutdown {
+                    return action;
+                }
+                if self.waiting_until.is_some() {
+                    return Action::Continue;
+                }
+                self.show_prompt();
+            }
+        }
+        Action::Continue
+    }
+
+    /// Takes one input byte; returns a complete, acceptable line when one
+    /// ends.
+    fn feed(&mut self, byte: u8) -> Option<String<MAX_LINE>> {
+        let after_cr = core::mem::replace(&mut self.last_was_cr, byte == b'\r');
+        match self.escape {
+            Escape::Started => {
+                self.escape = if byte == b'[' {
+                    Escape::Sequence
+                } else {
+                    Escape::None
+                };
+                return None;
+            }
+            Escape::Sequence => {
+                if (0x40..=0x7e).contains(&byte) {
+                    self.escape = Escape::None;
+                }
+                return None;
+            }
+            Escape::None => {}
+        }
+        match byte {
+            b'\n' if after_cr => None,
+            b'\r' | b'\n' => {
+                serial_println!();
+                let line = EDITOR_LINE.lock().take().unwrap_or_default();
+                let too_long = core::mem::take(&mut self.too_long);
+                let bad_byte = self.bad_byte.take();
+                if let Some(bad) = bad_byte {
+                    serial_println!(
+                        "error: the line held a byte that is not text (0x{bad:02x}); ignored"
+                    );
+                    self.show_prompt();
+                    None
+                } else if too_long {
+                    serial_println!("error: line longer than {MAX_LINE} characters; ignored");
+                    self.show_prompt();
+                    None
+                } else {
+                    Some(line)
+                }
+            }
+            0x08 | 0x7f => {
+                if with_line(|line| line.pop()).is_some() {
+                    serial_print!("\x08 \x08");
+                }
+                None
+            }
+            0x15 => {
+                for _ in 0..with_line(|line| core::mem::take(line).len()) {
+                    serial_print!("\x08 \x08");
+                }
+                self.too_long = false;
+                self.bad_byte = None;
+                None
+            }
+            0x03 => {
+                serial_println!("^C");
+                EDITOR_LINE.lock().take();
+                self.too_long = false;
+                self.bad_byte = None;
+                self.show_prompt();
+                None
+            }
+            0x1b => {
+                self.escape = Escape::Started;
+                None
+            }
+            0x20..=0x7e => {
+                if with_line(|line| line.push(byte as char)).is_ok() {
+                    serial_print!("{}", byte as char);
+                } else {
+                    self.too_long = true;
+                }
+                None
+            }
+            other => {
+                self.bad_byte.get_or_insert(other);
+                None
+            }
+        }
+    }
+
+    /// Runs one command line.
+    pub fn run(&mut self, line: &str, worker: &mut Worker) -> Action {
+        let mut words: Vec<&str, 12> = Vec::new();
+        for word in line.split_ascii_whitespace() {
+            if words.push(word).is_err() {
+                serial_println!("error: too many words; see `help`");
+                return Action::Continue;
+            }
+        }
+        let Some((&command, args)) = words.split_first() else {
+            return Action::Continue;
+        };
+        match self.dispatch(command, args, worker) {
+            Ok(action) => action,
+            Err(message) => {
+                serial_println!("error: {message}");
+                Action::Continue
+            }
+        }
+    }
+
+    fn dispatch(
+        &mut self,
+        command: &str,
+        args: &[&str],
+        worker: &mut Worker,
+    ) -> Result<Action, Message> {
+        match (command, args) {
+            ("help", []) => help(),
+            ("status", []) => status(worker),
+            ("list", []) => list(),
+            ("show", [id]) => show(parse_id(id)?, worker)?,
+            ("explain", [id]) => {
+                let id = parse_id(id)?;
+                match update::explain(id) {
+                    Ok(explanation) => serial_println!("{explanation}"),
+                    Err(error) => {
+                        let state = update::state_of(id).map_err(|_| error)?;
+                        serial_println!("{id}: {state}; it has finished, nothing holds it back");
+                    }
+                }
+            }
+            ("approve", [id]) => {
+                let id = parse_id(id)?;
+                update::approve(id)?;
+                serial_println!("approved {id}");
+            }
+            ("reject", [id]) => {
+                let id = parse_id(id)?;
+                update::reject(id)?;
+                serial_println!("rejected {id}: it will not run");
+            }
+            ("cancel", [id]) => {
+                let id = parse_id(id)?;
+                update::cancel(id)?;
+                serial_println!("cancelled {id}");
+            }
+            ("defer", [id, delay]) => {
+                let id = parse_id(id)?;
+                let delay = parse_duration(delay)?;
+                update::defer(id, delay)?;
+                let until = clock::wall().saturating_add(delay);
+                serial_println!("deferred {id} until {}", local(until));
+            }
+            ("submit", [..]) if args.len() >= 5 => submit(args)?,
+            ("windows", []) => windows(),
+            ("pattern", []) => pattern(),
+            ("metrics", []) => metrics(worker),
+            ("profile", [name]) => {
+                let profile: Profile = name
+                    .parse()
+                    .map_err(|_| Message::Text("profile is one of basic, server, desktop, iot"))?;
+                update::set_profile(profile)?;
+                serial_println!("profile {profile}: {}", ConfigLine);
+            }
+            ("emergency", ["on"]) => {
+                update::set_emergency(true)?;
+                serial_println!("emergency mode on: only critical and security updates run");
+            }
+            ("emergency", ["off"]) => {
+                update::set_emergency(false)?;
+                serial_println!("emergency mode off");
+            }
+            ("speed", []) => serial_println!("speed {}x", clock::speed()),
+            ("speed", [factor]) => {
+                let factor: u32 = factor
+                    .parse()
+                    .map_err(|_| Message::Text("speed takes a whole number, 1 to 1000000"))?;
+                clock::set_speed(factor)
+                    .map_err(|_| Message::Text("speed takes a whole number, 1 to 1000000"))?;
+                serial_println!("speed {factor}x: one real second is {factor} simulated seconds");
+            }
+            ("wait", [delay]) => {
+                let delay = parse_duration(delay)?;
+                self.waiting_until = Some(clock::now().saturating_add(delay));
+                serial_println!("waiting {delay} of simulated time");
+            }
+            ("shutdown", []) => return Ok(Action::Shutdown),
+            (
+                "help" | "status" | "list" | "show" | "explain" | "approve" | "reject" | "cancel"
+                | "defer" | "submit" | "windows" | "pattern" | "metrics" | "profile" | "emergency"
+                | "speed" | "wait" | "shutdown",
+                _,
+            ) => return Err(Message::Usage(usage(command))),
+            _ => return Err(Message::Unknown),
+        }
+        Ok(Action::Continue)
+    }
+}
+
+/// A command's one-line error.
+#[derive(Debug)]
+enum Message {
+    Text(&'static str),
+    Usage(&'static str),
+    Unknown,
+    Api(ApiError),
+}
+
+impl From<ApiError> for Message {
+    fn from(error: ApiError) -> Message {
+        Message::Api(error)
+    }
+}
+
+impl core::fmt::Display for Message {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Message::Text(text) => f.write_str(text),
+            Message::Usage(usage) => write!(f, "usage: {usage}"),
+            Message::Unknown => f.write_str("unknown command; type `help` for the list"),
+            Message::Api(error) => error.fmt(f),
+        }
+    }
+}
+
+/// Every command with its arguments, one line each, for `help` and for
+/// usage errors.
+const COMMANDS: &[(&str, &str, &str)] = &[
+    ("help", "help", "this list"),
+    ("status", "status", "counts by state, clock, speed and scheduler cost"),
+    ("list", "list", "every update the scheduler holds"),
+    ("show", "show <id>", "one update in full"),
+    ("explain", "explain <id>", "why an update is not running now"),
+    ("approve", "approve <id>", "approve an update that needs approval"),
+    ("reject", "reject <id>", "reject an update: it will never run"),
+    ("defer", "defer <id> <duration>", "put an update off, e.g. defer 7 2h30m"),
+    ("cancel", "cancel <id>", "cancel an update that has not started"),
+    (
+        "submit",
+        "submit <id> <name> <priority> <kind> <estimate> [reboot] [approval] [exclusive] [after=<duration>] [needs=<id>[,<id>]] [version=<x.y.z>]",
+        "queue a new update",
+    ),
+    ("windows", "windows", "the maintenance windows and when they next open"),
+    ("pattern", "pattern", "the learned weekly activity as a heat map"),
+    ("metrics", "metrics", "the latest metrics, measured and simulated"),
+    ("profile", "profile <basic|server|desktop|iot>", "switch configuration profile"),
+    ("emergency", "emergency on|off", "only critical and security updates run"),
+    ("speed", "speed [factor]", "show or set the time acceleration"),
+    ("wait", "wait <duration>", "let simulated time pass before reading on"),
+    ("shutdown", "shutdown", "print the summary and power off"),
+];
+
+fn usage(command: &str) -> &'static str {
+    COMMANDS
+        .iter()
+        .find(|(name, _, _)| *name == command)
+        .map_or("help", |(_, usage, _)| usage)
+}
+
+fn help() {
+    for (_, usage, what) in COMMANDS {
+        serial_println!("  {usage:<36} {what}");
+    }
+    serial_println!("  priorities: critical security important optional low");
+    serial_println!("  kinds: security kernel driver application firmware");
+    serial_println!("  durations: 90m, 2h, 1d, 2h30m, 45s");
+}
+
+fn parse_id(text: &str) -> Result<UpdateId, Message> {
+    let digits = text.strip_prefix('#').unwrap_or(text);
+    digits
+        .parse::<u32>()
+        .map(UpdateId)
+        .map_err(|_| Message::Text("an update id is a whole number, e.g. 7 or #7"))
+}
+
+fn parse_duration(text: &str) -> Result<Duration, Message> {
+    text.parse::<Duration>()
+        .map_err(|_| Message::Text("a duration looks like 90m, 2h, 1d or 2h30m"))
+}
+
+fn local(wall: WallTime) -> update_sched::civil::LocalTime {
+    wall.to_local(offset())
+}
+
+fn offset() -> update_sched::civil::UtcOffset {
+    worker::offset_now()
+}
+
+/// Prints the configuration in force on one line.
+struct ConfigLine;
+
+impl core::fmt::Display for ConfigLine {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let result = update::with_service(|service| {
+            let config = service.scheduler.config();
+            write!(
+                f,
+                "frequency {}, windows {}, up to {} at once",
+                config.frequency, config.windows, config.max_concurrent
+            )
+        });
+        result.unwrap_or(Ok(()))
+    }
+}
+
+fn status(worker: &Worker) {
+    let Ok(status) = update::status() else {
+        serial_println!("error: {}", ApiError::NotStarted);
+        return;
+    };
+    let wall = clock::wall();
+    let cost = worker.cost();
+    serial_println!("{status}");
+    serial_println!(
+        "clock {} (speed {}x), {} running, scheduler cost {} ppm of cycles over {} steps",
+        local(wall),
+        clock::speed(),
+        worker.executor().running(),
+        cost.share_ppm(),
+        cost.steps
+    );
+    let emergency = update::with_service(|service| service.scheduler.emergency()).unwrap_or(false);
+    let profile = update::with_service(|service| service.profile)
+        .ok()
+        .flatten();
+    match profile {
+        Some(profile) => serial_println!("profile {profile}: {}", ConfigLine),
+        None => serial_println!("configuration: {}", ConfigLine),
+    }
+    if emergency {
+        serial_println!("emergency mode is on");
+    }
+}
+
+fn list() {
+    let mut ids: Vec<UpdateId, CAPACITY> = Vec::new();
+    let _ = update::with_service(|service| {
+        for id in service.scheduler.ids() {
+            let _ = ids.push(id);
+        }
+    });
+    if ids.is_empty() {
+        serial_println!("no updates queued");
+        return;
+    }
+    ids.sort_unstable();
+    for id in ids {
+        if let Ok(info) = update::info(id) {
+            let record = &info.record;
+            serial_println!(
+                "{:>6} {:<16} {:<9} {:<11} {}",
+                id,
+                record.name,
+                record.priority,
+                record.kind,
+                info.state
+            );
+        }
+    }
+}
+
+fn show(id: UpdateId, worker: &Worker) -> Result<(), Message> {
+    let info = match update::info(id) {
+        Ok(info) => info,
+        Err(error) => {
+            // A finished update's record is gone; its end is remembered.
+            let state = update::state_of(id).map_err(|_| error)?;
+            serial_println!("{id}: {state}; finished, so the scheduler no longer holds its record");
+            return Ok(());
+        }
+    };
+    let record = &info.record;
+    let now = clock::now();
+    let wall = clock::wall();
+    let mut flags: String<32> = String::new();
+    for (flag, name) in [
+        (UpdateFlags::NEEDS_REBOOT, " reboot"),
+        (UpdateFlags::NEEDS_APPROVAL, " approval"),
+        (UpdateFlags::EXCLUSIVE, " exclusive"),
+    ] {
+        if record.flags.contains(flag) {
+            let _ = flags.push_str(name);
+        }
+    }
+    serial_println!(
+        "{} {} {}: {} {}, estimate {}, flags{}",
+        id,
+        record.name,
+        record.version,
+        record.priority,
+        record.kind,
+        record.estimated_duration,
+        if flags.is_empty() {
+            " none"
+        } else {
+            flags.as_str()
+        }
+    );
+    serial_print!("  state {}, attempts {}", info.state, info.attempts);
+    if info.approved {
+        serial_print!(", approved");
+    }
+    if let Some(step) = worker.executor().step_of(id) {
+        serial_print!(", step {step}");
+    }
+    serial_println!();
+    serial_println!(
+        "  available {}",
+        local(worker::wall_at(record.available_at, now, wall))
+    );
+    if let Some(deadline) = info.deadline {
+        serial_println!("  deadline {}", local(worker::wall_at(deadline, now, wall)));
+    }
+    if let Some(wake) = info.wake_at {
+        serial_println!(
+            "  looked at again {}",
+            local(worker::wall_at(wake, now, wall))
+        );
+    }
+    if !record.dependencies.is_empty() {
+        serial_print!("  needs");
+        for dependency in &record.dependencies {
+            serial_print!(" {dependency}");
+        }
+        serial_println!();
+    }
+    if info.state != UpdateState::Running {
+        if let Ok(explanation) = update::explain(id) {
+            serial_println!("  {explanation}");
+        }
+    }
+    Ok(())
+}
+
+fn submit(args: &[&str]) -> Result<(), Message> {
+    let [id, name, priority, kind, estimate, options @ ..] = args else {
+        return Err(Message::Usage(usage("submit")));
+    };
+    let id = parse_id(id)?;
+    if name.len() > update_sched::update::NAME_CAPACITY {
+        return Err(Message::Text("a name has at most 16 characters"));
+    }
+    let priority = Priority::from_name(priority).ok_or(Message::Text(
+        "priority is one of critical, security, important, optional, low",
+    ))?;
+    let kind = UpdateKind::from_name(kind).ok_or(Message::Text(
+        "kind is one of security, kernel, driver, application, firmware",
+    ))?;
+    let estimate = parse_duration(estimate)?;
+    let now = clock::now();
+    let mut record = UpdateRecord::new(id, name, kind, priority, estimate, now);
+    for option in options {
+        match *option {
+            "reboot" => record.flags |= UpdateFlags::NEEDS_REBOOT,
+            "approval" => record.flags |= UpdateFlags::NEEDS_APPROVAL,
+            "exclusive" => record.flags |= UpdateFlags::EXCLUSIVE,
+            other => {
+                if let Some(delay) = other.strip_prefix("after=") {
+                    record.available_at = now.saturating_add(parse_duration(delay)?);
+                } else if let Some(list) = other.strip_prefix("needs=") {
+                    for dependency in list.split(',') {
+                        record
+                            .dependencies
+                            .push(parse_id(dependency)?)
+                            .map_err(|_| {
+                                Message::Text(match MAX_DEPENDENCIES {
+                                    2 => "at most 2 dependencies",
+                                    _ => "too many dependencies",
+                                })
+                            })?;
+                    }
+                } else if let Some(version) = other.strip_prefix("version=") {
+                    record.version = Version::parse(version)
+                        .ok_or(Message::Text("a version looks like 1.2.3"))?;
+                } else {
+                    return Err(Message::Text(
+                        "options are reboot, approval, exclusive, after=<duration>, needs=<id>,<id>, version=<x.y.z>",
+                    ));
+                }
+            }
+        }
+    }
+    update::submit(&record)?;
+    serial_println!("submitted {id} {name}");
+    Ok(())
+}
+
+fn windows() {
+    let wall = clock::wall();
+    let result = update::with_service(|service| {
+        let config = service.scheduler.config();
+        let calendar = &config.windows;
+        let offset = calendar.offset();
+        if calendar.is_empty() {
+            serial_println!(
+                "no maintenance windows (frequency {}): updates run when the policy allows",
+                config.frequency
+            );
+            return;
+        }
+        serial_println!("windows {calendar}");
+        serial_println!(
+            "open {} minutes a week; frequency {}",
+            calendar.open_minutes_per_week(),
+            config.frequency
+        );
+        if let Some(close) = calendar.current_close(wall) {
+            serial_println!("open now, closes {}", close.to_local(offset));
+        } else if let Some(open) = calendar.next_open(wall) {
+            serial_println!("closed now, opens {}", open.to_local(offset));
+        }
+    });
+    if let Err(error) = result {
+        serial_println!("error: {error}");
+    }
+}
+
+/// Characters for activity from idle to busiest, in ten steps.
+const SHADES: &[u8; 10] = b" .:-=+*#%@";
+
+fn pattern() {
+    let result = update::with_service(|service| {
+        let pattern = service.scheduler.pattern();
+        serial_println!(
+            "learned activity by local hour (' ' idle .. '@' busiest, '?' unknown); {}",
+            if pattern.is_confident() {
+                "confident"
+            } else {
+                "still learning (hours not seen yet borrow from the same hour on other days)"
+            }
+        );
+        serial_println!("     0         1         2   ");
+        serial_println!("     012345678901234567890123");
+        for day in 0..7u8 {
+            let mut row: String<24> = String::new();
+            for hour in 0..24u8 {
+                let shade = match pattern.estimate(day * 24 + hour) {
+                    Some(score) => SHADES[usize::from(score.min(999) / 100)],
+                    None => b'?',
+                };
+                let _ = row.push(shade as char);
+            }
+            let name = update_sched::civil::Weekday::ALL[usize::from(day)].short_name();
+            serial_println!("{name}  |{row}|");
+        }
+    });
+    if let Err(error) = result {
+        serial_println!("error: {error}");
+    }
+}
+
+fn metrics(worker: &Worker) {
+    let sample = worker.sample();
+    let m = sample.metrics;
+    serial_println!(
+        "measured:  kernel cpu {}‰, kernel memory {}‰",
+        sample.kernel_cpu_permille,
+        sample.kernel_memory_permille
+    );
+    serial_println!(
+        "simulated ({} workload): sessions {}, disk {} KiB/s, net {} KiB/s, user cpu and memory",
+        worker.sampler().workload(),
+        m.sessions,
+        m.disk_kib_s,
+        m.network_kib_s
+    );
+    serial_println!(
+        "scheduler sees: cpu {}‰, memory {}‰, sessions {}",
+        m.cpu_permille,
+        m.memory_permille,
+        m.sessions
+    );
+}

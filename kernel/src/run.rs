@@ -1,0 +1,322 @@
+//! The kernel's main loop: the worker, the update feed, the demo's own
+//! approvals and the console, in one loop that halts between timer ticks.
+//!
+//! There is one CPU and no task switching: the loop takes turns. Each
+//! timer tick it steps the feed and the worker; in between it reads the
+//! console; when nothing is left to do it halts until the next interrupt,
+//! and the cycles spent halted are the idle account behind the measured
+//! CPU busy share.
+//!
+//! A demo run ends after its simulated days with a `SUMMARY` line and
+//! exits with success exactly when the counts add up and no Critical or
+//! Security deadline was missed. A console run ends at `shutdown`.
+
+use boot_config::{BootConfig, Mode};
+use heapless::Deque;
+use spin::Mutex;
+use update_sched::config::Config;
+use update_sched::event::{Event, TimedEvent};
+use update_sched::scheduler::{CommandError, UpdateState};
+use update_sched::update::UpdateRecord;
+use update_sched::workload::WorkloadKind;
+use update_sched::{Duration, Instant, Priority, UpdateId, UpdateKind};
+
+use crate::console::{Action, Console};
+use crate::executor::{Executor, FailureInjection};
+use crate::feed::{Feed, WEEK};
+use crate::metrics::{self, Sampler};
+use crate::update::ApiError;
+use crate::worker::{offset_now, print_line, Worker};
+use crate::{arch, clock, qemu, serial_println, update};
+
+/// How long the demo's operator takes to approve an update that asks for
+/// approval, in simulated time.
+pub const APPROVAL_DELAY: Duration = Duration::from_hours(2);
+
+/// Updates queued by the `load` scenario to measure the scheduler's cost
+/// with a full queue.
+pub const LOAD_UPDATES: u32 = 1_000;
+
+/// The first id the `load` scenario uses, clear of the feed's ids.
+const LOAD_FIRST_ID: u32 = 100_000;
+
+/// Approval requests waiting for the demo's operator: (update, asked at).
+static APPROVALS: Mutex<Deque<(UpdateId, Instant), 64>> = Mutex::new(Deque::new());
+
+/// The demo's operator, subscribed to the update events: notes every
+/// approval request to grant it after [`APPROVAL_DELAY`].
+fn operator(event: &TimedEvent) {
+    if let Event::RequiresApproval { id } = event.event {
+        if is_load(id) {
+            return;
+        }
+        if APPROVALS.lock().push_back((id, event.at)).is_err() {
+            serial_println!("demo: too many approvals pending; {id} waits for the console");
+        }
+    }
+}
+
+/// Grants the approvals whose delay has passed.
+fn grant_approvals(now: Instant) {
+    loop {
+        let due = {
+            let mut pending = APPROVALS.lock();
+            match pending.front() {
+                Some(&(id, asked)) if now >= asked.saturating_add(APPROVAL_DELAY) => {
+                    pending.pop_front();
+                    Some(id)
+                }
+                _ => None,
+            }
+        };
+        let Some(id) = due else {
+            return;
+        };
+        let approved = update::approve(id);
+        let (wall, offset) = (clock::wall(), offset_now());
+        crate::console::print_above(|| match approved {
+            Ok(()) => print_line(wall, offset, format_args!("demo: operator approves {id}")),
+            // Cancelled, rejected or approved at the console meanwhile.
+            Err(error) => print_line(
+                wall,
+                offset,
+                format_args!("demo: operator cannot approve {id}: {error}"),
+            ),
+        });
+    }
+}
+
+/// Fills the queue for the `load` scenario: [`LOAD_UPDATES`] low-priority
+/// updates, submitted and approved a batch per tick (so their events fit
+/// the scheduler's event queue), which then wait for idle maintenance
+/// windows like any other.
+#[derive(Debug)]
+struct Load {
+    submitted: u32,
+    done: bool,
+}
+
+/// Load updates submitted per tick: each makes three events (available,
+/// approval asked, approved), and the scheduler queues 64.
+const LOAD_BATCH: u32 = 20;
+
+impl Load {
+    const fn new(active: bool) -> Load {
+        Load {
+            submitted: 0,
+            done: !active,
+        }
+    }
+
+    fn poll(&mut self) {
+        if self.done {
+            return;
+        }
+        for _ in 0..LOAD_BATCH {
+            if self.submitted == LOAD_UPDATES {
+                self.done = true;
+                serial_println!("load: {LOAD_UPDATES} low-priority updates queued");
+                return;
+            }
+            let id = UpdateId(LOAD_FIRST_ID + self.submitted);
+            let record = UpdateRecord::new(
+                id,
+                "load",
+                UpdateKind::Application,
+                Priority::Low,
+                Duration::from_minutes(15),
+                clock::now(),
+            );
+            let queued = update::submit(&record).and_then(|()| match update::approve(id) {
+                // Approval not needed under this profile.
+                Err(ApiError::Command(CommandError::AlreadyApproved)) => Ok(()),
+                other => other,
+            });
+            if let Err(error) = queued {
+                serial_println!("load: stopped after {} updates: {error}", self.submitted);
+                self.done = true;
+                return;
+            }
+            self.submitted += 1;
+        }
+    }
+}
+
+/// Whether `id` belongs to the `load` scenario (which approves its own).
+fn is_load(id: UpdateId) -> bool {
+    id.0 >= LOAD_FIRST_ID
+}
+
+/// The counts the demo ends with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Summary {
+    /// Updates accepted.
+    pub submitted: u32,
+    /// Installed.
+    pub completed: u32,
+    /// Failed for good.
+    pub failed: u32,
+    /// Cancelled or rejected.
+    pub cancelled: u32,
+    /// Still in a live state.
+    pub pending: u32,
+    /// Deadline misses of every priority.
+    pub deadline_misses: u32,
+    /// Critical and Security deadline misses.
+    pub urgent_misses: u32,
+    /// The scheduler path's share of all cycles, ppm.
+    pub sched_share_ppm: u64,
+}
+
+impl Summary {
+    fn take(worker: &Worker) -> Option<Summary> {
+        let status = update::status().ok()?;
+        Some(Summary {
+            submitted: status.submitted,
+            completed: status.count(UpdateState::Completed),
+            failed: status.count(UpdateState::Failed),
+            cancelled: status.count(UpdateState::Cancelled) + status.count(UpdateState::Rejected),
+            pending: status.live(),
+            deadline_misses: status.total_deadline_misses(),
+            urgent_misses: status.deadline_misses[Priority::Critical.index()]
+                + status.deadline_misses[Priority::Security.index()],
+            sched_share_ppm: worker.cost().share_ppm(),
+        })
+    }
+
+    /// The counts add up and no Critical or Security deadline was missed.
+    pub fn holds(&self) -> bool {
+        self.submitted == self.completed + self.failed + self.cancelled + self.pending
+            && self.urgent_misses == 0
+    }
+}
+
+/// Prints the summary and ends the run. A demo succeeds exactly when the
+/// summary holds; a `shutdown` typed at the console always succeeds.
+fn finish(worker: &Worker, strict: bool) -> ! {
+    let Some(summary) = Summary::take(worker) else {
+        serial_println!("SUMMARY unavailable: the update service is not running");
+        qemu::exit(qemu::ExitCode::Failure)
+    };
+    let cost = worker.cost();
+    serial_println!(
+        "scheduler cost: {} ppm of all cycles over {} steps (observe {}, poll {}, next_wake {}, events {} cycles); worst step {} cycles",
+        summary.sched_share_ppm,
+        cost.steps,
+        cost.observe,
+        cost.poll,
+        cost.wake,
+        cost.events,
+        cost.worst_step
+    );
+    serial_println!(
+        "SUMMARY submitted={} completed={} failed={} cancelled={} pending={} deadline_misses={} sched_share_ppm={}",
+        summary.submitted,
+        summary.completed,
+        summary.failed,
+        summary.cancelled,
+        summary.pending,
+        summary.deadline_misses,
+        summary.sched_share_ppm
+    );
+    if summary.holds() || !strict {
+        qemu::exit(qemu::ExitCode::Success)
+    }
+    serial_println!(
+        "SUMMARY does not hold: {} critical or security deadlines missed, counts {}",
+        summary.urgent_misses,
+        if summary.submitted
+            == summary.completed + summary.failed + summary.cancelled + summary.pending
+        {
+            "add up"
+        } else {
+            "do not add up"
+        }
+    );
+    qemu::exit(qemu::ExitCode::Failure)
+}
+
+/// Runs the update service as `boot` says, forever or until the demo
+/// ends.
+pub fn run(boot: &BootConfig) -> ! {
+    // `config::load` validated the configuration already; should that
+    // ever fail here, the profile's preset is the safe fallback.
+    let config = boot.validate().unwrap_or_else(|error| {
+        serial_println!("config: {error}; using the {} preset", boot.profile);
+        Config::preset(boot.profile)
+    });
+    if let Err(error) = clock::set_speed(boot.speed) {
+        serial_println!(
+            "config: speed {} refused ({error:?}); keeping 1x",
+            boot.speed
+        );
+    }
+    let offset = config.windows.offset();
+    if let Err(error) = update::start(config, Some(boot.profile), boot.seed) {
+        serial_println!("update service did not start: {error}");
+        qemu::exit(qemu::ExitCode::Failure)
+    }
+    let workload: WorkloadKind = boot.workload.parse().unwrap_or(WorkloadKind::Office);
+    let failures = FailureInjection {
+        per_mille: boot.failures.as_array(),
+    };
+    let start = clock::wall();
+    let mut worker = Worker::new(
+        Executor::new(failures, boot.seed),
+        Sampler::new(workload, boot.seed, start, offset),
+        true,
+    );
+    let demo = boot.mode == Mode::Demo;
+    let days = u32::from(boot.days);
+    let mut feed = match boot.scenario.as_str() {
+        "week" | "load" => Feed::new(WEEK, days.saturating_sub(1).max(1) * 24 * 60),
+        _ => Feed::empty(),
+    };
+    serial_println!(
+        "upkeep: {} mode, profile {}, {} workload (sessions, I/O and user load are simulated), speed {}x, {} updates in the feed",
+        boot.mode.name(),
+        boot.profile,
+        workload,
+        clock::speed(),
+        feed.total()
+    );
+    if demo {
+        if update::subscribe(operator).is_err() {
+            serial_println!("demo: no subscriber slot for the operator; approve at the console");
+        }
+        serial_println!(
+            "demo: living through {days} simulated days; the operator approves requests after {APPROVAL_DELAY}"
+        );
+    }
+    let mut load = Load::new(boot.scenario.as_str() == "load");
+    let end = Instant::ZERO.saturating_add(Duration::from_days(u64::from(days)));
+    let mut console = Console::new();
+    console.show_prompt();
+    let mut last_tick = arch::ticks();
+    worker.step();
+    loop {
+        let tick = arch::ticks();
+        if tick != last_tick {
+            last_tick = tick;
+            let now = clock::now();
+            feed.poll(now);
+            load.poll();
+            if demo {
+                grant_approvals(now);
+            }
+            worker.step();
+            if demo && now >= end {
+                serial_println!();
+                worker.print_status(clock::wall(), offset_now());
+                finish(&worker, true);
+            }
+        }
+        if console.poll(&mut worker) == Action::Shutdown {
+            worker.print_status(clock::wall(), offset_now());
+            finish(&worker, false);
+        }
+        let halted = arch::cycles();
+        arch::wait_for_interrupt();
+        metrics::record_idle(arch::cycles().wrapping_sub(halted));
+    }
+}

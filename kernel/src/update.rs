@@ -1,0 +1,268 @@
+//! The kernel API of the update scheduler, for other subsystems.
+//!
+//! One [`UpdateScheduler`] lives here, behind a `spin` lock, owned by the
+//! kernel: the worker drives it, subsystems and the console call the
+//! functions below. Every call reads the kernel clock itself, so callers
+//! never pass times they could get wrong. Errors are values ([`ApiError`]);
+//! nothing here panics on a caller's mistake.
+//!
+//! Interrupt handlers never call into this module: the lock is only ever
+//! taken by the worker loop and the code it calls, so it cannot deadlock
+//! against an interrupt. Events are handed to subscribers *after* the lock
+//! is released, so a subscriber may call back into the API.
+
+use core::fmt;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use spin::Mutex;
+use update_sched::config::{Config, ConfigErrors, Profile};
+use update_sched::event::TimedEvent;
+use update_sched::scheduler::{
+    CommandError, Explanation, StatusCounts, SubmitError, UpdateInfo, UpdateScheduler, UpdateState,
+};
+use update_sched::update::UpdateRecord;
+use update_sched::{Duration, UpdateId};
+
+use crate::clock;
+
+/// How many updates the kernel's scheduler can hold at once.
+pub const CAPACITY: usize = 1024;
+
+/// How many subsystems may subscribe to update events.
+pub const MAX_SUBSCRIBERS: usize = 8;
+
+/// The scheduler type the kernel runs.
+pub type KernelScheduler = UpdateScheduler<CAPACITY>;
+
+/// A subscriber: called once for every event, in order, from the worker,
+/// with no lock held.
+pub type Subscriber = fn(&TimedEvent);
+
+/// A ticket for [`unsubscribe`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Subscription(usize);
+
+/// Why an API call was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApiError {
+    /// The update service has not been started yet.
+    NotStarted,
+    /// `submit` refused the update.
+    Submit(SubmitError),
+    /// A command on one update was refused.
+    Command(CommandError),
+    /// The new configuration is invalid (the first problem found); the
+    /// old one stays.
+    Config(update_sched::config::ConfigError),
+    /// The subscriber table is full.
+    TooManySubscribers,
+    /// No such subscription.
+    UnknownSubscription,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::NotStarted => f.write_str("the update service is not running"),
+            ApiError::Submit(error) => write!(f, "submit refused: {error}"),
+            ApiError::Command(error) => error.fmt(f),
+            ApiError::Config(error) => write!(f, "invalid configuration: {error}"),
+            ApiError::TooManySubscribers => {
+                write!(f, "all {MAX_SUBSCRIBERS} subscriber slots are taken")
+            }
+            ApiError::UnknownSubscription => f.write_str("no such subscription"),
+        }
+    }
+}
+
+impl core::error::Error for ApiError {}
+
+impl From<SubmitError> for ApiError {
+    fn from(error: SubmitError) -> ApiError {
+        ApiError::Submit(error)
+    }
+}
+
+impl From<CommandError> for ApiError {
+    fn from(error: CommandError) -> ApiError {
+        ApiError::Command(error)
+    }
+}
+
+impl From<ConfigErrors> for ApiError {
+    fn from(errors: ConfigErrors) -> ApiError {
+        match errors.first() {
+            Some(&first) => ApiError::Config(first),
+            // `validate` never reports an empty list as an error; keep a
+            // value rather than a panic should that ever change.
+            None => ApiError::NotStarted,
+        }
+    }
+}
+
+/// The scheduler and the state that goes with it.
+#[derive(Debug)]
+pub struct Service {
+    /// The scheduler itself.
+    pub scheduler: KernelScheduler,
+    /// The profile the configuration came from, if it came from one.
+    pub profile: Option<Profile>,
+}
+
+static SERVICE: Mutex<Option<Service>> = Mutex::new(None);
+
+/// Set by every call that changes the scheduler's state, so the worker
+/// polls at its next step instead of waiting for the next wake.
+static POLL_REQUESTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether an API call asked for a poll since the last time this was
+/// called.
+pub(crate) fn take_poll_request() -> bool {
+    POLL_REQUESTED.swap(false, Ordering::Relaxed)
+}
+static SUBSCRIBERS: Mutex<[Option<Subscriber>; MAX_SUBSCRIBERS]> =
+    Mutex::new([None; MAX_SUBSCRIBERS]);
+
+/// Starts the update service with `config` (validated) and a jitter seed.
+pub fn start(config: Config, profile: Option<Profile>, seed: u64) -> Result<(), ApiError> {
+    let mut scheduler = UpdateScheduler::new(config)?;
+    scheduler.set_seed(seed);
+    *SERVICE.lock() = Some(Service { scheduler, profile });
+    Ok(())
+}
+
+/// Runs `f` on the service, holding its lock. For the worker and this
+/// module; other subsystems use the named functions.
+pub fn with_service<R>(f: impl FnOnce(&mut Service) -> R) -> Result<R, ApiError> {
+    let mut guard = SERVICE.lock();
+    let service = guard.as_mut().ok_or(ApiError::NotStarted)?;
+    Ok(f(service))
+}
+
+fn with_scheduler<R>(f: impl FnOnce(&mut KernelScheduler) -> R) -> Result<R, ApiError> {
+    with_service(|service| f(&mut service.scheduler))
+}
+
+/// As [`with_scheduler`], for calls that change what the scheduler would
+/// decide: the worker polls at its next step.
+fn changing_scheduler<R>(f: impl FnOnce(&mut KernelScheduler) -> R) -> Result<R, ApiError> {
+    let result = with_scheduler(f);
+    POLL_REQUESTED.store(true, Ordering::Relaxed);
+    result
+}
+
+/// Submits an update. An `available_at` in the past (such as
+/// `Instant::ZERO`) means available now.
+pub fn submit(record: &UpdateRecord) -> Result<(), ApiError> {
+    let now = clock::now();
+    let mut record = record.clone();
+    record.available_at = record.available_at.max(now);
+    changing_scheduler(|scheduler| scheduler.submit(&record, now))??;
+    Ok(())
+}
+
+/// Approves an update that needs approval.
+pub fn approve(id: UpdateId) -> Result<(), ApiError> {
+    Ok(changing_scheduler(|scheduler| {
+        scheduler.approve(id, clock::now())
+    })??)
+}
+
+/// Rejects an update: it will never run.
+pub fn reject(id: UpdateId) -> Result<(), ApiError> {
+    Ok(changing_scheduler(|scheduler| {
+        scheduler.reject(id, clock::now())
+    })??)
+}
+
+/// Cancels an update that has not started.
+pub fn cancel(id: UpdateId) -> Result<(), ApiError> {
+    Ok(changing_scheduler(|scheduler| {
+        scheduler.cancel(id, clock::now())
+    })??)
+}
+
+/// Puts an update off for `delay` from now.
+pub fn defer(id: UpdateId, delay: Duration) -> Result<(), ApiError> {
+    let now = clock::now();
+    Ok(changing_scheduler(|scheduler| {
+        scheduler.defer(id, now.saturating_add(delay), now)
+    })??)
+}
+
+/// How many updates are in each state.
+pub fn status() -> Result<StatusCounts, ApiError> {
+    with_scheduler(|scheduler| scheduler.status())
+}
+
+/// One update as the scheduler knows it.
+pub fn info(id: UpdateId) -> Result<UpdateInfo, ApiError> {
+    with_scheduler(|scheduler| scheduler.get(id))?.ok_or(ApiError::Command(CommandError::UnknownId))
+}
+
+/// The state of one update.
+pub fn state_of(id: UpdateId) -> Result<UpdateState, ApiError> {
+    with_scheduler(|scheduler| scheduler.state_of(id))?
+        .ok_or(ApiError::Command(CommandError::UnknownId))
+}
+
+/// Why an update is not running now, in one line.
+pub fn explain(id: UpdateId) -> Result<Explanation, ApiError> {
+    let (now, wall) = (clock::now(), clock::wall());
+    Ok(with_scheduler(|scheduler| {
+        scheduler.explain(id, now, wall)
+    })??)
+}
+
+/// Replaces the configuration with `profile`'s preset.
+pub fn set_profile(profile: Profile) -> Result<(), ApiError> {
+    set_config(Config::preset(profile), Some(profile))
+}
+
+/// Replaces the configuration. On error the old one stays.
+pub fn set_config(config: Config, profile: Option<Profile>) -> Result<(), ApiError> {
+    let result = with_service(|service| {
+        service.scheduler.set_config(config)?;
+        service.profile = profile;
+        Ok(())
+    })?;
+    POLL_REQUESTED.store(true, Ordering::Relaxed);
+    result
+}
+
+/// Emergency mode: only Critical and Security updates run.
+pub fn set_emergency(on: bool) -> Result<(), ApiError> {
+    changing_scheduler(|scheduler| scheduler.set_emergency(on))
+}
+
+/// Calls `subscriber` for every event from now on.
+pub fn subscribe(subscriber: Subscriber) -> Result<Subscription, ApiError> {
+    let mut table = SUBSCRIBERS.lock();
+    let free = table
+        .iter()
+        .position(Option::is_none)
+        .ok_or(ApiError::TooManySubscribers)?;
+    table[free] = Some(subscriber);
+    Ok(Subscription(free))
+}
+
+/// Stops calling a subscriber.
+pub fn unsubscribe(subscription: Subscription) -> Result<(), ApiError> {
+    let mut table = SUBSCRIBERS.lock();
+    match table.get_mut(subscription.0) {
+        Some(slot @ Some(_)) => {
+            *slot = None;
+            Ok(())
+        }
+        _ => Err(ApiError::UnknownSubscription),
+    }
+}
+
+/// Hands `event` to every subscriber. Called by the worker with no lock
+/// on the service held.
+pub(crate) fn publish(event: &TimedEvent) {
+    let table = *SUBSCRIBERS.lock();
+    for subscriber in table.iter().flatten() {
+        subscriber(event);
+    }
+}

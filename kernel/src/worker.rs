@@ -1,0 +1,478 @@
+//! The worker: drives the update scheduler from the kernel's main loop.
+//!
+//! On every timer tick the main loop calls [`Worker::step`], which
+//!
+//! 1. samples the metrics once for every wall-clock minute that passed and
+//!    feeds each sample to the scheduler's usage pattern,
+//! 2. moves the executor's jobs on and reports finished ones,
+//! 3. polls the scheduler and starts what it returns,
+//! 4. drains the scheduler's events to the console and the subscribers,
+//! 5. prints a status line every wall-clock hour.
+//!
+//! The scheduler lock is held only for steps 1-4; lines are printed and
+//! subscribers called after it is released. The cycles spent inside the
+//! scheduler's own calls are its cost ([`Cost`]), reported as a share of
+//! all cycles (`sched_share_ppm`).
+
+use core::fmt::{self, Write as _};
+
+use heapless::{Deque, String, Vec};
+use update_sched::civil::{UtcOffset, WallTime};
+use update_sched::event::{Event, TimedEvent};
+use update_sched::scheduler::Rounded;
+use update_sched::update::{UpdateName, UpdateRecord};
+use update_sched::{Instant, Priority, UpdateId, UpdateKind};
+
+use crate::executor::{Executor, Progress, StartError};
+use crate::metrics::{Sample, Sampler};
+use crate::{arch, clock, console, serial_println, update};
+
+/// At most this many minutes are sampled in one step (a week): after a
+/// long pause or a large speed change the pattern gets the most recent
+/// week, not an unbounded loop.
+const MAX_MINUTES_PER_STEP: u64 = 7 * 24 * 60;
+
+/// The events one step can drain: the scheduler's whole event queue
+/// (more stay queued in the scheduler for the next step).
+const EVENTS_PER_STEP: usize = 64;
+
+/// Lines of executor progress one step can report.
+const PROGRESS_PER_STEP: usize = 4 * crate::executor::MAX_JOBS;
+
+/// The most moments inside one tick the worker acts at separately.
+const MAX_MOMENTS_PER_STEP: usize = 32;
+
+/// Cycle accounting for the scheduler path: the calls into the scheduler
+/// and nothing else (not the synthetic workload, not the executor, not
+/// printing).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Cost {
+    /// Cycle counter when the worker started.
+    pub started: u64,
+    /// Cycles in `observe`: feeding samples to the usage pattern.
+    pub observe: u64,
+    /// Cycles in `poll` and `report_outcome`.
+    pub poll: u64,
+    /// Cycles in `next_wake`.
+    pub wake: u64,
+    /// Cycles draining events.
+    pub events: u64,
+    /// The most cycles one step spent in the scheduler.
+    pub worst_step: u64,
+    /// Steps taken.
+    pub steps: u64,
+}
+
+impl Cost {
+    /// Cycles spent in the scheduler path in all.
+    pub fn scheduler(&self) -> u64 {
+        self.observe + self.poll + self.wake + self.events
+    }
+
+    /// The scheduler path's share of all cycles since the worker started,
+    /// in parts per million.
+    pub fn share_ppm(&self) -> u64 {
+        let total = arch::cycles().wrapping_sub(self.started);
+        if total == 0 {
+            return 0;
+        }
+        (u128::from(self.scheduler()) * 1_000_000 / u128::from(total)) as u64
+    }
+}
+
+/// Measures the cycles `f` takes, adding them to `account`.
+fn timed<R>(account: &mut u64, f: impl FnOnce() -> R) -> R {
+    let begin = arch::cycles();
+    let result = f();
+    *account = account.wrapping_add(arch::cycles().wrapping_sub(begin));
+    result
+}
+
+/// What the console prints about one update in an event line.
+#[derive(Clone, Debug)]
+struct Subject {
+    name: UpdateName,
+    priority: Priority,
+    kind: UpdateKind,
+    available_at: Instant,
+}
+
+impl Subject {
+    fn of(record: &UpdateRecord) -> Subject {
+        Subject {
+            name: record.name.clone(),
+            priority: record.priority,
+            kind: record.kind,
+            available_at: record.available_at,
+        }
+    }
+}
+
+/// How many recently seen updates the worker remembers the names of, for
+/// event lines about updates the scheduler has already let go of (a
+/// completed update's slot is free before its event is printed).
+const RECENT_SUBJECTS: usize = 128;
+
+/// The subjects of recently seen updates, oldest first.
+#[derive(Debug)]
+struct Recent(Deque<(UpdateId, Subject), RECENT_SUBJECTS>);
+
+impl Recent {
+    /// The subject of `id`: from the scheduler while it holds the update
+    /// (and remembered), else as last remembered.
+    fn subject(&mut self, scheduler: &update::KernelScheduler, id: UpdateId) -> Option<Subject> {
+        if let Some(info) = scheduler.get(id) {
+            let subject = Subject::of(&info.record);
+            if !self.0.iter().any(|(known, _)| *known == id) {
+                if self.0.is_full() {
+                    self.0.pop_front();
+                }
+                let _ = self.0.push_back((id, subject.clone()));
+            }
+            return Some(subject);
+        }
+        self.0
+            .iter()
+            .find(|(known, _)| *known == id)
+            .map(|(_, subject)| subject.clone())
+    }
+}
+
+/// The worker's state between steps.
+#[derive(Debug)]
+pub struct Worker {
+    recent: Recent,
+    executor: Executor,
+    sampler: Sampler,
+    sample: Sample,
+    last_now: Instant,
+    wake: Option<Instant>,
+    events_left: bool,
+    last_minute: u64,
+    last_hour: u64,
+    hourly_status: bool,
+    cost: Cost,
+}
+
+impl Worker {
+    /// A worker whose executor and sampler are given, starting now.
+    pub fn new(executor: Executor, sampler: Sampler, hourly_status: bool) -> Worker {
+        let wall = clock::wall().as_unix_secs();
+        Worker {
+            recent: Recent(Deque::new()),
+            executor,
+            sampler,
+            sample: Sample::default(),
+            last_now: clock::now(),
+            wake: None,
+            events_left: false,
+            last_minute: (wall / 60).saturating_sub(1),
+            last_hour: wall / 3600,
+            hourly_status,
+            cost: Cost {
+                started: arch::cycles(),
+                ..Cost::default()
+            },
+        }
+    }
+
+    /// The latest metrics sample.
+    pub fn sample(&self) -> Sample {
+        self.sample
+    }
+
+    /// The sampler (for the console's `metrics`).
+    pub fn sampler(&self) -> &Sampler {
+        &self.sampler
+    }
+
+    /// The executor (for the console's `show`).
+    pub fn executor(&self) -> &Executor {
+        &self.executor
+    }
+
+    /// The executor, to change its failure injection.
+    pub fn executor_mut(&mut self) -> &mut Executor {
+        &mut self.executor
+    }
+
+    /// The scheduler path's cost so far.
+    pub fn cost(&self) -> Cost {
+        self.cost
+    }
+
+    /// Whether a status line is printed every wall-clock hour.
+    pub fn set_hourly_status(&mut self, on: bool) {
+        self.hourly_status = on;
+    }
+
+    /// One round of work; see the module documentation.
+    ///
+    /// A tick can cover minutes of simulated time. So that nothing happens
+    /// late by up to a tick, the step walks through the moments inside
+    /// the tick at which something falls due (the scheduler's
+    /// `next_wake`, the executor's next step change) and acts at each of
+    /// them, at that moment's time, before acting at `now`.
+    pub fn step(&mut self) {
+        let now = clock::now();
+        let wall = clock::wall();
+        let hour = wall.as_unix_secs() / 3600;
+        if hour != self.last_hour {
+            self.last_hour = hour;
+            if self.hourly_status {
+                console::print_above(|| self.print_status(wall, offset_now()));
+            }
+        }
+        // Nothing to do unless a minute passed (a new sample, which may
+        // open a gate), someone called the API, the scheduler or the
+        // executor has something due, or events are still queued. At real
+        // time that is one step in thousands of ticks.
+        let asked = update::take_poll_request();
+        let due = self.wake.is_some_and(|wake| wake <= now)
+            || self
+                .executor
+                .next_change()
+                .is_some_and(|change| change <= now);
+        if wall.as_unix_secs() / 60 <= self.last_minute && !asked && !due && !self.events_left {
+            return;
+        }
+
+        let mut events: Vec<(TimedEvent, Option<Subject>), EVENTS_PER_STEP> = Vec::new();
+        let mut progress: Vec<(Instant, Progress, Option<UpdateName>), PROGRESS_PER_STEP> =
+            Vec::new();
+        self.sampler.measure();
+        let before = self.cost.scheduler();
+        let offset = update::with_service(|service| {
+            let scheduler = &mut service.scheduler;
+            let mut at = self.last_now.min(now);
+            let mut wake = self.wake;
+            for moment in 0..MAX_MOMENTS_PER_STEP {
+                let due = [wake, self.executor.next_change()]
+                    .into_iter()
+                    .flatten()
+                    .filter(|&moment| moment > at && moment < now)
+                    .min();
+                // More moments than one step handles: catch up at `now`.
+                at = match due {
+                    Some(due) if moment + 1 < MAX_MOMENTS_PER_STEP => due,
+                    _ => now,
+                };
+                let at_wall = wall_at(at, now, wall);
+                self.act(scheduler, at, at_wall, &mut progress);
+                wake = timed(&mut self.cost.wake, || scheduler.next_wake(at, at_wall));
+                if at == now {
+                    break;
+                }
+            }
+            self.wake = wake;
+            self.last_now = now;
+
+            while !events.is_full() {
+                let Some(event) = timed(&mut self.cost.events, || scheduler.pop_event()) else {
+                    break;
+                };
+                let subject = event
+                    .event
+                    .update()
+                    .and_then(|id| self.recent.subject(scheduler, id));
+                let _ = events.push((event, subject));
+            }
+            self.events_left = events.is_full();
+            scheduler.config().windows.offset()
+        });
+        let spent = self.cost.scheduler().wrapping_sub(before);
+        self.cost.worst_step = self.cost.worst_step.max(spent);
+        self.cost.steps += 1;
+
+        let Ok(offset) = offset else {
+            return;
+        };
+        if !progress.is_empty() || !events.is_empty() {
+            console::print_above(|| {
+                for (at, change, name) in &progress {
+                    if let Progress::Step { id, step } = change {
+                        print_line(
+                            wall_at(*at, now, wall),
+                            offset,
+                            format_args!("STEP {id} {}: {step}", display_name(name)),
+                        );
+                    }
+                }
+                for (event, subject) in &events {
+                    print_event(now, wall, offset, event, subject.as_ref());
+                }
+            });
+        }
+        for (event, _) in &events {
+            update::publish(event);
+        }
+    }
+
+    /// Samples up to `wall`, moves the executor on to `now` and polls.
+    fn act(
+        &mut self,
+        scheduler: &mut update::KernelScheduler,
+        now: Instant,
+        wall: WallTime,
+        progress: &mut Vec<(Instant, Progress, Option<UpdateName>), PROGRESS_PER_STEP>,
+    ) {
+        let minute = wall.as_unix_secs() / 60;
+        let first = (self.last_minute + 1).max(minute.saturating_sub(MAX_MINUTES_PER_STEP - 1));
+        for sampled in first..=minute {
+            let at = WallTime::from_unix_secs(sampled * 60);
+            self.sample = self.sampler.sample(at);
+            let metrics = self.sample.metrics;
+            timed(&mut self.cost.observe, || scheduler.observe(at, &metrics));
+        }
+        self.last_minute = self.last_minute.max(minute);
+
+        let recent = &mut self.recent;
+        let poll_cycles = &mut self.cost.poll;
+        self.executor.advance(now, |change| {
+            let id = match change {
+                Progress::Step { id, .. } | Progress::Finished { id, .. } => id,
+            };
+            let name = recent.subject(scheduler, id).map(|subject| subject.name);
+            if let Progress::Finished { outcome, .. } = change {
+                // The executor only runs what the scheduler started, so the
+                // report cannot be refused; a refusal would be a bug worth
+                // seeing rather than hiding.
+                let reported = timed(poll_cycles, || scheduler.report_outcome(id, outcome, now));
+                if let Err(error) = reported {
+                    serial_println!("worker: outcome of {id} refused: {error}");
+                }
+            }
+            // Full only if more steps changed than one step can list: the
+            // line is lost, never the outcome (reported above).
+            let _ = progress.push((now, change, name));
+        });
+
+        let metrics = self.sample.metrics;
+        let starts = timed(&mut self.cost.poll, || scheduler.poll(now, wall, &metrics));
+        for start in starts {
+            if let Err(error) = self.executor.start(&start, now) {
+                let reason = match error {
+                    StartError::Busy => "executor busy",
+                    StartError::AlreadyRunning => "already running",
+                };
+                if let Err(error) = scheduler.report_outcome(start.id, Err(reason), now) {
+                    serial_println!("worker: outcome of {} refused: {error}", start.id);
+                }
+            }
+        }
+    }
+
+    /// Prints the one-line status: counts, then the latest metrics.
+    pub fn print_status(&self, wall: WallTime, offset: UtcOffset) {
+        let Ok(status) = update::status() else {
+            return;
+        };
+        let m = self.sample.metrics;
+        print_line(
+            wall,
+            offset,
+            format_args!(
+                "STATUS {status} | cpu {}‰ mem {}‰ sessions {} disk {} KiB/s net {} KiB/s",
+                m.cpu_permille, m.memory_permille, m.sessions, m.disk_kib_s, m.network_kib_s
+            ),
+        );
+    }
+}
+
+fn display_name(name: &Option<UpdateName>) -> &str {
+    name.as_deref().unwrap_or("?")
+}
+
+/// Prints `[<local time>] <line>`.
+pub fn print_line(wall: WallTime, offset: UtcOffset, line: fmt::Arguments<'_>) {
+    serial_println!("[{}] {}", wall.to_local(offset), line);
+}
+
+/// The wall time at monotonic instant `at`, given that `now` is `wall`.
+pub fn wall_at(at: Instant, now: Instant, wall: WallTime) -> WallTime {
+    if at >= now {
+        wall.saturating_add(at.saturating_duration_since(now))
+    } else {
+        wall.saturating_sub(now.saturating_duration_since(at))
+    }
+}
+
+fn print_event(
+    now: Instant,
+    wall: WallTime,
+    offset: UtcOffset,
+    timed: &TimedEvent,
+    subject: Option<&Subject>,
+) {
+    let at_wall = wall_at(timed.at, now, wall);
+    let mut line: String<160> = String::new();
+    // A line longer than the buffer is cut short, never dropped.
+    let _ = format_event(&mut line, now, wall, offset, &timed.event, subject);
+    print_line(at_wall, offset, format_args!("{line}"));
+}
+
+/// The event as the library words it (`TAG #id detail`), with the update's
+/// name after its id, and with wall-clock times where the library gives
+/// monotonic ones.
+fn format_event(
+    out: &mut impl fmt::Write,
+    now: Instant,
+    wall: WallTime,
+    offset: UtcOffset,
+    event: &Event,
+    subject: Option<&Subject>,
+) -> fmt::Result {
+    let local = |at: Instant| wall_at(at, now, wall).to_local(offset);
+    let mut head: String<24> = String::new();
+    write!(head, "{}", event.tag())?;
+    if let Some(id) = event.update() {
+        write!(head, " {id}")?;
+    }
+    out.write_str(&head)?;
+    if let Some(subject) = subject {
+        write!(
+            out,
+            " {} ({} {})",
+            subject.name, subject.priority, subject.kind
+        )?;
+    }
+    match *event {
+        Event::Started {
+            attempt, forced, ..
+        } => {
+            write!(out, " attempt {attempt}")?;
+            if forced {
+                out.write_str(", deadline reached")?;
+            }
+            if let (1, Some(subject)) = (attempt, subject) {
+                let queued = now.saturating_duration_since(subject.available_at);
+                let tick_ms = millis_per_tick().max(1);
+                let ticks = queued.as_millis().div_ceil(tick_ms);
+                write!(out, ", queued {} ({ticks} ticks)", Rounded(queued))?;
+            }
+            Ok(())
+        }
+        Event::RetryScheduled { attempt, at, .. } => {
+            write!(out, " attempt {attempt} at {}", local(at))
+        }
+        Event::WillStart { at, .. } => write!(out, " expected at {}", local(at)),
+        Event::Deferred { until, .. } => write!(out, " until {}", local(until)),
+        _ => {
+            let mut text: String<160> = String::new();
+            // Cut short rather than lost if it ever outgrew the buffer.
+            let _ = write!(text, "{event}");
+            out.write_str(text.get(head.len()..).unwrap_or(""))
+        }
+    }
+}
+
+/// The UTC offset of the calendar in force, for printing local times.
+pub fn offset_now() -> UtcOffset {
+    update::with_service(|service| service.scheduler.config().windows.offset())
+        .unwrap_or(UtcOffset::UTC)
+}
+
+/// Simulated milliseconds per timer tick at the current speed.
+fn millis_per_tick() -> u64 {
+    u64::from(clock::speed()) * 1000 / u64::from(arch::TIMER_HZ)
+}

@@ -1,0 +1,355 @@
+//! The update service in the kernel, driven through the serial console as a
+//! person would drive it: each test boots the kernel with a fixed clock
+//! (`-rtc base`) and a boot configuration, types a script, and checks the
+//! timestamped event lines the kernel printed.
+//!
+//! Simulated time advances with timer ticks, so what happens depends on
+//! the simulated clock, not on how fast the host runs; checks on times
+//! allow for one tick of slack at the speed the test chose.
+
+use std::time::Duration;
+
+use boot::{Input, RunOptions, RunOutcome, Verdict};
+use boot_config::{BootConfig, Mode};
+
+/// Boots the kernel in console mode with `config`, the clock at `rtc`, and
+/// types `script` (one command per line).
+fn console_run(mut config: BootConfig, rtc: &str, script: &str) -> RunOutcome {
+    config.mode = Mode::Console;
+    let mut options = RunOptions::new("kernel");
+    options.rtc_base = Some(rtc.to_string());
+    options.ramdisk = boot::RamdiskSource::Config(config);
+    options.input = Input::Bytes(script.as_bytes().to_vec());
+    options.timeout = Duration::from_secs(120);
+    run(&options)
+}
+
+fn run(options: &RunOptions) -> RunOutcome {
+    boot::run_for_test(options)
+}
+
+/// A console configuration: nothing submitted, `speed` simulated seconds
+/// per real second, the office workload.
+fn console(speed: u32) -> BootConfig {
+    let mut config = BootConfig::console();
+    config.speed = speed;
+    config.workload = "office".try_into().expect("short name");
+    config
+}
+
+/// Minutes since the Unix epoch of an event line's `[Www YYYY-MM-DD HH:MM
+/// +hh:mm]` stamp, local time (the tests use UTC calendars).
+fn stamp_minutes(line: &str) -> Option<i64> {
+    let inside = line.strip_prefix('[')?.split(']').next()?;
+    let mut parts = inside.split(' ');
+    let _weekday = parts.next()?;
+    let date = parts.next()?;
+    let time = parts.next()?;
+    let mut ymd = date.split('-').map(|p| p.parse::<i64>());
+    let (y, m, d) = (ymd.next()?.ok()?, ymd.next()?.ok()?, ymd.next()?.ok()?);
+    let mut hm = time.split(':').map(|p| p.parse::<i64>());
+    let (h, min) = (hm.next()?.ok()?, hm.next()?.ok()?);
+    Some(days_from_civil(y, m, d) * 1440 + h * 60 + min)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn minutes_of(date: &str, time: &str) -> i64 {
+    stamp_minutes(&format!("[Xxx {date} {time} +00:00]")).expect("valid stamp")
+}
+
+/// The first event line whose text after the stamp starts with `event`.
+fn event_line<'a>(serial: &'a str, event: &str) -> Option<&'a str> {
+    serial.lines().find(|line| {
+        line.starts_with('[')
+            && line
+                .split("] ")
+                .nth(1)
+                .is_some_and(|rest| rest.starts_with(event))
+    })
+}
+
+fn lines_with<'a>(serial: &'a str, event: &str) -> Vec<&'a str> {
+    serial
+        .lines()
+        .filter(|line| {
+            line.starts_with('[')
+                && line
+                    .split("] ")
+                    .nth(1)
+                    .is_some_and(|rest| rest.starts_with(event))
+        })
+        .collect()
+}
+
+fn position(serial: &str, needle: &str) -> Option<usize> {
+    serial.find(needle)
+}
+
+#[test]
+fn critical_update_during_peak_usage_starts_within_one_tick() {
+    // Tuesday 10:00: the office workload's busiest hours.
+    let script =
+        "metrics\nsubmit 1 hotfix critical kernel 10m reboot\nwait 30m\nstatus\nshutdown\n";
+    let outcome = console_run(console(60), "2026-12-01T10:00:00", script);
+    assert_eq!(outcome.verdict, Verdict::Success);
+    let serial = &outcome.serial;
+    let sessions: u32 = serial
+        .lines()
+        .find_map(|line| line.split("sessions ").nth(1))
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .expect("metrics show sessions");
+    assert!(sessions > 0, "peak usage has users logged in");
+    let start = event_line(serial, "START #1").expect("the critical update started");
+    let ticks: u64 = start
+        .split("queued ")
+        .nth(1)
+        .and_then(|rest| rest.split('(').nth(1))
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("START line says how many ticks it was queued");
+    assert!(
+        ticks <= 1,
+        "started {ticks} ticks after submission: {start}"
+    );
+    assert!(event_line(serial, "DONE #1").is_some(), "and completed");
+}
+
+/// A server that installs security updates without approval, every day,
+/// in one window a week: Saturday 02:00-04:00 UTC. One tick at 36,000x is
+/// 6 simulated minutes.
+fn server_with_saturday_window() -> BootConfig {
+    let mut config = console(36_000);
+    config.profile = update_sched::config::Profile::Server;
+    config.frequency = Some("daily".parse().expect("frequency"));
+    config.windows = Some("Sat 02:00 +120m; UTC".parse().expect("calendar"));
+    config
+}
+
+/// The line `explain 1` printed.
+fn explanation(serial: &str) -> &str {
+    serial
+        .lines()
+        .find(|line| line.starts_with("#1 openssl"))
+        .expect("explain printed")
+}
+
+#[test]
+fn security_update_waits_for_a_window_inside_its_deadline() {
+    let config = server_with_saturday_window();
+    // Friday 10:00: the window opens in 16 h, inside the 24 h deadline.
+    let script = "submit 1 openssl security security 20m\nexplain 1\nwait 20h\nshutdown\n";
+    let outcome = console_run(config, "2026-11-27T10:00:00", script);
+    assert_eq!(outcome.verdict, Verdict::Success);
+    let serial = &outcome.serial;
+    let explanation = explanation(serial);
+    assert!(
+        explanation.contains("outside the maintenance windows")
+            && explanation.contains("next chance in"),
+        "{explanation}"
+    );
+    let start = event_line(serial, "START #1").expect("started");
+    let at = stamp_minutes(start).expect("stamp");
+    let opens = minutes_of("2026-11-28", "02:00");
+    // One tick at 36,000x is 6 simulated minutes.
+    assert!(
+        (opens..opens + 12).contains(&at),
+        "started at the window: {start}"
+    );
+    assert!(!start.contains("deadline reached"), "{start}");
+}
+
+#[test]
+fn security_update_runs_at_its_deadline_when_no_window_comes_first() {
+    let config = server_with_saturday_window();
+    // Monday 10:00: the next window is five days away, past the deadline.
+    let script = "submit 1 openssl security security 20m\nexplain 1\nwait 30h\nshutdown\n";
+    let outcome = console_run(config, "2026-11-23T10:00:00", script);
+    assert_eq!(outcome.verdict, Verdict::Success);
+    let serial = &outcome.serial;
+    let explanation = explanation(serial);
+    assert!(
+        explanation.contains("runs at the deadline"),
+        "says why: {explanation}"
+    );
+    let start = event_line(serial, "START #1").expect("started");
+    assert!(start.contains("deadline reached"), "{start}");
+    let at = stamp_minutes(start).expect("stamp");
+    // The deadline is 24 h after the update became available; the clock
+    // ran on (fast) between boot and the moment the script was typed.
+    let available = event_line(serial, "AVAILABLE #1").expect("announced");
+    let deadline = stamp_minutes(available).expect("stamp") + 24 * 60;
+    assert!(
+        available.contains("Mon 2026-11-23"),
+        "the next window (Saturday) is past the deadline: {available}"
+    );
+    assert!(
+        (deadline..=deadline + 1).contains(&at),
+        "started at the deadline: {start}"
+    );
+}
+
+#[test]
+fn approval_is_needed_before_start_and_reject_ends_an_update() {
+    let mut config = console(3_600);
+    config.profile = update_sched::config::Profile::Basic;
+    config.frequency = Some("daily".parse().expect("frequency"));
+    config.windows = Some("Mon 00:00 +7d; UTC".parse().expect("calendar"));
+    // Sunday: the office is empty, the window always open.
+    let script = "submit 1 editor optional application 10m\nwait 2h\nshow 1\napprove 1\nwait 1h\n\
+                  submit 2 game optional application 10m\nwait 30m\nreject 2\nwait 1h\nshow 2\nshutdown\n";
+    let outcome = console_run(config, "2026-11-29T10:00:00", script);
+    assert_eq!(outcome.verdict, Verdict::Success);
+    let serial = &outcome.serial;
+    assert!(
+        event_line(serial, "APPROVAL? #1").is_some(),
+        "approval was asked for"
+    );
+    let approved = position(serial, "approved #1").expect("console approved it");
+    let start = position(serial, "START #1").expect("started after approval");
+    assert!(start > approved, "no start before `approve 1`");
+    assert!(
+        serial[..approved].contains("awaiting-approval")
+            || serial[..approved].contains("awaiting approval"),
+        "show 1 said it waits for approval"
+    );
+    assert!(
+        event_line(serial, "REJECTED #2").is_some(),
+        "reject ended #2"
+    );
+    assert!(
+        event_line(serial, "START #2").is_none(),
+        "a rejected update never starts"
+    );
+}
+
+#[test]
+fn failures_are_retried_with_backoff_then_given_up() {
+    let mut config = console(600);
+    config.profile = update_sched::config::Profile::Iot;
+    config.frequency = Some("daily".parse().expect("frequency"));
+    config.windows = Some("Mon 00:00 +7d; UTC".parse().expect("calendar"));
+    config.failures.application = 1000;
+    let script = "submit 1 flaky optional application 10m\nwait 2h\nshow 1\nshutdown\n";
+    let outcome = console_run(config, "2026-11-29T10:00:00", script);
+    assert_eq!(outcome.verdict, Verdict::Success);
+    let serial = &outcome.serial;
+    let starts = lines_with(serial, "START #1");
+    let fails = lines_with(serial, "FAIL #1");
+    assert_eq!(starts.len(), 3, "three attempts: {starts:?}");
+    assert_eq!(fails.len(), 3, "three failures: {fails:?}");
+    assert!(fails[2].contains("giving up"), "{}", fails[2]);
+    assert!(!fails[0].contains("giving up") && !fails[1].contains("giving up"));
+    // Backoff: 5 minutes after the first failure, 10 after the second (one
+    // tick at 600x is 6 simulated seconds; stamps are whole minutes).
+    for (retry, expected) in [(0, 5), (1, 10)] {
+        let failed = stamp_minutes(fails[retry]).expect("stamp");
+        let restarted = stamp_minutes(starts[retry + 1]).expect("stamp");
+        let gap = restarted - failed;
+        assert!(
+            (expected - 1..=expected + 1).contains(&gap),
+            "retry {} after {gap} min, expected {expected}: {} / {}",
+            retry + 1,
+            fails[retry],
+            starts[retry + 1]
+        );
+    }
+    assert_eq!(
+        lines_with(serial, "RETRY #1").len(),
+        2,
+        "two retries announced"
+    );
+}
+
+#[test]
+fn bad_console_input_gets_errors_and_the_kernel_keeps_running() {
+    let mut script = Vec::new();
+    script.extend_from_slice(b"frobnicate\n");
+    script.extend_from_slice(b"show seven\n");
+    script.extend_from_slice(b"approve 99\n");
+    script.extend_from_slice(b"defer 1 soon\n");
+    script.extend_from_slice(b"submit 1 x urgent kernel 10m\n");
+    script.extend_from_slice(&[b'a'; 300]);
+    script.push(b'\n');
+    script.extend_from_slice(&[0x00, 0xff, 0xfe, 0x80, b'\n']);
+    script.extend_from_slice(b"\x1b[A\x1b[Bhelp\n");
+    script.extend_from_slice(b"submit 5 ok optional application 10m\n");
+    script.extend_from_slice(b"status\nshutdown\n");
+    let mut options = RunOptions::new("kernel");
+    let mut config = console(60);
+    config.mode = Mode::Console;
+    options.rtc_base = Some("2026-11-29T10:00:00".to_string());
+    options.ramdisk = boot::RamdiskSource::Config(config);
+    options.input = Input::Bytes(script);
+    options.timeout = Duration::from_secs(120);
+    let outcome = run(&options);
+    assert_eq!(outcome.verdict, Verdict::Success, "shutdown still works");
+    let serial = &outcome.serial;
+    for expected in [
+        "error: unknown command",
+        "error: an update id is a whole number",
+        "error: no such update",
+        "error: a duration looks like",
+        "error: priority is one of",
+        "error: line longer than",
+        "error: the line held a byte that is not text",
+        "submitted #5 ok",
+        "submitted=1",
+    ] {
+        assert!(serial.contains(expected), "missing {expected:?}");
+    }
+    assert!(!serial.contains("PANIC"), "no panic");
+}
+
+#[test]
+fn demo_lives_through_a_week_and_its_summary_holds() {
+    let mut options = RunOptions::new("kernel");
+    options.rtc_base = Some("2026-11-26T08:00:00".to_string());
+    options.ramdisk = boot::RamdiskSource::Config(BootConfig::default());
+    options.timeout = Duration::from_secs(240);
+    let outcome = run(&options);
+    let serial = &outcome.serial;
+    let summary = serial
+        .lines()
+        .find(|line| line.starts_with("SUMMARY "))
+        .expect("summary printed");
+    let field = |name: &str| -> u64 {
+        summary
+            .split(' ')
+            .find_map(|pair| pair.strip_prefix(&format!("{name}=")))
+            .and_then(|value| value.parse().ok())
+            .unwrap_or_else(|| panic!("{name} in {summary}"))
+    };
+    let submitted = field("submitted");
+    assert!(submitted >= 15, "about 20 updates: {summary}");
+    assert_eq!(
+        submitted,
+        field("completed") + field("failed") + field("cancelled") + field("pending"),
+        "counts add up: {summary}"
+    );
+    assert!(field("completed") > 0, "{summary}");
+    assert!(field("sched_share_ppm") < 1_000_000, "{summary}");
+    assert_eq!(outcome.verdict, Verdict::Success, "{summary}");
+    assert!(
+        lines_with(serial, "STATUS").len() >= 24 * 6,
+        "an hourly status line"
+    );
+    assert!(
+        !lines_with(serial, "demo: operator approves").is_empty(),
+        "the demo approved something itself"
+    );
+    assert!(
+        !lines_with(serial, "FAIL").is_empty(),
+        "failure injection showed"
+    );
+}
