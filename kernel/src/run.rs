@@ -200,7 +200,7 @@ fn finish(worker: &Worker, strict: bool) -> ! {
     };
     let cost = worker.cost();
     serial_println!(
-        "scheduler cost: {} ppm of all cycles over {} steps (observe {}, poll {}, next_wake {}, events {} cycles); worst step {} cycles",
+        "scheduler cost: {} ppm of all cycles over {} steps (observe {}, poll {}, next_timer {}, events {} cycles); worst step {} cycles",
         summary.sched_share_ppm,
         cost.steps,
         cost.observe,

@@ -1330,10 +1330,12 @@ impl<const N: usize> UpdateScheduler<N> {
         self.announce(now, wall, &window);
     }
 
-    /// The latest moment the platform should poll again, if nothing else
-    /// (a tick, a submission) makes it poll sooner: the next timer, the
-    /// next deadline, the next window edge.
-    pub fn next_wake(&self, now: Instant, wall: WallTime) -> Option<Instant> {
+    /// The next moment something falls due by the clock alone: a timer,
+    /// a deadline, a window edge, a planned slot. Unlike
+    /// [`UpdateScheduler::next_wake`] it leaves out the once-a-minute
+    /// re-check of the gates while updates are ready, for a platform that
+    /// polls after every new metrics sample anyway (as the kernel does).
+    pub fn next_timer(&self, now: Instant, wall: WallTime) -> Option<Instant> {
         let next = self.earliest_wake_s.min(self.earliest_deadline_s);
         let mut wake = (next != u32::MAX).then(|| instant_of(next));
         // The poll of this minute has usually asked the calendar already.
@@ -1368,6 +1370,14 @@ impl<const N: usize> UpdateScheduler<N> {
             let at = now.saturating_add(planned.start.saturating_duration_since(wall));
             wake = Some(wake.map_or(at, |wake| wake.min(at)));
         }
+        wake
+    }
+
+    /// The latest moment the platform should poll again, if nothing else
+    /// (a tick, a submission) makes it poll sooner: the next timer, the
+    /// next deadline, the next window edge.
+    pub fn next_wake(&self, now: Instant, wall: WallTime) -> Option<Instant> {
+        let mut wake = self.next_timer(now, wall);
         if !self.ready.is_empty() {
             // Gates may clear at any moment: poll at least once a minute.
             let soon = now.saturating_add(Duration::from_minutes(1));
@@ -2792,6 +2802,11 @@ mod tests {
         assert_eq!(
             scheduler.next_wake(later, wall),
             Some(later + Duration::from_minutes(1))
+        );
+        // ... but by the clock alone, the window's opening comes next.
+        assert_eq!(
+            scheduler.next_timer(later, wall),
+            Some(later + Duration::from_hours(1))
         );
     }
 
