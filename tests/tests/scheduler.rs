@@ -99,8 +99,8 @@ fn position(serial: &str, needle: &str) -> Option<usize> {
 fn critical_update_during_peak_usage_starts_within_one_tick() {
     // Tuesday 10:00: the office workload's busiest hours.
     let script =
-        "metrics\nsubmit 1 hotfix critical kernel 10m reboot\nwait 30m\nstatus\nshutdown\n";
-    let outcome = console_run(console(60), "2026-12-01T10:00:00", script);
+        "metrics\nsubmit 1 hotfix critical kernel 10m reboot\nwait 30m\nstatus\nwindows\npattern\nshutdown\n";
+    let outcome = console_run(console(600), "2026-12-01T10:00:00", script);
     assert_eq!(outcome.verdict, Verdict::Success);
     let serial = &outcome.serial;
     let sessions: u32 = serial
@@ -123,6 +123,25 @@ fn critical_update_during_peak_usage_starts_within_one_tick() {
         "started {ticks} ticks after submission: {start}"
     );
     assert!(event_line(serial, "DONE #1").is_some(), "and completed");
+    assert!(
+        serial.contains("windows Mon..Fri 01:00 +180m; UTC"),
+        "`windows` shows the desktop preset's calendar"
+    );
+    let rows: Vec<&str> = serial
+        .lines()
+        .filter(|line| {
+            [
+                "Mon  |", "Tue  |", "Wed  |", "Thu  |", "Fri  |", "Sat  |", "Sun  |",
+            ]
+            .iter()
+            .any(|day| line.starts_with(day))
+        })
+        .collect();
+    assert_eq!(rows.len(), 7, "`pattern` draws a row per day: {rows:?}");
+    assert!(
+        rows.iter().all(|row| row.len() == "Mon  |".len() + 25),
+        "24 hours a row: {rows:?}"
+    );
 }
 
 /// A server that installs security updates without approval, every day,
