@@ -451,7 +451,8 @@ fn format_event(
                 let queued = now.saturating_duration_since(subject.available_at);
                 let tick_ms = millis_per_tick().max(1);
                 let ticks = queued.as_millis().div_ceil(tick_ms);
-                write!(out, ", queued {} ({ticks} ticks)", Rounded(queued))?;
+                let unit = if ticks == 1 { "tick" } else { "ticks" };
+                write!(out, ", queued {} ({ticks} {unit})", Rounded(queued))?;
             }
             Ok(())
         }
