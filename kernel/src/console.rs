@@ -405,11 +405,7 @@ fn parse_duration(text: &str) -> Result<Duration, Message> {
 }
 
 fn local(wall: WallTime) -> update_sched::civil::LocalTime {
-    wall.to_local(offset())
-}
-
-fn offset() -> update_sched::civil::UtcOffset {
-    worker::offset_now()
+    wall.to_local(worker::offset_now())
 }
 
 /// Prints the configuration in force on one line.
@@ -558,6 +554,11 @@ fn show(id: UpdateId, worker: &Worker) -> Result<(), Message> {
     Ok(())
 }
 
+/// The error for a `needs=` list longer than an update may have.
+const TOO_MANY_DEPENDENCIES: &str = "at most 2 dependencies";
+// The text above names the library's limit.
+const _: () = assert!(MAX_DEPENDENCIES == 2);
+
 fn submit(args: &[&str]) -> Result<(), Message> {
     let [id, name, priority, kind, estimate, options @ ..] = args else {
         return Err(Message::Usage(usage("submit")));
@@ -588,12 +589,7 @@ fn submit(args: &[&str]) -> Result<(), Message> {
                         record
                             .dependencies
                             .push(parse_id(dependency)?)
-                            .map_err(|_| {
-                                Message::Text(match MAX_DEPENDENCIES {
-                                    2 => "at most 2 dependencies",
-                                    _ => "too many dependencies",
-                                })
-                            })?;
+                            .map_err(|_| Message::Text(TOO_MANY_DEPENDENCIES))?;
                     }
                 } else if let Some(version) = other.strip_prefix("version=") {
                     record.version = Version::parse(version)

@@ -132,12 +132,20 @@ pub enum StartError {
     AlreadyRunning,
 }
 
-impl fmt::Display for StartError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl StartError {
+    /// The reason, as reported to the scheduler for the attempt that could
+    /// not start.
+    pub const fn reason(self) -> &'static str {
+        match self {
             StartError::Busy => "executor busy",
             StartError::AlreadyRunning => "already running",
-        })
+        }
+    }
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.reason())
     }
 }
 
@@ -167,16 +175,6 @@ impl Executor {
             failures,
             random: Random::new(seed),
         }
-    }
-
-    /// Replaces the failure injection for attempts started from now on.
-    pub fn set_failures(&mut self, failures: FailureInjection) {
-        self.failures = failures;
-    }
-
-    /// The failure injection in force.
-    pub fn failures(&self) -> FailureInjection {
-        self.failures
     }
 
     /// Starts applying the update the scheduler returned.

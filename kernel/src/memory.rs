@@ -62,16 +62,21 @@ struct FrameAllocator {
     total_bytes: u64,
 }
 
+impl FrameAllocator {
+    /// No memory known yet: before `init`, and where `init` starts.
+    const EMPTY: FrameAllocator = FrameAllocator {
+        free: Vec::new(),
+        current: 0,
+        next: 0,
+        allocated: 0,
+        held_bytes: 0,
+        total_bytes: 0,
+    };
+}
+
 /// The allocator. No interrupt handler allocates, so the lock is taken
 /// with interrupts enabled.
-static FRAMES: Mutex<FrameAllocator> = Mutex::new(FrameAllocator {
-    free: Vec::new(),
-    current: 0,
-    next: 0,
-    allocated: 0,
-    held_bytes: 0,
-    total_bytes: 0,
-});
+static FRAMES: Mutex<FrameAllocator> = Mutex::new(FrameAllocator::EMPTY);
 
 /// Memory in use, out of all RAM.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,14 +126,7 @@ fn write_size(f: &mut fmt::Formatter<'_>, bytes: u64) -> fmt::Result {
 /// Takes over the bootloader's memory map. Call once, at boot; frames
 /// allocated before are forgotten.
 pub fn init(regions: &[MemoryRegion]) {
-    let mut allocator = FrameAllocator {
-        free: Vec::new(),
-        current: 0,
-        next: 0,
-        allocated: 0,
-        held_bytes: 0,
-        total_bytes: 0,
-    };
+    let mut allocator = FrameAllocator::EMPTY;
     for region in regions {
         let size = region.end.saturating_sub(region.start);
         if !is_ram(region.kind) {

@@ -143,12 +143,17 @@ fn with_scheduler<R>(f: impl FnOnce(&mut KernelScheduler) -> R) -> Result<R, Api
     with_service(|service| f(&mut service.scheduler))
 }
 
-/// As [`with_scheduler`], for calls that change what the scheduler would
+/// As [`with_service`], for calls that change what the scheduler would
 /// decide: the worker polls at its next step.
-fn changing_scheduler<R>(f: impl FnOnce(&mut KernelScheduler) -> R) -> Result<R, ApiError> {
-    let result = with_scheduler(f);
+fn changing_service<R>(f: impl FnOnce(&mut Service) -> R) -> Result<R, ApiError> {
+    let result = with_service(f);
     POLL_REQUESTED.store(true, Ordering::Relaxed);
     result
+}
+
+/// [`changing_service`] for calls on the scheduler alone.
+fn changing_scheduler<R>(f: impl FnOnce(&mut KernelScheduler) -> R) -> Result<R, ApiError> {
+    changing_service(|service| f(&mut service.scheduler))
 }
 
 /// Submits an update. An `available_at` in the past (such as
@@ -221,13 +226,11 @@ pub fn set_profile(profile: Profile) -> Result<(), ApiError> {
 
 /// Replaces the configuration. On error the old one stays.
 pub fn set_config(config: Config, profile: Option<Profile>) -> Result<(), ApiError> {
-    let result = with_service(|service| {
+    changing_service(|service| {
         service.scheduler.set_config(config)?;
         service.profile = profile;
         Ok(())
-    })?;
-    POLL_REQUESTED.store(true, Ordering::Relaxed);
-    result
+    })?
 }
 
 /// Emergency mode: only Critical and Security updates run.

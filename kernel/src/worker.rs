@@ -23,7 +23,7 @@ use update_sched::scheduler::Rounded;
 use update_sched::update::{UpdateName, UpdateRecord};
 use update_sched::{Instant, Priority, UpdateId, UpdateKind};
 
-use crate::executor::{Executor, Progress, StartError};
+use crate::executor::{Executor, Progress};
 use crate::metrics::{Sample, Sampler};
 use crate::{arch, clock, console, serial_println, update};
 
@@ -150,13 +150,12 @@ pub struct Worker {
     events_left: bool,
     last_minute: u64,
     last_hour: u64,
-    hourly_status: bool,
     cost: Cost,
 }
 
 impl Worker {
     /// A worker whose executor and sampler are given, starting now.
-    pub fn new(executor: Executor, sampler: Sampler, hourly_status: bool) -> Worker {
+    pub fn new(executor: Executor, sampler: Sampler) -> Worker {
         let wall = clock::wall().as_unix_secs();
         Worker {
             recent: Recent(Deque::new()),
@@ -168,7 +167,6 @@ impl Worker {
             events_left: false,
             last_minute: (wall / 60).saturating_sub(1),
             last_hour: wall / 3600,
-            hourly_status,
             cost: Cost {
                 started: arch::cycles(),
                 ..Cost::default()
@@ -191,19 +189,9 @@ impl Worker {
         &self.executor
     }
 
-    /// The executor, to change its failure injection.
-    pub fn executor_mut(&mut self) -> &mut Executor {
-        &mut self.executor
-    }
-
     /// The scheduler path's cost so far.
     pub fn cost(&self) -> Cost {
         self.cost
-    }
-
-    /// Whether a status line is printed every wall-clock hour.
-    pub fn set_hourly_status(&mut self, on: bool) {
-        self.hourly_status = on;
     }
 
     /// One round of work; see the module documentation.
@@ -219,9 +207,7 @@ impl Worker {
         let hour = wall.as_unix_secs() / 3600;
         if hour != self.last_hour {
             self.last_hour = hour;
-            if self.hourly_status {
-                console::print_above(|| self.print_status(wall, offset_now()));
-            }
+            console::print_above(|| self.print_status(wall, offset_now()));
         }
         // Nothing to do unless a minute passed (a new sample, which may
         // open a gate), someone called the API, the scheduler or the
@@ -354,10 +340,7 @@ impl Worker {
         let starts = timed(&mut self.cost.poll, || scheduler.poll(now, wall, &metrics));
         for start in starts {
             if let Err(error) = self.executor.start(&start, now) {
-                let reason = match error {
-                    StartError::Busy => "executor busy",
-                    StartError::AlreadyRunning => "already running",
-                };
+                let reason = error.reason();
                 if let Err(error) = scheduler.report_outcome(start.id, Err(reason), now) {
                     serial_println!("worker: outcome of {} refused: {error}", start.id);
                 }
