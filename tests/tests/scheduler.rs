@@ -14,12 +14,12 @@ use boot_config::{BootConfig, Mode};
 
 /// Boots the kernel in console mode with `config`, the clock at `rtc`, and
 /// types `script` (one command per line).
-fn console_run(mut config: BootConfig, rtc: &str, script: &str) -> RunOutcome {
+fn console_run(mut config: BootConfig, rtc: &str, script: impl AsRef<[u8]>) -> RunOutcome {
     config.mode = Mode::Console;
     let mut options = RunOptions::new("kernel");
     options.rtc_base = Some(rtc.to_string());
     options.ramdisk = boot::RamdiskSource::Config(config);
-    options.input = Input::Bytes(script.as_bytes().to_vec());
+    options.input = Input::Bytes(script.as_ref().to_vec());
     options.timeout = Duration::from_secs(120);
     run(&options)
 }
@@ -69,15 +69,10 @@ fn minutes_of(date: &str, time: &str) -> i64 {
 
 /// The first event line whose text after the stamp starts with `event`.
 fn event_line<'a>(serial: &'a str, event: &str) -> Option<&'a str> {
-    serial.lines().find(|line| {
-        line.starts_with('[')
-            && line
-                .split("] ")
-                .nth(1)
-                .is_some_and(|rest| rest.starts_with(event))
-    })
+    lines_with(serial, event).first().copied()
 }
 
+/// Every event line whose text after the stamp starts with `event`.
 fn lines_with<'a>(serial: &'a str, event: &str) -> Vec<&'a str> {
     serial
         .lines()
@@ -304,14 +299,7 @@ fn bad_console_input_gets_errors_and_the_kernel_keeps_running() {
     script.extend_from_slice(b"\x1b[A\x1b[Bhelp\n");
     script.extend_from_slice(b"submit 5 ok optional application 10m\n");
     script.extend_from_slice(b"status\nshutdown\n");
-    let mut options = RunOptions::new("kernel");
-    let mut config = console(60);
-    config.mode = Mode::Console;
-    options.rtc_base = Some("2026-11-29T10:00:00".to_string());
-    options.ramdisk = boot::RamdiskSource::Config(config);
-    options.input = Input::Bytes(script);
-    options.timeout = Duration::from_secs(120);
-    let outcome = run(&options);
+    let outcome = console_run(console(60), "2026-11-29T10:00:00", script);
     assert_eq!(outcome.verdict, Verdict::Success, "shutdown still works");
     let serial = &outcome.serial;
     for expected in [

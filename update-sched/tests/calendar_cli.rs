@@ -4,31 +4,13 @@
 //! so the tool runs through `cargo run` with the Cargo that runs the tests;
 //! after the first call the example is built and each run is quick.
 
-use std::process::{Command, Output};
+mod common;
 
-/// Runs the example with `args`, from this package's directory.
+use std::process::Output;
+
+/// Runs the calendar example with `args`.
 fn run_calendar(args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "run",
-            "--quiet",
-            "--package",
-            "update-sched",
-            "--example",
-            "calendar",
-            "--",
-        ])
-        .args(args)
-        .output()
-        .expect("cargo runs");
-    eprintln!(
-        "calendar {args:?}\nstatus: {}\nstdout:\n{}\nstderr:\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
+    common::run_example("calendar", args)
 }
 
 #[test]

@@ -2,34 +2,16 @@
 //! and bad command lines.
 //!
 //! Cargo gives integration tests the path of binaries but not of examples,
-//! so the tool runs through `cargo run` with the Cargo that runs the tests,
-//! as in `calendar_cli.rs`.
+//! so the tool runs through `cargo run` with the Cargo that runs the tests
+//! (`common::run_example`).
 
-use std::process::{Command, Output};
+mod common;
 
-/// Runs the example with `args`, from this package's directory.
+use std::process::Output;
+
+/// Runs the simulator example with `args`.
 fn run_simulate(args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "run",
-            "--quiet",
-            "--package",
-            "update-sched",
-            "--example",
-            "simulate",
-            "--",
-        ])
-        .args(args)
-        .output()
-        .expect("cargo runs");
-    eprintln!(
-        "simulate {args:?}\nstatus: {}\nstdout:\n{}\nstderr:\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
+    common::run_example("simulate", args)
 }
 
 /// The `RESULT` lines of a run.

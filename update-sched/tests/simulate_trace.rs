@@ -8,7 +8,9 @@
 #[path = "../examples/simulate/trace.rs"]
 mod trace;
 
-use std::process::{Command, Output};
+mod common;
+
+use std::process::Output;
 
 use trace::{format_row, Trace, HEADER};
 use update_sched::civil::WallTime;
@@ -97,29 +99,9 @@ fn test_bad_header_or_empty_trace_rejected() {
     assert!(Trace::parse(&text).is_ok());
 }
 
-/// Runs the simulator example with `args`, from this package's directory.
+/// Runs the simulator example with `args`.
 fn run_simulate(args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "run",
-            "--quiet",
-            "--package",
-            "update-sched",
-            "--example",
-            "simulate",
-            "--",
-        ])
-        .args(args)
-        .output()
-        .expect("cargo runs");
-    eprintln!(
-        "simulate {args:?}\nstatus: {}\nstdout:\n{}\nstderr:\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
+    common::run_example("simulate", args)
 }
 
 #[test]
