@@ -65,6 +65,14 @@ pub struct Tag(pub [u8; 4]);
 impl Tag {
     /// The boot configuration, a postcard-encoded [`BootConfig`].
     pub const CONFIG: Tag = Tag(*b"CONF");
+    /// A signed update manifest (the `update-manifest` crate's format). A
+    /// ramdisk may carry several; the kernel checks them in order, as
+    /// successive deliveries of the update feed.
+    pub const MANIFEST: Tag = Tag(*b"MANI");
+    /// One update's payload: the update id (`u32`, little-endian), then
+    /// the payload bytes. The kernel checks them against the manifest's
+    /// signed size and SHA-256 right before installing.
+    pub const PAYLOAD: Tag = Tag(*b"PAYL");
 }
 
 /// Prints the tag as text when it is printable ASCII, else in hex.
