@@ -73,6 +73,15 @@ pub enum Event {
         /// When.
         at: Instant,
     },
+    /// The platform aborted the running update; it is queued again and
+    /// will start over with the same attempt number.
+    Preempted {
+        /// The update.
+        id: UpdateId,
+        /// The Critical update it made way for, if the scheduler asked
+        /// for the preemption.
+        by: Option<UpdateId>,
+    },
     /// The update was put off until `until`.
     Deferred {
         /// The update.
@@ -119,6 +128,7 @@ impl Event {
             | Event::Completed { id }
             | Event::Failed { id, .. }
             | Event::RetryScheduled { id, .. }
+            | Event::Preempted { id, .. }
             | Event::Deferred { id, .. }
             | Event::Cancelled { id }
             | Event::DependencyFailed { id, .. }
@@ -139,6 +149,7 @@ impl Event {
             Event::Completed { .. } => "DONE",
             Event::Failed { .. } => "FAIL",
             Event::RetryScheduled { .. } => "RETRY",
+            Event::Preempted { .. } => "PREEMPT",
             Event::Deferred { .. } => "DEFER",
             Event::Cancelled { .. } => "CANCEL",
             Event::DependencyFailed { .. } => "DEPFAIL",
@@ -178,6 +189,8 @@ impl fmt::Display for Event {
                 if permanent { ", giving up" } else { "" }
             ),
             Event::RetryScheduled { attempt, at, .. } => write!(f, " attempt {attempt} at {at}"),
+            Event::Preempted { by: Some(by), .. } => write!(f, " aborted for critical update {by}"),
+            Event::Preempted { by: None, .. } => f.write_str(" aborted"),
             Event::Deferred { until, .. } => write!(f, " until {until}"),
             Event::DependencyFailed { dependency, .. } => {
                 write!(f, " needs {dependency}, which will never complete")
@@ -299,6 +312,14 @@ mod tests {
             }
             .to_string(),
             "START #2 attempt 1 (deadline reached)"
+        );
+        assert_eq!(
+            Event::Preempted {
+                id: UpdateId(4),
+                by: Some(UpdateId(9))
+            }
+            .to_string(),
+            "PREEMPT #4 aborted for critical update #9"
         );
         assert_eq!(Event::MaintenanceEnd.update(), None);
     }

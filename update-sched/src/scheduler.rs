@@ -22,6 +22,24 @@
 //! installation cut short by a flat battery or run beside a reboot can
 //! break the machine.
 //!
+//! # Preemption
+//!
+//! A Critical update starts at the next poll, but nothing starts beside
+//! an update that runs alone (a reboot, firmware), nor past the
+//! concurrency limit, and a Critical update that must run alone waits for
+//! whatever runs. Rather than wait for the end of a long installation,
+//! the scheduler can ask the platform to abort one running update of
+//! lower priority when that alone would let the Critical update start
+//! ([`UpdateScheduler::preempt_request`]). Updates staged A/B style
+//! (rpm-ostree, ChromeOS and Android A/B) can be abandoned until the
+//! final switch-over; an installation in place or a firmware flash only
+//! before it writes anything. So the platform decides: it aborts and
+//! reports [`UpdateScheduler::report_preempted`], or lets the update run
+//! and the Critical one waits as it would have. The aborted update goes
+//! back to the queue with no attempt spent and no backoff; its deadline
+//! stays settled by its first start. Asking is a question with no side
+//! effect, so a platform that cannot abort anything never asks.
+//!
 //! # Adaptive policy
 //!
 //! Under [`FrequencyPolicy::Adaptive`] the scheduler plans a start for the
@@ -69,7 +87,7 @@ use heapless::{Deque, Vec};
 
 use crate::backoff::split_mix;
 use crate::civil::{UtcOffset, WallTime};
-use crate::config::{Config, ConfigErrors};
+use crate::config::{Config, ConfigErrors, MAX_CONCURRENT};
 use crate::event::{Event, EventQueue, TimedEvent};
 use crate::gate::{GateWait, Metrics};
 use crate::pattern::{PlannedStart, UsagePattern, Verdict, PLAN_GRID_MINUTES, PLAN_HORIZON};
@@ -94,6 +112,11 @@ const LOOKAHEAD: usize = 8;
 /// Longest estimated duration an update may declare: the estimate is kept
 /// in 16 bits of seconds.
 pub const MAX_ESTIMATE: Duration = Duration::from_secs(u16::MAX as u64);
+/// Preemptions remembered for `explain`. A Critical update asks for at
+/// most one (aborting one update lets it start at the next poll), and at
+/// most [`MAX_CONCURRENT`] of those run at a time, one more waiting at the
+/// head of the queue.
+const PREEMPTION_CAPACITY: usize = MAX_CONCURRENT as usize + 1;
 /// How late a start may be and still count as on time: one minute, so
 /// that a Critical update (deadline zero) started at the next tick is on
 /// time for any tick rate slower than once a minute.
@@ -260,7 +283,8 @@ pub struct Start {
     pub flags: UpdateFlags,
     /// Expected installation time.
     pub estimated_duration: Duration,
-    /// 1 for the first attempt.
+    /// 1 for the first attempt; a restart after a preemption keeps the
+    /// number of the attempt that was aborted.
     pub attempt: u8,
     /// Started because its deadline came.
     pub forced: bool,
@@ -380,6 +404,10 @@ pub enum WaitReason {
     },
     /// It waits for this dependency to complete.
     Dependency(UpdateId),
+    /// It was running and was aborted so that this Critical update could
+    /// start ([`UpdateScheduler::report_preempted`]); it waits while that
+    /// one is queued or running.
+    Preempted(UpdateId),
     /// The concurrency limit is reached.
     Concurrency {
         /// Running now.
@@ -459,6 +487,7 @@ impl fmt::Display for WaitReason {
                 write!(f, "backing off after a failure before attempt {attempt}")
             }
             WaitReason::Dependency(id) => write!(f, "waiting for {id} to complete"),
+            WaitReason::Preempted(id) => write!(f, "preempted for critical update {id}"),
             WaitReason::Concurrency { running, max } => {
                 write!(f, "{running} of {max} concurrent updates already running")
             }
@@ -604,7 +633,8 @@ mod marks {
     /// Its deadline came while it was queued: queued as forced.
     pub const FORCED: u8 = 1 << 2;
     /// Its deadline is settled: a miss was counted, or its first attempt
-    /// started in time (so a retry after the deadline is no miss).
+    /// started in time (so a retry, or a restart after a preemption,
+    /// after the deadline is no miss).
     pub const MISSED: u8 = 1 << 3;
 }
 
@@ -859,6 +889,16 @@ struct Finished {
     state: UpdateState,
 }
 
+/// A running update the platform aborted so that a Critical one could
+/// start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Preemption {
+    /// The aborted update, back in the queue.
+    id: UpdateId,
+    /// The Critical update it made way for.
+    by: UpdateId,
+}
+
 /// The update scheduler for up to `N` live updates (N <= 65 535).
 ///
 /// Sans-IO: every call that depends on time takes `now` (monotonic) and,
@@ -866,7 +906,9 @@ struct Finished {
 /// [`UpdateScheduler::poll`] on every tick or at
 /// [`UpdateScheduler::next_wake`], starts the updates it returns, reports
 /// their outcomes with [`UpdateScheduler::report_outcome`], and drains
-/// events with [`UpdateScheduler::pop_event`].
+/// events with [`UpdateScheduler::pop_event`]. A platform that can abort
+/// an installation also asks [`UpdateScheduler::preempt_request`] after
+/// each poll and answers with [`UpdateScheduler::report_preempted`].
 pub struct UpdateScheduler<const N: usize> {
     config: Config,
     index: SlotIndex<N>,
@@ -882,7 +924,12 @@ pub struct UpdateScheduler<const N: usize> {
     /// No deadline (or miss) needs handling before this second.
     earliest_deadline_s: u32,
     running: u8,
-    running_alone: bool,
+    /// The running update that runs alone, if one does (nothing else
+    /// runs beside it).
+    alone: Option<Slot>,
+    /// Preempted updates back in the queue and the Critical updates they
+    /// made way for, remembered for `explain`.
+    preemptions: Vec<Preemption, PREEMPTION_CAPACITY>,
     window: Option<WindowState>,
     announced_window_open: Option<bool>,
     emergency: bool,
@@ -923,7 +970,8 @@ impl<const N: usize> UpdateScheduler<N> {
             earliest_wake_s: u32::MAX,
             earliest_deadline_s: u32::MAX,
             running: 0,
-            running_alone: false,
+            alone: None,
+            preemptions: Vec::new(),
             window: None,
             announced_window_open: None,
             emergency: false,
@@ -1178,10 +1226,7 @@ impl<const N: usize> UpdateScheduler<N> {
         if stored.state() != UpdateState::Running {
             return Err(CommandError::NotRunning);
         }
-        self.running = self.running.saturating_sub(1);
-        if stored.runs_alone() {
-            self.running_alone = false;
-        }
+        self.stop_running(slot);
         match outcome {
             Ok(()) => {
                 self.events.push(now, Event::Completed { id });
@@ -1221,6 +1266,68 @@ impl<const N: usize> UpdateScheduler<N> {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// The running update the platform should abort, if any, so that a
+    /// Critical update can start: ask after each poll.
+    ///
+    /// `Some` when the Critical update at the head of the queue waits
+    /// only for running updates, and aborting the one named (of lower
+    /// priority) lets it start at the next poll. That is the update that
+    /// runs alone (it needs a reboot, touches firmware or is exclusive),
+    /// if one is running; else, if the Critical update must run alone,
+    /// the one update running; else, if the concurrency limit is reached,
+    /// the least urgent running update (one free place is enough). Never
+    /// a Critical update, and never one of several running beside which
+    /// a Critical update must run alone: aborting some of them could be
+    /// in vain. The power gate is checked with the metrics of the last
+    /// poll; nothing else holds a Critical update.
+    ///
+    /// A platform that can still abandon the update without harm (it is
+    /// downloading or verifying, or installs into an inactive slot and
+    /// has not begun to switch over to it) aborts it and calls
+    /// [`UpdateScheduler::report_preempted`]. One that cannot (it is
+    /// flashing firmware, installing in place or rebooting) lets it run,
+    /// and the Critical update waits for it as it would without
+    /// preemption. Asking changes nothing; the answer stands until the
+    /// queue or the running updates change.
+    pub fn preempt_request(&self) -> Option<UpdateId> {
+        let (running, _) = self.preemption()?;
+        self.index.id_at(running)
+    }
+
+    /// Reports that the platform aborted the running update `id` before
+    /// it finished, leaving the machine as it was (normally because
+    /// [`UpdateScheduler::preempt_request`] named it). The update goes
+    /// back to the queue at once, without backoff, and the aborted
+    /// attempt does not count: it starts again with the same attempt
+    /// number. Its deadline stays settled by its first start, so a
+    /// preemption never turns an on-time start into a miss (nor a late
+    /// one into two). While the Critical update it made way for is live,
+    /// `explain` says so ([`WaitReason::Preempted`]). Poll again (at the
+    /// same `now` if you like) to start the Critical update.
+    ///
+    /// An error, and nothing changes, if no live update has this id or
+    /// it is not running.
+    pub fn report_preempted(&mut self, id: UpdateId, now: Instant) -> Result<(), CommandError> {
+        let slot = self.live_slot(id)?;
+        let stored = self.slots[slot.index()];
+        if stored.state() != UpdateState::Running {
+            return Err(CommandError::NotRunning);
+        }
+        let by = self
+            .preemption()
+            .filter(|&(running, _)| running == slot)
+            .map(|(_, critical)| critical);
+        self.stop_running(slot);
+        self.slots[slot.index()].set_attempts(stored.attempts().saturating_sub(1));
+        self.enqueue(slot);
+        self.forget_preemption(id);
+        if let Some(by) = by {
+            self.remember_preemption(Preemption { id, by });
+        }
+        self.events.push(now, Event::Preempted { id, by });
         Ok(())
     }
 
@@ -1419,6 +1526,11 @@ impl<const N: usize> UpdateScheduler<N> {
             }
             _ => None,
         };
+        let preempted_for = self
+            .preemptions
+            .iter()
+            .find(|preemption| preemption.id == id && self.preemption_explains(preemption))
+            .map(|preemption| preemption.by);
         let (reason, mut next_chance) = match state {
             UpdateState::Running => (WaitReason::Running, None),
             UpdateState::Waiting => (WaitReason::NotYetAvailable, wake),
@@ -1437,6 +1549,9 @@ impl<const N: usize> UpdateScheduler<N> {
                     .find(|(dependent, _)| *dependent == slot)
                     .map_or(id, |&(_, dependency)| dependency);
                 (WaitReason::Dependency(dependency), None)
+            }
+            _ if preempted_for.is_some() => {
+                (WaitReason::Preempted(preempted_for.unwrap_or(id)), None)
             }
             _ if planned_head.is_some() => {
                 let (head, at) = planned_head.unwrap_or((slot, wall));
@@ -1539,6 +1654,59 @@ impl<const N: usize> UpdateScheduler<N> {
                 None => CommandError::UnknownId,
             }),
         }
+    }
+
+    /// The running update in `slot` stops running (it ended or was
+    /// aborted); its state is changed by the caller.
+    fn stop_running(&mut self, slot: Slot) {
+        self.running = self.running.saturating_sub(1);
+        if self.alone == Some(slot) {
+            self.alone = None;
+        }
+    }
+
+    /// The running update to abort and the Critical update it would make
+    /// way for: see [`UpdateScheduler::preempt_request`].
+    fn preemption(&self) -> Option<(Slot, UpdateId)> {
+        let (head, _) = self.ready.peek()?;
+        let critical = &self.slots[head.index()];
+        if critical.priority() != Priority::Critical || self.running == 0 {
+            return None;
+        }
+        let running = match self.alone {
+            // Nothing starts beside an update that runs alone, and it
+            // started only when nothing else ran: it is the one running.
+            Some(alone) => alone,
+            // The Critical update must run alone: only when one update is
+            // left to stop, since aborting some of several could be in vain.
+            None if critical.runs_alone() => {
+                if self.running > 1 {
+                    return None;
+                }
+                self.running_slots().next()?
+            }
+            // One free place starts it: take it from the least urgent.
+            None if self.running >= self.config.max_concurrent => self
+                .running_slots()
+                .max_by_key(|slot| self.slots[slot.index()].priority().index())?,
+            None => return None,
+        };
+        if self.slots[running.index()].priority() == Priority::Critical {
+            return None;
+        }
+        self.config
+            .power
+            .check(self.metrics.power, Priority::Critical, critical.kind())
+            .ok()?;
+        Some((running, self.index.id_at(head)?))
+    }
+
+    /// The slots of the running updates.
+    fn running_slots(&self) -> impl Iterator<Item = Slot> + '_ {
+        self.index
+            .iter()
+            .map(|(_, slot)| slot)
+            .filter(|slot| self.slots[slot.index()].state() == UpdateState::Running)
     }
 
     fn finished_state(&self, id: UpdateId) -> Option<UpdateState> {
@@ -1646,9 +1814,47 @@ impl<const N: usize> UpdateScheduler<N> {
             self.history.pop_front();
         }
         let _ = self.history.push_back(Finished { id, state });
+        self.forget_preemption(id);
         if state != UpdateState::Completed {
             self.fail_dependents(id, now);
         }
+    }
+
+    /// `id` started or finished: a preemption no longer explains why it
+    /// waits.
+    #[inline]
+    fn forget_preemption(&mut self, id: UpdateId) {
+        if !self.preemptions.is_empty() {
+            self.preemptions.retain(|preemption| preemption.id != id);
+        }
+    }
+
+    /// Whether `preemption` still explains why its update waits: the
+    /// update is queued and the Critical update it made way for is live.
+    fn preemption_explains(&self, preemption: &Preemption) -> bool {
+        self.index.find(preemption.by).is_some()
+            && self
+                .index
+                .find(preemption.id)
+                .is_some_and(|slot| self.slots[slot.index()].state() == UpdateState::Ready)
+    }
+
+    /// Remembers `preemption` for `explain`, dropping those that no
+    /// longer explain anything (and, were the table still full, the
+    /// oldest: `explain` would then give the update's other reason).
+    fn remember_preemption(&mut self, preemption: Preemption) {
+        let mut index = 0;
+        while index < self.preemptions.len() {
+            if self.preemption_explains(&self.preemptions[index]) {
+                index += 1;
+            } else {
+                self.preemptions.remove(index);
+            }
+        }
+        if self.preemptions.is_full() {
+            self.preemptions.remove(0);
+        }
+        let _ = self.preemptions.push(preemption);
     }
 
     /// Updates that depend on `id`, which will never complete, fail too.
@@ -1832,8 +2038,9 @@ impl<const N: usize> UpdateScheduler<N> {
         }
         self.running += 1;
         if stored.runs_alone() {
-            self.running_alone = true;
+            self.alone = Some(slot);
         }
+        self.forget_preemption(id);
         self.events.push(
             now,
             Event::Started {
@@ -1863,7 +2070,7 @@ impl<const N: usize> UpdateScheduler<N> {
     ) -> Option<WaitReason> {
         let stored = &self.slots[slot.index()];
         let priority = stored.priority();
-        if self.running_alone {
+        if self.alone.is_some() {
             return Some(WaitReason::SomethingRunsAlone);
         }
         if self.running >= self.config.max_concurrent {
@@ -2427,6 +2634,265 @@ mod tests {
             poll_at(&mut scheduler, 124).is_empty(),
             "nothing runs beside a reboot"
         );
+    }
+
+    /// A running update that needs a reboot (#1, Important, started at the
+    /// window's opening) and a Critical update (#2) that arrived five
+    /// minutes later and waits for it.
+    fn reboot_running_critical_waiting() -> UpdateScheduler<64> {
+        let mut scheduler = scheduler(unattended());
+        let mut reboot = record(1, Priority::Important, 0);
+        reboot.flags = UpdateFlags::NEEDS_REBOOT;
+        reboot.estimated_duration = Duration::from_minutes(60);
+        scheduler.submit(&reboot, Instant::ZERO).unwrap();
+        assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [1]);
+        assert_eq!(scheduler.preempt_request(), None);
+        let (now, _) = at(125);
+        scheduler
+            .submit(&record(2, Priority::Critical, 125), now)
+            .unwrap();
+        assert!(poll_at(&mut scheduler, 125).is_empty());
+        while scheduler.pop_event().is_some() {}
+        scheduler
+    }
+
+    #[test]
+    fn test_running_reboot_critical_arrives_preemption_requested() {
+        let scheduler = reboot_running_critical_waiting();
+        assert_eq!(scheduler.preempt_request(), Some(UpdateId(1)));
+        // Asking changes nothing.
+        assert_eq!(scheduler.preempt_request(), Some(UpdateId(1)));
+        assert_eq!(scheduler.state_of(UpdateId(1)), Some(UpdateState::Running));
+        assert_eq!(scheduler.running(), 1);
+    }
+
+    #[test]
+    fn test_running_reboot_preempted_requeues_and_critical_starts() {
+        let mut scheduler = reboot_running_critical_waiting();
+        let (now, wall) = at(125);
+        assert_eq!(scheduler.report_preempted(UpdateId(1), now), Ok(()));
+        let info = scheduler.get(UpdateId(1)).unwrap();
+        assert_eq!(info.state, UpdateState::Ready);
+        assert_eq!(info.attempts, 0, "the aborted attempt is not spent");
+        assert_eq!(info.wake_at, None, "no backoff");
+        assert_eq!(scheduler.running(), 0);
+        assert_eq!(scheduler.preempt_request(), None);
+        let status = scheduler.status();
+        assert_eq!(status.count(UpdateState::Running), 0);
+        assert_eq!(status.count(UpdateState::Ready), 2);
+        assert_counts_add_up(&scheduler);
+        assert_eq!(
+            scheduler.pop_event().map(|event| event.event),
+            Some(Event::Preempted {
+                id: UpdateId(1),
+                by: Some(UpdateId(2))
+            })
+        );
+        // The Critical update starts at the next poll, the same minute.
+        assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [2]);
+        let why = scheduler.explain(UpdateId(1), now, wall).unwrap();
+        assert_eq!(why.reason, WaitReason::Preempted(UpdateId(2)));
+        assert_eq!(
+            why.to_string(),
+            "#1 pkg (important, ready): preempted for critical update #2; deadline in 6d21h"
+        );
+        // Once the Critical update is done, the aborted one starts over
+        // with the attempt it lost, and nothing was late.
+        let (later, wall) = at(135);
+        scheduler
+            .report_outcome(UpdateId(2), Ok(()), later)
+            .unwrap();
+        let why = scheduler.explain(UpdateId(1), later, wall).unwrap();
+        assert_eq!(why.reason, WaitReason::StartsNextPoll);
+        let starts = scheduler.poll(later, wall, &Metrics::IDLE);
+        assert_eq!(started_ids(&starts), [1]);
+        assert_eq!(starts[0].attempt, 1);
+        assert_eq!(scheduler.status().total_deadline_misses(), 0);
+        assert_counts_add_up(&scheduler);
+    }
+
+    #[test]
+    fn test_running_reboot_preempted_after_deadline_is_no_miss() {
+        let mut scheduler = scheduler(unattended());
+        let mut security = record(1, Priority::Security, 0);
+        security.flags = UpdateFlags::NEEDS_REBOOT;
+        scheduler.submit(&security, Instant::ZERO).unwrap();
+        assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [1]);
+        let (now, _) = at(125);
+        scheduler
+            .submit(&record(2, Priority::Critical, 125), now)
+            .unwrap();
+        assert!(poll_at(&mut scheduler, 125).is_empty());
+        assert_eq!(scheduler.preempt_request(), Some(UpdateId(1)));
+        scheduler.report_preempted(UpdateId(1), now).unwrap();
+        assert_eq!(started_ids(&poll_at(&mut scheduler, 125)), [2]);
+        // The Critical update runs past #1's deadline; #1 started on
+        // time, so its restart is no miss, wherever it falls.
+        let deadline = 24 * 60;
+        assert!(poll_at(&mut scheduler, deadline + 5).is_empty());
+        let (now, _) = at(deadline + 5);
+        scheduler.report_outcome(UpdateId(2), Ok(()), now).unwrap();
+        let starts = poll_at(&mut scheduler, 7 * 24 * 60 + 120);
+        assert_eq!(started_ids(&starts), [1]);
+        assert_eq!(starts[0].attempt, 1);
+        assert_eq!(scheduler.status().total_deadline_misses(), 0);
+    }
+
+    #[test]
+    fn test_running_critical_reboot_critical_arrives_no_preemption() {
+        let mut scheduler = scheduler(unattended());
+        let mut first = record(1, Priority::Critical, 0);
+        first.flags = UpdateFlags::NEEDS_REBOOT;
+        scheduler.submit(&first, Instant::ZERO).unwrap();
+        assert_eq!(started_ids(&poll_at(&mut scheduler, 0)), [1]);
+        scheduler
+            .submit(&record(2, Priority::Critical, 1), at(1).0)
+            .unwrap();
+        assert!(poll_at(&mut scheduler, 1).is_empty());
+        assert_eq!(scheduler.preempt_request(), None);
+    }
+
+    #[test]
+    fn test_running_reboot_firmware_critical_on_battery_no_preemption() {
+        let mut scheduler = reboot_running_critical_waiting();
+        let (now, wall) = at(126);
+        let mut firmware = record(3, Priority::Critical, 126);
+        firmware.kind = UpdateKind::Firmware;
+        scheduler.cancel(UpdateId(2), now).unwrap();
+        scheduler.submit(&firmware, now).unwrap();
+        let battery = Metrics {
+            power: PowerSource::Battery {
+                level_permille: 900,
+            },
+            ..Metrics::IDLE
+        };
+        assert!(scheduler.poll(now, wall, &battery).is_empty());
+        assert_eq!(
+            scheduler.preempt_request(),
+            None,
+            "it could not start anyway"
+        );
+        assert!(scheduler.poll(now, wall, &Metrics::IDLE).is_empty());
+        assert_eq!(scheduler.preempt_request(), Some(UpdateId(1)));
+    }
+
+    #[test]
+    fn test_concurrency_limit_reached_critical_arrives_least_urgent_preempted() {
+        let mut scheduler = scheduler(unattended());
+        scheduler
+            .submit(&record(1, Priority::Important, 0), Instant::ZERO)
+            .unwrap();
+        scheduler
+            .submit(&record(2, Priority::Low, 0), Instant::ZERO)
+            .unwrap();
+        assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [1, 2]);
+        let (now, wall) = at(121);
+        scheduler
+            .submit(&record(3, Priority::Critical, 121), now)
+            .unwrap();
+        assert!(scheduler.poll(now, wall, &Metrics::IDLE).is_empty());
+        assert_eq!(scheduler.preempt_request(), Some(UpdateId(2)));
+        scheduler.report_preempted(UpdateId(2), now).unwrap();
+        assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [3]);
+        // The Critical update is not alone: #2 waits for a free place,
+        // and says why it left.
+        let why = scheduler.explain(UpdateId(2), now, wall).unwrap();
+        assert_eq!(why.reason, WaitReason::Preempted(UpdateId(3)));
+        assert_counts_add_up(&scheduler);
+    }
+
+    #[test]
+    fn test_concurrency_place_free_critical_arrives_no_preemption() {
+        let mut scheduler = scheduler(unattended());
+        scheduler
+            .submit(&record(1, Priority::Important, 0), Instant::ZERO)
+            .unwrap();
+        assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [1]);
+        let (now, wall) = at(121);
+        scheduler
+            .submit(&record(2, Priority::Critical, 121), now)
+            .unwrap();
+        assert_eq!(
+            scheduler.preempt_request(),
+            None,
+            "not polled yet: ready, not blocked"
+        );
+        assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [2]);
+        assert_eq!(scheduler.preempt_request(), None);
+    }
+
+    #[test]
+    fn test_running_updates_critical_reboot_arrives_preempts_only_a_single_one() {
+        let mut scheduler = scheduler(unattended());
+        scheduler
+            .submit(&record(1, Priority::Important, 0), Instant::ZERO)
+            .unwrap();
+        scheduler
+            .submit(&record(2, Priority::Optional, 0), Instant::ZERO)
+            .unwrap();
+        assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [1, 2]);
+        let (now, wall) = at(121);
+        let mut kernel = record(3, Priority::Critical, 121);
+        kernel.flags = UpdateFlags::NEEDS_REBOOT;
+        scheduler.submit(&kernel, now).unwrap();
+        assert!(scheduler.poll(now, wall, &Metrics::IDLE).is_empty());
+        // It must run alone: aborting one of two would be in vain.
+        assert_eq!(scheduler.preempt_request(), None);
+        scheduler.report_outcome(UpdateId(1), Ok(()), now).unwrap();
+        assert!(scheduler.poll(now, wall, &Metrics::IDLE).is_empty());
+        assert_eq!(scheduler.preempt_request(), Some(UpdateId(2)));
+        scheduler.report_preempted(UpdateId(2), now).unwrap();
+        assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [3]);
+        assert_counts_add_up(&scheduler);
+    }
+
+    #[test]
+    fn test_running_update_aborted_unasked_requeues_without_naming_a_critical() {
+        let mut scheduler = scheduler(unattended());
+        scheduler
+            .submit(&record(1, Priority::Important, 0), Instant::ZERO)
+            .unwrap();
+        assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [1]);
+        while scheduler.pop_event().is_some() {}
+        let (now, wall) = at(121);
+        assert_eq!(scheduler.preempt_request(), None);
+        scheduler.report_preempted(UpdateId(1), now).unwrap();
+        assert_eq!(
+            scheduler.pop_event().map(|event| event.event),
+            Some(Event::Preempted {
+                id: UpdateId(1),
+                by: None
+            })
+        );
+        let why = scheduler.explain(UpdateId(1), now, wall).unwrap();
+        assert_eq!(why.reason, WaitReason::StartsNextPoll);
+        let starts = scheduler.poll(now, wall, &Metrics::IDLE);
+        assert_eq!(started_ids(&starts), [1]);
+        assert_eq!(starts[0].attempt, 1);
+    }
+
+    #[test]
+    fn test_report_preempted_unknown_queued_or_finished_is_an_error() {
+        let mut scheduler = reboot_running_critical_waiting();
+        let (now, _) = at(125);
+        let before = scheduler.status();
+        assert_eq!(
+            scheduler.report_preempted(UpdateId(99), now),
+            Err(CommandError::UnknownId)
+        );
+        assert_eq!(
+            scheduler.report_preempted(UpdateId(2), now),
+            Err(CommandError::NotRunning)
+        );
+        assert_eq!(scheduler.status(), before);
+        assert_eq!(scheduler.pop_event(), None);
+        assert_eq!(scheduler.preempt_request(), Some(UpdateId(1)));
+        scheduler.report_outcome(UpdateId(1), Ok(()), now).unwrap();
+        assert_eq!(
+            scheduler.report_preempted(UpdateId(1), now),
+            Err(CommandError::Finished(UpdateState::Completed))
+        );
+        assert_counts_add_up(&scheduler);
     }
 
     #[test]

@@ -3,13 +3,16 @@
 //! updates that run alone run alone, and a non-Critical update starts
 //! outside an open, released window only when its deadline forced it, and
 //! the Adaptive policy never starts a non-urgent update on a machine in
-//! use, whatever the usage pattern it learned along the way.
+//! use, whatever the usage pattern it learned along the way. Preemption:
+//! the scheduler names only a running update of lower priority than a
+//! waiting Critical one, aborting it spends no attempt, and the Critical
+//! update then starts at once.
 
 use proptest::prelude::*;
 use update_sched::civil::WallTime;
 use update_sched::config::{Config, Profile};
 use update_sched::event::Event;
-use update_sched::gate::{Metrics, PowerSource};
+use update_sched::gate::{Metrics, PowerSource, ResourceThresholds};
 use update_sched::policy::{ApprovalPolicy, FrequencyPolicy};
 use update_sched::scheduler::{UpdateScheduler, UpdateState};
 use update_sched::update::{UpdateFlags, UpdateRecord};
@@ -39,6 +42,12 @@ enum Op {
         battery: Option<u16>,
     },
     Emergency(bool),
+    /// Abort what `preempt_request` names (`asked`), or any running
+    /// update unasked.
+    Preempt {
+        asked: bool,
+        pick: u8,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -53,6 +62,7 @@ fn op() -> impl Strategy<Value = Op> {
         6 => (1u16..400, 0u16..1000, 0u8..3, proptest::option::weighted(0.2, 0u16..1000))
             .prop_map(|(minutes, cpu, sessions, battery)| Op::Advance { minutes, cpu, sessions, battery }),
         1 => proptest::bool::ANY.prop_map(Op::Emergency),
+        4 => (proptest::bool::weighted(0.8), 0u8..8).prop_map(|(asked, pick)| Op::Preempt { asked, pick }),
     ]
 }
 
@@ -70,6 +80,24 @@ fn config(choice: u8) -> Config {
             ..Config::preset(Profile::Desktop)
         };
     }
+    if choice >= 10 {
+        // Open 23 hours a day, no resource gates: updates run almost at
+        // once, so Critical ones often arrive while others run
+        // (preemption).
+        config = Config {
+            approval: ApprovalPolicy::NONE,
+            frequency: FrequencyPolicy::Daily,
+            max_concurrent: 1 + choice % 2,
+            resources: ResourceThresholds::UNLIMITED,
+            idle: ResourceThresholds::UNLIMITED,
+            ..Config::preset(Profile::Basic)
+        };
+        config.windows = Default::default();
+        config
+            .windows
+            .push("Mon..Sun 00:00 +1380m".parse().unwrap())
+            .unwrap();
+    }
     config
 }
 
@@ -77,107 +105,189 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
 
     #[test]
-    fn prop_scheduler_invariants_hold(choice in 0u8..10, ops in proptest::collection::vec(op(), 1..120)) {
-        let config = config(choice);
-        let max_concurrent = config.max_concurrent;
-        let calendar = config.windows.clone();
-        let frequency = config.frequency;
-        let idle = config.idle;
-        let mut scheduler: UpdateScheduler<32> = UpdateScheduler::new(config).unwrap();
-        let boot: WallTime = "2026-11-27T20:00:00Z".parse().unwrap();
-        let mut now = Instant::ZERO;
-        let mut metrics = Metrics::IDLE;
-        let mut running: Vec<(UpdateId, bool)> = Vec::new();
-        let mut next_id = 0u32;
-        let mut accepted = 0u32;
-        for op in ops {
-            match op {
-                Op::Submit { priority, kind, flags, minutes, dependency } => {
-                    let mut record = UpdateRecord::new(
-                        UpdateId(next_id),
-                        "prop",
-                        UpdateKind::ALL[usize::from(kind)],
-                        Priority::ALL[usize::from(priority)],
-                        Duration::from_minutes(u64::from(minutes)),
-                        now,
-                    );
-                    record.flags = UpdateFlags::from_bits_truncate(flags);
-                    if let Some(dependency) = dependency {
-                        record.dependencies.push(UpdateId(u32::from(dependency))).unwrap();
-                    }
-                    next_id += 1;
-                    if scheduler.submit(&record, now).is_ok() {
-                        accepted += 1;
-                    }
-                }
-                Op::Approve(id) => { let _ = scheduler.approve(UpdateId(u32::from(id)), now); }
-                Op::Reject(id) => { let _ = scheduler.reject(UpdateId(u32::from(id)), now); }
-                Op::Cancel(id) => { let _ = scheduler.cancel(UpdateId(u32::from(id)), now); }
-                Op::Defer(id, minutes) => {
-                    let until = now + Duration::from_minutes(u64::from(minutes));
-                    let _ = scheduler.defer(UpdateId(u32::from(id)), until, now);
-                }
-                Op::Finish { pick, ok } => {
-                    if !running.is_empty() {
-                        let (id, _) = running.remove(usize::from(pick) % running.len());
-                        let outcome = if ok { Ok(()) } else { Err("injected failure") };
-                        prop_assert_eq!(scheduler.report_outcome(id, outcome, now), Ok(()));
-                    }
-                }
-                Op::Advance { minutes, cpu, sessions, battery } => {
-                    // The minutes passed as they were: one sample every ten
-                    // minutes feeds the usage pattern.
-                    for step in (0..minutes).step_by(10) {
-                        let at = now + Duration::from_minutes(u64::from(step));
-                        scheduler.observe(boot.saturating_add(at.since_boot()), &metrics);
-                    }
-                    now += Duration::from_minutes(u64::from(minutes));
-                    metrics = Metrics {
-                        cpu_permille: cpu,
-                        sessions: u16::from(sessions),
-                        power: battery.map_or(PowerSource::Ac, |level| PowerSource::Battery { level_permille: level }),
-                        ..Metrics::IDLE
-                    };
-                }
-                Op::Emergency(on) => scheduler.set_emergency(on),
-            }
-            let wall = boot.saturating_add(now.since_boot());
-            let starts = scheduler.poll(now, wall, &metrics);
-            for start in &starts {
-                let alone = start.kind == UpdateKind::Firmware
-                    || start.flags.intersects(UpdateFlags::NEEDS_REBOOT | UpdateFlags::EXCLUSIVE);
-                running.push((start.id, alone));
-            }
-            // Starts outside an open window need a reason the design allows.
-            while let Some(event) = scheduler.pop_event() {
-                if let Event::Started { id, forced, .. } = event.event {
-                    let priority = starts.iter().find(|s| s.id == id).map(|_| ());
-                    prop_assert!(priority.is_some(), "started event without a start action");
-                    let info = scheduler.get(id).unwrap();
-                    let urgent = info.record.priority == Priority::Critical
-                        || forced
-                        || (scheduler.emergency() && info.record.priority == Priority::Security);
-                    let released = calendar.contains(wall)
-                        && calendar
-                            .current_open_since(wall)
-                            .is_some_and(|opened| frequency.releases_on(opened.to_local(calendar.offset()).date()));
-                    let adaptive_anywhere = calendar.is_empty() && frequency == FrequencyPolicy::Adaptive;
-                    prop_assert!(urgent || released || adaptive_anywhere, "{id} started outside a released window");
-                    if frequency == FrequencyPolicy::Adaptive && !urgent {
-                        prop_assert!(idle.check(&metrics).is_ok(), "{id} started on a machine in use");
-                    }
-                }
-            }
-            prop_assert!(running.len() <= usize::from(max_concurrent));
-            if running.iter().any(|&(_, alone)| alone) {
-                prop_assert_eq!(running.len(), 1);
-            }
-            let status = scheduler.status();
-            prop_assert_eq!(status.submitted, accepted);
-            prop_assert_eq!(status.total(), status.submitted);
-            prop_assert_eq!(status.count(UpdateState::Running) as usize, running.len());
-            let live = scheduler.ids().count() as u32;
-            prop_assert_eq!(status.live(), live);
-        }
+    fn prop_scheduler_invariants_hold(choice in 0u8..12, ops in proptest::collection::vec(op(), 1..120)) {
+        check_invariants(choice, ops)?;
     }
+
+    /// The windows open almost all day, so that Critical updates often
+    /// arrive while others run and preemption is exercised.
+    #[test]
+    fn prop_scheduler_invariants_hold_with_preemption(choice in 10u8..12, ops in proptest::collection::vec(op(), 1..120)) {
+        check_invariants(choice, ops)?;
+    }
+}
+
+/// Runs `ops` against a scheduler configured by `choice`, checking the
+/// invariants after every step.
+fn check_invariants(choice: u8, ops: Vec<Op>) -> Result<(), TestCaseError> {
+    let config = config(choice);
+    let max_concurrent = config.max_concurrent;
+    let calendar = config.windows.clone();
+    let frequency = config.frequency;
+    let idle = config.idle;
+    let mut scheduler: UpdateScheduler<32> = UpdateScheduler::new(config).unwrap();
+    let boot: WallTime = "2026-11-27T20:00:00Z".parse().unwrap();
+    let mut now = Instant::ZERO;
+    let mut metrics = Metrics::IDLE;
+    let mut running: Vec<(UpdateId, bool)> = Vec::new();
+    let mut next_id = 0u32;
+    let mut accepted = 0u32;
+    for op in ops {
+        let mut critical_starts_now = false;
+        match op {
+            Op::Submit {
+                priority,
+                kind,
+                flags,
+                minutes,
+                dependency,
+            } => {
+                let mut record = UpdateRecord::new(
+                    UpdateId(next_id),
+                    "prop",
+                    UpdateKind::ALL[usize::from(kind)],
+                    Priority::ALL[usize::from(priority)],
+                    Duration::from_minutes(u64::from(minutes)),
+                    now,
+                );
+                record.flags = UpdateFlags::from_bits_truncate(flags);
+                if let Some(dependency) = dependency {
+                    record
+                        .dependencies
+                        .push(UpdateId(u32::from(dependency)))
+                        .unwrap();
+                }
+                next_id += 1;
+                if scheduler.submit(&record, now).is_ok() {
+                    accepted += 1;
+                }
+            }
+            Op::Approve(id) => {
+                let _ = scheduler.approve(UpdateId(u32::from(id)), now);
+            }
+            Op::Reject(id) => {
+                let _ = scheduler.reject(UpdateId(u32::from(id)), now);
+            }
+            Op::Cancel(id) => {
+                let _ = scheduler.cancel(UpdateId(u32::from(id)), now);
+            }
+            Op::Defer(id, minutes) => {
+                let until = now + Duration::from_minutes(u64::from(minutes));
+                let _ = scheduler.defer(UpdateId(u32::from(id)), until, now);
+            }
+            Op::Finish { pick, ok } => {
+                if !running.is_empty() {
+                    let (id, _) = running.remove(usize::from(pick) % running.len());
+                    let outcome = if ok { Ok(()) } else { Err("injected failure") };
+                    prop_assert_eq!(scheduler.report_outcome(id, outcome, now), Ok(()));
+                }
+            }
+            Op::Advance {
+                minutes,
+                cpu,
+                sessions,
+                battery,
+            } => {
+                // The minutes passed as they were: one sample every ten
+                // minutes feeds the usage pattern.
+                for step in (0..minutes).step_by(10) {
+                    let at = now + Duration::from_minutes(u64::from(step));
+                    scheduler.observe(boot.saturating_add(at.since_boot()), &metrics);
+                }
+                now += Duration::from_minutes(u64::from(minutes));
+                metrics = Metrics {
+                    cpu_permille: cpu,
+                    sessions: u16::from(sessions),
+                    power: battery.map_or(PowerSource::Ac, |level| PowerSource::Battery {
+                        level_permille: level,
+                    }),
+                    ..Metrics::IDLE
+                };
+            }
+            Op::Emergency(on) => scheduler.set_emergency(on),
+            Op::Preempt { asked, pick } => {
+                let target = if asked {
+                    scheduler.preempt_request()
+                } else if running.is_empty() {
+                    None
+                } else {
+                    Some(running[usize::from(pick) % running.len()].0)
+                };
+                if let Some(id) = target {
+                    let attempts = scheduler.get(id).unwrap().attempts;
+                    prop_assert_eq!(scheduler.report_preempted(id, now), Ok(()));
+                    running.retain(|&(running_id, _)| running_id != id);
+                    let info = scheduler.get(id).unwrap();
+                    prop_assert_eq!(info.state, UpdateState::Ready);
+                    prop_assert_eq!(info.attempts, attempts - 1);
+                    critical_starts_now = asked;
+                }
+            }
+        }
+        let wall = boot.saturating_add(now.since_boot());
+        let starts = scheduler.poll(now, wall, &metrics);
+        for start in &starts {
+            let alone = start.kind == UpdateKind::Firmware
+                || start
+                    .flags
+                    .intersects(UpdateFlags::NEEDS_REBOOT | UpdateFlags::EXCLUSIVE);
+            running.push((start.id, alone));
+        }
+        // Starts outside an open window need a reason the design allows.
+        while let Some(event) = scheduler.pop_event() {
+            if let Event::Started { id, forced, .. } = event.event {
+                let priority = starts.iter().find(|s| s.id == id).map(|_| ());
+                prop_assert!(priority.is_some(), "started event without a start action");
+                let info = scheduler.get(id).unwrap();
+                let urgent = info.record.priority == Priority::Critical
+                    || forced
+                    || (scheduler.emergency() && info.record.priority == Priority::Security);
+                let released = calendar.contains(wall)
+                    && calendar.current_open_since(wall).is_some_and(|opened| {
+                        frequency.releases_on(opened.to_local(calendar.offset()).date())
+                    });
+                let adaptive_anywhere =
+                    calendar.is_empty() && frequency == FrequencyPolicy::Adaptive;
+                prop_assert!(
+                    urgent || released || adaptive_anywhere,
+                    "{id} started outside a released window"
+                );
+                if frequency == FrequencyPolicy::Adaptive && !urgent {
+                    prop_assert!(
+                        idle.check(&metrics).is_ok(),
+                        "{id} started on a machine in use"
+                    );
+                }
+            }
+        }
+        if critical_starts_now {
+            let critical = starts.iter().any(|start| {
+                scheduler
+                    .get(start.id)
+                    .is_some_and(|info| info.record.priority == Priority::Critical)
+            });
+            prop_assert!(critical, "the preemption started no Critical update");
+        }
+        if let Some(id) = scheduler.preempt_request() {
+            prop_assert!(
+                running.iter().any(|&(running_id, _)| running_id == id),
+                "{} is not running",
+                id
+            );
+            let info = scheduler.get(id).unwrap();
+            prop_assert!(info.record.priority != Priority::Critical);
+            prop_assert_eq!(info.state, UpdateState::Running);
+        }
+        prop_assert!(running.len() <= usize::from(max_concurrent));
+        if running.iter().any(|&(_, alone)| alone) {
+            prop_assert_eq!(running.len(), 1);
+        }
+        let status = scheduler.status();
+        prop_assert_eq!(status.submitted, accepted);
+        prop_assert_eq!(status.total(), status.submitted);
+        prop_assert_eq!(status.count(UpdateState::Running) as usize, running.len());
+        let live = scheduler.ids().count() as u32;
+        prop_assert_eq!(status.live(), live);
+    }
+    Ok(())
 }

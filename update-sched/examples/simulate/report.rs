@@ -92,13 +92,13 @@ pub fn tables(outcomes: &[Outcome]) -> String {
     let mut text = String::new();
     let _ = writeln!(
         text,
-        "{:<13} {:>9} {:>15} {:>13} {:>9} {:>6} {:>7}",
-        "policy", "disrupted", "reboots", "missed", "completed", "failed", "pending"
+        "{:<13} {:>9} {:>15} {:>13} {:>9} {:>6} {:>7} {:>14}",
+        "policy", "disrupted", "reboots", "missed", "completed", "failed", "pending", "preempted"
     );
     let _ = writeln!(
         text,
-        "{:<13} {:>9} {:>15} {:>13}",
-        "", "minutes", "in use / all", "crit/sec/imp"
+        "{:<13} {:>9} {:>15} {:>13} {:>9} {:>6} {:>7} {:>14}",
+        "", "minutes", "in use / all", "crit/sec/imp", "", "", "", "done/refused"
     );
     for outcome in outcomes {
         let missed = format!(
@@ -107,14 +107,15 @@ pub fn tables(outcomes: &[Outcome]) -> String {
         );
         let _ = writeln!(
             text,
-            "{:<13} {:>9} {:>15} {:>13} {:>9} {:>6} {:>7}",
+            "{:<13} {:>9} {:>15} {:>13} {:>9} {:>6} {:>7} {:>14}",
             outcome.policy.name(),
             thousands(u64::from(outcome.disrupted_minutes)),
             format!("{} / {}", outcome.disrupted_reboots, outcome.reboots),
             missed,
             outcome.completed,
             outcome.failed,
-            outcome.pending
+            outcome.pending,
+            format!("{}/{}", outcome.preemptions, outcome.refused_preemptions)
         );
     }
     let _ = writeln!(text);
@@ -162,7 +163,7 @@ pub fn result_line(workload: &str, outcome: &Outcome) -> String {
     format!(
         "RESULT workload={workload} policy={} disrupted_minutes={} disrupted_reboots={} \
          missed_critical={} missed_security={} missed_important={} completed={} failed={} \
-         pending={}",
+         pending={} preempted={} preempt_refused={}",
         outcome.policy.name(),
         outcome.disrupted_minutes,
         outcome.disrupted_reboots,
@@ -171,7 +172,9 @@ pub fn result_line(workload: &str, outcome: &Outcome) -> String {
         outcome.missed[2],
         outcome.completed,
         outcome.failed,
-        outcome.pending
+        outcome.pending,
+        outcome.preemptions,
+        outcome.refused_preemptions
     )
 }
 

@@ -7,19 +7,32 @@
 //! minute), updates arriving in that minute are submitted, the minute's
 //! metrics are fed to the usage pattern (`observe`, for every policy, so
 //! every policy learns online from an empty pattern), the scheduler is
-//! polled, and the minute is counted as disrupted if anything is
-//! installing while the machine is in use.
+//! polled, a preemption it asks for is carried out if the installation
+//! can still be abandoned (and then it is polled again, so the Critical
+//! update starts in the same minute), and the minute is counted as
+//! disrupted if anything is installing while the machine is in use.
+//!
+//! Installations go through the phases of the kernel's executor: download
+//! (30% of the estimate), verify (10%), install (60%, or 45% and then a
+//! reboot of 15%). An update that needs a reboot is staged A/B style
+//! (rpm-ostree, ChromeOS and Android A/B): it installs into the inactive
+//! slot and can be abandoned until its final reboot. Every other update
+//! writes the live system (firmware flashes, packages install in place),
+//! so it can be abandoned only before it writes anything: during download
+//! and verify. A preemption the scheduler asks for past that point is
+//! refused, and the Critical update waits. Every policy is treated the
+//! same way.
 
 use update_sched::civil::{UtcOffset, WallTime, MINUTES_PER_DAY};
 use update_sched::config::{Calendar, Config, Profile};
 use update_sched::gate::{Metrics, ResourceThresholds};
 use update_sched::pattern::{HourSet, HOURS_PER_WEEK};
 use update_sched::policy::{ApprovalPolicy, FrequencyPolicy};
-use update_sched::scheduler::{UpdateScheduler, UpdateState};
+use update_sched::scheduler::{Start, UpdateScheduler, UpdateState};
 use update_sched::update::{UpdateFlags, UpdateRecord};
 use update_sched::window::Window;
 use update_sched::workload::in_use;
-use update_sched::{Duration, Instant, Priority, UpdateId};
+use update_sched::{Duration, Instant, Priority, UpdateId, UpdateKind};
 
 use crate::arrivals::{attempt_fails, Arrival};
 
@@ -30,6 +43,14 @@ pub const WEEK_MINUTES: u32 = 7 * MINUTES_PER_DAY as u32;
 /// How late a start may be and still count as on time: the scheduler's
 /// own one-minute grace, so the two counts of misses agree.
 const GRACE_SECS: u64 = 60;
+/// How far into an A/B-staged update (one that needs a reboot) it can
+/// still be abandoned, per mille of its duration: all but the final
+/// reboot, the kernel executor's last 15%.
+const STAGED_ABANDON_PERMILLE: u32 = 850;
+/// How far into an update installed in place (firmware, exclusive, or no
+/// reboot) it can still be abandoned, per mille: download (30%) and
+/// verify (10%); flashing or installing in place cannot be undone.
+const IN_PLACE_ABANDON_PERMILLE: u32 = 400;
 
 /// The policies every run compares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -229,7 +250,14 @@ pub struct Outcome {
     pub failed: u32,
     /// Still queued, waiting or installing when the run ended.
     pub pending: u32,
-    /// Every installation attempt.
+    /// Installations aborted for a Critical update at the scheduler's
+    /// request.
+    pub preemptions: u32,
+    /// Installations the scheduler asked to abort that were past the
+    /// point of no return (each counted once).
+    pub refused_preemptions: u32,
+    /// Every installation attempt (a preempted one ends when it was
+    /// aborted).
     pub attempts: Vec<Attempt>,
     /// Learned idle hours after the first week, if the run is that long.
     pub idle_after_week: Option<HourSet>,
@@ -256,9 +284,35 @@ impl Outcome {
 struct Job {
     id: u32,
     attempt: usize,
+    start: u32,
     end: u32,
     fails: bool,
     reboots: bool,
+    /// Per mille of its duration up to which it can be abandoned.
+    abandon_permille: u32,
+    /// A preemption was asked for and refused.
+    refused: bool,
+}
+
+impl Job {
+    /// Whether it can still be abandoned at `minute`, by the phase it is
+    /// in at the start of that minute.
+    fn abandonable(&self, minute: u32) -> bool {
+        let length = self.end - self.start;
+        (minute - self.start) * 1_000 < self.abandon_permille * length
+    }
+}
+
+/// How far into an update of `kind` with `flags` it can be abandoned.
+fn abandon_permille(kind: UpdateKind, flags: UpdateFlags) -> u32 {
+    let staged = flags.contains(UpdateFlags::NEEDS_REBOOT)
+        && kind != UpdateKind::Firmware
+        && !flags.contains(UpdateFlags::EXCLUSIVE);
+    if staged {
+        STAGED_ABANDON_PERMILLE
+    } else {
+        IN_PLACE_ABANDON_PERMILLE
+    }
 }
 
 /// Runs `policy` over `scenario`.
@@ -284,6 +338,8 @@ pub fn run(scenario: &Scenario, policy: Policy) -> Result<Outcome, String> {
         completed: 0,
         failed: 0,
         pending: 0,
+        preemptions: 0,
+        refused_preemptions: 0,
         attempts: Vec::new(),
         idle_after_week: None,
         final_scores: Vec::new(),
@@ -353,13 +409,34 @@ pub fn run(scenario: &Scenario, policy: Policy) -> Result<Outcome, String> {
             outcome.idle_after_week = Some(pattern.idle_hours());
         }
         scheduler.observe(wall, metrics);
-        for start in scheduler.poll(now, wall, metrics) {
+        let mut starts: Vec<Start> = scheduler.poll(now, wall, metrics).into_iter().collect();
+        if let Some(id) = scheduler.preempt_request() {
+            let index = running
+                .iter()
+                .position(|job| job.id == id.0)
+                .ok_or_else(|| format!("preempt_request #{}: not installing", id.0))?;
+            let job = running[index];
+            if job.abandonable(minute) {
+                running.swap_remove(index);
+                scheduler
+                    .report_preempted(id, now)
+                    .map_err(|error| format!("report_preempted #{}: {error}", id.0))?;
+                outcome.preemptions += 1;
+                outcome.attempts[job.attempt].end = minute;
+                starts.extend(scheduler.poll(now, wall, metrics));
+            } else if !job.refused {
+                running[index].refused = true;
+                outcome.refused_preemptions += 1;
+            }
+        }
+        for start in starts {
             let arrival = &scenario.arrivals[start.id.0 as usize - 1];
             first_start[arrival.id as usize].get_or_insert(minute);
             let length = start.estimated_duration.as_minutes().max(1) as u32;
             running.push(Job {
                 id: arrival.id,
                 attempt: outcome.attempts.len(),
+                start: minute,
                 end: minute + length,
                 fails: attempt_fails(
                     scenario.seed,
@@ -368,6 +445,8 @@ pub fn run(scenario: &Scenario, policy: Policy) -> Result<Outcome, String> {
                     scenario.failure_permille,
                 ),
                 reboots: start.flags.contains(UpdateFlags::NEEDS_REBOOT),
+                abandon_permille: abandon_permille(start.kind, start.flags),
+                refused: false,
             });
             outcome.attempts.push(Attempt {
                 start: minute,

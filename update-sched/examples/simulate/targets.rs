@@ -31,6 +31,10 @@ struct Totals {
     pending: u64,
     /// Disrupted minutes in the last seven days of each run.
     last_week: u64,
+    /// Installations aborted for a Critical update.
+    preemptions: u64,
+    /// Preemptions asked for past the point of no return.
+    refused_preemptions: u64,
 }
 
 /// Counts for the F1 score of learned idle hours against the truth.
@@ -102,6 +106,8 @@ pub fn run(profile: Profile, failure_permille: u16) -> (String, bool) {
                 sum.failed += u64::from(outcome.failed);
                 sum.pending += u64::from(outcome.pending);
                 sum.last_week += u64::from(outcome.disrupted_last_days(7));
+                sum.preemptions += u64::from(outcome.preemptions);
+                sum.refused_preemptions += u64::from(outcome.refused_preemptions);
             }
             if kind == WorkloadKind::Office {
                 let adaptive = &outcomes[Policy::ALL.len() - 1];
@@ -135,7 +141,7 @@ pub fn run(profile: Profile, failure_permille: u16) -> (String, bool) {
     let _ = writeln!(text);
     let _ = writeln!(
         text,
-        "{:<11} {:<13} {:>9} {:>8} {:>13} {:>9} {:>6} {:>7} {:>10}",
+        "{:<11} {:<13} {:>9} {:>8} {:>13} {:>9} {:>6} {:>7} {:>10} {:>14}",
         "workload",
         "policy",
         "disrupted",
@@ -144,19 +150,20 @@ pub fn run(profile: Profile, failure_permille: u16) -> (String, bool) {
         "completed",
         "failed",
         "pending",
-        "disrupted"
+        "disrupted",
+        "preempted"
     );
     let _ = writeln!(
         text,
-        "{:<11} {:<13} {:>9} {:>8} {:>13} {:>9} {:>6} {:>7} {:>10}",
-        "", "", "minutes", "in use", "crit/sec/imp", "", "", "", "last 7 d"
+        "{:<11} {:<13} {:>9} {:>8} {:>13} {:>9} {:>6} {:>7} {:>10} {:>14}",
+        "", "", "minutes", "in use", "crit/sec/imp", "", "", "", "last 7 d", "done/refused"
     );
     for (workload_index, kind) in WorkloadKind::ALL.into_iter().enumerate() {
         for (policy_index, policy) in Policy::ALL.into_iter().enumerate() {
             let sum = totals[workload_index][policy_index];
             let _ = writeln!(
                 text,
-                "{:<11} {:<13} {:>9} {:>8} {:>13} {:>9} {:>6} {:>7} {:>10}",
+                "{:<11} {:<13} {:>9} {:>8} {:>13} {:>9} {:>6} {:>7} {:>10} {:>14}",
                 kind.name(),
                 policy.name(),
                 thousands(sum.disrupted_minutes),
@@ -165,7 +172,8 @@ pub fn run(profile: Profile, failure_permille: u16) -> (String, bool) {
                 sum.completed,
                 sum.failed,
                 sum.pending,
-                thousands(sum.last_week)
+                thousands(sum.last_week),
+                format!("{}/{}", sum.preemptions, sum.refused_preemptions)
             );
         }
     }
