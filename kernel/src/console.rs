@@ -18,9 +18,9 @@ use update_sched::update::{UpdateFlags, UpdateRecord, Version, MAX_DEPENDENCIES}
 use update_sched::{Duration, Instant, Priority, UpdateId, UpdateKind};
 
 use crate::drivers::serial;
-use crate::update::{self, ApiError, CAPACITY};
+use crate::update::{self, ApiError, Authority, Holder, CAPACITY};
 use crate::worker::{self, Worker};
-use crate::{clock, serial_print, serial_println};
+use crate::{audit, clock, inventory, manifest, serial_print, serial_println};
 
 /// The longest line the console accepts.
 pub const MAX_LINE: usize = 120;
@@ -52,6 +52,8 @@ pub struct Console {
     escape: Escape,
     last_was_cr: bool,
     waiting_until: Option<Instant>,
+    /// The console's right to approve and to queue unsigned updates.
+    authority: Option<Authority>,
 }
 
 /// The line being typed, while the prompt is on screen (`None` while a
@@ -87,14 +89,23 @@ impl Default for Console {
 
 impl Console {
     /// A console with an empty line; call [`Console::show_prompt`] to begin.
-    pub const fn new() -> Console {
+    /// A console with an empty line. It takes the console's
+    /// [`Authority`]; a second console gets none and cannot approve.
+    pub fn new() -> Console {
         Console {
             too_long: false,
             bad_byte: None,
             escape: Escape::None,
             last_was_cr: false,
             waiting_until: None,
+            authority: update::authority(Holder::Console).ok(),
         }
+    }
+
+    fn authority(&self) -> Result<&Authority, Message> {
+        self.authority
+            .as_ref()
+            .ok_or(Message::Api(ApiError::AuthorityTaken(Holder::Console)))
     }
 
     /// Prints the prompt.
@@ -256,7 +267,7 @@ impl Console {
             }
             ("approve", [id]) => {
                 let id = parse_id(id)?;
-                update::approve(id)?;
+                update::approve(id, self.authority()?)?;
                 serial_println!("approved {id}");
             }
             ("reject", [id]) => {
@@ -276,7 +287,14 @@ impl Console {
                 let until = clock::wall().saturating_add(delay);
                 serial_println!("deferred {id} until {}", local(until));
             }
-            ("submit", [..]) if args.len() >= 5 => submit(args)?,
+            ("submit", [..]) if args.len() >= 5 => submit(args, self.authority()?)?,
+            ("audit", []) => audit(usize::MAX),
+            ("audit", [count]) => audit(
+                count
+                    .parse()
+                    .map_err(|_| Message::Text("audit takes a number of records"))?,
+            ),
+            ("inventory", []) => inventory(),
             ("windows", []) => windows(),
             ("pattern", []) => pattern(),
             ("metrics", []) => metrics(worker),
@@ -313,7 +331,7 @@ impl Console {
             (
                 "help" | "status" | "list" | "show" | "explain" | "approve" | "reject" | "cancel"
                 | "defer" | "submit" | "windows" | "pattern" | "metrics" | "profile" | "emergency"
-                | "speed" | "wait" | "shutdown",
+                | "speed" | "wait" | "shutdown" | "audit" | "inventory",
                 _,
             ) => return Err(Message::Usage(usage(command))),
             _ => return Err(Message::Unknown),
@@ -372,6 +390,8 @@ const COMMANDS: &[(&str, &str, &str)] = &[
     ("emergency", "emergency on|off", "only critical and security updates run"),
     ("speed", "speed [factor]", "show or set the time acceleration"),
     ("wait", "wait <duration>", "let simulated time pass before reading on"),
+    ("audit", "audit [count]", "the audit log (the newest <count> records)"),
+    ("inventory", "inventory", "installed and pending version of each component"),
     ("shutdown", "shutdown", "print the summary and power off"),
 ];
 
@@ -433,6 +453,7 @@ fn status(worker: &Worker) {
     let wall = clock::wall();
     let cost = worker.cost();
     serial_println!("{status}");
+    serial_println!("{}", manifest::counts());
     serial_println!(
         "clock {} (speed {}x), {} running, scheduler cost {} ppm of cycles over {} steps",
         local(wall),
@@ -559,7 +580,7 @@ const TOO_MANY_DEPENDENCIES: &str = "at most 2 dependencies";
 // The text above names the library's limit.
 const _: () = assert!(MAX_DEPENDENCIES == 2);
 
-fn submit(args: &[&str]) -> Result<(), Message> {
+fn submit(args: &[&str], authority: &Authority) -> Result<(), Message> {
     let [id, name, priority, kind, estimate, options @ ..] = args else {
         return Err(Message::Usage(usage("submit")));
     };
@@ -602,9 +623,55 @@ fn submit(args: &[&str]) -> Result<(), Message> {
             }
         }
     }
-    update::submit(&record)?;
+    update::submit(&record, authority)?;
     serial_println!("submitted {id} {name}");
     Ok(())
+}
+
+/// Prints the newest `last` audit records, oldest first, and whether older
+/// ones were dropped.
+fn audit(last: usize) {
+    let (kept, total, dropped) = audit::counts();
+    serial_println!(
+        "audit: {kept} records kept of {total} written, {dropped} older dropped (ring of {})",
+        audit::CAPACITY
+    );
+    let offset = worker::offset_now();
+    audit::for_each_last(last, |record| {
+        serial_println!(
+            "[{}] {}{}{}{}",
+            record.at.to_local(offset),
+            record.what.tag(),
+            record.id.map_or(String::<12>::new(), |id| {
+                let mut text = String::new();
+                let _ = core::fmt::Write::write_fmt(&mut text, format_args!(" {id}"));
+                text
+            }),
+            if record.detail.is_empty() { "" } else { " " },
+            record.detail
+        );
+    });
+}
+
+/// Prints each component's installed and pending versions.
+fn inventory() {
+    inventory::for_each(|component| {
+        let mut line: String<64> = String::new();
+        let _ = core::fmt::Write::write_fmt(&mut line, format_args!("{:<16}", component.name));
+        match component.installed {
+            Some(version) => {
+                let _ =
+                    core::fmt::Write::write_fmt(&mut line, format_args!(" installed {version}"));
+            }
+            None => {
+                let _ = core::fmt::Write::write_str(&mut line, " not installed");
+            }
+        }
+        if let Some(version) = component.pending {
+            let _ = core::fmt::Write::write_fmt(&mut line, format_args!(", {version} pending"));
+        }
+        serial_println!("{line}");
+    });
 }
 
 fn windows() {

@@ -6,6 +6,11 @@
 //! Failure injection (per update kind, in per mille) makes one step of an
 //! attempt fail, chosen by a seeded generator, so runs are repeatable.
 //!
+//! Between verify and install it checks the update's payload against the
+//! size and SHA-256 its signed manifest gave (see [`crate::manifest`]): a
+//! payload changed after the manifest was verified is refused, and the
+//! attempt fails without installing anything.
+//!
 //! The executor never decides *when* an update runs: it starts what the
 //! scheduler returned and reports how it ended. Exclusivity (updates that
 //! reboot or touch firmware run alone) is the scheduler's decision; the
@@ -152,6 +157,7 @@ impl fmt::Display for StartError {
 #[derive(Clone, Copy, Debug)]
 struct Job {
     id: UpdateId,
+    kind: UpdateKind,
     reboots: bool,
     estimate: Duration,
     step: Step,
@@ -201,6 +207,7 @@ impl Executor {
         };
         let mut job = Job {
             id: start.id,
+            kind: start.kind,
             reboots,
             estimate: start.estimated_duration,
             step: Step::Download,
@@ -210,6 +217,30 @@ impl Executor {
         job.step_ends = now.saturating_add(job.step_length(Step::Download));
         self.jobs[free] = Some(job);
         Ok(())
+    }
+
+    /// Abandons a running update, if it has not passed its point of no
+    /// return: an update that ends with a reboot is staged (A/B), so it can
+    /// be abandoned until the reboot; firmware and in-place installs only
+    /// before installing starts. Returns whether it was abandoned.
+    pub fn abort(&mut self, id: UpdateId) -> bool {
+        for slot in self.jobs.iter_mut() {
+            if let Some(job) = slot {
+                if job.id != id {
+                    continue;
+                }
+                let abandonable = match job.step {
+                    Step::Download | Step::Verify => true,
+                    Step::Install => job.reboots && job.kind != UpdateKind::Firmware,
+                    Step::Reboot => false,
+                };
+                if abandonable {
+                    *slot = None;
+                }
+                return abandonable;
+            }
+        }
+        false
     }
 
     /// The step a running update is in.
@@ -242,7 +273,21 @@ impl Executor {
                     *slot = None;
                     break;
                 }
-                match job.step.next(job.reboots) {
+                let next = job.step.next(job.reboots);
+                if next == Some(Step::Install) {
+                    // The last moment before anything is written: the
+                    // payload must still be exactly what was signed.
+                    if let Err(error) = crate::manifest::check_payload(job.id) {
+                        crate::manifest::payload_refused(job.id, error);
+                        report(Progress::Finished {
+                            id: job.id,
+                            outcome: Err(error.reason()),
+                        });
+                        *slot = None;
+                        break;
+                    }
+                }
+                match next {
                     Some(step) => {
                         job.step = step;
                         job.step_ends = job.step_ends.saturating_add(job.step_length(step));

@@ -16,12 +16,14 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod arch;
+pub mod audit;
 pub mod clock;
 pub mod config;
 pub mod console;
 pub mod drivers;
 pub mod executor;
-pub mod feed;
+pub mod inventory;
+pub mod manifest;
 pub mod memory;
 pub mod metrics;
 pub mod qemu;

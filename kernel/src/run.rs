@@ -1,8 +1,10 @@
-//! The kernel's main loop: the worker, the update feed, the demo's own
-//! approvals and the console, in one loop that halts between timer ticks.
+//! The kernel's main loop: the worker, the demo's own approvals and the
+//! console, in one loop that halts between timer ticks. Updates arrive
+//! before it starts, in the signed manifests of the boot ramdisk (see
+//! [`crate::manifest`]).
 //!
 //! There is one CPU and no task switching: the loop takes turns. Each
-//! timer tick it steps the feed and the worker; in between it reads the
+//! timer tick it steps the worker; in between it reads the
 //! console; when nothing is left to do it halts until the next interrupt,
 //! and the cycles spent halted are the idle account behind the measured
 //! CPU busy share.
@@ -23,11 +25,10 @@ use update_sched::{Duration, Instant, Priority, UpdateId, UpdateKind};
 
 use crate::console::{Action, Console};
 use crate::executor::{Executor, FailureInjection};
-use crate::feed::{Feed, WEEK};
 use crate::metrics::{self, Sampler};
-use crate::update::ApiError;
+use crate::update::{ApiError, Authority, Holder};
 use crate::worker::{offset_now, print_line, Worker};
-use crate::{arch, clock, qemu, serial_println, update};
+use crate::{arch, audit, clock, manifest, qemu, serial_println, update};
 
 /// How long the demo's operator takes to approve an update that asks for
 /// approval, in simulated time.
@@ -37,11 +38,14 @@ pub const APPROVAL_DELAY: Duration = Duration::from_hours(2);
 /// with a full queue.
 pub const LOAD_UPDATES: u32 = 1_000;
 
-/// The first id the `load` scenario uses, clear of the feed's ids.
+/// The first id the `load` scenario uses, clear of the manifests' ids.
 const LOAD_FIRST_ID: u32 = 100_000;
 
 /// Approval requests waiting for the demo's operator: (update, asked at).
 static APPROVALS: Mutex<Deque<(UpdateId, Instant), 64>> = Mutex::new(Deque::new());
+
+/// The demo operator's authority to approve, taken when the demo starts.
+static OPERATOR: Mutex<Option<Authority>> = Mutex::new(None);
 
 /// The demo's operator, subscribed to the update events: notes every
 /// approval request to grant it after [`APPROVAL_DELAY`].
@@ -72,7 +76,10 @@ fn grant_approvals(now: Instant) {
         let Some(id) = due else {
             return;
         };
-        let approved = update::approve(id);
+        let approved = match OPERATOR.lock().as_ref() {
+            Some(authority) => update::approve(id, authority),
+            None => Err(ApiError::Revoked(Holder::DemoOperator)),
+        };
         let (wall, offset) = (clock::wall(), offset_now());
         crate::console::print_above(|| match approved {
             Ok(()) => print_line(wall, offset, format_args!("demo: operator approves {id}")),
@@ -94,6 +101,7 @@ fn grant_approvals(now: Instant) {
 struct Load {
     submitted: u32,
     done: bool,
+    authority: Option<Authority>,
 }
 
 /// Load updates submitted per tick: each makes three events (available,
@@ -101,17 +109,25 @@ struct Load {
 const LOAD_BATCH: u32 = 20;
 
 impl Load {
-    const fn new(active: bool) -> Load {
+    fn new(active: bool) -> Load {
+        let authority = if active {
+            update::authority(Holder::LoadScenario)
+                .inspect_err(|error| serial_println!("load: {error}"))
+                .ok()
+        } else {
+            None
+        };
         Load {
             submitted: 0,
-            done: !active,
+            done: authority.is_none(),
+            authority,
         }
     }
 
     fn poll(&mut self) {
-        if self.done {
+        let Some(authority) = self.authority.as_ref().filter(|_| !self.done) else {
             return;
-        }
+        };
         for _ in 0..LOAD_BATCH {
             if self.submitted == LOAD_UPDATES {
                 self.done = true;
@@ -127,10 +143,12 @@ impl Load {
                 Duration::from_minutes(15),
                 clock::now(),
             );
-            let queued = update::submit(&record).and_then(|()| match update::approve(id) {
-                // Approval not needed under this profile.
-                Err(ApiError::Command(CommandError::AlreadyApproved)) => Ok(()),
-                other => other,
+            let queued = update::submit(&record, authority).and_then(|()| {
+                match update::approve(id, authority) {
+                    // Approval not needed under this profile.
+                    Err(ApiError::Command(CommandError::AlreadyApproved)) => Ok(()),
+                    other => other,
+                }
             });
             if let Err(error) = queued {
                 serial_println!("load: stopped after {} updates: {error}", self.submitted);
@@ -240,7 +258,7 @@ fn finish(worker: &Worker, strict: bool) -> ! {
 
 /// Runs the update service as `boot` says, forever or until the demo
 /// ends.
-pub fn run(boot: &BootConfig) -> ! {
+pub fn run(boot: &BootConfig, ramdisk: Option<&'static [u8]>) -> ! {
     // `config::load` validated the configuration already; should that
     // ever fail here, the profile's preset is the safe fallback.
     let config = boot.validate().unwrap_or_else(|error| {
@@ -269,19 +287,27 @@ pub fn run(boot: &BootConfig) -> ! {
     );
     let demo = boot.mode == Mode::Demo;
     let days = u32::from(boot.days);
-    let mut feed = match boot.scenario.as_str() {
-        "week" | "load" => Feed::new(WEEK, days.saturating_sub(1).max(1) * 24 * 60),
-        _ => Feed::empty(),
-    };
+    // The audit log and the inventory follow the scheduler's events from
+    // before the first update arrives.
+    for subscriber in [audit::on_event as update::Subscriber, manifest::on_event] {
+        if let Err(error) = update::subscribe(subscriber) {
+            serial_println!("update service: {error}");
+        }
+    }
+    manifest::deliver_ramdisk(ramdisk);
     serial_println!(
-        "upkeep: {} mode, profile {}, {} workload (sessions, I/O and user load are simulated), speed {}x, {} updates in the feed",
+        "upkeep: {} mode, profile {}, {} workload (sessions, I/O and user load are simulated), speed {}x, {} updates from signed manifests",
         boot.mode.name(),
         boot.profile,
         workload,
         clock::speed(),
-        feed.total()
+        manifest::counts().updates_accepted
     );
     if demo {
+        match update::authority(Holder::DemoOperator) {
+            Ok(authority) => *OPERATOR.lock() = Some(authority),
+            Err(error) => serial_println!("demo: operator: {error}"),
+        }
         if update::subscribe(operator).is_err() {
             serial_println!("demo: no subscriber slot for the operator; approve at the console");
         }
@@ -300,7 +326,6 @@ pub fn run(boot: &BootConfig) -> ! {
         if tick != last_tick {
             last_tick = tick;
             let now = clock::now();
-            feed.poll(now);
             load.poll();
             if demo {
                 grant_approvals(now);

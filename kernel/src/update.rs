@@ -23,7 +23,7 @@ use update_sched::scheduler::{
 use update_sched::update::UpdateRecord;
 use update_sched::{Duration, UpdateId};
 
-use crate::clock;
+use crate::{audit, clock};
 
 /// How many updates the kernel's scheduler can hold at once.
 pub const CAPACITY: usize = 1024;
@@ -58,6 +58,10 @@ pub enum ApiError {
     TooManySubscribers,
     /// No such subscription.
     UnknownSubscription,
+    /// The [`Authority`] presented was revoked.
+    Revoked(Holder),
+    /// That holder already obtained its [`Authority`]; there is one each.
+    AuthorityTaken(Holder),
 }
 
 impl fmt::Display for ApiError {
@@ -71,6 +75,15 @@ impl fmt::Display for ApiError {
                 write!(f, "all {MAX_SUBSCRIBERS} subscriber slots are taken")
             }
             ApiError::UnknownSubscription => f.write_str("no such subscription"),
+            ApiError::Revoked(holder) => {
+                write!(f, "not authorized: the {holder}'s authority was revoked")
+            }
+            ApiError::AuthorityTaken(holder) => {
+                write!(
+                    f,
+                    "not authorized: the {holder} already holds its authority"
+                )
+            }
         }
     }
 }
@@ -98,6 +111,98 @@ impl From<ConfigErrors> for ApiError {
             None => ApiError::NotStarted,
         }
     }
+}
+
+/// The subsystems that may hold an [`Authority`]: the designated
+/// approvers. Anyone may read the scheduler's state; only these may approve
+/// updates or queue unsigned ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Holder {
+    /// The serial console: a person at the machine.
+    Console,
+    /// The demo's simulated operator.
+    DemoOperator,
+    /// The `load` scenario, which queues synthetic updates to measure the
+    /// scheduler's cost.
+    LoadScenario,
+}
+
+impl Holder {
+    const ALL: [Holder; 3] = [Holder::Console, Holder::DemoOperator, Holder::LoadScenario];
+
+    /// Lower-case name, for the console and the audit log.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Holder::Console => "console",
+            Holder::DemoOperator => "demo operator",
+            Holder::LoadScenario => "load scenario",
+        }
+    }
+
+    const fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for Holder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A capability: the right to approve updates and to queue updates that
+/// did not come in a signed manifest.
+///
+/// Only [`authority`] makes one, once per [`Holder`]; it cannot be copied,
+/// cloned or built elsewhere (its fields are private), so holding one
+/// proves the holder was designated. [`revoke`] withdraws a holder's
+/// authority: calls made with it are refused from then on. Inside one
+/// address space this is a discipline the type system enforces, not a
+/// hardware boundary.
+#[derive(Debug)]
+pub struct Authority {
+    holder: Holder,
+    generation: u32,
+}
+
+impl Authority {
+    /// Whom it was issued to.
+    pub fn holder(&self) -> Holder {
+        self.holder
+    }
+}
+
+/// Per holder: whether its authority was issued, and the generation a
+/// valid one carries (bumped by [`revoke`]).
+static AUTHORITIES: Mutex<[(bool, u32); Holder::ALL.len()]> =
+    Mutex::new([(false, 0); Holder::ALL.len()]);
+
+/// Issues `holder`'s authority; each holder gets one, once.
+pub fn authority(holder: Holder) -> Result<Authority, ApiError> {
+    let mut table = AUTHORITIES.lock();
+    let (issued, generation) = &mut table[holder.index()];
+    if *issued {
+        return Err(ApiError::AuthorityTaken(holder));
+    }
+    *issued = true;
+    Ok(Authority {
+        holder,
+        generation: *generation,
+    })
+}
+
+/// Withdraws `holder`'s authority: what it approves or submits from now on
+/// is refused.
+pub fn revoke(holder: Holder) {
+    AUTHORITIES.lock()[holder.index()].1 += 1;
+}
+
+fn check(authority: &Authority) -> Result<(), ApiError> {
+    let generation = AUTHORITIES.lock()[authority.holder.index()].1;
+    if authority.generation != generation {
+        return Err(ApiError::Revoked(authority.holder));
+    }
+    Ok(())
 }
 
 /// The scheduler and the state that goes with it.
@@ -158,7 +263,23 @@ fn changing_scheduler<R>(f: impl FnOnce(&mut KernelScheduler) -> R) -> Result<R,
 
 /// Submits an update. An `available_at` in the past (such as
 /// `Instant::ZERO`) means available now.
-pub fn submit(record: &UpdateRecord) -> Result<(), ApiError> {
+pub fn submit(record: &UpdateRecord, authority: &Authority) -> Result<(), ApiError> {
+    check(authority)?;
+    submit_trusted(record)?;
+    audit::record(
+        audit::What::Submitted,
+        Some(record.id),
+        format_args!(
+            "{} {}, unsigned, by the {}",
+            record.name, record.version, authority.holder
+        ),
+    );
+    Ok(())
+}
+
+/// Queues an update whose authenticity the caller established (the
+/// manifest channel, after verification).
+pub(crate) fn submit_trusted(record: &UpdateRecord) -> Result<(), ApiError> {
     let now = clock::now();
     let mut record = record.clone();
     record.available_at = record.available_at.max(now);
@@ -167,10 +288,15 @@ pub fn submit(record: &UpdateRecord) -> Result<(), ApiError> {
 }
 
 /// Approves an update that needs approval.
-pub fn approve(id: UpdateId) -> Result<(), ApiError> {
-    Ok(changing_scheduler(|scheduler| {
-        scheduler.approve(id, clock::now())
-    })??)
+pub fn approve(id: UpdateId, authority: &Authority) -> Result<(), ApiError> {
+    check(authority)?;
+    changing_scheduler(|scheduler| scheduler.approve(id, clock::now()))??;
+    audit::record(
+        audit::What::Approved,
+        Some(id),
+        format_args!("by the {}", authority.holder),
+    );
+    Ok(())
 }
 
 /// Rejects an update: it will never run.

@@ -337,7 +337,27 @@ impl Worker {
         });
 
         let metrics = self.sample.metrics;
-        let starts = timed(&mut self.cost.poll, || scheduler.poll(now, wall, &metrics));
+        let mut starts = timed(&mut self.cost.poll, || scheduler.poll(now, wall, &metrics));
+        // A Critical update held back by a running one: abandon that one
+        // if it can still be abandoned, and poll again so the Critical
+        // starts now. A refusal leaves the Critical waiting.
+        if let Some(victim) = scheduler.preempt_request() {
+            if self.executor.abort(victim) {
+                match scheduler.report_preempted(victim, now) {
+                    Ok(()) => {
+                        let again =
+                            timed(&mut self.cost.poll, || scheduler.poll(now, wall, &metrics));
+                        for start in again {
+                            // Both lists hold at most what may start at once.
+                            let _ = starts.push(start);
+                        }
+                    }
+                    Err(error) => {
+                        serial_println!("worker: preemption of {victim} refused: {error}")
+                    }
+                }
+            }
+        }
         for start in starts {
             if let Err(error) = self.executor.start(&start, now) {
                 let reason = error.reason();

@@ -197,6 +197,18 @@ pub enum PayloadError {
     },
 }
 
+impl PayloadError {
+    /// A short fixed reason, for places that keep only a `&'static str`
+    /// (such as the scheduler's failure reason).
+    pub const fn reason(&self) -> &'static str {
+        match self {
+            PayloadError::Missing => "payload missing",
+            PayloadError::SizeMismatch { .. } => "payload size differs from the signed size",
+            PayloadError::DigestMismatch { .. } => "payload sha256 differs from the signed digest",
+        }
+    }
+}
+
 impl fmt::Display for PayloadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -1,0 +1,139 @@
+//! What is installed: each component's installed version, and the newest
+//! version accepted for installation but not yet installed.
+//!
+//! The anti-rollback check asks [`newest`]: an update must install a
+//! version above both, so neither an old manifest nor an old entry in a new
+//! one can bring back a version the machine has moved past, or queue a
+//! version older than one already queued.
+//!
+//! This kernel has no disk, so the table starts from a built-in baseline
+//! (the "system image": every component of the example catalogue at
+//! 1.0.0) and lives until shutdown. `inventory` on the console prints it.
+
+use heapless::Vec;
+use spin::Mutex;
+use update_sched::update::{UpdateName, Version};
+
+/// Components the table holds.
+pub const CAPACITY: usize = 128;
+
+/// The components installed at boot, all at 1.0.0.
+pub const BASELINE: &[&str] = &[
+    "openssl",
+    "firefox",
+    "mesa",
+    "linux",
+    "microcode",
+    "libreoffice",
+    "sudo",
+    "gpu-driver",
+    "gimp",
+    "glibc",
+    "bios",
+    "vlc",
+    "curl",
+    "wifi-firmware",
+    "linux-hotfix",
+    "python",
+    "thunderbird",
+    "zlib",
+    "fonts",
+    "manpages",
+    "openssh",
+];
+
+/// One component.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Component {
+    /// Its name.
+    pub name: UpdateName,
+    /// The version installed, if any.
+    pub installed: Option<Version>,
+    /// The newest version accepted and not yet installed, if any.
+    pub pending: Option<Version>,
+}
+
+static TABLE: Mutex<Option<Vec<Component, CAPACITY>>> = Mutex::new(None);
+
+fn with_table<R>(f: impl FnOnce(&mut Vec<Component, CAPACITY>) -> R) -> R {
+    let mut guard = TABLE.lock();
+    let table = guard.get_or_insert_with(|| {
+        let mut table = Vec::new();
+        for name in BASELINE {
+            // BASELINE is shorter than CAPACITY and its names fit.
+            let _ = table.push(Component {
+                name: UpdateName::try_from(*name).unwrap_or_default(),
+                installed: Some(Version::new(1, 0, 0)),
+                pending: None,
+            });
+        }
+        table
+    });
+    f(table)
+}
+
+/// The newest version of `name` installed or accepted, if any.
+pub fn newest(name: &str) -> Option<Version> {
+    with_table(|table| {
+        table
+            .iter()
+            .find(|component| component.name == name)
+            .and_then(|component| component.installed.max(component.pending))
+    })
+}
+
+/// Finds or adds `name`; `None` if the table is full.
+fn entry<'a>(table: &'a mut Vec<Component, CAPACITY>, name: &str) -> Option<&'a mut Component> {
+    let index = match table.iter().position(|component| component.name == name) {
+        Some(index) => index,
+        None => {
+            table
+                .push(Component {
+                    name: UpdateName::try_from(name).ok()?,
+                    installed: None,
+                    pending: None,
+                })
+                .ok()?;
+            table.len() - 1
+        }
+    };
+    table.get_mut(index)
+}
+
+/// Notes that `version` of `name` was accepted for installation.
+pub fn note_accepted(name: &str, version: Version) {
+    with_table(|table| {
+        if let Some(component) = entry(table, name) {
+            component.pending = component.pending.max(Some(version));
+        }
+    });
+}
+
+/// Notes that `version` of `name` is now installed.
+pub fn note_installed(name: &str, version: Version) {
+    with_table(|table| {
+        if let Some(component) = entry(table, name) {
+            component.installed = component.installed.max(Some(version));
+            if component.pending <= component.installed {
+                component.pending = None;
+            }
+        }
+    });
+}
+
+/// Notes that `version` of `name` will not be installed (failed for good,
+/// cancelled, declined): a later manifest may offer it again.
+pub fn note_abandoned(name: &str, version: Version) {
+    with_table(|table| {
+        if let Some(component) = entry(table, name) {
+            if component.pending == Some(version) {
+                component.pending = None;
+            }
+        }
+    });
+}
+
+/// Calls `f` on every component, in table order.
+pub fn for_each(mut f: impl FnMut(&Component)) {
+    with_table(|table| table.iter().for_each(&mut f));
+}
