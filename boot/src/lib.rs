@@ -11,6 +11,13 @@
 //! what the kernel prints, and stops QEMU at a wall-clock timeout, since
 //! QEMU has no limit of its own. The same functions serve the `boot`
 //! binary (`cargo run`) and the integration tests in `tests/`.
+//!
+//! Updates reach the kernel only in signed manifests: [`keys`] reads and
+//! makes the Ed25519 key files, [`manifest_file`] turns a TOML list of
+//! updates into a signed [`bundle`], and [`RamdiskSource::ConfigWith`]
+//! packs bundles' sections into the ramdisk after the configuration. The
+//! build script signs the repository's example manifest
+//! ([`EXAMPLE_BUNDLE`]), which the runner boots the demo with.
 
 use std::collections::hash_map::DefaultHasher;
 use std::fmt;
@@ -23,9 +30,14 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-pub use boot_config::BootConfig;
+pub use boot_config::{BootConfig, Tag};
 
+pub mod bundle;
 pub mod config_file;
+pub mod keys;
+pub mod manifest_file;
+
+use bundle::OwnedSection;
 
 /// One kernel binary.
 #[derive(Clone, Copy, Debug)]
@@ -88,24 +100,94 @@ pub enum RamdiskSource {
     /// given, not validated: validate it first (the kernel rejects an
     /// invalid one, which tests use).
     Config(BootConfig),
+    /// This configuration, then these sections in order: signed manifests
+    /// ([`Tag::MANIFEST`]) and payloads ([`Tag::PAYLOAD`]) as a bundle
+    /// holds them ([`bundle::read_bundle`]), or any bytes under any tag
+    /// (for tests of tampered manifests). With no sections it is the same
+    /// ramdisk as [`RamdiskSource::Config`].
+    ConfigWith(BootConfig, Vec<OwnedSection>),
     /// These bytes exactly (for tests of corrupt ramdisks). An empty vector
     /// means no ramdisk: the bootloader cannot load an empty file as one.
     Raw(Vec<u8>),
 }
 
 impl RamdiskSource {
+    /// `config` with the manifests the runner gives it when asked for none:
+    /// the example bundle for the demo's scenarios ([`default_manifests`]).
+    pub fn with_default_manifests(config: BootConfig) -> RamdiskSource {
+        let sections = default_manifests(&config);
+        RamdiskSource::ConfigWith(config, sections)
+    }
+
     /// The ramdisk's bytes; `None` for no ramdisk.
     pub fn bytes(&self) -> Result<Option<Vec<u8>>, RunError> {
         match self {
             RamdiskSource::None => Ok(None),
             RamdiskSource::Raw(bytes) if bytes.is_empty() => Ok(None),
             RamdiskSource::Raw(bytes) => Ok(Some(bytes.clone())),
-            RamdiskSource::Config(config) => {
-                let mut buffer = [0u8; boot_config::ramdisk::MAX_CONFIG_RAMDISK_LEN];
-                let len = boot_config::encode(config, &mut buffer).map_err(RunError::Encode)?;
-                Ok(Some(buffer[..len].to_vec()))
+            RamdiskSource::Config(config) => encode_config(config).map(Some),
+            RamdiskSource::ConfigWith(config, sections) if sections.is_empty() => {
+                encode_config(config).map(Some)
+            }
+            RamdiskSource::ConfigWith(config, sections) => {
+                let config_only = encode_config(config)?;
+                // The config section exactly as `boot-config` encodes it,
+                // so the kernel decodes it the same way.
+                let config_section = boot_config::Ramdisk::parse(&config_only)
+                    .ok()
+                    .and_then(|ramdisk| ramdisk.section(Tag::CONFIG))
+                    .ok_or(RunError::Encode(boot_config::EncodeError::Config))?;
+                let mut all = Vec::with_capacity(1 + sections.len());
+                all.push((Tag::CONFIG, config_section.to_vec()));
+                all.extend(sections.iter().cloned());
+                bundle::write_container(&all)
+                    .map(Some)
+                    .map_err(RunError::Encode)
             }
         }
+    }
+}
+
+/// A ramdisk holding only `config`.
+fn encode_config(config: &BootConfig) -> Result<Vec<u8>, RunError> {
+    let mut buffer = [0u8; boot_config::ramdisk::MAX_CONFIG_RAMDISK_LEN];
+    let len = boot_config::encode(config, &mut buffer).map_err(RunError::Encode)?;
+    Ok(buffer[..len].to_vec())
+}
+
+/// The repository's example manifest (`boot/manifests/example.toml`, the
+/// demo's week of updates), signed by the build script when `boot` was
+/// built, valid for 90 days from then: a bundle as `boot sign` writes it.
+pub const EXAMPLE_BUNDLE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/example-bundle.upk"));
+
+/// The secret key file the build script signed [`EXAMPLE_BUNDLE`] with:
+/// `$UPKEEP_SIGNING_KEY` at build time, else [`keys::DEV_SECRET_KEY_FILE`].
+pub const EXAMPLE_SIGNING_KEY_FILE: &str = env!("UPKEEP_EXAMPLE_SIGNING_KEY");
+
+/// The sections of [`EXAMPLE_BUNDLE`]: its manifest, then one payload per
+/// update.
+///
+/// # Panics
+/// Never for a bundle the build script wrote (a unit test reads it).
+pub fn example_sections() -> Vec<OwnedSection> {
+    bundle::read_bundle(EXAMPLE_BUNDLE).expect("the build script writes a valid bundle")
+}
+
+/// Whether the runner gives `config` the example manifest by default: for
+/// the demo's scenarios, `week` and `load`, which play its updates; not
+/// for `none` (the console), which starts with nothing queued.
+pub fn scenario_wants_example(config: &BootConfig) -> bool {
+    matches!(config.scenario.as_str(), "week" | "load")
+}
+
+/// The sections the runner adds to `config`'s ramdisk when given no
+/// `--manifest`: [`example_sections`] if [`scenario_wants_example`], else
+/// none.
+pub fn default_manifests(config: &BootConfig) -> Vec<OwnedSection> {
+    if scenario_wants_example(config) {
+        example_sections()
+    } else {
+        Vec::new()
     }
 }
 
@@ -222,7 +304,8 @@ pub enum RunError {
     UnknownKernel(String),
     /// The UEFI firmware (OVMF) was not found.
     NoOvmf,
-    /// The configuration could not be encoded into a ramdisk.
+    /// The configuration (and the sections after it) could not be
+    /// encoded into a ramdisk.
     Encode(boot_config::EncodeError),
     /// The disk image could not be made.
     Image {
@@ -244,7 +327,7 @@ impl fmt::Display for RunError {
                 let known: Vec<&str> = KERNELS.iter().map(|kernel| kernel.name).collect();
                 write!(f, "no kernel called '{name}' (built: {})", known.join(", "))
             }
-            RunError::Encode(error) => write!(f, "could not encode the boot config: {error}"),
+            RunError::Encode(error) => write!(f, "could not encode the ramdisk: {error}"),
             RunError::Image { path, message } => {
                 write!(f, "could not make {}: {message}", path.display())
             }
@@ -690,6 +773,87 @@ mod tests {
     }
 
     #[test]
+    fn test_ramdisk_config_with_sections_keeps_them_in_order() {
+        let config = BootConfig::default();
+        let plain = RamdiskSource::Config(config.clone()).bytes().unwrap();
+        let empty = RamdiskSource::ConfigWith(config.clone(), Vec::new());
+        assert_eq!(empty.bytes().unwrap(), plain);
+        let sections = vec![
+            (Tag::MANIFEST, b"first delivery".to_vec()),
+            (Tag::PAYLOAD, b"\x01\x00\x00\x00payload".to_vec()),
+            (Tag::MANIFEST, b"second delivery".to_vec()),
+        ];
+        let bytes = RamdiskSource::ConfigWith(config.clone(), sections.clone())
+            .bytes()
+            .unwrap()
+            .expect("a config makes a ramdisk");
+        assert_eq!(boot_config::decode_config(&bytes), Ok(config));
+        let ramdisk = boot_config::Ramdisk::parse(&bytes).unwrap();
+        let found: Vec<OwnedSection> = ramdisk
+            .sections()
+            .map(|section| (section.tag, section.bytes.to_vec()))
+            .collect();
+        assert_eq!(found[0].0, Tag::CONFIG);
+        assert_eq!(&found[1..], &sections[..]);
+    }
+
+    #[test]
+    fn test_example_bundle_verifies_with_dev_key_and_lists_the_week() {
+        use update_manifest::{verify, Policy};
+        use update_sched::{Priority, UpdateId};
+
+        let sections = example_sections();
+        assert_eq!(sections.len(), 1 + 21);
+        assert_eq!(sections[0].0, Tag::MANIFEST);
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let policy = Policy {
+            last_version: None,
+            now_unix: now,
+        };
+        let manifest = verify(&sections[0].1, &keys::dev_public_key(), &policy).unwrap();
+        assert_eq!(manifest.version(), 1);
+        assert_eq!(manifest.len(), 21);
+        let lifetime = manifest.expires_at() - manifest.header().issued_at;
+        assert_eq!(lifetime, 90 * 86_400);
+        let entries: Vec<update_manifest::Entry> = manifest.entries().collect();
+        let ids: Vec<u32> = entries.iter().map(|entry| entry.id.0).collect();
+        assert_eq!(ids, (1..=21).collect::<Vec<u32>>());
+        for (entry, (tag, payload)) in entries.iter().zip(&sections[1..]) {
+            assert_eq!(*tag, Tag::PAYLOAD);
+            assert_eq!(payload[..4], entry.id.0.to_le_bytes());
+            entry.check_payload(&payload[4..]).unwrap();
+            let id = entry.id.0 as u16;
+            assert_eq!(entry.version.to_string(), format!("1.{}.{id}", id % 7));
+            assert_eq!(entry.available_after_minutes % 60, 7, "{}", entry.id);
+        }
+        let openssh = &entries[20];
+        assert_eq!(openssh.id, UpdateId(21));
+        assert_eq!(openssh.name.as_str(), "openssh");
+        assert_eq!(openssh.priority, Priority::Security);
+        assert_eq!(openssh.available_after_minutes, (5 * 24 + 23) * 60 + 7);
+        assert_eq!(entries[4].name.as_str(), "microcode");
+        assert_eq!(entries[4].priority, Priority::Critical);
+        assert!(entries[4].needs_reboot);
+        assert_eq!(entries[4].available_after_minutes, (24 + 2) * 60 + 7);
+    }
+
+    #[test]
+    fn test_default_manifests_follow_the_scenario() {
+        let mut config = BootConfig::default();
+        assert_eq!(default_manifests(&config), example_sections());
+        config.scenario = "load".try_into().unwrap();
+        assert_eq!(default_manifests(&config), example_sections());
+        assert!(default_manifests(&BootConfig::console()).is_empty());
+        assert_eq!(
+            RamdiskSource::with_default_manifests(BootConfig::console()),
+            RamdiskSource::ConfigWith(BootConfig::console(), Vec::new())
+        );
+    }
+
+    #[test]
     fn test_image_is_cached_by_kernel_firmware_and_ramdisk() {
         let mut options = RunOptions::new("test-config");
         options.ramdisk = RamdiskSource::Raw(b"unit test of the image cache".to_vec());
@@ -704,6 +868,15 @@ mod tests {
         options.firmware = Firmware::Uefi;
         let uefi = prepare_image(&options).expect("image made");
         assert_ne!(uefi.path, other.path);
+        options.firmware = Firmware::Bios;
+        let mut tampered = example_sections();
+        options.ramdisk = RamdiskSource::ConfigWith(BootConfig::default(), tampered.clone());
+        let example = prepare_image(&options).expect("image made");
+        let last = tampered[0].1.len() - 1;
+        tampered[0].1[last] ^= 1;
+        options.ramdisk = RamdiskSource::ConfigWith(BootConfig::default(), tampered);
+        let changed = prepare_image(&options).expect("image made");
+        assert_ne!(changed.path, example.path);
     }
 
     #[test]

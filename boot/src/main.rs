@@ -1,19 +1,27 @@
 //! `cargo run`: boots the kernel under QEMU and exits 0 exactly when the
-//! kernel reported success.
+//! kernel reported success; `cargo run -- keygen` and `cargo run -- sign`
+//! make update-signing keys and signed manifest bundles.
 //!
 //! The kernel's boot configuration comes from a TOML file (`--config`,
 //! else the repository's `config/demo.toml`), or from `--console`; it is
-//! validated here, then travels to the kernel in the image's ramdisk.
+//! validated here, then travels to the kernel in the image's ramdisk,
+//! followed by the signed manifests and payloads of the `--manifest`
+//! bundles (by default, the demo's example manifest).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use boot::bundle::{read_bundle, OwnedSection};
 use boot::config_file::{apply_console, read_config, DEMO_CONFIG};
-use boot::{BootConfig, Firmware, Input, RamdiskSource, RunOptions, Verdict};
+use boot::manifest_file::{read_manifest_file, wall_time, Expiry};
+use boot::{keys, BootConfig, Firmware, Input, RamdiskSource, RunOptions, Tag, Verdict};
 
 const USAGE: &str = "\
 usage: cargo run -- [OPTIONS] [-- QEMU_ARGS...]
+       cargo run -- keygen --out DIR
+       cargo run -- sign --key KEY --manifest TOML --out FILE [--version N]
+                         [--expires TIME|DURATION]
 
 Boots the upkeep kernel under QEMU with its serial port on this terminal.
 
@@ -29,12 +37,25 @@ options:
   --console         wait at the serial console: mode = console, speed = 60,
                     scenario = none (over --config's file if given, else the
                     defaults); no timeout unless --timeout is given
+  --manifest FILE   hand the kernel the signed manifests and payloads of a
+                    bundle made by `sign`; repeat for successive deliveries,
+                    in order (default: the example manifest, signed at build
+                    time, when the scenario is week or load; none otherwise)
+  --no-manifest     hand the kernel no manifest
   --list            list the kernel binaries
   -h, --help        show this help
 
+commands:
+  keygen --out DIR  make an update-signing key pair: DIR/upkeep.key (secret,
+                    mode 0600) and DIR/upkeep.pub; never overwrites
+  sign              sign the updates listed in a TOML manifest file (see
+                    boot/manifests/example.toml) into a bundle FILE with the
+                    secret key file KEY; --version and --expires override
+                    the file's version and valid_for/expires
+
 exit status: 0 when the kernel reported success, 1 when it reported failure
 or QEMU ended without a verdict, 124 on timeout, 2 on bad arguments or a
-bad config file.";
+bad config, manifest, bundle or key file.";
 
 /// Exit status for a run stopped at the timeout, as `timeout(1)` uses.
 const EXIT_TIMEOUT: u8 = 124;
@@ -43,21 +64,25 @@ const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let options = match parse(&args) {
-        Ok(Some(options)) => options,
+    let command = match args.first().map(String::as_str) {
+        Some("keygen") => Some(keygen(&args[1..])),
+        Some("sign") => Some(sign(&args[1..])),
+        _ => None,
+    };
+    if let Some(result) = command {
+        return result.map_or_else(ArgError::report, |()| ExitCode::SUCCESS);
+    }
+    let (options, manifests) = match parse(&args) {
+        Ok(Some(parsed)) => parsed,
         Ok(None) => return ExitCode::SUCCESS,
-        Err(ArgError::Usage(message)) => {
-            eprintln!("boot: {message}\n\n{USAGE}");
-            return ExitCode::from(EXIT_USAGE);
-        }
-        Err(ArgError::Config(message)) => {
-            eprintln!("boot: {message}");
-            return ExitCode::from(EXIT_USAGE);
-        }
+        Err(error) => return error.report(),
     };
 
-    if let RamdiskSource::Config(config) = &options.ramdisk {
+    if let RamdiskSource::ConfigWith(config, _) = &options.ramdisk {
         eprintln!("boot: config: {config}");
+    }
+    for manifest in manifests {
+        eprintln!("boot: manifest: {manifest}");
     }
     match boot::prepare_image(&options) {
         Ok(image) => match image.created_in {
@@ -119,12 +144,36 @@ fn main() -> ExitCode {
     }
 }
 
-/// What is wrong with the command line.
+/// What is wrong with the command line, or what stopped a command.
 enum ArgError {
     /// A bad option: the message, then the usage.
     Usage(String),
-    /// A bad boot configuration: the message alone.
+    /// A bad input file (config, manifest, bundle, key): the message alone.
     Config(String),
+    /// The command could not finish (an output file not written): the
+    /// message alone, exit status 1.
+    Failed(String),
+}
+
+impl ArgError {
+    /// Prints the message (and the usage, for a bad option) and gives the
+    /// exit status.
+    fn report(self) -> ExitCode {
+        match self {
+            ArgError::Usage(message) => {
+                eprintln!("boot: {message}\n\n{USAGE}");
+                ExitCode::from(EXIT_USAGE)
+            }
+            ArgError::Config(message) => {
+                eprintln!("boot: {message}");
+                ExitCode::from(EXIT_USAGE)
+            }
+            ArgError::Failed(message) => {
+                eprintln!("boot: {message}");
+                ExitCode::FAILURE
+            }
+        }
+    }
 }
 
 impl From<String> for ArgError {
@@ -133,15 +182,18 @@ impl From<String> for ArgError {
     }
 }
 
-/// Reads the command line; `Ok(None)` when it only asked for help or the
+/// Reads the command line: the run, and a description of each manifest
+/// it hands the kernel; `Ok(None)` when it only asked for help or the
 /// list.
-fn parse(args: &[String]) -> Result<Option<RunOptions>, ArgError> {
+fn parse(args: &[String]) -> Result<Option<(RunOptions, Vec<String>)>, ArgError> {
     let mut options = RunOptions::new("kernel");
     options.echo = true;
     options.input = Input::Inherit;
     let mut config_file: Option<PathBuf> = None;
     let mut console = false;
     let mut timeout_given = false;
+    let mut bundles: Vec<PathBuf> = Vec::new();
+    let mut no_manifest = false;
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
@@ -161,6 +213,8 @@ fn parse(args: &[String]) -> Result<Option<RunOptions>, ArgError> {
             }
             "--config" => config_file = Some(PathBuf::from(value(&mut rest, "--config")?)),
             "--console" => console = true,
+            "--manifest" => bundles.push(PathBuf::from(value(&mut rest, "--manifest")?)),
+            "--no-manifest" => no_manifest = true,
             "--list" => {
                 for kernel in boot::KERNELS {
                     println!("{}\n  elf: {}", kernel.name, kernel.elf);
@@ -180,6 +234,11 @@ fn parse(args: &[String]) -> Result<Option<RunOptions>, ArgError> {
             }
             other => return Err(format!("unknown option '{other}'").into()),
         }
+    }
+    if no_manifest && !bundles.is_empty() {
+        return Err("--manifest and --no-manifest exclude each other"
+            .to_string()
+            .into());
     }
     if boot::kernel(&options.kernel).is_none() {
         return Err(boot::RunError::UnknownKernel(options.kernel)
@@ -205,8 +264,130 @@ fn parse(args: &[String]) -> Result<Option<RunOptions>, ArgError> {
             None => format!("invalid config: {error}"),
         }));
     }
-    options.ramdisk = RamdiskSource::Config(config);
-    Ok(Some(options))
+    let mut manifests = Vec::new();
+    let sections = if no_manifest {
+        Vec::new()
+    } else if bundles.is_empty() {
+        let sections = boot::default_manifests(&config);
+        describe_manifests(&sections, "example, signed at build time", &mut manifests);
+        sections
+    } else {
+        let mut sections = Vec::new();
+        for path in &bundles {
+            let bundle = read_bundle_file(path).map_err(ArgError::Config)?;
+            describe_manifests(&bundle, &path.display().to_string(), &mut manifests);
+            sections.extend(bundle);
+        }
+        sections
+    };
+    options.ramdisk = RamdiskSource::ConfigWith(config, sections);
+    Ok(Some((options, manifests)))
+}
+
+/// The sections of the bundle file at `path`.
+fn read_bundle_file(path: &Path) -> Result<Vec<OwnedSection>, String> {
+    let bytes = std::fs::read(path)
+        .map_err(|error| format!("cannot read bundle {}: {error}", path.display()))?;
+    read_bundle(&bytes).map_err(|error| format!("{}: {error}", path.display()))
+}
+
+/// Adds to `lines` what each manifest among `sections` says, unverified:
+/// the kernel checks the signatures.
+fn describe_manifests(sections: &[OwnedSection], origin: &str, lines: &mut Vec<String>) {
+    for (_, bytes) in sections.iter().filter(|(tag, _)| *tag == Tag::MANIFEST) {
+        lines.push(match update_manifest::decode_unverified(bytes) {
+            Ok(manifest) => format!(
+                "version {}, {} updates, key {}, expires {} ({origin})",
+                manifest.version(),
+                manifest.len(),
+                manifest.header().key_id,
+                wall_time(manifest.expires_at())
+            ),
+            Err(error) => format!("malformed ({error}); the kernel will refuse it ({origin})"),
+        });
+    }
+}
+
+/// `keygen --out DIR`.
+fn keygen(args: &[String]) -> Result<(), ArgError> {
+    let mut out = None;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--out" => out = Some(PathBuf::from(value(&mut rest, "--out")?)),
+            other => return Err(format!("keygen: unknown option '{other}'").into()),
+        }
+    }
+    let out = out.ok_or_else(|| "keygen needs --out DIR".to_string())?;
+    let pair = keys::generate_key_pair(&out).map_err(|error| match error {
+        keys::KeygenError::Exists(_) => ArgError::Config(error.to_string()),
+        keys::KeygenError::Io { .. } => ArgError::Failed(error.to_string()),
+    })?;
+    println!(
+        "wrote {} (secret: keep it so) and {}",
+        pair.secret_path.display(),
+        pair.public_path.display()
+    );
+    println!("key id {}", pair.key_id);
+    Ok(())
+}
+
+/// `sign --key KEY --manifest TOML --out FILE [--version N] [--expires X]`.
+fn sign(args: &[String]) -> Result<(), ArgError> {
+    let (mut key, mut manifest, mut out, mut version, mut expiry) = (None, None, None, None, None);
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--key" => key = Some(PathBuf::from(value(&mut rest, "--key")?)),
+            "--manifest" => manifest = Some(PathBuf::from(value(&mut rest, "--manifest")?)),
+            "--out" => out = Some(PathBuf::from(value(&mut rest, "--out")?)),
+            "--version" => {
+                let text = value(&mut rest, "--version")?;
+                version = Some(text.parse::<u64>().ok().filter(|v| *v > 0).ok_or_else(|| {
+                    format!("--version needs a whole number above 0, not '{text}'")
+                })?);
+            }
+            "--expires" => {
+                let text = value(&mut rest, "--expires")?;
+                expiry = Some(Expiry::parse(text).map_err(|error| format!("--expires {error}"))?);
+            }
+            other => return Err(format!("sign: unknown option '{other}'").into()),
+        }
+    }
+    let missing = |flag: &str, what: &str| format!("sign needs {flag} {what}");
+    let key = key.ok_or_else(|| missing("--key", "KEY"))?;
+    let manifest = manifest.ok_or_else(|| missing("--manifest", "TOML"))?;
+    let out = out.ok_or_else(|| missing("--out", "FILE"))?;
+
+    let key = keys::read_signing_key(&key).map_err(ArgError::Config)?;
+    let mut file = read_manifest_file(&manifest).map_err(ArgError::Config)?;
+    if let Some(version) = version {
+        file.version = version;
+    }
+    if let Some(expiry) = expiry {
+        file.expiry = expiry;
+    }
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .ok()
+        .and_then(|now| i64::try_from(now.as_secs()).ok())
+        .ok_or_else(|| ArgError::Failed("the system clock is not usable".into()))?;
+    let bundle = file
+        .sign(&key, now)
+        .map_err(|error| ArgError::Config(format!("{}: {error}", manifest.display())))?;
+    // Written aside and renamed, so a failed write never leaves half a
+    // bundle under the name.
+    let mut temporary = out.as_os_str().to_owned();
+    temporary.push(format!(".{}.tmp", std::process::id()));
+    let temporary = PathBuf::from(temporary);
+    std::fs::write(&temporary, &bundle.bytes)
+        .and_then(|()| std::fs::rename(&temporary, &out))
+        .map_err(|error| {
+            let _ = std::fs::remove_file(&temporary);
+            ArgError::Failed(format!("cannot write {}: {error}", out.display()))
+        })?;
+    println!("signed {}: {}", out.display(), bundle.summary());
+    Ok(())
 }
 
 fn value<'a>(rest: &mut impl Iterator<Item = &'a String>, flag: &str) -> Result<&'a str, String> {

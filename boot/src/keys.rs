@@ -1,0 +1,525 @@
+//! Key files: an Ed25519 key pair kept as two small text files.
+//!
+//! Both files have the same shape: comment lines (starting with `#`) and
+//! blank lines, and exactly one line of 64 hexadecimal digits. In a secret
+//! key file (`.key`) the digits are the 32-byte Ed25519 secret seed; in a
+//! public key file (`.pub`), the 32-byte public key. The comments say what
+//! the key is for; the digits are all a program reads. The format is plain
+//! enough that a build script (the kernel's, which builds the trusted
+//! public key in) can read it with [`parse_key_file`] or a copy of it.
+//!
+//! This file is also compiled into `boot`'s build script, which signs the
+//! example manifest: it uses only `std` and `update-manifest`.
+
+use std::fmt;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use update_manifest::{Hex, KeyId, SigningKey, TrustedKey};
+
+/// Bytes in a secret seed and in a public key.
+pub const KEY_LEN: usize = 32;
+
+/// The file name `keygen` gives the secret key.
+pub const SECRET_KEY_FILE: &str = "upkeep.key";
+
+/// The file name `keygen` gives the public key.
+pub const PUBLIC_KEY_FILE: &str = "upkeep.pub";
+
+/// The repository's development secret key. It is published, so it is no
+/// secret: manifests it signs prove nothing. It exists so that a fresh
+/// clone can sign and boot its demo; see the README's "Signed updates".
+pub const DEV_SECRET_KEY_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../keys/dev.key");
+
+/// The public half of [`DEV_SECRET_KEY_FILE`]: the kernel's trusted key
+/// unless `UPKEEP_TRUSTED_KEY` names another.
+pub const DEV_PUBLIC_KEY_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../keys/dev.pub");
+
+/// The development signing key ([`DEV_SECRET_KEY_FILE`], built in), for
+/// tests that re-sign manifests.
+///
+/// # Panics
+/// If the repository's `keys/dev.key` is not a key file (a unit test
+/// reads it).
+pub fn dev_signing_key() -> SigningKey {
+    let seed = parse_key_file(include_str!("../../keys/dev.key"))
+        .unwrap_or_else(|error| panic!("keys/dev.key: {error}"));
+    SigningKey::from_bytes(&seed)
+}
+
+/// The development public key ([`DEV_PUBLIC_KEY_FILE`], built in).
+///
+/// # Panics
+/// If the repository's `keys/dev.pub` is not a usable public key file (a
+/// unit test reads it).
+pub fn dev_public_key() -> TrustedKey {
+    let bytes = parse_key_file(include_str!("../../keys/dev.pub"))
+        .unwrap_or_else(|error| panic!("keys/dev.pub: {error}"));
+    TrustedKey::from_bytes(&bytes).expect("keys/dev.pub is a usable Ed25519 public key")
+}
+
+/// What is wrong with the text of a key file. Lines and columns count
+/// from 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyFileError {
+    /// No line other than comments and blank lines.
+    NoKey,
+    /// A second key line after the first.
+    ExtraLine {
+        /// The second key line.
+        line: usize,
+    },
+    /// The key line has the wrong number of digits.
+    WrongLength {
+        /// The key line.
+        line: usize,
+        /// How many digits it has.
+        digits: usize,
+    },
+    /// The key line holds something other than hexadecimal digits.
+    NotHex {
+        /// The key line.
+        line: usize,
+        /// Where on it, in characters.
+        column: usize,
+        /// What is there.
+        found: char,
+    },
+}
+
+impl KeyFileError {
+    /// The line the problem is on, if it is on one.
+    pub fn line(&self) -> Option<usize> {
+        match *self {
+            KeyFileError::NoKey => None,
+            KeyFileError::ExtraLine { line }
+            | KeyFileError::WrongLength { line, .. }
+            | KeyFileError::NotHex { line, .. } => Some(line),
+        }
+    }
+}
+
+impl fmt::Display for KeyFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            KeyFileError::NoKey => write!(
+                f,
+                "no key: expected one line of {} hexadecimal digits after the # comments",
+                KEY_LEN * 2
+            ),
+            KeyFileError::ExtraLine { line } => write!(
+                f,
+                "line {line}: a second key line; a key file holds exactly one \
+                 (comments start with #)"
+            ),
+            KeyFileError::WrongLength { line, digits } => write!(
+                f,
+                "line {line}: expected {} hexadecimal digits ({KEY_LEN} bytes), found {digits}",
+                KEY_LEN * 2
+            ),
+            KeyFileError::NotHex {
+                line,
+                column,
+                found,
+            } => write!(
+                f,
+                "line {line}, column {column}: {found:?} is not a hexadecimal digit"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for KeyFileError {}
+
+/// Reads the 32 key bytes from the text of a key file (either kind).
+///
+/// Lines that are blank or start with `#` (after leading white space) are
+/// comments. Exactly one other line must remain: 64 hexadecimal digits,
+/// upper or lower case, with white space around them allowed.
+pub fn parse_key_file(text: &str) -> Result<[u8; KEY_LEN], KeyFileError> {
+    let mut key = None;
+    for (index, raw) in text.lines().enumerate() {
+        let line = index + 1;
+        let trimmed = raw.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        if key.is_some() {
+            return Err(KeyFileError::ExtraLine { line });
+        }
+        let indent = raw.len() - raw.trim_start().len();
+        if let Some((offset, found)) = trimmed.char_indices().find(|(_, c)| !c.is_ascii_hexdigit())
+        {
+            return Err(KeyFileError::NotHex {
+                line,
+                column: raw[..indent + offset].chars().count() + 1,
+                found,
+            });
+        }
+        if trimmed.len() != KEY_LEN * 2 {
+            return Err(KeyFileError::WrongLength {
+                line,
+                digits: trimmed.len(),
+            });
+        }
+        let mut bytes = [0; KEY_LEN];
+        for (byte, pair) in bytes.iter_mut().zip(trimmed.as_bytes().chunks(2)) {
+            *byte = (hex_value(pair[0]) << 4) | hex_value(pair[1]);
+        }
+        key = Some(bytes);
+    }
+    key.ok_or(KeyFileError::NoKey)
+}
+
+/// The value of one hexadecimal digit (already checked to be one).
+fn hex_value(digit: u8) -> u8 {
+    match digit {
+        b'0'..=b'9' => digit - b'0',
+        b'a'..=b'f' => digit - b'a' + 10,
+        _ => digit - b'A' + 10,
+    }
+}
+
+/// Reads the key bytes of the key file at `path`; the error names the
+/// file and the line: `keys/dev.pub: line 4: expected 64 hexadecimal
+/// digits (32 bytes), found 62`.
+pub fn read_key_file(path: &Path) -> Result<[u8; KEY_LEN], String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| format!("cannot read key file {}: {error}", path.display()))?;
+    parse_key_file(&text).map_err(|error| format!("{}: {error}", path.display()))
+}
+
+/// Reads a secret key file. A file named `*.pub` is refused: any 32 bytes
+/// are a valid seed, so a public key given by mistake would otherwise
+/// sign with a key nobody trusts.
+pub fn read_signing_key(path: &Path) -> Result<SigningKey, String> {
+    if path.extension().is_some_and(|extension| extension == "pub") {
+        return Err(format!(
+            "{} is a public key file (.pub): signing needs the secret key file (.key)",
+            path.display()
+        ));
+    }
+    Ok(SigningKey::from_bytes(&read_key_file(path)?))
+}
+
+/// Reads a public key file and checks that it holds a usable Ed25519
+/// public key (a valid curve point, not a weak key).
+pub fn read_public_key(path: &Path) -> Result<TrustedKey, String> {
+    let bytes = read_key_file(path)?;
+    TrustedKey::from_bytes(&bytes).map_err(|_| {
+        format!(
+            "{}: not a usable Ed25519 public key (not a curve point, or a weak key)",
+            path.display()
+        )
+    })
+}
+
+/// The id of `key`'s public half.
+pub fn key_id(key: &SigningKey) -> KeyId {
+    KeyId::of(&key.verifying_key().to_bytes())
+}
+
+/// The text of a key file: `comment`'s lines each behind `# `, then the
+/// key in lower-case hex.
+pub fn key_file_text(comment: &str, key: &[u8; KEY_LEN]) -> String {
+    let mut text = String::new();
+    for line in comment.lines() {
+        text.push_str(if line.is_empty() { "#" } else { "# " });
+        text.push_str(line);
+        text.push('\n');
+    }
+    text.push_str(&Hex(key).to_string());
+    text.push('\n');
+    text
+}
+
+/// A key pair [`generate_key_pair`] wrote.
+#[derive(Clone, Debug)]
+pub struct GeneratedKeyPair {
+    /// The secret key file (mode 0600).
+    pub secret_path: PathBuf,
+    /// The public key file.
+    pub public_path: PathBuf,
+    /// The public key's id.
+    pub key_id: KeyId,
+}
+
+/// Why [`generate_key_pair`] wrote nothing.
+#[derive(Debug)]
+pub enum KeygenError {
+    /// A key file is already there; keys are never overwritten.
+    Exists(PathBuf),
+    /// Reading randomness, or making the directory or a file, failed.
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// What went wrong.
+        error: std::io::Error,
+    },
+}
+
+impl fmt::Display for KeygenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeygenError::Exists(path) => write!(
+                f,
+                "{} already exists: keys are never overwritten (move it away or choose \
+                 another --out)",
+                path.display()
+            ),
+            KeygenError::Io { path, error } => write!(f, "{}: {error}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for KeygenError {}
+
+/// Where the randomness for a new key comes from.
+const RANDOM_SOURCE: &str = "/dev/urandom";
+
+/// Makes a new key pair from 32 bytes of `/dev/urandom` and writes
+/// [`SECRET_KEY_FILE`] (mode 0600) and [`PUBLIC_KEY_FILE`] into `dir`,
+/// creating it (mode 0700) if needed. Refuses, writing nothing, if either
+/// file exists.
+pub fn generate_key_pair(dir: &Path) -> Result<GeneratedKeyPair, KeygenError> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+
+    let secret_path = dir.join(SECRET_KEY_FILE);
+    let public_path = dir.join(PUBLIC_KEY_FILE);
+    for path in [&secret_path, &public_path] {
+        if path.symlink_metadata().is_ok() {
+            return Err(KeygenError::Exists(path.clone()));
+        }
+    }
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |error| KeygenError::Io { path, error }
+    };
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(io(dir))?;
+
+    let mut seed = [0u8; KEY_LEN];
+    std::fs::File::open(RANDOM_SOURCE)
+        .and_then(|mut random| random.read_exact(&mut seed))
+        .map_err(io(Path::new(RANDOM_SOURCE)))?;
+    let key = SigningKey::from_bytes(&seed);
+    let public = key.verifying_key().to_bytes();
+    let key_id = KeyId::of(&public);
+
+    let secret_text = key_file_text(
+        &format!(
+            "upkeep update-signing SECRET key: an Ed25519 secret seed, 32 bytes\n\
+             in hex, key id {key_id}. Keep it secret: whoever holds it can\n\
+             sign updates that every kernel trusting {PUBLIC_KEY_FILE} installs.\n\
+             Sign with: cargo run -p boot -- sign --key {SECRET_KEY_FILE} ...\n\
+             Sign the demo with it: UPKEEP_SIGNING_KEY=<this file> cargo run"
+        ),
+        &seed,
+    );
+    let public_text = key_file_text(
+        &format!(
+            "upkeep update-signing public key: Ed25519, 32 bytes in hex, key id\n\
+             {key_id}. Build a kernel that trusts it with\n\
+             UPKEEP_TRUSTED_KEY=<this file> cargo build"
+        ),
+        &public,
+    );
+    // `create_new` refuses an existing file even if one appeared since the
+    // check above.
+    let write = |path: &Path, text: &str, mode: u32| {
+        std::fs::File::options()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(path)
+            .and_then(|mut file| file.write_all(text.as_bytes()))
+            .map_err(|error| match error.kind() {
+                std::io::ErrorKind::AlreadyExists => KeygenError::Exists(path.to_path_buf()),
+                _ => KeygenError::Io {
+                    path: path.to_path_buf(),
+                    error,
+                },
+            })
+    };
+    write(&secret_path, &secret_text, 0o600)?;
+    if let Err(error) = write(&public_path, &public_text, 0o644) {
+        // Half a pair is no use; and the secret key was only just made.
+        let _ = std::fs::remove_file(&secret_path);
+        return Err(error);
+    }
+    Ok(GeneratedKeyPair {
+        secret_path,
+        public_path,
+        key_id,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEX: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("boot-keys-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn test_key_file_comments_and_one_key_line() {
+        let text = format!("# a comment\n\n   # indented comment\r\n  {HEX}  \r\n\n# end\n");
+        let key = parse_key_file(&text).unwrap();
+        assert_eq!(key[0], 0x00);
+        assert_eq!(key[1], 0x11);
+        assert_eq!(key[15], 0xff);
+        assert_eq!(parse_key_file(&HEX.to_uppercase()).unwrap(), key);
+        assert_eq!(key_file_text("first\n\nthird", &key), {
+            let mut expected = String::from("# first\n#\n# third\n");
+            expected.push_str(HEX);
+            expected.push('\n');
+            expected
+        });
+        assert_eq!(parse_key_file(&key_file_text("x", &key)).unwrap(), key);
+    }
+
+    #[test]
+    fn test_key_file_errors_name_line_length_and_character() {
+        assert_eq!(parse_key_file(""), Err(KeyFileError::NoKey));
+        assert_eq!(parse_key_file("# only\n\n"), Err(KeyFileError::NoKey));
+        assert_eq!(
+            parse_key_file(&format!("# c\n{HEX}\n{HEX}\n")),
+            Err(KeyFileError::ExtraLine { line: 3 })
+        );
+        assert_eq!(
+            parse_key_file(&format!("# c\n{}\n", &HEX[..62])),
+            Err(KeyFileError::WrongLength {
+                line: 2,
+                digits: 62
+            })
+        );
+        assert_eq!(
+            parse_key_file(&format!("{HEX}00")),
+            Err(KeyFileError::WrongLength {
+                line: 1,
+                digits: 66
+            })
+        );
+        let mut bad = String::from(HEX);
+        bad.replace_range(6..7, "g");
+        let error = parse_key_file(&format!("#\n  {bad}")).unwrap_err();
+        assert_eq!(
+            error,
+            KeyFileError::NotHex {
+                line: 2,
+                column: 9,
+                found: 'g'
+            }
+        );
+        assert_eq!(
+            error.to_string(),
+            "line 2, column 9: 'g' is not a hexadecimal digit"
+        );
+        assert_eq!(error.line(), Some(2));
+        assert_eq!(
+            parse_key_file(&format!("{HEX} # trailing comment")).unwrap_err(),
+            KeyFileError::NotHex {
+                line: 1,
+                column: 65,
+                found: ' '
+            }
+        );
+        assert_eq!(
+            KeyFileError::WrongLength {
+                line: 4,
+                digits: 62
+            }
+            .to_string(),
+            "line 4: expected 64 hexadecimal digits (32 bytes), found 62"
+        );
+    }
+
+    #[test]
+    fn test_repository_dev_keys_are_a_pair() {
+        let secret = read_signing_key(Path::new(DEV_SECRET_KEY_FILE)).unwrap();
+        let public = read_public_key(Path::new(DEV_PUBLIC_KEY_FILE)).unwrap();
+        assert_eq!(secret.verifying_key().to_bytes(), public.to_bytes());
+        assert_eq!(key_id(&secret), public.id());
+        assert_eq!(dev_signing_key().to_bytes(), secret.to_bytes());
+        assert_eq!(dev_public_key().to_bytes(), public.to_bytes());
+        for file in [DEV_SECRET_KEY_FILE, DEV_PUBLIC_KEY_FILE] {
+            let text = std::fs::read_to_string(file).unwrap();
+            assert!(text.starts_with('#'), "{file}");
+            assert!(text.contains("DEVELOPMENT"), "{file}");
+        }
+    }
+
+    #[test]
+    fn test_read_key_errors_name_the_file() {
+        let error = read_signing_key(Path::new(DEV_PUBLIC_KEY_FILE)).unwrap_err();
+        assert!(error.contains("is a public key file"), "{error}");
+        let error = read_key_file(Path::new("/nonexistent/upkeep.key")).unwrap_err();
+        assert!(
+            error.starts_with("cannot read key file /nonexistent/upkeep.key: "),
+            "{error}"
+        );
+        let dir = temp_dir("read");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("short.pub");
+        std::fs::write(&path, "# short\nabcd\n").unwrap();
+        let error = read_public_key(&path).unwrap_err();
+        assert_eq!(
+            error,
+            format!(
+                "{}: line 2: expected 64 hexadecimal digits (32 bytes), found 4",
+                path.display()
+            )
+        );
+        // The identity point is a weak key.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        std::fs::write(&path, key_file_text("weak", &identity)).unwrap();
+        let error = read_public_key(&path).unwrap_err();
+        assert!(error.contains("not a usable Ed25519 public key"), "{error}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn test_keygen_writes_a_pair_and_refuses_to_overwrite() {
+        use std::os::unix::fs::PermissionsExt;
+
+        let dir = temp_dir("keygen").join("nested");
+        let pair = generate_key_pair(&dir).unwrap();
+        assert_eq!(pair.secret_path, dir.join(SECRET_KEY_FILE));
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&pair.secret_path), 0o600);
+        let secret = read_signing_key(&pair.secret_path).unwrap();
+        let public = read_public_key(&pair.public_path).unwrap();
+        assert_eq!(secret.verifying_key().to_bytes(), public.to_bytes());
+        assert_eq!(public.id(), pair.key_id);
+        let secret_text = std::fs::read_to_string(&pair.secret_path).unwrap();
+        assert!(secret_text.contains(&pair.key_id.to_string()));
+
+        let again = generate_key_pair(&dir).unwrap_err();
+        assert!(matches!(&again, KeygenError::Exists(path) if *path == pair.secret_path));
+        assert!(again.to_string().contains("never overwritten"), "{again}");
+        assert_eq!(
+            std::fs::read_to_string(&pair.secret_path).unwrap(),
+            secret_text
+        );
+
+        // A public key alone is enough to refuse, and nothing is written.
+        std::fs::remove_file(&pair.secret_path).unwrap();
+        let again = generate_key_pair(&dir).unwrap_err();
+        assert!(matches!(&again, KeygenError::Exists(path) if *path == pair.public_path));
+        assert!(!pair.secret_path.exists());
+
+        // Two runs make two different keys.
+        let other = generate_key_pair(&dir.join("other")).unwrap();
+        assert_ne!(other.key_id, pair.key_id);
+        std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+    }
+}

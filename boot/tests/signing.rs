@@ -1,0 +1,326 @@
+//! The `keygen` and `sign` commands and the runner's `--manifest`: exit
+//! status 0 when they did their job, 2 with a one-line message for bad
+//! input, and what they wrote verifies.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use boot::bundle::read_bundle;
+use boot::keys::{read_public_key, read_signing_key, DEV_PUBLIC_KEY_FILE, DEV_SECRET_KEY_FILE};
+use boot::manifest_file::EXAMPLE_MANIFEST;
+use boot::Tag;
+use update_manifest::{verify, Policy};
+
+fn run_boot(args: &[&str]) -> Output {
+    let output = Command::new(env!("CARGO_BIN_EXE_boot"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("boot binary runs");
+    println!("$ boot {}", args.join(" "));
+    println!("stdout:\n{}", String::from_utf8_lossy(&output.stdout));
+    println!("stderr:\n{}", String::from_utf8_lossy(&output.stderr));
+    output
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A fresh directory in the temporary directory for one test.
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("boot-signing-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    dir
+}
+
+fn path(path: &Path) -> &str {
+    path.to_str().expect("UTF-8 path")
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+#[test]
+fn test_keygen_writes_a_pair_then_refuses_to_overwrite() {
+    let dir = temp_dir("keygen").join("keys");
+    let output = run_boot(&["keygen", "--out", path(&dir)]);
+    assert_eq!(output.status.code(), Some(0));
+    let secret = read_signing_key(&dir.join("upkeep.key")).unwrap();
+    let public = read_public_key(&dir.join("upkeep.pub")).unwrap();
+    assert_eq!(secret.verifying_key().to_bytes(), public.to_bytes());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&format!("key id {}", public.id())),
+        "{stdout}"
+    );
+
+    let before = std::fs::read(dir.join("upkeep.key")).unwrap();
+    let output = run_boot(&["keygen", "--out", path(&dir)]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.starts_with("boot: "), "{message}");
+    assert!(message.contains("already exists"), "{message}");
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert_eq!(std::fs::read(dir.join("upkeep.key")).unwrap(), before);
+
+    for args in [
+        &["keygen"][..],
+        &["keygen", "--out"],
+        &["keygen", "--bogus"],
+    ] {
+        let output = run_boot(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&output).starts_with("boot: "), "{args:?}");
+    }
+    std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn test_sign_example_verifies_with_dev_key() {
+    let dir = temp_dir("sign");
+    let out = dir.join("example.upk");
+    let output = run_boot(&[
+        "sign",
+        "--key",
+        DEV_SECRET_KEY_FILE,
+        "--manifest",
+        EXAMPLE_MANIFEST,
+        "--out",
+        path(&out),
+        "--version",
+        "5",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let trusted = read_public_key(Path::new(DEV_PUBLIC_KEY_FILE)).unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "manifest version 5, 21 updates, key {}, expires ",
+            trusted.id()
+        )),
+        "{stdout}"
+    );
+    let bytes = std::fs::read(&out).unwrap();
+    assert!(stdout
+        .trim_end()
+        .ends_with(&format!("{} bytes", bytes.len())));
+    let sections = read_bundle(&bytes).unwrap();
+    assert_eq!(sections.len(), 22);
+    let policy = Policy {
+        last_version: Some(4),
+        now_unix: now(),
+    };
+    let manifest = verify(&sections[0].1, &trusted, &policy).unwrap();
+    assert_eq!(manifest.len(), 21);
+    let lifetime = manifest.expires_at() - manifest.header().issued_at;
+    assert_eq!(lifetime, 90 * 86_400);
+    for (entry, (tag, payload)) in manifest.entries().zip(&sections[1..]) {
+        assert_eq!(*tag, Tag::PAYLOAD);
+        entry.check_payload(&payload[4..]).unwrap();
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn test_sign_bad_input_exits_two_with_one_line() {
+    let dir = temp_dir("sign-bad");
+    std::fs::write(dir.join("payload.txt"), "payload\n").unwrap();
+    const GOOD: &str = "version = 1\nvalid_for = \"1d\"\n\n[[update]]\nid = 7\nname = \"zlib\"\n\
+                        kind = \"security\"\npriority = \"security\"\nversion = \"1.3.1\"\n\
+                        estimate = \"10m\"\nreboot = false\navailable_after = \"7m\"\n\
+                        payload = \"payload.txt\"\n";
+    // `GOOD` with `from` replaced by `to`, as the file `name`.
+    let manifest = |name: &str, from: &str, to: &str| {
+        assert!(GOOD.contains(from), "{from}");
+        let file = dir.join(name);
+        std::fs::write(&file, GOOD.replace(from, to)).unwrap();
+        file
+    };
+    let good = dir.join("good.toml");
+    std::fs::write(&good, GOOD).unwrap();
+    let out = dir.join("out.upk");
+    let cases = [
+        (
+            manifest("unknown.toml", "reboot = false", "reboot = false\nsize = 3"),
+            "unknown.toml:12: update 7: unknown field `size`",
+        ),
+        (
+            manifest(
+                "priority.toml",
+                "\"security\"\nversion",
+                "\"urgent\"\nversion",
+            ),
+            "priority.toml:8: update 7: priority \"urgent\": expected critical,",
+        ),
+        (
+            manifest("name.toml", "\"zlib\"", "\"z lib\""),
+            "name.toml:6: update 7: name \"z lib\": must be 1 to 16 characters",
+        ),
+        (
+            manifest("missing.toml", "payload.txt", "nope.txt"),
+            "missing.toml:13: update 7: payload ",
+        ),
+        (
+            PathBuf::from("/nonexistent/updates.toml"),
+            "cannot read manifest /nonexistent/updates.toml",
+        ),
+    ];
+    for (file, expected) in &cases {
+        let output = run_boot(&[
+            "sign",
+            "--key",
+            DEV_SECRET_KEY_FILE,
+            "--manifest",
+            path(file),
+            "--out",
+            path(&out),
+        ]);
+        assert_eq!(output.status.code(), Some(2), "{file:?}");
+        let message = stderr(&output);
+        assert!(message.starts_with("boot: "), "{message}");
+        assert!(message.contains(expected), "{expected}: {message}");
+        assert_eq!(message.lines().count(), 1, "{message}");
+        assert!(!out.exists());
+    }
+    let bad_key = dir.join("bad.key");
+    std::fs::write(&bad_key, "# short\nabcd\n").unwrap();
+    for (args, expected) in [
+        (
+            vec!["--key", path(&bad_key)],
+            "bad.key: line 2: expected 64 hexadecimal digits",
+        ),
+        (vec!["--key", DEV_PUBLIC_KEY_FILE], "is a public key file"),
+        (
+            vec![
+                "--key",
+                DEV_SECRET_KEY_FILE,
+                "--expires",
+                "2020-01-01T00:00:00Z",
+            ],
+            "is not after the signing time",
+        ),
+    ] {
+        let mut all = vec!["sign", "--manifest", path(&good), "--out", path(&out)];
+        all.extend(args);
+        let output = run_boot(&all);
+        assert_eq!(output.status.code(), Some(2), "{all:?}");
+        let message = stderr(&output);
+        assert!(message.contains(expected), "{expected}: {message}");
+        assert_eq!(message.lines().count(), 1, "{message}");
+    }
+    for args in [
+        &["sign"][..],
+        &["sign", "--key", DEV_SECRET_KEY_FILE, "--out", "x.upk"],
+        &["sign", "--version", "0"],
+        &["sign", "--expires", "soon"],
+        &["sign", "--frobnicate"],
+    ] {
+        let output = run_boot(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&output).starts_with("boot: "), "{args:?}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn test_runner_bad_bundles_exit_two() {
+    let dir = temp_dir("bundles");
+    let not_bundle = dir.join("updates.toml");
+    std::fs::write(&not_bundle, "version = 1\n").unwrap();
+    let cases = [
+        (vec!["--manifest", path(&not_bundle)], "not a signed bundle"),
+        (
+            vec!["--manifest", "/nonexistent/b.upk"],
+            "cannot read bundle /nonexistent/b.upk",
+        ),
+        (
+            vec!["--manifest", path(&not_bundle), "--no-manifest"],
+            "--manifest and --no-manifest exclude each other",
+        ),
+        (vec!["--manifest"], "--manifest needs a value"),
+    ];
+    for (args, expected) in cases {
+        let output = run_boot(&args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let message = stderr(&output);
+        assert!(message.starts_with("boot: "), "{message}");
+        assert!(message.contains(expected), "{expected}: {message}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn test_runner_describes_each_manifest_in_order() {
+    let dir = temp_dir("runner");
+    let mut bundles = Vec::new();
+    for version in ["3", "2"] {
+        let out = dir.join(format!("v{version}.upk"));
+        let output = run_boot(&[
+            "sign",
+            "--key",
+            DEV_SECRET_KEY_FILE,
+            "--manifest",
+            EXAMPLE_MANIFEST,
+            "--out",
+            path(&out),
+            "--version",
+            version,
+        ]);
+        assert_eq!(output.status.code(), Some(0));
+        bundles.push(out);
+    }
+    let manifest_lines = |output: &Output| -> Vec<String> {
+        stderr(output)
+            .lines()
+            .filter_map(|line| line.strip_prefix("boot: manifest: "))
+            .map(str::to_string)
+            .collect()
+    };
+    let output = run_boot(&[
+        "--kernel",
+        "test-config",
+        "--manifest",
+        path(&bundles[0]),
+        "--manifest",
+        path(&bundles[1]),
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let lines = manifest_lines(&output);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0].starts_with("version 3, 21 updates, key "),
+        "{lines:?}"
+    );
+    assert!(lines[0].ends_with(&format!("({})", bundles[0].display())));
+    assert!(
+        lines[1].starts_with("version 2, 21 updates, key "),
+        "{lines:?}"
+    );
+
+    // By default, the example for the demo's scenario, none for the console.
+    let example_key = read_signing_key(Path::new(boot::EXAMPLE_SIGNING_KEY_FILE)).unwrap();
+    let output = run_boot(&["--kernel", "test-config"]);
+    assert_eq!(output.status.code(), Some(0));
+    let lines = manifest_lines(&output);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let expected = format!(
+        "version 1, 21 updates, key {}, expires ",
+        boot::keys::key_id(&example_key)
+    );
+    assert!(lines[0].starts_with(&expected), "{lines:?}");
+    for args in [
+        &["--kernel", "test-config", "--no-manifest"][..],
+        &["--kernel", "test-config", "--console"],
+    ] {
+        let output = run_boot(args);
+        assert_eq!(output.status.code(), Some(0));
+        assert!(manifest_lines(&output).is_empty(), "{args:?}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
