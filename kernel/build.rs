@@ -3,16 +3,18 @@
 //! The kernel accepts only manifests signed by the key whose public half
 //! is in the file named by `UPKEEP_TRUSTED_KEY`, or by default the
 //! repository's development key, `keys/dev.pub`. The file holds `#`
-//! comment lines and one line of 64 hex digits.
+//! comment lines and one line of 64 hex digits. A relative path is taken
+//! from the workspace root, as `boot/build.rs` takes `UPKEEP_SIGNING_KEY`.
 
 use std::path::PathBuf;
 
 fn main() {
     println!("cargo:rerun-if-env-changed=UPKEEP_TRUSTED_KEY");
+    let root =
+        PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it")).join("..");
     let path = match std::env::var_os("UPKEEP_TRUSTED_KEY") {
-        Some(path) => PathBuf::from(path),
-        None => PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"))
-            .join("../keys/dev.pub"),
+        Some(path) => root.join(path),
+        None => root.join("keys/dev.pub"),
     };
     println!("cargo:rerun-if-changed={}", path.display());
     let text = std::fs::read_to_string(&path)

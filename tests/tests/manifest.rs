@@ -1,0 +1,362 @@
+//! Signed manifests under QEMU: a valid manifest is accepted and its
+//! updates queued; every kind of bad manifest or update is refused with its
+//! own one-line reason, the kernel keeps running, and what was queued
+//! before stays queued.
+//!
+//! Each test boots the kernel in console mode with a fixed clock and a
+//! ramdisk built here: the config, then manifests signed with the
+//! repository's development key (the key the kernel trusts unless built
+//! with `UPKEEP_TRUSTED_KEY`), then payloads. It types a short script
+//! (`status`, `list`, `audit`, `shutdown`) and checks what was printed.
+
+use std::time::Duration;
+
+use boot::bundle::{payload_section, OwnedSection};
+use boot::{Input, RamdiskSource, RunOptions, RunOutcome, Tag, Verdict};
+use boot_config::{BootConfig, Mode};
+use update_manifest::{sha256, Entry, KeyId, ManifestWriter, SigningKey, MAX_MANIFEST_LEN};
+use update_sched::civil::WallTime;
+use update_sched::update::{UpdateName, Version};
+use update_sched::{Priority, UpdateId, UpdateKind};
+
+/// The clock every test boots with.
+const RTC: &str = "2026-11-26T08:00:00";
+
+/// The same instant, Unix seconds.
+fn now_unix() -> i64 {
+    let wall: WallTime = format!("{RTC}Z").parse().expect("valid RFC 3339");
+    wall.as_unix_secs() as i64
+}
+
+/// The development key the kernel trusts by default.
+fn dev_key() -> SigningKey {
+    boot::keys::dev_signing_key()
+}
+
+/// One update to put into a manifest.
+struct Update {
+    id: u32,
+    name: &'static str,
+    version: Version,
+    priority: Priority,
+    payload: Vec<u8>,
+}
+
+fn update(id: u32, name: &'static str, version: Version) -> Update {
+    Update {
+        id,
+        name,
+        version,
+        priority: Priority::Optional,
+        payload: format!("payload of {name} {version}\n").into_bytes(),
+    }
+}
+
+fn entry(update: &Update) -> Entry {
+    Entry {
+        id: UpdateId(update.id),
+        name: UpdateName::try_from(update.name).expect("short name"),
+        kind: UpdateKind::Application,
+        priority: update.priority,
+        version: update.version,
+        needs_reboot: false,
+        runs_alone: false,
+        estimate_minutes: 10,
+        available_after_minutes: 0,
+        payload_size: update.payload.len() as u32,
+        payload_sha256: sha256(&update.payload),
+        dependencies: heapless::Vec::new(),
+    }
+}
+
+/// A manifest with this version and expiry, signed by `key`.
+fn manifest(version: u64, expires_at: i64, updates: &[Update], key: &SigningKey) -> Vec<u8> {
+    let mut out = vec![0; MAX_MANIFEST_LEN];
+    let key_id = KeyId::of(&key.verifying_key().to_bytes());
+    let mut writer =
+        ManifestWriter::new(&mut out, version, now_unix() - 3600, expires_at, key_id).unwrap();
+    for update in updates {
+        writer.entry(&entry(update)).expect("valid entry");
+    }
+    let len = writer.finish(key).expect("fits");
+    out.truncate(len);
+    out
+}
+
+/// A manifest valid at the test's clock, signed by the trusted key.
+fn valid(version: u64, updates: &[Update]) -> Vec<u8> {
+    manifest(version, now_unix() + 30 * 86_400, updates, &dev_key())
+}
+
+/// The first delivery of every test: three updates, versions above the
+/// kernel's baseline (every catalogue component at 1.0.0).
+fn first_updates() -> Vec<Update> {
+    vec![
+        update(101, "firefox", Version::new(1, 1, 0)),
+        update(102, "vlc", Version::new(1, 1, 0)),
+        update(103, "gimp", Version::new(1, 1, 0)),
+    ]
+}
+
+/// A console configuration: no scenario, 600x.
+fn config() -> BootConfig {
+    let mut config = BootConfig::console();
+    config.mode = Mode::Console;
+    config.speed = 600;
+    config
+}
+
+/// A ramdisk: the config, then `manifests` in order, then the payloads.
+fn ramdisk(manifests: &[Vec<u8>], payloads: &[(u32, Vec<u8>)]) -> Vec<u8> {
+    let mut sections: Vec<OwnedSection> = manifests
+        .iter()
+        .map(|manifest| (Tag::MANIFEST, manifest.clone()))
+        .collect();
+    for (id, payload) in payloads {
+        sections.push((Tag::PAYLOAD, payload_section(UpdateId(*id), payload)));
+    }
+    RamdiskSource::ConfigWith(config(), sections)
+        .bytes()
+        .expect("encodes")
+        .expect("a ramdisk")
+}
+
+fn payloads(updates: &[Update]) -> Vec<(u32, Vec<u8>)> {
+    updates
+        .iter()
+        .map(|update| (update.id, update.payload.clone()))
+        .collect()
+}
+
+/// Boots with `ramdisk` bytes and types `script`.
+fn boot_raw(ramdisk: Vec<u8>, script: &str) -> RunOutcome {
+    let mut options = RunOptions::new("kernel");
+    options.rtc_base = Some(RTC.to_string());
+    options.ramdisk = RamdiskSource::Raw(ramdisk);
+    options.input = Input::Bytes(script.as_bytes().to_vec());
+    options.timeout = Duration::from_secs(120);
+    boot::run_for_test(&options)
+}
+
+/// List the queue, let 20 simulated minutes pass (2 s at 600x: enough for
+/// a Critical update to reach install), then the counters and the audit
+/// log.
+const SCRIPT: &str = "list\nwait 20m\nstatus\naudit\nshutdown\n";
+
+/// Boots with the first delivery followed by `then`, plus `extra`
+/// payloads, and checks what every rejection test shares: the kernel ran
+/// to a clean shutdown, accepted the first manifest, and still holds its
+/// three updates. Returns the serial output.
+fn first_then(then: Vec<Vec<u8>>, extra: &[(u32, Vec<u8>)]) -> String {
+    let first = first_updates();
+    let mut manifests = vec![valid(1, &first)];
+    manifests.extend(then);
+    let mut all_payloads = payloads(&first);
+    all_payloads.extend_from_slice(extra);
+    let outcome = boot_raw(ramdisk(&manifests, &all_payloads), SCRIPT);
+    assert_eq!(outcome.verdict, Verdict::Success, "the kernel kept running");
+    let serial = outcome.serial;
+    assert!(!serial.contains("PANIC"));
+    assert_eq!(
+        count(&serial, "manifest accepted: version 1, 3 updates"),
+        1,
+        "the first manifest is accepted"
+    );
+    assert_still_queued(&serial, &[101, 102, 103]);
+    serial
+}
+
+fn count(serial: &str, prefix: &str) -> usize {
+    serial.lines().filter(|l| l.starts_with(prefix)).count()
+}
+
+/// Whether `list` showed update `id`.
+fn listed(serial: &str, id: u32) -> bool {
+    serial
+        .lines()
+        .any(|line| line.trim_start().starts_with(&format!("#{id} ")))
+}
+
+/// `list` shows each of `ids`.
+fn assert_still_queued(serial: &str, ids: &[u32]) {
+    for &id in ids {
+        assert!(listed(serial, id), "update #{id} is still queued");
+    }
+}
+
+/// The one `manifest rejected:` line, which must contain `reason`.
+fn assert_rejected(serial: &str, reason: &str) {
+    let lines: Vec<&str> = serial
+        .lines()
+        .filter(|l| l.starts_with("manifest rejected: "))
+        .collect();
+    assert_eq!(lines.len(), 1, "exactly one rejection: {lines:?}");
+    assert!(lines[0].contains(reason), "{:?} says {reason:?}", lines[0]);
+    assert!(
+        serial.contains("manifests accepted=1 rejected=1"),
+        "status counts the rejection"
+    );
+    assert!(
+        serial.lines().any(|l| l.contains("MANIFEST-REJECTED")),
+        "the audit log records it"
+    );
+}
+
+#[test]
+fn valid_manifest_is_accepted_and_its_updates_queued() {
+    let serial = first_then(Vec::new(), &[]);
+    assert_eq!(count(&serial, "manifest rejected"), 0);
+    assert_eq!(count(&serial, "update rejected"), 0);
+    assert!(serial.contains("manifests accepted=1 rejected=0, updates accepted=3 rejected=0"));
+    for id in [101, 102, 103] {
+        assert!(
+            serial
+                .lines()
+                .any(|l| l.contains(&format!("ACCEPTED #{id} "))),
+            "audit has #{id} accepted"
+        );
+    }
+}
+
+#[test]
+fn manifest_with_a_tampered_byte_is_rejected() {
+    let mut tampered = valid(2, &[update(201, "mesa", Version::new(1, 2, 0))]);
+    // A byte of the entry: the name's first letter.
+    tampered[48 + 5] ^= 0x20;
+    let serial = first_then(vec![tampered], &[]);
+    assert_rejected(&serial, "bad signature");
+    assert!(!listed(&serial, 201), "nothing of it was queued");
+}
+
+#[test]
+fn manifest_signed_by_another_key_is_rejected() {
+    let other = SigningKey::from_bytes(&[7; 32]);
+    let foreign = manifest(
+        2,
+        now_unix() + 86_400,
+        &[update(201, "mesa", Version::new(1, 2, 0))],
+        &other,
+    );
+    let serial = first_then(vec![foreign], &[]);
+    let other_id = KeyId::of(&other.verifying_key().to_bytes());
+    assert_rejected(&serial, &format!("signed by untrusted key {other_id}"));
+}
+
+#[test]
+fn replayed_or_older_manifest_version_is_rejected() {
+    let first = first_updates();
+    let replay = valid(1, &first);
+    let older = valid(0, &[update(201, "mesa", Version::new(1, 2, 0))]);
+    let outcome = boot_raw(
+        ramdisk(&[valid(1, &first), replay, older], &payloads(&first)),
+        SCRIPT,
+    );
+    assert_eq!(outcome.verdict, Verdict::Success);
+    let serial = &outcome.serial;
+    let rejections: Vec<&str> = serial
+        .lines()
+        .filter(|l| l.starts_with("manifest rejected: "))
+        .collect();
+    assert_eq!(rejections.len(), 2, "{rejections:?}");
+    assert!(rejections[0].contains("version 1 is not newer than accepted version 1"));
+    assert!(rejections[1].contains("version 0 is not newer than accepted version 1"));
+    assert!(serial.contains("manifests accepted=1 rejected=2"));
+    assert_still_queued(serial, &[101, 102, 103]);
+}
+
+#[test]
+fn expired_manifest_is_rejected() {
+    let stale = manifest(
+        2,
+        now_unix() - 2 * 86_400,
+        &[update(201, "mesa", Version::new(1, 2, 0))],
+        &dev_key(),
+    );
+    let serial = first_then(vec![stale], &[]);
+    assert_rejected(&serial, "expired 2d ago");
+}
+
+#[test]
+fn update_not_newer_than_installed_is_rejected_alone() {
+    // openssl is installed at 1.0.0; the same manifest's mesa is fine.
+    let second = vec![
+        update(201, "openssl", Version::new(1, 0, 0)),
+        update(202, "mesa", Version::new(1, 2, 0)),
+    ];
+    // And an older firefox than the one the first manifest queued.
+    let third = vec![update(301, "firefox", Version::new(1, 0, 5))];
+    let mut extra = payloads(&second);
+    extra.extend(payloads(&third));
+    let serial = first_then(vec![valid(2, &second), valid(3, &third)], &extra);
+    let rejected: Vec<&str> = serial
+        .lines()
+        .filter(|l| l.starts_with("update rejected: "))
+        .collect();
+    assert_eq!(rejected.len(), 2, "{rejected:?}");
+    assert!(rejected[0]
+        .starts_with("update rejected: #201 openssl 1.0.0: version 1.0.0 is not newer than 1.0.0"));
+    assert!(rejected[1]
+        .starts_with("update rejected: #301 firefox 1.0.5: version 1.0.5 is not newer than 1.1.0"));
+    assert_eq!(count(&serial, "manifest rejected"), 0);
+    assert_still_queued(&serial, &[202]);
+    assert!(!listed(&serial, 201) && !listed(&serial, 301));
+    assert!(serial.contains("updates accepted=4 rejected=2"));
+}
+
+#[test]
+fn payload_changed_after_signing_is_refused_before_install() {
+    let mut hotfix = update(201, "linux-hotfix", Version::new(1, 9, 0));
+    // Critical: it starts at once, so the executor reaches install.
+    hotfix.priority = Priority::Critical;
+    let signed = valid(2, std::slice::from_ref(&hotfix));
+    let mut changed = hotfix.payload.clone();
+    changed[0] ^= 0x01; // same size, different bytes
+    let serial = first_then(vec![signed], &[(201, changed)]);
+    assert_eq!(count(&serial, "manifest rejected"), 0);
+    let refusal = serial
+        .lines()
+        .find(|l| l.starts_with("update rejected: #201"))
+        .expect("the payload is refused");
+    assert!(
+        refusal.contains("payload sha256") && refusal.contains("not installed"),
+        "{refusal}"
+    );
+    assert!(!serial.contains("DONE #201"), "it was never installed");
+    assert!(serial.lines().any(|l| l.contains("FAILED #201")
+        && l.contains("payload sha256 differs from the signed digest")));
+}
+
+#[test]
+fn truncated_ramdisk_or_manifest_is_rejected() {
+    // A ramdisk cut short: nothing in it can be trusted.
+    let first = first_updates();
+    let whole = ramdisk(&[valid(1, &first)], &payloads(&first));
+    let cut = whole[..whole.len() - 40].to_vec();
+    let outcome = boot_raw(cut, SCRIPT);
+    assert_eq!(outcome.verdict, Verdict::Success, "the kernel kept running");
+    assert!(outcome
+        .serial
+        .lines()
+        .any(|l| l.starts_with("manifest rejected: ramdisk unreadable: ")));
+    assert!(outcome.serial.contains("manifests accepted=0 rejected=1"));
+
+    // A whole ramdisk holding a manifest cut short.
+    let next = valid(2, &[update(201, "mesa", Version::new(1, 2, 0))]);
+    let short = next[..next.len() - 10].to_vec();
+    let serial = first_then(vec![short], &[]);
+    assert_rejected(&serial, "truncated");
+}
+
+#[test]
+fn oversized_manifest_is_rejected() {
+    let mut huge = valid(2, &[update(201, "mesa", Version::new(1, 2, 0))]);
+    huge.resize(MAX_MANIFEST_LEN + 1000, 0xaa);
+    let serial = first_then(vec![huge], &[]);
+    assert_rejected(
+        &serial,
+        &format!(
+            "too large: {} bytes, at most {MAX_MANIFEST_LEN}",
+            MAX_MANIFEST_LEN + 1000
+        ),
+    );
+}
