@@ -170,7 +170,7 @@ struct Job {
 pub struct Executor {
     jobs: [Option<Job>; MAX_JOBS],
     failures: FailureInjection,
-    random: Random,
+    seed: u64,
 }
 
 impl Executor {
@@ -179,7 +179,7 @@ impl Executor {
         Executor {
             jobs: [None; MAX_JOBS],
             failures,
-            random: Random::new(seed),
+            seed,
         }
     }
 
@@ -194,14 +194,19 @@ impl Executor {
             .position(Option::is_none)
             .ok_or(StartError::Busy)?;
         let reboots = start.flags.contains(UpdateFlags::NEEDS_REBOOT);
-        let fails = self.random.below(1000) < u64::from(self.failures.chance(start.kind));
+        // One generator per (update, attempt), so whether an attempt fails
+        // depends on the seed and on which attempt it is, not on the order
+        // in which updates happened to start.
+        let attempt = Random::new(u64::from(start.id.0) << 8 | u64::from(start.attempt)).next_u64();
+        let mut random = Random::new(self.seed ^ attempt);
+        let fails = random.below(1000) < u64::from(self.failures.chance(start.kind));
         let fails_in = if fails {
             let steps: &[Step] = if reboots {
                 &[Step::Download, Step::Verify, Step::Install, Step::Reboot]
             } else {
                 &[Step::Download, Step::Verify, Step::Install]
             };
-            Some(steps[self.random.below(steps.len() as u64) as usize])
+            Some(steps[random.below(steps.len() as u64) as usize])
         } else {
             None
         };

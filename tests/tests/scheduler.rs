@@ -322,10 +322,18 @@ fn bad_console_input_gets_errors_and_the_kernel_keeps_running() {
 fn demo_lives_through_a_week_and_its_summary_holds() {
     let mut options = RunOptions::new("kernel");
     options.rtc_base = Some("2026-11-26T08:00:00".to_string());
-    options.ramdisk = boot::RamdiskSource::Config(BootConfig::default());
+    // As `make run` boots it: with the signed example manifest.
+    options.ramdisk = boot::RamdiskSource::with_default_manifests(BootConfig::default());
     options.timeout = Duration::from_secs(240);
     let outcome = run(&options);
     let serial = &outcome.serial;
+    assert!(
+        serial
+            .lines()
+            .any(|line| line.starts_with("manifest accepted: version 1, 21 updates")),
+        "the example manifest is accepted"
+    );
+    assert!(!serial.contains("rejected:"), "nothing in it is refused");
     let summary = serial
         .lines()
         .find(|line| line.starts_with("SUMMARY "))
@@ -338,7 +346,7 @@ fn demo_lives_through_a_week_and_its_summary_holds() {
             .unwrap_or_else(|| panic!("{name} in {summary}"))
     };
     let submitted = field("submitted");
-    assert!(submitted >= 15, "about 20 updates: {summary}");
+    assert_eq!(submitted, 21, "the example manifest's updates: {summary}");
     assert_eq!(
         submitted,
         field("completed") + field("failed") + field("cancelled") + field("pending"),
