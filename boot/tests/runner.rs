@@ -1,18 +1,9 @@
 //! The `boot` binary's exit status: 0 exactly when the kernel reported
 //! success, and a message for every other ending.
 
-use std::process::{Command, Output};
+mod common;
 
-fn run_boot(args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_boot"))
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("boot binary runs");
-    println!("stdout:\n{}", String::from_utf8_lossy(&output.stdout));
-    println!("stderr:\n{}", String::from_utf8_lossy(&output.stderr));
-    output
-}
+use common::run_boot;
 
 #[test]
 fn test_runner_success_exits_zero_and_prints_command() {

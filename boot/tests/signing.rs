@@ -2,26 +2,17 @@
 //! status 0 when they did their job, 2 with a one-line message for bad
 //! input, and what they wrote verifies.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use boot::bundle::read_bundle;
 use boot::keys::{read_public_key, read_signing_key, DEV_PUBLIC_KEY_FILE, DEV_SECRET_KEY_FILE};
 use boot::manifest_file::EXAMPLE_MANIFEST;
 use boot::Tag;
+use common::run_boot;
 use update_manifest::{verify, Policy};
-
-fn run_boot(args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_boot"))
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("boot binary runs");
-    println!("$ boot {}", args.join(" "));
-    println!("stdout:\n{}", String::from_utf8_lossy(&output.stdout));
-    println!("stderr:\n{}", String::from_utf8_lossy(&output.stderr));
-    output
-}
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
