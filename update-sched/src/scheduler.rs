@@ -26,7 +26,8 @@
 //!
 //! A Critical update starts at the next poll, but nothing starts beside
 //! an update that runs alone (a reboot, firmware), nor past the
-//! concurrency limit, and a Critical update that must run alone waits for
+//! concurrency limit and the one place beyond it that Critical updates
+//! have (below), and a Critical update that must run alone waits for
 //! whatever runs. Rather than wait for the end of a long installation,
 //! the scheduler can ask the platform to abort one running update of
 //! lower priority when that alone would let the Critical update start
@@ -39,6 +40,38 @@
 //! back to the queue with no attempt spent and no backoff; its deadline
 //! stays settled by its first start. Asking is a question with no side
 //! effect, so a platform that cannot abort anything never asks.
+//!
+//! # Critical updates and the concurrency limit
+//!
+//! The design lets a Critical update bypass windows, frequency and the
+//! soft resource gates; the scheduler treats the concurrency limit as one
+//! more soft gate, in a bounded way. A Critical update that does not run
+//! alone throughout may start while `max_concurrent` updates run: one
+//! place beyond the limit ([`CRITICAL_BEYOND_LIMIT`]), shared by every
+//! Critical update. Nothing but a Critical update starts until the count
+//! is back below the limit, so at most `max_concurrent + 1` updates run,
+//! at most `max_concurrent` of them not Critical, and the overshoot lasts
+//! only until the first of them ends. One place rather than one per
+//! Critical update keeps the overshoot known in advance (a platform sizes
+//! its executor for one more installation), and Critical updates are
+//! rare; a second one that finds the extra place taken may still preempt
+//! the least urgent update.
+//!
+//! The run-alone rules come first and are untouched: nothing starts
+//! beside an update that runs alone or in its exclusive phase, so no two
+//! updates are ever in an exclusive phase, and a Critical update that
+//! must run alone throughout (marked exclusive, or a reboot or firmware
+//! update on a platform that does not stage) still waits for everything
+//! running, or preempts the one update left. Preemption is asked only
+//! where the extra place does not help: for those run-alone blockers, and
+//! at the limit once the extra place is taken.
+//!
+//! The rule holds whether or not the platform stages updates. Without
+//! staging it concerns only Critical updates without a disruptive phase
+//! (a reboot or firmware update runs alone, so the limit is moot for it);
+//! with staging it also lets a Critical reboot or firmware update start
+//! past the limit (one staged update at a time still holds), and only its
+//! reboot or flash waits for the others.
 //!
 //! # Staged updates
 //!
@@ -143,11 +176,17 @@ const LOOKAHEAD: usize = 8;
 /// Longest estimated duration an update may declare: the estimate is kept
 /// in 16 bits of seconds.
 pub const MAX_ESTIMATE: Duration = Duration::from_secs(u16::MAX as u64);
+/// How many updates beyond [`Config::max_concurrent`] a Critical update
+/// may make running (see "Critical updates and the concurrency limit" in
+/// the module docs): one, so at most `max_concurrent + 1` updates run, and
+/// a platform holds installations for at most
+/// `MAX_CONCURRENT + CRITICAL_BEYOND_LIMIT` of them.
+pub const CRITICAL_BEYOND_LIMIT: u8 = 1;
 /// Preemptions remembered for `explain`. A Critical update asks for at
 /// most one (aborting one update lets it start at the next poll), and at
-/// most [`MAX_CONCURRENT`] of those run at a time, one more waiting at the
-/// head of the queue.
-const PREEMPTION_CAPACITY: usize = MAX_CONCURRENT as usize + 1;
+/// most `MAX_CONCURRENT + CRITICAL_BEYOND_LIMIT` of those run at a time,
+/// one more waiting at the head of the queue.
+const PREEMPTION_CAPACITY: usize = MAX_CONCURRENT as usize + CRITICAL_BEYOND_LIMIT as usize + 1;
 /// How late a start may be and still count as on time: one minute, so
 /// that a Critical update (deadline zero) started at the next tick is on
 /// time for any tick rate slower than once a minute.
@@ -459,9 +498,11 @@ pub enum WaitReason {
     Preempted(UpdateId),
     /// The concurrency limit is reached.
     Concurrency {
-        /// Running now.
+        /// Running now: above `max` for a non-Critical update while a
+        /// Critical one runs in the place beyond the limit.
         running: u8,
-        /// The limit.
+        /// The limit that applies to this update: `max_concurrent`, one
+        /// more for a Critical update ([`CRITICAL_BEYOND_LIMIT`]).
         max: u8,
     },
     /// An update that must run alone is running.
@@ -545,6 +586,12 @@ impl fmt::Display for WaitReason {
             }
             WaitReason::Dependency(id) => write!(f, "waiting for {id} to complete"),
             WaitReason::Preempted(id) => write!(f, "preempted for critical update {id}"),
+            WaitReason::Concurrency { running, max } if running > max => {
+                write!(
+                    f,
+                    "{running} updates running, a critical one beyond the limit of {max}"
+                )
+            }
             WaitReason::Concurrency { running, max } => {
                 write!(f, "{running} of {max} concurrent updates already running")
             }
@@ -1431,12 +1478,14 @@ impl<const N: usize> UpdateScheduler<N> {
     /// priority) lets it start at the next poll. That is the update that
     /// runs alone (it needs a reboot, touches firmware or is exclusive),
     /// if one is running; else, if the Critical update must run alone,
-    /// the one update running; else, if the concurrency limit is reached,
-    /// the least urgent running update (one free place is enough). Never
-    /// a Critical update, and never one of several running beside which
-    /// a Critical update must run alone: aborting some of them could be
-    /// in vain. The power gate is checked with the metrics of the last
-    /// poll; nothing else holds a Critical update.
+    /// the one update running; else, if both are staged, the staged one
+    /// running; else, if the concurrency limit is reached and the place
+    /// beyond it that a Critical update may take ([`CRITICAL_BEYOND_LIMIT`])
+    /// is taken too, the least urgent running update (one free place is
+    /// enough). Never a Critical update, and never one of several running
+    /// beside which a Critical update must run alone: aborting some of
+    /// them could be in vain. The power gate is checked with the metrics
+    /// of the last poll; nothing else holds a Critical update.
     ///
     /// A platform that can still abandon the update without harm (it is
     /// downloading or verifying, or installs into an inactive slot and
@@ -1873,7 +1922,11 @@ impl<const N: usize> UpdateScheduler<N> {
             // Both are staged, one at a time: aborting the running one
             // frees a place too.
             None if self.stages(critical) && self.staged.is_some() => self.staged?,
-            None if self.running >= self.config.max_concurrent => self.least_urgent_running()?,
+            // At the limit, with the extra place a Critical update has
+            // taken as well.
+            None if self.running >= self.concurrency_limit(Priority::Critical) => {
+                self.least_urgent_running()?
+            }
             None => return None,
         };
         if self.slots[running.index()].priority() == Priority::Critical {
@@ -1884,6 +1937,20 @@ impl<const N: usize> UpdateScheduler<N> {
             .check(self.metrics.power, Priority::Critical, critical.kind())
             .ok()?;
         Some((running, self.index.id_at(head)?))
+    }
+
+    /// How many updates may be running for one of `priority` to start:
+    /// the concurrency limit, and one place beyond it for a Critical
+    /// update ([`CRITICAL_BEYOND_LIMIT`]).
+    #[inline]
+    fn concurrency_limit(&self, priority: Priority) -> u8 {
+        if matches!(priority, Priority::Critical) {
+            self.config
+                .max_concurrent
+                .saturating_add(CRITICAL_BEYOND_LIMIT)
+        } else {
+            self.config.max_concurrent
+        }
     }
 
     /// The running update of the lowest priority.
@@ -2266,10 +2333,11 @@ impl<const N: usize> UpdateScheduler<N> {
         if self.alone.is_some() {
             return Some(WaitReason::SomethingRunsAlone);
         }
-        if self.running >= self.config.max_concurrent {
+        let limit = self.concurrency_limit(priority);
+        if self.running >= limit {
             return Some(WaitReason::Concurrency {
                 running: self.running,
-                max: self.config.max_concurrent,
+                max: limit,
             });
         }
         if self.runs_alone_throughout(stored) && self.running > 0 {
@@ -2983,8 +3051,9 @@ mod tests {
         assert_eq!(scheduler.preempt_request(), Some(UpdateId(1)));
     }
 
-    #[test]
-    fn test_concurrency_limit_reached_critical_arrives_least_urgent_preempted() {
+    /// The basic profile (two at a time) with #1, Important, and #2, Low,
+    /// both running from the window's opening: the limit is reached.
+    fn concurrency_limit_reached() -> UpdateScheduler<64> {
         let mut scheduler = scheduler(unattended());
         scheduler
             .submit(&record(1, Priority::Important, 0), Instant::ZERO)
@@ -2993,18 +3062,153 @@ mod tests {
             .submit(&record(2, Priority::Low, 0), Instant::ZERO)
             .unwrap();
         assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [1, 2]);
+        while scheduler.pop_event().is_some() {}
+        scheduler
+    }
+
+    #[test]
+    fn test_concurrency_limit_reached_critical_arrives_starts_beyond_it() {
+        let mut scheduler = concurrency_limit_reached();
         let (now, wall) = at(121);
         scheduler
             .submit(&record(3, Priority::Critical, 121), now)
             .unwrap();
+        scheduler
+            .submit(&record(4, Priority::Security, 121), now)
+            .unwrap();
+        // The Critical update takes the place beyond the limit; nothing
+        // needs to be aborted for it.
+        assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [3]);
+        assert_eq!(scheduler.running(), 3);
+        assert_eq!(scheduler.preempt_request(), None);
+        assert_eq!(scheduler.status().count(UpdateState::Running), 3);
+        assert_eq!(scheduler.status().total_deadline_misses(), 0);
+        assert_counts_add_up(&scheduler);
+        // Nothing else goes past the limit.
+        let why = scheduler.explain(UpdateId(4), now, wall).unwrap();
+        assert_eq!(why.reason, WaitReason::Concurrency { running: 3, max: 2 });
+        assert_eq!(
+            why.reason.to_string(),
+            "3 updates running, a critical one beyond the limit of 2"
+        );
+        // Back at the limit, with the Critical update among the running:
+        // still no place for the Security update.
+        scheduler.report_outcome(UpdateId(1), Ok(()), now).unwrap();
+        assert!(scheduler.poll(now, wall, &Metrics::IDLE).is_empty());
+        let why = scheduler.explain(UpdateId(4), now, wall).unwrap();
+        assert_eq!(why.reason, WaitReason::Concurrency { running: 2, max: 2 });
+        scheduler.report_outcome(UpdateId(3), Ok(()), now).unwrap();
+        assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [4]);
+        assert_eq!(scheduler.running(), 2);
+        assert_counts_add_up(&scheduler);
+    }
+
+    #[test]
+    fn test_concurrency_place_beyond_limit_taken_second_critical_preempts_least_urgent() {
+        let mut scheduler = concurrency_limit_reached();
+        let (now, wall) = at(121);
+        scheduler
+            .submit(&record(3, Priority::Critical, 121), now)
+            .unwrap();
+        assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [3]);
+        // One place beyond the limit, not one per Critical update.
+        scheduler
+            .submit(&record(5, Priority::Critical, 121), now)
+            .unwrap();
+        assert!(scheduler.poll(now, wall, &Metrics::IDLE).is_empty());
+        let why = scheduler.explain(UpdateId(5), now, wall).unwrap();
+        assert_eq!(why.reason, WaitReason::Concurrency { running: 3, max: 3 });
+        assert_eq!(scheduler.preempt_request(), Some(UpdateId(2)));
+        scheduler.report_preempted(UpdateId(2), now).unwrap();
+        assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [5]);
+        assert_eq!(scheduler.running(), 3);
+        let why = scheduler.explain(UpdateId(2), now, wall).unwrap();
+        assert_eq!(why.reason, WaitReason::Preempted(UpdateId(5)));
+        // Both running updates of lower priority gone, two Critical ones
+        // run; a third waits, and no Critical update is ever named.
+        scheduler.report_outcome(UpdateId(1), Ok(()), now).unwrap();
+        scheduler
+            .submit(&record(6, Priority::Critical, 121), now)
+            .unwrap();
+        assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [6]);
+        scheduler
+            .submit(&record(7, Priority::Critical, 121), now)
+            .unwrap();
+        assert!(scheduler.poll(now, wall, &Metrics::IDLE).is_empty());
+        assert_eq!(scheduler.running(), 3);
+        assert_eq!(scheduler.preempt_request(), None);
+        assert_counts_add_up(&scheduler);
+    }
+
+    #[test]
+    fn test_concurrency_limit_reached_critical_that_runs_alone_waits() {
+        let mut scheduler = concurrency_limit_reached();
+        let (now, wall) = at(121);
+        // Unstaged, a reboot runs alone from start to end: the place
+        // beyond the limit is no use to it.
+        let mut kernel = record(3, Priority::Critical, 121);
+        kernel.flags = UpdateFlags::NEEDS_REBOOT;
+        scheduler.submit(&kernel, now).unwrap();
+        assert!(scheduler.poll(now, wall, &Metrics::IDLE).is_empty());
+        let why = scheduler.explain(UpdateId(3), now, wall).unwrap();
+        assert_eq!(why.reason, WaitReason::WaitingToRunAlone);
+        assert_eq!(scheduler.preempt_request(), None, "two would have to go");
+        assert_eq!(scheduler.running(), 2);
+        scheduler.cancel(UpdateId(3), now).unwrap();
+        // Marked exclusive, staged or not: the same.
+        let mut exclusive = record(4, Priority::Critical, 121);
+        exclusive.flags = UpdateFlags::EXCLUSIVE;
+        scheduler.submit(&exclusive, now).unwrap();
+        assert!(scheduler.poll(now, wall, &Metrics::IDLE).is_empty());
+        scheduler.report_outcome(UpdateId(1), Ok(()), now).unwrap();
         assert!(scheduler.poll(now, wall, &Metrics::IDLE).is_empty());
         assert_eq!(scheduler.preempt_request(), Some(UpdateId(2)));
         scheduler.report_preempted(UpdateId(2), now).unwrap();
-        assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [3]);
-        // The Critical update is not alone: #2 waits for a free place,
-        // and says why it left.
-        let why = scheduler.explain(UpdateId(2), now, wall).unwrap();
-        assert_eq!(why.reason, WaitReason::Preempted(UpdateId(3)));
+        assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [4]);
+        assert_eq!(scheduler.running(), 1);
+        assert_counts_add_up(&scheduler);
+    }
+
+    #[test]
+    fn test_staged_critical_reboot_at_limit_starts_beyond_it_only_its_reboot_waits() {
+        // The desktop profile: one at a time.
+        let mut scheduler = scheduler(Config {
+            max_concurrent: 1,
+            ..unattended()
+        });
+        scheduler.set_staged_updates(true).unwrap();
+        scheduler
+            .submit(&record(1, Priority::Optional, 0), Instant::ZERO)
+            .unwrap();
+        assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [1]);
+        let (now, wall) = at(121);
+        let mut kernel = record(2, Priority::Critical, 121);
+        kernel.kind = UpdateKind::Kernel;
+        kernel.flags = UpdateFlags::NEEDS_REBOOT;
+        scheduler.submit(&kernel, now).unwrap();
+        scheduler
+            .submit(&record(3, Priority::Important, 121), now)
+            .unwrap();
+        assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [2]);
+        assert_eq!(scheduler.running(), 2);
+        assert_eq!(scheduler.preempt_request(), None);
+        assert_eq!(
+            scheduler.request_exclusive_phase(UpdateId(2), now),
+            Ok(PhaseGrant::Wait)
+        );
+        scheduler.report_outcome(UpdateId(1), Ok(()), now).unwrap();
+        assert_eq!(
+            scheduler.request_exclusive_phase(UpdateId(2), now),
+            Ok(PhaseGrant::Enter)
+        );
+        // Nothing starts beside the reboot, Critical or not.
+        scheduler
+            .submit(&record(4, Priority::Critical, 121), now)
+            .unwrap();
+        assert!(scheduler.poll(now, wall, &Metrics::IDLE).is_empty());
+        scheduler.report_outcome(UpdateId(2), Ok(()), now).unwrap();
+        assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [4]);
+        assert_eq!(scheduler.status().total_deadline_misses(), 0);
         assert_counts_add_up(&scheduler);
     }
 

@@ -1,6 +1,9 @@
 //! Property tests of the scheduler's invariants over random operation
-//! sequences: accounting always adds up, the concurrency limit holds,
-//! updates that run alone run alone, and a non-Critical update starts
+//! sequences: accounting always adds up, the concurrency limit holds
+//! (only Critical updates go past it, into the one place beyond it: every
+//! start finds fewer running than its limit, at most `max_concurrent`
+//! updates that are not Critical run, at most one more in all), updates
+//! that run alone run alone, and a non-Critical update starts
 //! outside an open, released window only when its deadline forced it, and
 //! the Adaptive policy never starts a non-urgent update on a machine in
 //! use, whatever the usage pattern it learned along the way. Preemption:
@@ -18,7 +21,9 @@ use update_sched::config::{Config, Profile};
 use update_sched::event::Event;
 use update_sched::gate::{Metrics, PowerSource, ResourceThresholds};
 use update_sched::policy::{ApprovalPolicy, FrequencyPolicy};
-use update_sched::scheduler::{CommandError, PhaseGrant, UpdateScheduler, UpdateState};
+use update_sched::scheduler::{
+    CommandError, PhaseGrant, UpdateScheduler, UpdateState, CRITICAL_BEYOND_LIMIT,
+};
 use update_sched::update::{UpdateFlags, UpdateRecord};
 use update_sched::{Duration, Instant, Priority, UpdateId, UpdateKind};
 
@@ -68,8 +73,18 @@ enum Sharing {
 }
 
 fn op() -> impl Strategy<Value = Op> {
+    op_with_critical(0)
+}
+
+/// Operations where a submitted update is Critical `1 + extra` times in
+/// `5 + extra` (each other priority once), and has no flags `1 + extra`
+/// times in `8 + extra` (each other set of flags once): more updates that
+/// share the machine and need no approval.
+fn op_with_critical(extra: u8) -> impl Strategy<Value = Op> {
+    let priority = (0u8..5 + extra).prop_map(move |drawn| drawn.saturating_sub(extra));
+    let flags = (0u8..8 + extra).prop_map(|drawn| if drawn >= 8 { 0 } else { drawn });
     prop_oneof![
-        4 => (0u8..5, 0u8..5, 0u8..8, 1u16..120, proptest::option::weighted(0.2, 0u8..40))
+        4 => (priority, 0u8..5, flags, 1u16..120, proptest::option::weighted(0.2, 0u8..40))
             .prop_map(|(priority, kind, flags, minutes, dependency)| Op::Submit { priority, kind, flags, minutes, dependency }),
         1 => (0u8..40).prop_map(Op::Approve),
         1 => (0u8..40).prop_map(Op::Reject),
@@ -139,6 +154,14 @@ proptest! {
     #[test]
     fn prop_scheduler_invariants_hold_with_staged_updates(ops in proptest::collection::vec(op(), 1..120)) {
         check_invariants(11, true, ops)?;
+    }
+
+    /// Half the updates Critical, windows open almost all day: Critical
+    /// updates often arrive together at the limit and take the place
+    /// beyond it.
+    #[test]
+    fn prop_scheduler_invariants_hold_with_many_critical_updates(choice in 10u8..12, staged in proptest::bool::ANY, ops in proptest::collection::vec(op_with_critical(3), 1..120)) {
+        check_invariants(choice, staged, ops)?;
     }
 }
 
@@ -304,8 +327,20 @@ fn check_invariants(choice: u8, staged: bool, ops: Vec<Op>) -> Result<(), TestCa
                 "{} started beside an exclusive phase",
                 start.id
             );
+            let start_priority = scheduler.get(start.id).unwrap().record.priority;
+            let limit = if start_priority == Priority::Critical {
+                max_concurrent + CRITICAL_BEYOND_LIMIT
+            } else {
+                max_concurrent
+            };
+            prop_assert!(
+                running.len() < usize::from(limit),
+                "{} ({:?}) started with {} running",
+                start.id,
+                start_priority,
+                running.len()
+            );
             if let Some((id, priority)) = waiting {
-                let start_priority = scheduler.get(start.id).unwrap().record.priority;
                 prop_assert!(
                     start_priority == Priority::Critical && priority != Priority::Critical,
                     "{} started while {} waited for its exclusive phase",
@@ -360,7 +395,16 @@ fn check_invariants(choice: u8, staged: bool, ops: Vec<Op>) -> Result<(), TestCa
             prop_assert!(info.record.priority != Priority::Critical);
             prop_assert_eq!(info.state, UpdateState::Running);
         }
-        prop_assert!(running.len() <= usize::from(max_concurrent));
+        prop_assert!(running.len() <= usize::from(max_concurrent + CRITICAL_BEYOND_LIMIT));
+        let not_critical = running
+            .iter()
+            .filter(|&&(id, _)| scheduler.get(id).unwrap().record.priority != Priority::Critical)
+            .count();
+        prop_assert!(
+            not_critical <= usize::from(max_concurrent),
+            "{} updates that are not critical run",
+            not_critical
+        );
         if running
             .iter()
             .any(|&(_, sharing)| sharing == Sharing::Alone)
