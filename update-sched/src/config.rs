@@ -76,8 +76,11 @@ pub struct Config {
     pub deadlines: Deadlines,
     /// Which priorities need approval.
     pub approval: ApprovalPolicy,
-    /// Most updates running at once (1..=16). Updates that reboot, touch
-    /// firmware or are marked exclusive always run alone.
+    /// Most updates running at once (1..=16). A Critical update may go
+    /// one beyond it ([`crate::scheduler::CRITICAL_BEYOND_LIMIT`]).
+    /// Updates that reboot, touch firmware or are marked exclusive run
+    /// alone (on a platform that stages updates, only their reboot or
+    /// flash does).
     pub max_concurrent: u8,
     /// Resource limits for starting an update.
     pub resources: ResourceThresholds,

@@ -82,6 +82,12 @@ pub enum Event {
         /// for the preemption.
         by: Option<UpdateId>,
     },
+    /// A staged update entered its exclusive phase (reboot, firmware
+    /// flash): nothing starts beside it until it ends.
+    ExclusivePhase {
+        /// The update.
+        id: UpdateId,
+    },
     /// The update was put off until `until`.
     Deferred {
         /// The update.
@@ -129,6 +135,7 @@ impl Event {
             | Event::Failed { id, .. }
             | Event::RetryScheduled { id, .. }
             | Event::Preempted { id, .. }
+            | Event::ExclusivePhase { id }
             | Event::Deferred { id, .. }
             | Event::Cancelled { id }
             | Event::DependencyFailed { id, .. }
@@ -150,6 +157,7 @@ impl Event {
             Event::Failed { .. } => "FAIL",
             Event::RetryScheduled { .. } => "RETRY",
             Event::Preempted { .. } => "PREEMPT",
+            Event::ExclusivePhase { .. } => "ALONE",
             Event::Deferred { .. } => "DEFER",
             Event::Cancelled { .. } => "CANCEL",
             Event::DependencyFailed { .. } => "DEPFAIL",
@@ -191,6 +199,7 @@ impl fmt::Display for Event {
             Event::RetryScheduled { attempt, at, .. } => write!(f, " attempt {attempt} at {at}"),
             Event::Preempted { by: Some(by), .. } => write!(f, " aborted for critical update {by}"),
             Event::Preempted { by: None, .. } => f.write_str(" aborted"),
+            Event::ExclusivePhase { .. } => f.write_str(" reboots or flashes, alone"),
             Event::Deferred { until, .. } => write!(f, " until {until}"),
             Event::DependencyFailed { dependency, .. } => {
                 write!(f, " needs {dependency}, which will never complete")
@@ -320,6 +329,10 @@ mod tests {
             }
             .to_string(),
             "PREEMPT #4 aborted for critical update #9"
+        );
+        assert_eq!(
+            Event::ExclusivePhase { id: UpdateId(5) }.to_string(),
+            "ALONE #5 reboots or flashes, alone"
         );
         assert_eq!(Event::MaintenanceEnd.update(), None);
     }

@@ -26,7 +26,8 @@
 //!
 //! A Critical update starts at the next poll, but nothing starts beside
 //! an update that runs alone (a reboot, firmware), nor past the
-//! concurrency limit, and a Critical update that must run alone waits for
+//! concurrency limit and the one place beyond it that Critical updates
+//! have (below), and a Critical update that must run alone waits for
 //! whatever runs. Rather than wait for the end of a long installation,
 //! the scheduler can ask the platform to abort one running update of
 //! lower priority when that alone would let the Critical update start
@@ -39,6 +40,69 @@
 //! back to the queue with no attempt spent and no backoff; its deadline
 //! stays settled by its first start. Asking is a question with no side
 //! effect, so a platform that cannot abort anything never asks.
+//!
+//! # Critical updates and the concurrency limit
+//!
+//! The design lets a Critical update bypass windows, frequency and the
+//! soft resource gates; the scheduler treats the concurrency limit as one
+//! more soft gate, in a bounded way. A Critical update that does not run
+//! alone throughout may start while `max_concurrent` updates run: one
+//! place beyond the limit ([`CRITICAL_BEYOND_LIMIT`]), shared by every
+//! Critical update. Nothing but a Critical update starts until the count
+//! is back below the limit, so at most `max_concurrent + 1` updates run,
+//! at most `max_concurrent` of them not Critical, and the overshoot lasts
+//! only until the first of them ends. One place rather than one per
+//! Critical update keeps the overshoot known in advance (a platform sizes
+//! its executor for one more installation), and Critical updates are
+//! rare; a second one that finds the extra place taken may still preempt
+//! the least urgent update.
+//!
+//! The run-alone rules come first and are untouched: nothing starts
+//! beside an update that runs alone or in its exclusive phase, so no two
+//! updates are ever in an exclusive phase, and a Critical update that
+//! must run alone throughout (marked exclusive, or a reboot or firmware
+//! update on a platform that does not stage) still waits for everything
+//! running, or preempts the one update left. Preemption is asked only
+//! where the extra place does not help: for those run-alone blockers, and
+//! at the limit once the extra place is taken.
+//!
+//! The rule holds whether or not the platform stages updates. Without
+//! staging it concerns only Critical updates without a disruptive phase
+//! (a reboot or firmware update runs alone, so the limit is moot for it);
+//! with staging it also lets a Critical reboot or firmware update start
+//! past the limit (one staged update at a time still holds), and only its
+//! reboot or flash waits for the others.
+//!
+//! # Staged updates
+//!
+//! The design asks that updates that need a reboot or touch firmware run
+//! alone. What must not overlap is the disruptive part: the reboot, the
+//! firmware flash. Real systems stage the rest: rpm-ostree and A/B
+//! partitions write the new version to an inactive slot and only the
+//! reboot switches; fwupd stages a UEFI capsule that is flashed during the
+//! reboot. A platform that stages says so
+//! ([`UpdateScheduler::set_staged_updates`]); then such an update starts
+//! like any other (the concurrency limit, windows and gates as usual), and
+//! before its reboot or flash the platform asks
+//! [`UpdateScheduler::request_exclusive_phase`]. The phase is granted only
+//! when nothing else runs, and nothing starts beside it until its outcome
+//! is reported: the design's rule, kept for the part it protects. Three
+//! more rules keep it sound:
+//!
+//! - One staged update runs at a time (there is one inactive slot, and two
+//!   updates each waiting for the other to end would wait for ever).
+//! - While a staged update waits for its phase, nothing new starts, so
+//!   what runs can only end and the wait is bounded by the longest of
+//!   them: it is never starved. The one exception is a Critical update,
+//!   when the waiting one is not Critical; Critical updates are few and
+//!   each ends, so the wait stays bounded.
+//! - A staged update can be abandoned until its phase begins, so
+//!   preemption may name it: when it waits, or when a Critical update is
+//!   staged too.
+//!
+//! Updates marked [`UpdateFlags::EXCLUSIVE`], and all updates with a
+//! disruptive phase on a platform that does not stage (the default), run
+//! alone from start to end, as before.
 //!
 //! # Adaptive policy
 //!
@@ -112,11 +176,17 @@ const LOOKAHEAD: usize = 8;
 /// Longest estimated duration an update may declare: the estimate is kept
 /// in 16 bits of seconds.
 pub const MAX_ESTIMATE: Duration = Duration::from_secs(u16::MAX as u64);
+/// How many updates beyond [`Config::max_concurrent`] a Critical update
+/// may make running (see "Critical updates and the concurrency limit" in
+/// the module docs): one, so at most `max_concurrent + 1` updates run, and
+/// a platform holds installations for at most
+/// `MAX_CONCURRENT + CRITICAL_BEYOND_LIMIT` of them.
+pub const CRITICAL_BEYOND_LIMIT: u8 = 1;
 /// Preemptions remembered for `explain`. A Critical update asks for at
 /// most one (aborting one update lets it start at the next poll), and at
-/// most [`MAX_CONCURRENT`] of those run at a time, one more waiting at the
-/// head of the queue.
-const PREEMPTION_CAPACITY: usize = MAX_CONCURRENT as usize + 1;
+/// most `MAX_CONCURRENT + CRITICAL_BEYOND_LIMIT` of those run at a time,
+/// one more waiting at the head of the queue.
+const PREEMPTION_CAPACITY: usize = MAX_CONCURRENT as usize + CRITICAL_BEYOND_LIMIT as usize + 1;
 /// How late a start may be and still count as on time: one minute, so
 /// that a Critical update (deadline zero) started at the next tick is on
 /// time for any tick rate slower than once a minute.
@@ -293,6 +363,18 @@ pub struct Start {
 /// What a poll decided.
 pub type Starts = Vec<Start, MAX_STARTS_PER_POLL>;
 
+/// The answer to [`UpdateScheduler::request_exclusive_phase`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PhaseGrant {
+    /// Nothing else runs: enter the exclusive phase (reboot, flash) now.
+    /// Nothing starts beside it until its outcome is reported.
+    Enter,
+    /// Other updates are still running: hold the update where it is
+    /// (staged, still abandonable) and ask again after the next poll or
+    /// reported outcome. Nothing new starts meanwhile.
+    Wait,
+}
+
 /// A queued update as the scheduler knows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UpdateInfo {
@@ -368,6 +450,9 @@ pub enum CommandError {
     NotInFuture,
     /// An outcome was reported for an update that is not running.
     NotRunning,
+    /// An exclusive phase was asked for an update that has none (no
+    /// reboot, no firmware, not marked exclusive).
+    NoExclusivePhase,
 }
 
 impl fmt::Display for CommandError {
@@ -380,6 +465,9 @@ impl fmt::Display for CommandError {
             CommandError::CriticalCannotWait => f.write_str("critical updates cannot be deferred"),
             CommandError::NotInFuture => f.write_str("the deferral must end in the future"),
             CommandError::NotRunning => f.write_str("the update is not running"),
+            CommandError::NoExclusivePhase => {
+                f.write_str("the update neither reboots nor touches firmware")
+            }
         }
     }
 }
@@ -410,15 +498,24 @@ pub enum WaitReason {
     Preempted(UpdateId),
     /// The concurrency limit is reached.
     Concurrency {
-        /// Running now.
+        /// Running now: above `max` for a non-Critical update while a
+        /// Critical one runs in the place beyond the limit.
         running: u8,
-        /// The limit.
+        /// The limit that applies to this update: `max_concurrent`, one
+        /// more for a Critical update ([`CRITICAL_BEYOND_LIMIT`]).
         max: u8,
     },
     /// An update that must run alone is running.
     SomethingRunsAlone,
-    /// It must run alone and waits for the running updates to finish.
+    /// It must run alone and waits for the running updates to finish (a
+    /// staged update: it is running and waits to enter its exclusive
+    /// phase).
     WaitingToRunAlone,
+    /// This staged update waits to enter its exclusive phase (reboot,
+    /// firmware flash): nothing new starts until it has.
+    ExclusivePhasePending(UpdateId),
+    /// It is staged, and this staged update is running: one at a time.
+    StagingBusy(UpdateId),
     /// A gate says no.
     Gate(GateWait),
     /// Emergency maintenance: only Critical and Security updates run.
@@ -472,6 +569,7 @@ impl WaitReason {
                 | WaitReason::Gate(GateWait::FirmwareOnBattery)
                 | WaitReason::Dependency(_)
                 | WaitReason::Emergency
+                | WaitReason::StagingBusy(_)
         )
     }
 }
@@ -488,6 +586,12 @@ impl fmt::Display for WaitReason {
             }
             WaitReason::Dependency(id) => write!(f, "waiting for {id} to complete"),
             WaitReason::Preempted(id) => write!(f, "preempted for critical update {id}"),
+            WaitReason::Concurrency { running, max } if running > max => {
+                write!(
+                    f,
+                    "{running} updates running, a critical one beyond the limit of {max}"
+                )
+            }
             WaitReason::Concurrency { running, max } => {
                 write!(f, "{running} of {max} concurrent updates already running")
             }
@@ -496,6 +600,18 @@ impl fmt::Display for WaitReason {
             }
             WaitReason::WaitingToRunAlone => {
                 f.write_str("must run alone, waiting for running updates to finish")
+            }
+            WaitReason::ExclusivePhasePending(id) => {
+                write!(
+                    f,
+                    "{id} waits to reboot or flash alone: nothing new starts before it"
+                )
+            }
+            WaitReason::StagingBusy(id) => {
+                write!(
+                    f,
+                    "{id} is staged: one update that reboots or flashes at a time"
+                )
             }
             WaitReason::Gate(wait) => write!(f, "{wait}"),
             WaitReason::Emergency => {
@@ -705,12 +821,17 @@ impl Stored {
         self.marks & mark != 0
     }
 
+    /// Whether it ends with a disruptive phase: a reboot, or a firmware
+    /// flash.
     #[inline]
-    fn runs_alone(&self) -> bool {
-        self.kind() == UpdateKind::Firmware
-            || self
-                .flags()
-                .intersects(UpdateFlags::NEEDS_REBOOT | UpdateFlags::EXCLUSIVE)
+    fn has_disruptive_phase(&self) -> bool {
+        self.kind() == UpdateKind::Firmware || self.flags().contains(UpdateFlags::NEEDS_REBOOT)
+    }
+
+    /// Whether it is marked to run alone from start to end.
+    #[inline]
+    fn exclusive(&self) -> bool {
+        self.flags().contains(UpdateFlags::EXCLUSIVE)
     }
 
     fn name(&self) -> UpdateName {
@@ -908,7 +1029,9 @@ struct Preemption {
 /// their outcomes with [`UpdateScheduler::report_outcome`], and drains
 /// events with [`UpdateScheduler::pop_event`]. A platform that can abort
 /// an installation also asks [`UpdateScheduler::preempt_request`] after
-/// each poll and answers with [`UpdateScheduler::report_preempted`].
+/// each poll and answers with [`UpdateScheduler::report_preempted`]. One
+/// that stages updates asks [`UpdateScheduler::request_exclusive_phase`]
+/// before a reboot or flash.
 pub struct UpdateScheduler<const N: usize> {
     config: Config,
     index: SlotIndex<N>,
@@ -925,8 +1048,19 @@ pub struct UpdateScheduler<const N: usize> {
     earliest_deadline_s: u32,
     running: u8,
     /// The running update that runs alone, if one does (nothing else
-    /// runs beside it).
+    /// runs beside it): one marked exclusive, one with a disruptive phase
+    /// when the platform does not stage, or a staged one in its exclusive
+    /// phase.
     alone: Option<Slot>,
+    /// The platform stages updates with a disruptive phase and asks
+    /// before that phase ([`UpdateScheduler::set_staged_updates`]).
+    staging: bool,
+    /// The running staged update (one with a disruptive phase, under
+    /// `staging`), if one runs: at most one at a time.
+    staged: Option<Slot>,
+    /// The staged update asked to enter its exclusive phase and waits for
+    /// the others to end: nothing new starts meanwhile.
+    phase_waiting: bool,
     /// Preempted updates back in the queue and the Critical updates they
     /// made way for, remembered for `explain`.
     preemptions: Vec<Preemption, PREEMPTION_CAPACITY>,
@@ -971,6 +1105,9 @@ impl<const N: usize> UpdateScheduler<N> {
             earliest_deadline_s: u32::MAX,
             running: 0,
             alone: None,
+            staging: false,
+            staged: None,
+            phase_waiting: false,
             preemptions: Vec::new(),
             window: None,
             announced_window_open: None,
@@ -1269,6 +1406,70 @@ impl<const N: usize> UpdateScheduler<N> {
         Ok(())
     }
 
+    /// Declares whether the platform stages updates that need a reboot
+    /// or touch firmware (see "Staged updates" in the module docs): with
+    /// `true` such an update starts like any other, and the platform asks
+    /// [`UpdateScheduler::request_exclusive_phase`] before its reboot or
+    /// flash; with `false` (the default) it runs alone from start to end.
+    /// Only while nothing runs: [`CommandError::Running`] otherwise, and
+    /// nothing changes.
+    pub fn set_staged_updates(&mut self, staged: bool) -> Result<(), CommandError> {
+        if self.running > 0 {
+            return Err(CommandError::Running);
+        }
+        self.staging = staged;
+        Ok(())
+    }
+
+    /// Whether the platform stages updates
+    /// ([`UpdateScheduler::set_staged_updates`]).
+    pub fn staged_updates(&self) -> bool {
+        self.staging
+    }
+
+    /// Asks whether the running update `id` may enter its exclusive
+    /// phase (the reboot, the firmware flash) now. Call it when the
+    /// update has staged everything else, before anything disruptive.
+    ///
+    /// [`PhaseGrant::Enter`] when nothing else runs: from then on nothing
+    /// starts beside it until its outcome is reported. An update that
+    /// already runs alone (marked exclusive, or with a disruptive phase
+    /// on a platform that does not stage) is always granted.
+    /// [`PhaseGrant::Wait`] while others run: the update stays staged,
+    /// nothing new starts (except a Critical update, if the waiting one
+    /// is not Critical) so the others can only end, and the platform asks
+    /// again after each poll or reported outcome. While it waits it can
+    /// still be abandoned, so it may be named by
+    /// [`UpdateScheduler::preempt_request`].
+    ///
+    /// An error, and nothing changes, if no live update has this id, it
+    /// is not running, or it has no disruptive phase.
+    pub fn request_exclusive_phase(
+        &mut self,
+        id: UpdateId,
+        now: Instant,
+    ) -> Result<PhaseGrant, CommandError> {
+        let slot = self.live_slot(id)?;
+        if self.slots[slot.index()].state() != UpdateState::Running {
+            return Err(CommandError::NotRunning);
+        }
+        if self.alone == Some(slot) {
+            return Ok(PhaseGrant::Enter);
+        }
+        if self.staged != Some(slot) {
+            return Err(CommandError::NoExclusivePhase);
+        }
+        if self.running == 1 {
+            self.alone = Some(slot);
+            self.phase_waiting = false;
+            self.events.push(now, Event::ExclusivePhase { id });
+            Ok(PhaseGrant::Enter)
+        } else {
+            self.phase_waiting = true;
+            Ok(PhaseGrant::Wait)
+        }
+    }
+
     /// The running update the platform should abort, if any, so that a
     /// Critical update can start: ask after each poll.
     ///
@@ -1277,12 +1478,14 @@ impl<const N: usize> UpdateScheduler<N> {
     /// priority) lets it start at the next poll. That is the update that
     /// runs alone (it needs a reboot, touches firmware or is exclusive),
     /// if one is running; else, if the Critical update must run alone,
-    /// the one update running; else, if the concurrency limit is reached,
-    /// the least urgent running update (one free place is enough). Never
-    /// a Critical update, and never one of several running beside which
-    /// a Critical update must run alone: aborting some of them could be
-    /// in vain. The power gate is checked with the metrics of the last
-    /// poll; nothing else holds a Critical update.
+    /// the one update running; else, if both are staged, the staged one
+    /// running; else, if the concurrency limit is reached and the place
+    /// beyond it that a Critical update may take ([`CRITICAL_BEYOND_LIMIT`])
+    /// is taken too, the least urgent running update (one free place is
+    /// enough). Never a Critical update, and never one of several running
+    /// beside which a Critical update must run alone: aborting some of
+    /// them could be in vain. The power gate is checked with the metrics
+    /// of the last poll; nothing else holds a Critical update.
     ///
     /// A platform that can still abandon the update without harm (it is
     /// downloading or verifying, or installs into an inactive slot and
@@ -1532,6 +1735,9 @@ impl<const N: usize> UpdateScheduler<N> {
             .find(|preemption| preemption.id == id && self.preemption_explains(preemption))
             .map(|preemption| preemption.by);
         let (reason, mut next_chance) = match state {
+            UpdateState::Running if self.phase_waiting && self.staged == Some(slot) => {
+                (WaitReason::WaitingToRunAlone, None)
+            }
             UpdateState::Running => (WaitReason::Running, None),
             UpdateState::Waiting => (WaitReason::NotYetAvailable, wake),
             UpdateState::Deferred => (WaitReason::Deferred, wake),
@@ -1663,6 +1869,24 @@ impl<const N: usize> UpdateScheduler<N> {
         if self.alone == Some(slot) {
             self.alone = None;
         }
+        if self.staged == Some(slot) {
+            self.staged = None;
+            self.phase_waiting = false;
+        }
+    }
+
+    /// Whether `stored` runs alone from start to end: marked exclusive,
+    /// or with a disruptive phase on a platform that does not stage.
+    #[inline]
+    fn runs_alone_throughout(&self, stored: &Stored) -> bool {
+        stored.exclusive() || (!self.staging && stored.has_disruptive_phase())
+    }
+
+    /// Whether `stored` is staged: it starts like any other update and
+    /// runs alone only in its final, disruptive phase.
+    #[inline]
+    fn stages(&self, stored: &Stored) -> bool {
+        self.staging && !stored.exclusive() && stored.has_disruptive_phase()
     }
 
     /// The running update to abort and the Critical update it would make
@@ -1675,20 +1899,34 @@ impl<const N: usize> UpdateScheduler<N> {
         }
         let running = match self.alone {
             // Nothing starts beside an update that runs alone, and it
-            // started only when nothing else ran: it is the one running.
+            // started (or entered its exclusive phase) only when nothing
+            // else ran: it is the one running.
             Some(alone) => alone,
             // The Critical update must run alone: only when one update is
             // left to stop, since aborting some of several could be in vain.
-            None if critical.runs_alone() => {
+            None if self.runs_alone_throughout(critical) => {
                 if self.running > 1 {
                     return None;
                 }
                 self.running_slots().next()?
             }
-            // One free place starts it: take it from the least urgent.
-            None if self.running >= self.config.max_concurrent => self
-                .running_slots()
-                .max_by_key(|slot| self.slots[slot.index()].priority().index())?,
+            // A Critical staged update waiting for its exclusive phase
+            // holds the Critical one, and is never aborted.
+            None if self.phase_waiting
+                && self.staged.is_some_and(|staged| {
+                    self.slots[staged.index()].priority() == Priority::Critical
+                }) =>
+            {
+                return None
+            }
+            // Both are staged, one at a time: aborting the running one
+            // frees a place too.
+            None if self.stages(critical) && self.staged.is_some() => self.staged?,
+            // At the limit, with the extra place a Critical update has
+            // taken as well.
+            None if self.running >= self.concurrency_limit(Priority::Critical) => {
+                self.least_urgent_running()?
+            }
             None => return None,
         };
         if self.slots[running.index()].priority() == Priority::Critical {
@@ -1699,6 +1937,26 @@ impl<const N: usize> UpdateScheduler<N> {
             .check(self.metrics.power, Priority::Critical, critical.kind())
             .ok()?;
         Some((running, self.index.id_at(head)?))
+    }
+
+    /// How many updates may be running for one of `priority` to start:
+    /// the concurrency limit, and one place beyond it for a Critical
+    /// update ([`CRITICAL_BEYOND_LIMIT`]).
+    #[inline]
+    fn concurrency_limit(&self, priority: Priority) -> u8 {
+        if matches!(priority, Priority::Critical) {
+            self.config
+                .max_concurrent
+                .saturating_add(CRITICAL_BEYOND_LIMIT)
+        } else {
+            self.config.max_concurrent
+        }
+    }
+
+    /// The running update of the lowest priority.
+    fn least_urgent_running(&self) -> Option<Slot> {
+        self.running_slots()
+            .max_by_key(|slot| self.slots[slot.index()].priority().index())
     }
 
     /// The slots of the running updates.
@@ -2037,8 +2295,10 @@ impl<const N: usize> UpdateScheduler<N> {
             }
         }
         self.running += 1;
-        if stored.runs_alone() {
+        if self.runs_alone_throughout(&stored) {
             self.alone = Some(slot);
+        } else if self.stages(&stored) {
+            self.staged = Some(slot);
         }
         self.forget_preemption(id);
         self.events.push(
@@ -2073,14 +2333,29 @@ impl<const N: usize> UpdateScheduler<N> {
         if self.alone.is_some() {
             return Some(WaitReason::SomethingRunsAlone);
         }
-        if self.running >= self.config.max_concurrent {
+        let limit = self.concurrency_limit(priority);
+        if self.running >= limit {
             return Some(WaitReason::Concurrency {
                 running: self.running,
-                max: self.config.max_concurrent,
+                max: limit,
             });
         }
-        if stored.runs_alone() && self.running > 0 {
+        if self.runs_alone_throughout(stored) && self.running > 0 {
             return Some(WaitReason::WaitingToRunAlone);
+        }
+        if let Some(staged) = self.staged {
+            let staged_id = self.index.id_at(staged).unwrap_or(UpdateId(0));
+            // A waiting reboot holds every start but a Critical one of
+            // higher priority than itself: no starvation, since what runs
+            // beside it only ends.
+            let critical_passes = priority == Priority::Critical
+                && self.slots[staged.index()].priority() != Priority::Critical;
+            if self.phase_waiting && !critical_passes {
+                return Some(WaitReason::ExclusivePhasePending(staged_id));
+            }
+            if self.stages(stored) {
+                return Some(WaitReason::StagingBusy(staged_id));
+            }
         }
         if let Err(wait) = self
             .config
@@ -2776,8 +3051,9 @@ mod tests {
         assert_eq!(scheduler.preempt_request(), Some(UpdateId(1)));
     }
 
-    #[test]
-    fn test_concurrency_limit_reached_critical_arrives_least_urgent_preempted() {
+    /// The basic profile (two at a time) with #1, Important, and #2, Low,
+    /// both running from the window's opening: the limit is reached.
+    fn concurrency_limit_reached() -> UpdateScheduler<64> {
         let mut scheduler = scheduler(unattended());
         scheduler
             .submit(&record(1, Priority::Important, 0), Instant::ZERO)
@@ -2786,18 +3062,153 @@ mod tests {
             .submit(&record(2, Priority::Low, 0), Instant::ZERO)
             .unwrap();
         assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [1, 2]);
+        while scheduler.pop_event().is_some() {}
+        scheduler
+    }
+
+    #[test]
+    fn test_concurrency_limit_reached_critical_arrives_starts_beyond_it() {
+        let mut scheduler = concurrency_limit_reached();
         let (now, wall) = at(121);
         scheduler
             .submit(&record(3, Priority::Critical, 121), now)
             .unwrap();
+        scheduler
+            .submit(&record(4, Priority::Security, 121), now)
+            .unwrap();
+        // The Critical update takes the place beyond the limit; nothing
+        // needs to be aborted for it.
+        assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [3]);
+        assert_eq!(scheduler.running(), 3);
+        assert_eq!(scheduler.preempt_request(), None);
+        assert_eq!(scheduler.status().count(UpdateState::Running), 3);
+        assert_eq!(scheduler.status().total_deadline_misses(), 0);
+        assert_counts_add_up(&scheduler);
+        // Nothing else goes past the limit.
+        let why = scheduler.explain(UpdateId(4), now, wall).unwrap();
+        assert_eq!(why.reason, WaitReason::Concurrency { running: 3, max: 2 });
+        assert_eq!(
+            why.reason.to_string(),
+            "3 updates running, a critical one beyond the limit of 2"
+        );
+        // Back at the limit, with the Critical update among the running:
+        // still no place for the Security update.
+        scheduler.report_outcome(UpdateId(1), Ok(()), now).unwrap();
+        assert!(scheduler.poll(now, wall, &Metrics::IDLE).is_empty());
+        let why = scheduler.explain(UpdateId(4), now, wall).unwrap();
+        assert_eq!(why.reason, WaitReason::Concurrency { running: 2, max: 2 });
+        scheduler.report_outcome(UpdateId(3), Ok(()), now).unwrap();
+        assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [4]);
+        assert_eq!(scheduler.running(), 2);
+        assert_counts_add_up(&scheduler);
+    }
+
+    #[test]
+    fn test_concurrency_place_beyond_limit_taken_second_critical_preempts_least_urgent() {
+        let mut scheduler = concurrency_limit_reached();
+        let (now, wall) = at(121);
+        scheduler
+            .submit(&record(3, Priority::Critical, 121), now)
+            .unwrap();
+        assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [3]);
+        // One place beyond the limit, not one per Critical update.
+        scheduler
+            .submit(&record(5, Priority::Critical, 121), now)
+            .unwrap();
+        assert!(scheduler.poll(now, wall, &Metrics::IDLE).is_empty());
+        let why = scheduler.explain(UpdateId(5), now, wall).unwrap();
+        assert_eq!(why.reason, WaitReason::Concurrency { running: 3, max: 3 });
+        assert_eq!(scheduler.preempt_request(), Some(UpdateId(2)));
+        scheduler.report_preempted(UpdateId(2), now).unwrap();
+        assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [5]);
+        assert_eq!(scheduler.running(), 3);
+        let why = scheduler.explain(UpdateId(2), now, wall).unwrap();
+        assert_eq!(why.reason, WaitReason::Preempted(UpdateId(5)));
+        // Both running updates of lower priority gone, two Critical ones
+        // run; a third waits, and no Critical update is ever named.
+        scheduler.report_outcome(UpdateId(1), Ok(()), now).unwrap();
+        scheduler
+            .submit(&record(6, Priority::Critical, 121), now)
+            .unwrap();
+        assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [6]);
+        scheduler
+            .submit(&record(7, Priority::Critical, 121), now)
+            .unwrap();
+        assert!(scheduler.poll(now, wall, &Metrics::IDLE).is_empty());
+        assert_eq!(scheduler.running(), 3);
+        assert_eq!(scheduler.preempt_request(), None);
+        assert_counts_add_up(&scheduler);
+    }
+
+    #[test]
+    fn test_concurrency_limit_reached_critical_that_runs_alone_waits() {
+        let mut scheduler = concurrency_limit_reached();
+        let (now, wall) = at(121);
+        // Unstaged, a reboot runs alone from start to end: the place
+        // beyond the limit is no use to it.
+        let mut kernel = record(3, Priority::Critical, 121);
+        kernel.flags = UpdateFlags::NEEDS_REBOOT;
+        scheduler.submit(&kernel, now).unwrap();
+        assert!(scheduler.poll(now, wall, &Metrics::IDLE).is_empty());
+        let why = scheduler.explain(UpdateId(3), now, wall).unwrap();
+        assert_eq!(why.reason, WaitReason::WaitingToRunAlone);
+        assert_eq!(scheduler.preempt_request(), None, "two would have to go");
+        assert_eq!(scheduler.running(), 2);
+        scheduler.cancel(UpdateId(3), now).unwrap();
+        // Marked exclusive, staged or not: the same.
+        let mut exclusive = record(4, Priority::Critical, 121);
+        exclusive.flags = UpdateFlags::EXCLUSIVE;
+        scheduler.submit(&exclusive, now).unwrap();
+        assert!(scheduler.poll(now, wall, &Metrics::IDLE).is_empty());
+        scheduler.report_outcome(UpdateId(1), Ok(()), now).unwrap();
         assert!(scheduler.poll(now, wall, &Metrics::IDLE).is_empty());
         assert_eq!(scheduler.preempt_request(), Some(UpdateId(2)));
         scheduler.report_preempted(UpdateId(2), now).unwrap();
-        assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [3]);
-        // The Critical update is not alone: #2 waits for a free place,
-        // and says why it left.
-        let why = scheduler.explain(UpdateId(2), now, wall).unwrap();
-        assert_eq!(why.reason, WaitReason::Preempted(UpdateId(3)));
+        assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [4]);
+        assert_eq!(scheduler.running(), 1);
+        assert_counts_add_up(&scheduler);
+    }
+
+    #[test]
+    fn test_staged_critical_reboot_at_limit_starts_beyond_it_only_its_reboot_waits() {
+        // The desktop profile: one at a time.
+        let mut scheduler = scheduler(Config {
+            max_concurrent: 1,
+            ..unattended()
+        });
+        scheduler.set_staged_updates(true).unwrap();
+        scheduler
+            .submit(&record(1, Priority::Optional, 0), Instant::ZERO)
+            .unwrap();
+        assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [1]);
+        let (now, wall) = at(121);
+        let mut kernel = record(2, Priority::Critical, 121);
+        kernel.kind = UpdateKind::Kernel;
+        kernel.flags = UpdateFlags::NEEDS_REBOOT;
+        scheduler.submit(&kernel, now).unwrap();
+        scheduler
+            .submit(&record(3, Priority::Important, 121), now)
+            .unwrap();
+        assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [2]);
+        assert_eq!(scheduler.running(), 2);
+        assert_eq!(scheduler.preempt_request(), None);
+        assert_eq!(
+            scheduler.request_exclusive_phase(UpdateId(2), now),
+            Ok(PhaseGrant::Wait)
+        );
+        scheduler.report_outcome(UpdateId(1), Ok(()), now).unwrap();
+        assert_eq!(
+            scheduler.request_exclusive_phase(UpdateId(2), now),
+            Ok(PhaseGrant::Enter)
+        );
+        // Nothing starts beside the reboot, Critical or not.
+        scheduler
+            .submit(&record(4, Priority::Critical, 121), now)
+            .unwrap();
+        assert!(scheduler.poll(now, wall, &Metrics::IDLE).is_empty());
+        scheduler.report_outcome(UpdateId(2), Ok(()), now).unwrap();
+        assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [4]);
+        assert_eq!(scheduler.status().total_deadline_misses(), 0);
         assert_counts_add_up(&scheduler);
     }
 
@@ -2893,6 +3304,238 @@ mod tests {
             Err(CommandError::Finished(UpdateState::Completed))
         );
         assert_counts_add_up(&scheduler);
+    }
+
+    /// A staging platform (basic profile: two at a time) with #1, an
+    /// Important application, and #2, an Important kernel update that
+    /// needs a reboot, both started at the window's opening.
+    fn staged_reboot_beside_application() -> UpdateScheduler<64> {
+        let mut scheduler = scheduler(unattended());
+        scheduler.set_staged_updates(true).unwrap();
+        scheduler
+            .submit(&record(1, Priority::Important, 0), Instant::ZERO)
+            .unwrap();
+        let mut kernel = record(2, Priority::Important, 0);
+        kernel.kind = UpdateKind::Kernel;
+        kernel.flags = UpdateFlags::NEEDS_REBOOT;
+        kernel.estimated_duration = Duration::from_minutes(40);
+        scheduler.submit(&kernel, Instant::ZERO).unwrap();
+        assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [1, 2]);
+        while scheduler.pop_event().is_some() {}
+        scheduler
+    }
+
+    #[test]
+    fn test_staged_reboot_starts_beside_a_running_update() {
+        let scheduler = staged_reboot_beside_application();
+        assert_eq!(scheduler.running(), 2);
+        assert!(scheduler.staged_updates());
+    }
+
+    #[test]
+    fn test_staged_phase_requested_while_others_run_waits_and_holds_starts() {
+        let mut scheduler = staged_reboot_beside_application();
+        scheduler
+            .submit(&record(3, Priority::Important, 121), at(121).0)
+            .unwrap();
+        let (now, wall) = at(125);
+        assert_eq!(
+            scheduler.request_exclusive_phase(UpdateId(2), now),
+            Ok(PhaseGrant::Wait)
+        );
+        scheduler.report_outcome(UpdateId(1), Ok(()), now).unwrap();
+        // A place is free, but the waiting reboot holds every new start.
+        assert!(scheduler.poll(now, wall, &Metrics::IDLE).is_empty());
+        let why = scheduler.explain(UpdateId(3), now, wall).unwrap();
+        assert_eq!(why.reason, WaitReason::ExclusivePhasePending(UpdateId(2)));
+        assert_eq!(
+            why.to_string(),
+            "#3 pkg (important, ready): #2 waits to reboot or flash alone: nothing new starts before it; deadline in 6d23h"
+        );
+        let why = scheduler.explain(UpdateId(2), now, wall).unwrap();
+        assert_eq!(why.reason, WaitReason::WaitingToRunAlone);
+        while scheduler.pop_event().is_some() {}
+        assert_eq!(
+            scheduler.request_exclusive_phase(UpdateId(2), now),
+            Ok(PhaseGrant::Enter)
+        );
+        assert_eq!(
+            scheduler.pop_event().map(|event| event.event),
+            Some(Event::ExclusivePhase { id: UpdateId(2) })
+        );
+        assert!(scheduler.poll(now, wall, &Metrics::IDLE).is_empty());
+        let why = scheduler.explain(UpdateId(3), now, wall).unwrap();
+        assert_eq!(why.reason, WaitReason::SomethingRunsAlone);
+        let (later, _) = at(130);
+        scheduler
+            .report_outcome(UpdateId(2), Ok(()), later)
+            .unwrap();
+        assert_eq!(started_ids(&poll_at(&mut scheduler, 130)), [3]);
+        assert_counts_add_up(&scheduler);
+    }
+
+    #[test]
+    fn test_staged_phase_requested_alone_is_granted_and_nothing_starts_beside() {
+        let mut scheduler = staged_reboot_beside_application();
+        let (now, wall) = at(125);
+        scheduler.report_outcome(UpdateId(1), Ok(()), now).unwrap();
+        assert_eq!(
+            scheduler.request_exclusive_phase(UpdateId(2), now),
+            Ok(PhaseGrant::Enter)
+        );
+        // Asking again in the phase changes nothing.
+        assert_eq!(
+            scheduler.request_exclusive_phase(UpdateId(2), now),
+            Ok(PhaseGrant::Enter)
+        );
+        scheduler
+            .submit(&record(3, Priority::Critical, 125), now)
+            .unwrap();
+        assert!(scheduler.poll(now, wall, &Metrics::IDLE).is_empty());
+        // Named, but rebooting: the platform refuses and the Critical
+        // update waits for the reboot.
+        assert_eq!(scheduler.preempt_request(), Some(UpdateId(2)));
+    }
+
+    #[test]
+    fn test_staged_critical_reboot_starts_at_once_only_its_reboot_waits() {
+        let mut scheduler = scheduler(unattended());
+        scheduler.set_staged_updates(true).unwrap();
+        scheduler
+            .submit(&record(1, Priority::Optional, 0), Instant::ZERO)
+            .unwrap();
+        assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [1]);
+        let (now, wall) = at(121);
+        let mut kernel = record(2, Priority::Critical, 121);
+        kernel.kind = UpdateKind::Kernel;
+        kernel.flags = UpdateFlags::NEEDS_REBOOT;
+        scheduler.submit(&kernel, now).unwrap();
+        assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [2]);
+        assert_eq!(scheduler.preempt_request(), None);
+        let (now, _) = at(129);
+        assert_eq!(
+            scheduler.request_exclusive_phase(UpdateId(2), now),
+            Ok(PhaseGrant::Wait)
+        );
+        scheduler.report_outcome(UpdateId(1), Ok(()), now).unwrap();
+        assert_eq!(
+            scheduler.request_exclusive_phase(UpdateId(2), now),
+            Ok(PhaseGrant::Enter)
+        );
+        assert_eq!(scheduler.status().total_deadline_misses(), 0);
+    }
+
+    #[test]
+    fn test_staged_waiting_reboot_lets_critical_pass_and_second_staged_preempts_it() {
+        let mut scheduler = staged_reboot_beside_application();
+        let (now, wall) = at(125);
+        assert_eq!(
+            scheduler.request_exclusive_phase(UpdateId(2), now),
+            Ok(PhaseGrant::Wait)
+        );
+        scheduler.report_outcome(UpdateId(1), Ok(()), now).unwrap();
+        // A Critical update passes a waiting reboot of lower priority.
+        scheduler
+            .submit(&record(3, Priority::Critical, 125), now)
+            .unwrap();
+        assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [3]);
+        scheduler.report_outcome(UpdateId(3), Ok(()), now).unwrap();
+        // A Critical firmware update is staged too: one at a time, so the
+        // waiting kernel update (still staged, abandonable) is named.
+        let mut firmware = record(4, Priority::Critical, 125);
+        firmware.kind = UpdateKind::Firmware;
+        scheduler.submit(&firmware, now).unwrap();
+        assert!(scheduler.poll(now, wall, &Metrics::IDLE).is_empty());
+        let why = scheduler.explain(UpdateId(4), now, wall).unwrap();
+        assert_eq!(why.reason, WaitReason::StagingBusy(UpdateId(2)));
+        assert_eq!(scheduler.preempt_request(), Some(UpdateId(2)));
+        scheduler.report_preempted(UpdateId(2), now).unwrap();
+        assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [4]);
+        assert_eq!(
+            scheduler.request_exclusive_phase(UpdateId(4), now),
+            Ok(PhaseGrant::Enter)
+        );
+        assert_counts_add_up(&scheduler);
+    }
+
+    #[test]
+    fn test_staged_critical_waiting_for_its_phase_holds_critical_and_is_not_preempted() {
+        let mut scheduler = scheduler(Config {
+            max_concurrent: 3,
+            ..unattended()
+        });
+        scheduler.set_staged_updates(true).unwrap();
+        scheduler
+            .submit(&record(1, Priority::Low, 0), Instant::ZERO)
+            .unwrap();
+        assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [1]);
+        let (now, wall) = at(121);
+        let mut kernel = record(2, Priority::Critical, 121);
+        kernel.flags = UpdateFlags::NEEDS_REBOOT;
+        scheduler.submit(&kernel, now).unwrap();
+        assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [2]);
+        assert_eq!(
+            scheduler.request_exclusive_phase(UpdateId(2), now),
+            Ok(PhaseGrant::Wait)
+        );
+        scheduler
+            .submit(&record(3, Priority::Critical, 121), now)
+            .unwrap();
+        assert!(scheduler.poll(now, wall, &Metrics::IDLE).is_empty());
+        assert_eq!(
+            scheduler.explain(UpdateId(3), now, wall).unwrap().reason,
+            WaitReason::ExclusivePhasePending(UpdateId(2))
+        );
+        assert_eq!(scheduler.preempt_request(), None);
+    }
+
+    #[test]
+    fn test_request_exclusive_phase_unknown_queued_or_without_phase_is_an_error() {
+        let mut scheduler = staged_reboot_beside_application();
+        let (now, _) = at(125);
+        scheduler
+            .submit(&record(3, Priority::Optional, 125), now)
+            .unwrap();
+        while scheduler.pop_event().is_some() {}
+        let before = scheduler.status();
+        assert_eq!(
+            scheduler.request_exclusive_phase(UpdateId(99), now),
+            Err(CommandError::UnknownId)
+        );
+        assert_eq!(
+            scheduler.request_exclusive_phase(UpdateId(3), now),
+            Err(CommandError::NotRunning)
+        );
+        assert_eq!(
+            scheduler.request_exclusive_phase(UpdateId(1), now),
+            Err(CommandError::NoExclusivePhase)
+        );
+        assert_eq!(scheduler.status(), before);
+        assert_eq!(scheduler.pop_event(), None);
+        assert_eq!(
+            scheduler.set_staged_updates(false),
+            Err(CommandError::Running)
+        );
+        assert!(scheduler.staged_updates());
+    }
+
+    #[test]
+    fn test_unstaged_reboot_runs_alone_and_its_phase_is_granted() {
+        let mut scheduler = scheduler(unattended());
+        let mut reboot = record(1, Priority::Important, 0);
+        reboot.flags = UpdateFlags::NEEDS_REBOOT;
+        scheduler.submit(&reboot, Instant::ZERO).unwrap();
+        scheduler
+            .submit(&record(2, Priority::Important, 0), Instant::ZERO)
+            .unwrap();
+        assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [1]);
+        assert!(poll_at(&mut scheduler, 121).is_empty());
+        let (now, _) = at(125);
+        assert_eq!(
+            scheduler.request_exclusive_phase(UpdateId(1), now),
+            Ok(PhaseGrant::Enter)
+        );
+        assert_eq!(scheduler.status().count(UpdateState::Running), 1);
     }
 
     #[test]

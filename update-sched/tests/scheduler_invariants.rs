@@ -1,12 +1,19 @@
 //! Property tests of the scheduler's invariants over random operation
-//! sequences: accounting always adds up, the concurrency limit holds,
-//! updates that run alone run alone, and a non-Critical update starts
+//! sequences: accounting always adds up, the concurrency limit holds
+//! (only Critical updates go past it, into the one place beyond it: every
+//! start finds fewer running than its limit, at most `max_concurrent`
+//! updates that are not Critical run, at most one more in all), updates
+//! that run alone run alone, and a non-Critical update starts
 //! outside an open, released window only when its deadline forced it, and
 //! the Adaptive policy never starts a non-urgent update on a machine in
 //! use, whatever the usage pattern it learned along the way. Preemption:
 //! the scheduler names only a running update of lower priority than a
 //! waiting Critical one, aborting it spends no attempt, and the Critical
-//! update then starts at once.
+//! update then starts at once. Staged updates (a platform that asks
+//! before a reboot or a firmware flash): at most one runs, its exclusive
+//! phase is granted only when nothing else runs and nothing starts beside
+//! it, and while it waits for that phase nothing but a Critical update
+//! (when it is not Critical itself) starts.
 
 use proptest::prelude::*;
 use update_sched::civil::WallTime;
@@ -14,7 +21,9 @@ use update_sched::config::{Config, Profile};
 use update_sched::event::Event;
 use update_sched::gate::{Metrics, PowerSource, ResourceThresholds};
 use update_sched::policy::{ApprovalPolicy, FrequencyPolicy};
-use update_sched::scheduler::{UpdateScheduler, UpdateState};
+use update_sched::scheduler::{
+    CommandError, PhaseGrant, UpdateScheduler, UpdateState, CRITICAL_BEYOND_LIMIT,
+};
 use update_sched::update::{UpdateFlags, UpdateRecord};
 use update_sched::{Duration, Instant, Priority, UpdateId, UpdateKind};
 
@@ -48,11 +57,34 @@ enum Op {
         asked: bool,
         pick: u8,
     },
+    /// A running update asks to enter its exclusive phase.
+    Phase(u8),
+}
+
+/// How a running update shares the machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sharing {
+    /// Runs beside others.
+    Shares,
+    /// Runs alone from start to end.
+    Alone,
+    /// Staged: shares until its exclusive phase.
+    Staged,
 }
 
 fn op() -> impl Strategy<Value = Op> {
+    op_with_critical(0)
+}
+
+/// Operations where a submitted update is Critical `1 + extra` times in
+/// `5 + extra` (each other priority once), and has no flags `1 + extra`
+/// times in `8 + extra` (each other set of flags once): more updates that
+/// share the machine and need no approval.
+fn op_with_critical(extra: u8) -> impl Strategy<Value = Op> {
+    let priority = (0u8..5 + extra).prop_map(move |drawn| drawn.saturating_sub(extra));
+    let flags = (0u8..8 + extra).prop_map(|drawn| if drawn >= 8 { 0 } else { drawn });
     prop_oneof![
-        4 => (0u8..5, 0u8..5, 0u8..8, 1u16..120, proptest::option::weighted(0.2, 0u8..40))
+        4 => (priority, 0u8..5, flags, 1u16..120, proptest::option::weighted(0.2, 0u8..40))
             .prop_map(|(priority, kind, flags, minutes, dependency)| Op::Submit { priority, kind, flags, minutes, dependency }),
         1 => (0u8..40).prop_map(Op::Approve),
         1 => (0u8..40).prop_map(Op::Reject),
@@ -63,6 +95,7 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(minutes, cpu, sessions, battery)| Op::Advance { minutes, cpu, sessions, battery }),
         1 => proptest::bool::ANY.prop_map(Op::Emergency),
         4 => (proptest::bool::weighted(0.8), 0u8..8).prop_map(|(asked, pick)| Op::Preempt { asked, pick }),
+        3 => (0u8..8).prop_map(Op::Phase),
     ]
 }
 
@@ -105,31 +138,52 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
 
     #[test]
-    fn prop_scheduler_invariants_hold(choice in 0u8..12, ops in proptest::collection::vec(op(), 1..120)) {
-        check_invariants(choice, ops)?;
+    fn prop_scheduler_invariants_hold(choice in 0u8..12, staged in proptest::bool::ANY, ops in proptest::collection::vec(op(), 1..120)) {
+        check_invariants(choice, staged, ops)?;
     }
 
     /// The windows open almost all day, so that Critical updates often
     /// arrive while others run and preemption is exercised.
     #[test]
-    fn prop_scheduler_invariants_hold_with_preemption(choice in 10u8..12, ops in proptest::collection::vec(op(), 1..120)) {
-        check_invariants(choice, ops)?;
+    fn prop_scheduler_invariants_hold_with_preemption(choice in 10u8..12, staged in proptest::bool::ANY, ops in proptest::collection::vec(op(), 1..120)) {
+        check_invariants(choice, staged, ops)?;
+    }
+
+    /// Staged updates, windows open almost all day, two at a time: staged
+    /// updates often run beside others and wait for their exclusive phase.
+    #[test]
+    fn prop_scheduler_invariants_hold_with_staged_updates(ops in proptest::collection::vec(op(), 1..120)) {
+        check_invariants(11, true, ops)?;
+    }
+
+    /// Half the updates Critical, windows open almost all day: Critical
+    /// updates often arrive together at the limit and take the place
+    /// beyond it.
+    #[test]
+    fn prop_scheduler_invariants_hold_with_many_critical_updates(choice in 10u8..12, staged in proptest::bool::ANY, ops in proptest::collection::vec(op_with_critical(3), 1..120)) {
+        check_invariants(choice, staged, ops)?;
     }
 }
 
-/// Runs `ops` against a scheduler configured by `choice`, checking the
-/// invariants after every step.
-fn check_invariants(choice: u8, ops: Vec<Op>) -> Result<(), TestCaseError> {
+/// Runs `ops` against a scheduler configured by `choice`, on a platform
+/// that stages updates if `staged`, checking the invariants after every
+/// step.
+fn check_invariants(choice: u8, staged: bool, ops: Vec<Op>) -> Result<(), TestCaseError> {
     let config = config(choice);
     let max_concurrent = config.max_concurrent;
     let calendar = config.windows.clone();
     let frequency = config.frequency;
     let idle = config.idle;
     let mut scheduler: UpdateScheduler<32> = UpdateScheduler::new(config).unwrap();
+    scheduler.set_staged_updates(staged).unwrap();
     let boot: WallTime = "2026-11-27T20:00:00Z".parse().unwrap();
     let mut now = Instant::ZERO;
     let mut metrics = Metrics::IDLE;
-    let mut running: Vec<(UpdateId, bool)> = Vec::new();
+    let mut running: Vec<(UpdateId, Sharing)> = Vec::new();
+    // The staged update in its exclusive phase, and the one waiting for
+    // it (with its priority).
+    let mut in_phase: Option<UpdateId> = None;
+    let mut waiting: Option<(UpdateId, Priority)> = None;
     let mut next_id = 0u32;
     let mut accepted = 0u32;
     for op in ops {
@@ -205,6 +259,31 @@ fn check_invariants(choice: u8, ops: Vec<Op>) -> Result<(), TestCaseError> {
                 };
             }
             Op::Emergency(on) => scheduler.set_emergency(on),
+            Op::Phase(pick) => {
+                if !running.is_empty() {
+                    let (id, sharing) = running[usize::from(pick) % running.len()];
+                    let grant = scheduler.request_exclusive_phase(id, now);
+                    match sharing {
+                        Sharing::Shares => {
+                            prop_assert_eq!(grant, Err(CommandError::NoExclusivePhase))
+                        }
+                        Sharing::Alone => prop_assert_eq!(grant, Ok(PhaseGrant::Enter)),
+                        Sharing::Staged if running.len() == 1 => {
+                            prop_assert_eq!(grant, Ok(PhaseGrant::Enter));
+                            in_phase = Some(id);
+                            waiting = None;
+                        }
+                        Sharing::Staged if in_phase == Some(id) => {
+                            prop_assert_eq!(grant, Ok(PhaseGrant::Enter))
+                        }
+                        Sharing::Staged => {
+                            prop_assert_eq!(grant, Ok(PhaseGrant::Wait));
+                            let priority = scheduler.get(id).unwrap().record.priority;
+                            waiting = Some((id, priority));
+                        }
+                    }
+                }
+            }
             Op::Preempt { asked, pick } => {
                 let target = if asked {
                     scheduler.preempt_request()
@@ -224,14 +303,52 @@ fn check_invariants(choice: u8, ops: Vec<Op>) -> Result<(), TestCaseError> {
                 }
             }
         }
+        // Ended or aborted: no longer in or waiting for its phase.
+        let still_running = |id: Option<UpdateId>| {
+            id.filter(|id| running.iter().any(|&(running_id, _)| running_id == *id))
+        };
+        in_phase = still_running(in_phase);
+        waiting = waiting.filter(|&(id, _)| still_running(Some(id)).is_some());
         let wall = boot.saturating_add(now.since_boot());
         let starts = scheduler.poll(now, wall, &metrics);
         for start in &starts {
-            let alone = start.kind == UpdateKind::Firmware
-                || start
-                    .flags
-                    .intersects(UpdateFlags::NEEDS_REBOOT | UpdateFlags::EXCLUSIVE);
-            running.push((start.id, alone));
+            let disruptive = start.kind == UpdateKind::Firmware
+                || start.flags.contains(UpdateFlags::NEEDS_REBOOT);
+            let sharing = if start.flags.contains(UpdateFlags::EXCLUSIVE) || (disruptive && !staged)
+            {
+                Sharing::Alone
+            } else if disruptive {
+                Sharing::Staged
+            } else {
+                Sharing::Shares
+            };
+            prop_assert!(
+                in_phase.is_none(),
+                "{} started beside an exclusive phase",
+                start.id
+            );
+            let start_priority = scheduler.get(start.id).unwrap().record.priority;
+            let limit = if start_priority == Priority::Critical {
+                max_concurrent + CRITICAL_BEYOND_LIMIT
+            } else {
+                max_concurrent
+            };
+            prop_assert!(
+                running.len() < usize::from(limit),
+                "{} ({:?}) started with {} running",
+                start.id,
+                start_priority,
+                running.len()
+            );
+            if let Some((id, priority)) = waiting {
+                prop_assert!(
+                    start_priority == Priority::Critical && priority != Priority::Critical,
+                    "{} started while {} waited for its exclusive phase",
+                    start.id,
+                    id
+                );
+            }
+            running.push((start.id, sharing));
         }
         // Starts outside an open window need a reason the design allows.
         while let Some(event) = scheduler.pop_event() {
@@ -278,10 +395,28 @@ fn check_invariants(choice: u8, ops: Vec<Op>) -> Result<(), TestCaseError> {
             prop_assert!(info.record.priority != Priority::Critical);
             prop_assert_eq!(info.state, UpdateState::Running);
         }
-        prop_assert!(running.len() <= usize::from(max_concurrent));
-        if running.iter().any(|&(_, alone)| alone) {
+        prop_assert!(running.len() <= usize::from(max_concurrent + CRITICAL_BEYOND_LIMIT));
+        let not_critical = running
+            .iter()
+            .filter(|&&(id, _)| scheduler.get(id).unwrap().record.priority != Priority::Critical)
+            .count();
+        prop_assert!(
+            not_critical <= usize::from(max_concurrent),
+            "{} updates that are not critical run",
+            not_critical
+        );
+        if running
+            .iter()
+            .any(|&(_, sharing)| sharing == Sharing::Alone)
+            || in_phase.is_some()
+        {
             prop_assert_eq!(running.len(), 1);
         }
+        let staged_running = running
+            .iter()
+            .filter(|&&(_, sharing)| sharing == Sharing::Staged)
+            .count();
+        prop_assert!(staged_running <= 1, "{} staged updates run", staged_running);
         let status = scheduler.status();
         prop_assert_eq!(status.submitted, accepted);
         prop_assert_eq!(status.total(), status.submitted);

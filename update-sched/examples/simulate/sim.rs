@@ -14,12 +14,17 @@
 //!
 //! Installations go through the phases of the kernel's executor: download
 //! (30% of the estimate), verify (10%), install (60%, or 45% and then a
-//! reboot of 15%). An update that needs a reboot is staged A/B style
-//! (rpm-ostree, ChromeOS and Android A/B): it installs into the inactive
-//! slot and can be abandoned until its final reboot. Every other update
-//! writes the live system (firmware flashes, packages install in place),
-//! so it can be abandoned only before it writes anything: during download
-//! and verify. A preemption the scheduler asks for past that point is
+//! reboot of 15%). Updates that need a reboot or touch firmware are staged
+//! (rpm-ostree and A/B slots; fwupd's UEFI capsules, flashed during the
+//! reboot): they start beside other updates like any other, install into
+//! the inactive slot, and only their reboot (a firmware update's flash)
+//! must run alone. At the start of that phase the simulation asks the
+//! scheduler (`request_exclusive_phase`) and, while others still run,
+//! holds the update staged until it is granted; the phase then takes its
+//! 15%. A staged update can be abandoned until its phase begins; every
+//! other update writes the live system (packages install in place), so it
+//! can be abandoned only before it writes anything: during download and
+//! verify. A preemption the scheduler asks for past that point is
 //! refused, and the Critical update waits. Every policy is treated the
 //! same way.
 
@@ -28,7 +33,7 @@ use update_sched::config::{Calendar, Config, Profile};
 use update_sched::gate::{Metrics, ResourceThresholds};
 use update_sched::pattern::{HourSet, HOURS_PER_WEEK};
 use update_sched::policy::{ApprovalPolicy, FrequencyPolicy};
-use update_sched::scheduler::{Start, UpdateScheduler, UpdateState};
+use update_sched::scheduler::{PhaseGrant, Start, UpdateScheduler, UpdateState};
 use update_sched::update::{UpdateFlags, UpdateRecord};
 use update_sched::window::Window;
 use update_sched::workload::in_use;
@@ -43,13 +48,13 @@ pub const WEEK_MINUTES: u32 = 7 * MINUTES_PER_DAY as u32;
 /// How late a start may be and still count as on time: the scheduler's
 /// own one-minute grace, so the two counts of misses agree.
 const GRACE_SECS: u64 = 60;
-/// How far into an A/B-staged update (one that needs a reboot) it can
-/// still be abandoned, per mille of its duration: all but the final
-/// reboot, the kernel executor's last 15%.
-const STAGED_ABANDON_PERMILLE: u32 = 850;
-/// How far into an update installed in place (firmware, exclusive, or no
-/// reboot) it can still be abandoned, per mille: download (30%) and
-/// verify (10%); flashing or installing in place cannot be undone.
+/// Where the exclusive phase of a staged update begins, per mille of its
+/// duration: after download (30%), verify (10%) and install (45%), the
+/// kernel executor's reboot is the last 15%.
+const STAGED_PHASE_PERMILLE: u32 = 850;
+/// How far into an update installed in place (no reboot, no firmware, or
+/// marked exclusive) it can still be abandoned, per mille: download (30%)
+/// and verify (10%); installing in place cannot be undone.
 const IN_PLACE_ABANDON_PERMILLE: u32 = 400;
 
 /// The policies every run compares.
@@ -285,33 +290,58 @@ struct Job {
     id: u32,
     attempt: usize,
     start: u32,
+    /// The minute it ends; `u32::MAX` while a staged update waits for its
+    /// exclusive phase.
     end: u32,
     fails: bool,
     reboots: bool,
-    /// Per mille of its duration up to which it can be abandoned.
-    abandon_permille: u32,
+    /// Staged: it needs a reboot or touches firmware.
+    staged: bool,
+    /// A staged update before its exclusive phase: the minute that phase
+    /// is due and its length. `None` once entered, and for updates
+    /// installed in place.
+    phase: Option<(u32, u32)>,
     /// A preemption was asked for and refused.
     refused: bool,
 }
 
 impl Job {
-    /// Whether it can still be abandoned at `minute`, by the phase it is
-    /// in at the start of that minute.
-    fn abandonable(&self, minute: u32) -> bool {
-        let length = self.end - self.start;
-        (minute - self.start) * 1_000 < self.abandon_permille * length
+    /// A job for an update of `kind` with `flags` and `length` minutes,
+    /// starting at `start`.
+    fn new(
+        id: u32,
+        attempt: usize,
+        start: u32,
+        length: u32,
+        kind: UpdateKind,
+        flags: UpdateFlags,
+    ) -> Job {
+        let staged = (flags.contains(UpdateFlags::NEEDS_REBOOT) || kind == UpdateKind::Firmware)
+            && !flags.contains(UpdateFlags::EXCLUSIVE);
+        let staging = length * STAGED_PHASE_PERMILLE / 1_000;
+        Job {
+            id,
+            attempt,
+            start,
+            end: if staged { u32::MAX } else { start + length },
+            fails: false,
+            reboots: flags.contains(UpdateFlags::NEEDS_REBOOT),
+            staged,
+            phase: staged.then_some((start + staging, length - staging)),
+            refused: false,
+        }
     }
-}
 
-/// How far into an update of `kind` with `flags` it can be abandoned.
-fn abandon_permille(kind: UpdateKind, flags: UpdateFlags) -> u32 {
-    let staged = flags.contains(UpdateFlags::NEEDS_REBOOT)
-        && kind != UpdateKind::Firmware
-        && !flags.contains(UpdateFlags::EXCLUSIVE);
-    if staged {
-        STAGED_ABANDON_PERMILLE
-    } else {
-        IN_PLACE_ABANDON_PERMILLE
+    /// Whether it can still be abandoned at `minute`, by the phase it is
+    /// in at the start of that minute: a staged update until its
+    /// exclusive phase begins, one installed in place during download
+    /// and verify.
+    fn abandonable(&self, minute: u32) -> bool {
+        if self.staged {
+            return self.phase.is_some();
+        }
+        let length = self.end - self.start;
+        (minute - self.start) * 1_000 < IN_PLACE_ABANDON_PERMILLE * length
     }
 }
 
@@ -323,6 +353,9 @@ pub fn run(scenario: &Scenario, policy: Policy) -> Result<Outcome, String> {
             .map_err(|errors| format!("{} configuration: {errors:?}", policy.name()))?,
     );
     scheduler.set_seed(scenario.seed);
+    scheduler
+        .set_staged_updates(true)
+        .map_err(|error| format!("set_staged_updates: {error}"))?;
     let minutes = scenario.minutes();
     let days = minutes.div_ceil(u32::from(MINUTES_PER_DAY)) as usize;
     let mut outcome = Outcome {
@@ -383,6 +416,26 @@ pub fn run(scenario: &Scenario, policy: Policy) -> Result<Outcome, String> {
             }
         }
 
+        // A staged update whose exclusive phase is due asks for it (at
+        // most one is staged at a time); while others run it waits,
+        // still staged, and asks again every minute.
+        for job in running.iter_mut() {
+            let Some((due, length)) = job.phase else {
+                continue;
+            };
+            if due > minute {
+                continue;
+            }
+            let grant = scheduler
+                .request_exclusive_phase(UpdateId(job.id), now)
+                .map_err(|error| format!("request_exclusive_phase #{}: {error}", job.id))?;
+            if grant == PhaseGrant::Enter {
+                job.phase = None;
+                job.end = minute + length;
+                outcome.attempts[job.attempt].end = job.end;
+            }
+        }
+
         while let Some(arrival) = scenario.arrivals.get(next_arrival) {
             if arrival.minute != minute {
                 break;
@@ -434,19 +487,20 @@ pub fn run(scenario: &Scenario, policy: Policy) -> Result<Outcome, String> {
             first_start[arrival.id as usize].get_or_insert(minute);
             let length = start.estimated_duration.as_minutes().max(1) as u32;
             running.push(Job {
-                id: arrival.id,
-                attempt: outcome.attempts.len(),
-                start: minute,
-                end: minute + length,
                 fails: attempt_fails(
                     scenario.seed,
                     arrival.id,
                     start.attempt,
                     scenario.failure_permille,
                 ),
-                reboots: start.flags.contains(UpdateFlags::NEEDS_REBOOT),
-                abandon_permille: abandon_permille(start.kind, start.flags),
-                refused: false,
+                ..Job::new(
+                    arrival.id,
+                    outcome.attempts.len(),
+                    minute,
+                    length,
+                    start.kind,
+                    start.flags,
+                )
             });
             outcome.attempts.push(Attempt {
                 start: minute,
