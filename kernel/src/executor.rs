@@ -1,10 +1,19 @@
 //! The update executor: applies an update as a series of timed steps.
 //!
 //! This kernel has no package manager, so an update is simulated: it
-//! downloads, verifies, installs and, if it needs one, reboots, each step
-//! taking a share of the update's estimated duration on the kernel clock.
-//! Failure injection (per update kind, in per mille) makes one step of an
-//! attempt fail, chosen by a seeded generator, so runs are repeatable.
+//! downloads, verifies, installs and, if it needs one, reboots (or, for
+//! firmware, flashes), each step taking a share of the update's estimated
+//! duration on the kernel clock. Failure injection (per update kind, in per
+//! mille) makes one step of an attempt fail, chosen by a seeded generator
+//! keyed by the update and the attempt, so runs are repeatable.
+//!
+//! Updates are staged, as A/B systems and firmware capsules are: an update
+//! that ends with a reboot or a flash installs into an inactive slot and
+//! can be abandoned until that last step. Before it the job is *held*
+//! ([`Executor::held`]) until the scheduler grants the exclusive phase
+//! (`request_exclusive_phase`); [`Executor::enter_final_step`] then starts
+//! it. An in-place install can only be abandoned before installing starts
+//! ([`Executor::abort`], for preemption by a Critical update).
 //!
 //! Between verify and install it checks the update's payload against the
 //! size and SHA-256 its signed manifest gave (see [`crate::manifest`]): a
@@ -12,21 +21,23 @@
 //! attempt fails without installing anything.
 //!
 //! The executor never decides *when* an update runs: it starts what the
-//! scheduler returned and reports how it ended. Exclusivity (updates that
-//! reboot or touch firmware run alone) is the scheduler's decision; the
-//! executor only holds as many jobs as the largest concurrency limit.
+//! scheduler returned and reports how it ended. Exclusivity (a reboot or a
+//! flash runs alone) is the scheduler's decision; the executor only holds
+//! as many jobs as the largest concurrency limit allows, a Critical update
+//! beyond it included.
 
 use core::fmt;
 
 use update_sched::config::MAX_CONCURRENT;
-use update_sched::scheduler::Start;
+use update_sched::scheduler::{Start, CRITICAL_BEYOND_LIMIT};
 use update_sched::update::UpdateFlags;
 use update_sched::{Duration, Instant, UpdateId, UpdateKind};
 
 use crate::random::Random;
 
-/// The most jobs that can run at once: the scheduler's largest limit.
-pub const MAX_JOBS: usize = MAX_CONCURRENT as usize;
+/// The most jobs that can run at once: the scheduler's largest limit, and
+/// the place beyond it a Critical update may take.
+pub const MAX_JOBS: usize = MAX_CONCURRENT as usize + CRITICAL_BEYOND_LIMIT as usize;
 
 /// A step of applying an update, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +50,8 @@ pub enum Step {
     Install,
     /// The simulated reboot, for updates that need one.
     Reboot,
+    /// Writing firmware, for firmware updates that need no reboot.
+    Flash,
 }
 
 impl Step {
@@ -49,6 +62,7 @@ impl Step {
             Step::Verify => "verify",
             Step::Install => "install",
             Step::Reboot => "reboot",
+            Step::Flash => "flash",
         }
     }
 
@@ -59,27 +73,30 @@ impl Step {
             Step::Verify => "payload checksum mismatch",
             Step::Install => "install script failed",
             Step::Reboot => "system did not come back after reboot",
+            Step::Flash => "firmware flash failed",
         }
     }
 
-    /// Share of the estimated duration, per mille. Downloads and installs
-    /// dominate real updates; a reboot is short but not free.
-    const fn share_permille(self, reboots: bool) -> u64 {
-        match (self, reboots) {
+    /// Share of the estimated duration, per mille, for an update whose
+    /// last step is `last`. Downloads and installs dominate real updates;
+    /// a reboot or a flash is short but not free.
+    const fn share_permille(self, last: Option<Step>) -> u64 {
+        match (self, last) {
             (Step::Download, _) => 300,
             (Step::Verify, _) => 100,
-            (Step::Install, true) => 450,
-            (Step::Install, false) => 600,
-            (Step::Reboot, _) => 150,
+            (Step::Install, Some(_)) => 450,
+            (Step::Install, None) => 600,
+            (Step::Reboot | Step::Flash, _) => 150,
         }
     }
 
-    const fn next(self, reboots: bool) -> Option<Step> {
+    /// The step after this one, for an update whose last step is `last`.
+    const fn next(self, last: Option<Step>) -> Option<Step> {
         match self {
             Step::Download => Some(Step::Verify),
             Step::Verify => Some(Step::Install),
-            Step::Install if reboots => Some(Step::Reboot),
-            Step::Install | Step::Reboot => None,
+            Step::Install => last,
+            Step::Reboot | Step::Flash => None,
         }
     }
 }
@@ -157,11 +174,16 @@ impl fmt::Display for StartError {
 #[derive(Clone, Copy, Debug)]
 struct Job {
     id: UpdateId,
-    kind: UpdateKind,
-    reboots: bool,
+    /// Its reboot or flash, if it has one.
+    last: Option<Step>,
+    /// Installs into an inactive slot (it has a last step and is not
+    /// marked to run alone throughout).
+    staged: bool,
     estimate: Duration,
     step: Step,
     step_ends: Instant,
+    /// Installed, waiting for the scheduler to grant its last step.
+    held: bool,
     fails_in: Option<Step>,
 }
 
@@ -193,7 +215,13 @@ impl Executor {
             .iter()
             .position(Option::is_none)
             .ok_or(StartError::Busy)?;
-        let reboots = start.flags.contains(UpdateFlags::NEEDS_REBOOT);
+        let last = if start.flags.contains(UpdateFlags::NEEDS_REBOOT) {
+            Some(Step::Reboot)
+        } else if start.kind == UpdateKind::Firmware {
+            Some(Step::Flash)
+        } else {
+            None
+        };
         // One generator per (update, attempt), so whether an attempt fails
         // depends on the seed and on which attempt it is, not on the order
         // in which updates happened to start.
@@ -201,22 +229,25 @@ impl Executor {
         let mut random = Random::new(self.seed ^ attempt);
         let fails = random.below(1000) < u64::from(self.failures.chance(start.kind));
         let fails_in = if fails {
-            let steps: &[Step] = if reboots {
-                &[Step::Download, Step::Verify, Step::Install, Step::Reboot]
-            } else {
-                &[Step::Download, Step::Verify, Step::Install]
-            };
-            Some(steps[random.below(steps.len() as u64) as usize])
+            let steps = [
+                Step::Download,
+                Step::Verify,
+                Step::Install,
+                last.unwrap_or(Step::Install),
+            ];
+            let count = if last.is_some() { 4 } else { 3 };
+            Some(steps[random.below(count) as usize])
         } else {
             None
         };
         let mut job = Job {
             id: start.id,
-            kind: start.kind,
-            reboots,
+            last,
+            staged: last.is_some() && !start.flags.contains(UpdateFlags::EXCLUSIVE),
             estimate: start.estimated_duration,
             step: Step::Download,
             step_ends: now,
+            held: false,
             fails_in,
         };
         job.step_ends = now.saturating_add(job.step_length(Step::Download));
@@ -225,9 +256,9 @@ impl Executor {
     }
 
     /// Abandons a running update, if it has not passed its point of no
-    /// return: an update that ends with a reboot is staged (A/B), so it can
-    /// be abandoned until the reboot; firmware and in-place installs only
-    /// before installing starts. Returns whether it was abandoned.
+    /// return: a staged update can be abandoned until its reboot or flash
+    /// (held ones included), an in-place install only before installing
+    /// starts. Returns whether it was abandoned.
     pub fn abort(&mut self, id: UpdateId) -> bool {
         for slot in self.jobs.iter_mut() {
             if let Some(job) = slot {
@@ -236,8 +267,8 @@ impl Executor {
                 }
                 let abandonable = match job.step {
                     Step::Download | Step::Verify => true,
-                    Step::Install => job.reboots && job.kind != UpdateKind::Firmware,
-                    Step::Reboot => false,
+                    Step::Install => job.staged,
+                    Step::Reboot | Step::Flash => false,
                 };
                 if abandonable {
                     *slot = None;
@@ -267,7 +298,7 @@ impl Executor {
     pub fn advance(&mut self, now: Instant, mut report: impl FnMut(Progress)) {
         for slot in self.jobs.iter_mut() {
             while let Some(job) = slot.as_mut() {
-                if job.step_ends > now {
+                if job.held || job.step_ends > now {
                     break;
                 }
                 if job.fails_in == Some(job.step) {
@@ -278,7 +309,7 @@ impl Executor {
                     *slot = None;
                     break;
                 }
-                let next = job.step.next(job.reboots);
+                let next = job.step.next(job.last);
                 if next == Some(Step::Install) {
                     // The last moment before anything is written: the
                     // payload must still be exactly what was signed.
@@ -293,6 +324,12 @@ impl Executor {
                     }
                 }
                 match next {
+                    // Installed: wait for the scheduler to grant the
+                    // reboot or flash.
+                    Some(Step::Reboot | Step::Flash) => {
+                        job.held = true;
+                        break;
+                    }
                     Some(step) => {
                         job.step = step;
                         job.step_ends = job.step_ends.saturating_add(job.step_length(step));
@@ -310,15 +347,46 @@ impl Executor {
         }
     }
 
-    /// The earliest time a job changes step, if any job runs.
+    /// The earliest time a job changes step, if any job runs (held jobs
+    /// change only when their last step is granted).
     pub fn next_change(&self) -> Option<Instant> {
-        self.jobs.iter().flatten().map(|job| job.step_ends).min()
+        self.jobs
+            .iter()
+            .flatten()
+            .filter(|job| !job.held)
+            .map(|job| job.step_ends)
+            .min()
+    }
+
+    /// The jobs held before their reboot or flash, waiting for the
+    /// scheduler to grant it.
+    pub fn held(&self) -> impl Iterator<Item = UpdateId> + '_ {
+        self.jobs
+            .iter()
+            .flatten()
+            .filter(|job| job.held)
+            .map(|job| job.id)
+    }
+
+    /// Starts the reboot or flash of a held job at `now`; returns the step,
+    /// or `None` if no held job has this id.
+    pub fn enter_final_step(&mut self, id: UpdateId, now: Instant) -> Option<Step> {
+        let job = self
+            .jobs
+            .iter_mut()
+            .flatten()
+            .find(|job| job.id == id && job.held)?;
+        let step = job.last?;
+        job.held = false;
+        job.step = step;
+        job.step_ends = now.saturating_add(job.step_length(step));
+        Some(step)
     }
 }
 
 impl Job {
     fn step_length(&self, step: Step) -> Duration {
-        let ms = self.estimate.as_millis() / 1000 * step.share_permille(self.reboots);
+        let ms = self.estimate.as_millis() / 1000 * step.share_permille(self.last);
         // Every step takes at least a second, so even a tiny estimate shows
         // its steps in order.
         Duration::from_millis(ms.max(1000))

@@ -232,6 +232,8 @@ static SUBSCRIBERS: Mutex<[Option<Subscriber>; MAX_SUBSCRIBERS]> =
 pub fn start(config: Config, profile: Option<Profile>, seed: u64) -> Result<(), ApiError> {
     let mut scheduler = UpdateScheduler::new(config)?;
     scheduler.set_seed(seed);
+    // The executor stages updates: only a reboot or a flash runs alone.
+    scheduler.set_staged_updates(true)?;
     *SERVICE.lock() = Some(Service { scheduler, profile });
     Ok(())
 }

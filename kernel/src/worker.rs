@@ -19,11 +19,11 @@ use core::fmt::{self, Write as _};
 use heapless::{Deque, String, Vec};
 use update_sched::civil::{UtcOffset, WallTime};
 use update_sched::event::{Event, TimedEvent};
-use update_sched::scheduler::Rounded;
+use update_sched::scheduler::{PhaseGrant, Rounded};
 use update_sched::update::{UpdateName, UpdateRecord};
 use update_sched::{Instant, Priority, UpdateId, UpdateKind};
 
-use crate::executor::{Executor, Progress};
+use crate::executor::{Executor, Progress, MAX_JOBS};
 use crate::metrics::{Sample, Sampler};
 use crate::{arch, clock, console, serial_println, update};
 
@@ -335,6 +335,33 @@ impl Worker {
             // line is lost, never the outcome (reported above).
             let _ = progress.push((now, change, name));
         });
+
+        // Staged updates that finished installing wait for their reboot
+        // or flash to run alone: ask for each, again after every change.
+        let held: Vec<UpdateId, MAX_JOBS> = self.executor.held().collect();
+        for id in held {
+            let grant = timed(&mut self.cost.poll, || {
+                scheduler.request_exclusive_phase(id, now)
+            });
+            let enter = match grant {
+                Ok(PhaseGrant::Enter) => true,
+                Ok(PhaseGrant::Wait) => false,
+                // The scheduler sees no exclusive phase: nothing to wait for.
+                Err(error) => {
+                    serial_println!("worker: last step of {id}: {error}; going ahead");
+                    true
+                }
+            };
+            if enter {
+                if let Some(step) = self.executor.enter_final_step(id, now) {
+                    let name = self
+                        .recent
+                        .subject(scheduler, id)
+                        .map(|subject| subject.name);
+                    let _ = progress.push((now, Progress::Step { id, step }, name));
+                }
+            }
+        }
 
         let metrics = self.sample.metrics;
         let mut starts = timed(&mut self.cost.poll, || scheduler.poll(now, wall, &metrics));
