@@ -25,13 +25,38 @@ test: setup lint
 	cargo test
 
 ## Formatting, clippy for the host crates and for the kernel's own target,
-## and update-sched built for a bare-metal target (proof that it is no_std).
+## and update-sched and update-manifest built for a bare-metal target
+## (proof that they are no_std). The fuzz crate is formatted here; it is
+## built by `make fuzz`.
 lint:
 	cargo fmt --all --check
+	cargo fmt --manifest-path update-manifest/fuzz/Cargo.toml --check
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy -p update-sched-bench --all-targets -- -D warnings
 	cargo kernel-clippy
 	cargo build -p update-sched --target x86_64-unknown-none
+	cargo build -p update-manifest --target x86_64-unknown-none
 
 fmt:
 	cargo fmt --all
+	cargo fmt --manifest-path update-manifest/fuzz/Cargo.toml
+
+# `make fuzz` run times, seconds; e.g. `make fuzz FUZZ_SECONDS=60`.
+FUZZ_SECONDS ?= 600
+FUZZ_SIGNED_SECONDS ?= 300
+FUZZ_DIR = update-manifest/fuzz
+
+## Fuzz the update-manifest decoder and verifier with cargo-fuzz (libFuzzer),
+## one target after the other: `verify` (arbitrary bytes) for FUZZ_SECONDS,
+## then `signed` (inputs re-signed so they reach entry parsing) for
+## FUZZ_SIGNED_SECONDS. Not part of `make test`. The corpus grows in
+## update-manifest/fuzz/corpus/, crashes land in update-manifest/fuzz/artifacts/.
+## -max_len: `verify` inputs may run 64 bytes past MAX_MANIFEST_LEN (8192) to
+## reach the size check; `signed` inputs stop 64 bytes short, room for the
+## signature.
+.PHONY: fuzz
+fuzz:
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz
+	cargo run --quiet --manifest-path $(FUZZ_DIR)/Cargo.toml --example seeds -- $(FUZZ_DIR)/corpus
+	cargo fuzz run --fuzz-dir $(FUZZ_DIR) verify -- -max_total_time=$(FUZZ_SECONDS) -max_len=8256 -print_final_stats=1
+	cargo fuzz run --fuzz-dir $(FUZZ_DIR) signed -- -max_total_time=$(FUZZ_SIGNED_SECONDS) -max_len=8128 -print_final_stats=1
