@@ -44,6 +44,7 @@ const KERNELS: &[&str] = &[
     "test-fault",
     "test-timer",
     "test-config",
+    "test-authority",
 ];
 
 fn main() {

@@ -8,6 +8,9 @@
 //! repository's development key (the key the kernel trusts unless built
 //! with `UPKEEP_TRUSTED_KEY`), then payloads. It types a short script
 //! (`status`, `list`, `audit`, `shutdown`) and checks what was printed.
+//!
+//! The last test boots `test-authority`, which checks the approval
+//! capability and the audit ring through the kernel API.
 
 use std::time::Duration;
 
@@ -359,4 +362,30 @@ fn oversized_manifest_is_rejected() {
             MAX_MANIFEST_LEN + 1000
         ),
     );
+}
+
+#[test]
+fn approval_needs_a_live_authority_and_the_audit_ring_counts_drops() {
+    let mut options = RunOptions::new("test-authority");
+    options.timeout = Duration::from_secs(120);
+    let outcome = boot::run_for_test(&options);
+    let serial = &outcome.serial;
+    assert!(!serial.contains("FAILED"), "every check passed");
+    for what in [
+        "a second one is refused",
+        "an approval with a revoked authority is refused",
+        "and changes nothing",
+        "another designated holder approves",
+        "the audit log says who approved",
+        "a full audit ring counts what it drops",
+        "and keeps the newest",
+    ] {
+        assert!(
+            serial
+                .lines()
+                .any(|l| l == format!("test-authority: ok {what}")),
+            "checked: {what}"
+        );
+    }
+    assert_eq!(outcome.verdict, Verdict::Success);
 }
