@@ -70,7 +70,7 @@ impl Step {
     const fn failure(self) -> &'static str {
         match self {
             Step::Download => "download interrupted",
-            Step::Verify => "payload checksum mismatch",
+            Step::Verify => "download damaged, verification failed",
             Step::Install => "install script failed",
             Step::Reboot => "system did not come back after reboot",
             Step::Flash => "firmware flash failed",
