@@ -18,7 +18,8 @@
 //! Between verify and install it checks the update's payload against the
 //! size and SHA-256 its signed manifest gave (see [`crate::manifest`]): a
 //! payload changed after the manifest was verified is refused, and the
-//! attempt fails without installing anything.
+//! update fails for good without installing anything (no retry could
+//! bring a different payload).
 //!
 //! The executor never decides *when* an update runs: it starts what the
 //! scheduler returned and reports how it ended. Exclusivity (a reboot or a
@@ -142,6 +143,9 @@ pub enum Progress {
         id: UpdateId,
         /// `Ok`, or why the attempt failed.
         outcome: Result<(), &'static str>,
+        /// The failure is one no retry can mend (the payload is not what
+        /// was signed): the update fails for good.
+        for_good: bool,
     },
 }
 
@@ -305,6 +309,7 @@ impl Executor {
                     report(Progress::Finished {
                         id: job.id,
                         outcome: Err(job.step.failure()),
+                        for_good: false,
                     });
                     *slot = None;
                     break;
@@ -318,6 +323,7 @@ impl Executor {
                         report(Progress::Finished {
                             id: job.id,
                             outcome: Err(error.reason()),
+                            for_good: true,
                         });
                         *slot = None;
                         break;
@@ -339,6 +345,7 @@ impl Executor {
                         report(Progress::Finished {
                             id: job.id,
                             outcome: Ok(()),
+                            for_good: false,
                         });
                         *slot = None;
                     }

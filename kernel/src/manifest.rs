@@ -33,7 +33,7 @@ use update_manifest::{
     Entry, Hex, Manifest, ManifestError, PayloadError, Policy, TrustedKey, MAX_PAYLOAD_LEN,
 };
 use update_sched::event::{Event, TimedEvent};
-use update_sched::update::Version;
+use update_sched::update::{UpdateName, Version};
 use update_sched::{Duration, UpdateId};
 
 use boot_config::{Ramdisk, Tag};
@@ -49,9 +49,11 @@ pub const MAX_PAYLOADS: usize = 256;
 
 /// What the channel keeps about an accepted update: what its payload must
 /// be.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct Expected {
     id: UpdateId,
+    name: UpdateName,
+    version: Version,
     size: u32,
     sha256: [u8; 32],
 }
@@ -266,6 +268,8 @@ fn queue_entries(manifest: &Manifest<'_>) -> usize {
         // Room: one per payload, and a payload was required above.
         let _ = channel.expected.push(Expected {
             id: entry.id,
+            name: entry.name.clone(),
+            version: entry.version,
             size: entry.payload_size,
             sha256: entry.payload_sha256,
         });
@@ -334,9 +338,10 @@ fn check_entry(entry: &Entry) -> Result<(), EntryProblem> {
 /// authority) have no payload to check and pass.
 pub fn check_payload(id: UpdateId) -> Result<(), PayloadError> {
     let channel = CHANNEL.lock();
-    let Some(expected) = channel.expected.iter().find(|e| e.id == id).copied() else {
+    let Some(expected) = channel.expected.iter().find(|e| e.id == id) else {
         return Ok(());
     };
+    let (size, sha256) = (expected.size, expected.sha256);
     let payload = channel
         .payloads
         .iter()
@@ -344,16 +349,16 @@ pub fn check_payload(id: UpdateId) -> Result<(), PayloadError> {
         .map(|(_, bytes)| *bytes)
         .ok_or(PayloadError::Missing)?;
     drop(channel);
-    if payload.len() as u64 != u64::from(expected.size) {
+    if payload.len() as u64 != u64::from(size) {
         return Err(PayloadError::SizeMismatch {
-            expected: expected.size,
+            expected: size,
             found: payload.len(),
         });
     }
     let found = update_manifest::sha256(payload);
-    if found != expected.sha256 {
+    if found != sha256 {
         return Err(PayloadError::DigestMismatch {
-            expected: expected.sha256,
+            expected: sha256,
             found,
         });
     }
@@ -362,7 +367,18 @@ pub fn check_payload(id: UpdateId) -> Result<(), PayloadError> {
 
 /// Records a payload refused at install: counted, audited, printed.
 pub fn payload_refused(id: UpdateId, error: PayloadError) {
-    reject_update(id, None, format_args!("{error}; not installed"));
+    let signed = CHANNEL
+        .lock()
+        .expected
+        .iter()
+        .find(|e| e.id == id)
+        .map(|e| (e.name.clone(), e.version));
+    match signed {
+        Some((name, version)) => {
+            reject_named(id, &name, version, format_args!("{error}; not installed"))
+        }
+        None => reject_update(id, None, format_args!("{error}; not installed")),
+    }
 }
 
 fn reject_manifest(why: fmt::Arguments<'_>) {
@@ -372,27 +388,24 @@ fn reject_manifest(why: fmt::Arguments<'_>) {
 }
 
 fn reject_update(id: UpdateId, entry: Option<&Entry>, why: fmt::Arguments<'_>) {
-    CHANNEL.lock().updates_rejected += 1;
     match entry {
-        Some(entry) => {
-            console::print_above(|| {
-                serial_println!(
-                    "update rejected: {id} {} {}: {why}",
-                    entry.name,
-                    entry.version
-                )
-            });
-            audit::record(
-                What::Rejected,
-                Some(id),
-                format_args!("{} {}: {why}", entry.name, entry.version),
-            );
-        }
+        Some(entry) => reject_named(id, &entry.name, entry.version, why),
         None => {
+            CHANNEL.lock().updates_rejected += 1;
             console::print_above(|| serial_println!("update rejected: {id}: {why}"));
             audit::record(What::Rejected, Some(id), why);
         }
     }
+}
+
+fn reject_named(id: UpdateId, name: &str, version: Version, why: fmt::Arguments<'_>) {
+    CHANNEL.lock().updates_rejected += 1;
+    console::print_above(|| serial_println!("update rejected: {id} {name} {version}: {why}"));
+    audit::record(
+        What::Rejected,
+        Some(id),
+        format_args!("{name} {version}: {why}"),
+    );
 }
 
 /// The subscriber that keeps the inventory in step with the queue: a

@@ -322,11 +322,17 @@ impl Worker {
                 Progress::Step { id, .. } | Progress::Finished { id, .. } => id,
             };
             let name = recent.subject(scheduler, id).map(|subject| subject.name);
-            if let Progress::Finished { outcome, .. } = change {
+            if let Progress::Finished {
+                outcome, for_good, ..
+            } = change
+            {
                 // The executor only runs what the scheduler started, so the
                 // report cannot be refused; a refusal would be a bug worth
                 // seeing rather than hiding.
-                let reported = timed(poll_cycles, || scheduler.report_outcome(id, outcome, now));
+                let reported = timed(poll_cycles, || match outcome {
+                    Err(reason) if for_good => scheduler.report_permanent_failure(id, reason, now),
+                    _ => scheduler.report_outcome(id, outcome, now),
+                });
                 if let Err(error) = reported {
                     serial_println!("worker: outcome of {id} refused: {error}");
                 }

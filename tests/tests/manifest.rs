@@ -316,17 +316,25 @@ fn payload_changed_after_signing_is_refused_before_install() {
     changed[0] ^= 0x01; // same size, different bytes
     let serial = first_then(vec![signed], &[(201, changed)]);
     assert_eq!(count(&serial, "manifest rejected"), 0);
-    let refusal = serial
+    let refusals: Vec<&str> = serial
         .lines()
-        .find(|l| l.starts_with("update rejected: #201"))
-        .expect("the payload is refused");
+        .filter(|l| l.starts_with("update rejected: "))
+        .collect();
+    assert_eq!(refusals.len(), 1, "refused once, for good: {refusals:?}");
     assert!(
-        refusal.contains("payload sha256") && refusal.contains("not installed"),
-        "{refusal}"
+        refusals[0].starts_with("update rejected: #201 linux-hotfix 1.9.0: payload sha256 ")
+            && refusals[0].ends_with("; not installed"),
+        "{}",
+        refusals[0]
     );
     assert!(!serial.contains("DONE #201"), "it was never installed");
+    assert!(!serial.contains("RETRY #201"), "no retry can mend it");
     assert!(serial.lines().any(|l| l.contains("FAILED #201")
-        && l.contains("payload sha256 differs from the signed digest")));
+        && l.contains("payload sha256 differs from the signed digest, for good")));
+    assert!(serial.contains("updates accepted=4 rejected=1"));
+    assert!(serial
+        .lines()
+        .any(|l| l.starts_with("submitted=4 ") && l.contains("failed=1")));
 }
 
 #[test]

@@ -1358,6 +1358,31 @@ impl<const N: usize> UpdateScheduler<N> {
         outcome: Result<(), &'static str>,
         now: Instant,
     ) -> Result<(), CommandError> {
+        self.report(id, outcome.map_err(|reason| (reason, false)), now)
+    }
+
+    /// Reports that a running update failed in a way no retry can mend
+    /// (its payload does not match what was signed, say): it fails for
+    /// good at once, whatever attempts the retry policy has left, and
+    /// its dependents fail with it. The same errors as
+    /// [`UpdateScheduler::report_outcome`].
+    pub fn report_permanent_failure(
+        &mut self,
+        id: UpdateId,
+        reason: &'static str,
+        now: Instant,
+    ) -> Result<(), CommandError> {
+        self.report(id, Err((reason, true)), now)
+    }
+
+    /// An outcome; an error carries its reason and whether it is final
+    /// regardless of the retry policy.
+    fn report(
+        &mut self,
+        id: UpdateId,
+        outcome: Result<(), (&'static str, bool)>,
+        now: Instant,
+    ) -> Result<(), CommandError> {
         let slot = self.live_slot(id)?;
         let stored = self.slots[slot.index()];
         if stored.state() != UpdateState::Running {
@@ -1370,9 +1395,9 @@ impl<const N: usize> UpdateScheduler<N> {
                 self.finish(slot, UpdateState::Completed, now);
                 self.unblock_dependents(id);
             }
-            Err(reason) => {
+            Err((reason, final_failure)) => {
                 let attempt = stored.attempts();
-                let permanent = !self.config.retry.may_retry(attempt);
+                let permanent = final_failure || !self.config.retry.may_retry(attempt);
                 self.events.push(
                     now,
                     Event::Failed {
@@ -3875,6 +3900,55 @@ mod tests {
             [1]
         );
         assert_eq!(scheduler.status().total_deadline_misses(), 0);
+    }
+
+    #[test]
+    fn test_permanent_failure_fails_at_once_and_takes_dependents_with_it() {
+        let mut scheduler = scheduler(unattended());
+        scheduler
+            .submit(&record(1, Priority::Security, 0), Instant::ZERO)
+            .unwrap();
+        let mut dependent = record(2, Priority::Security, 0);
+        dependent.dependencies.push(UpdateId(1)).unwrap();
+        scheduler.submit(&dependent, Instant::ZERO).unwrap();
+        assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [1]);
+        while scheduler.pop_event().is_some() {}
+        let (now, _) = at(125);
+        assert_eq!(
+            scheduler.report_permanent_failure(UpdateId(99), "bad payload", now),
+            Err(CommandError::UnknownId)
+        );
+        assert_eq!(
+            scheduler.report_permanent_failure(UpdateId(2), "bad payload", now),
+            Err(CommandError::NotRunning)
+        );
+        scheduler
+            .report_permanent_failure(UpdateId(1), "bad payload", now)
+            .unwrap();
+        // The retry policy allows 3 attempts; this was the first.
+        assert_eq!(scheduler.state_of(UpdateId(1)), Some(UpdateState::Failed));
+        assert_eq!(
+            scheduler.pop_event().map(|timed| timed.event),
+            Some(Event::Failed {
+                id: UpdateId(1),
+                attempt: 1,
+                reason: "bad payload",
+                permanent: true,
+            })
+        );
+        assert_eq!(scheduler.state_of(UpdateId(2)), Some(UpdateState::Failed));
+        assert_eq!(
+            scheduler.pop_event().map(|timed| timed.event),
+            Some(Event::DependencyFailed {
+                id: UpdateId(2),
+                dependency: UpdateId(1),
+            })
+        );
+        assert!(
+            poll_at(&mut scheduler, 130).is_empty(),
+            "no retry, no dependent"
+        );
+        assert_counts_add_up(&scheduler);
     }
 
     #[test]
