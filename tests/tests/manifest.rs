@@ -43,6 +43,7 @@ struct Update {
     version: Version,
     priority: Priority,
     payload: Vec<u8>,
+    depends_on: Vec<u32>,
 }
 
 fn update(id: u32, name: &'static str, version: Version) -> Update {
@@ -52,6 +53,7 @@ fn update(id: u32, name: &'static str, version: Version) -> Update {
         version,
         priority: Priority::Optional,
         payload: format!("payload of {name} {version}\n").into_bytes(),
+        depends_on: Vec::new(),
     }
 }
 
@@ -68,7 +70,7 @@ fn entry(update: &Update) -> Entry {
         available_after_minutes: 0,
         payload_size: update.payload.len() as u32,
         payload_sha256: sha256(&update.payload),
-        dependencies: heapless::Vec::new(),
+        dependencies: update.depends_on.iter().map(|&id| UpdateId(id)).collect(),
     }
 }
 
@@ -280,11 +282,19 @@ fn expired_manifest_is_rejected() {
 }
 
 #[test]
-fn update_not_newer_than_installed_is_rejected_alone() {
-    // openssl is installed at 1.0.0; the same manifest's mesa is fine.
+fn update_not_newer_than_installed_or_with_unknown_dependency_is_rejected_alone() {
+    // openssl is installed at 1.0.0; the same manifest's mesa is fine,
+    // and so is curl, which needs mesa first; python names an update
+    // nobody knows.
+    let mut curl = update(203, "curl", Version::new(1, 2, 0));
+    curl.depends_on = vec![202];
+    let mut python = update(204, "python", Version::new(1, 2, 0));
+    python.depends_on = vec![999];
     let second = vec![
         update(201, "openssl", Version::new(1, 0, 0)),
         update(202, "mesa", Version::new(1, 2, 0)),
+        curl,
+        python,
     ];
     // And an older firefox than the one the first manifest queued.
     let third = vec![update(301, "firefox", Version::new(1, 0, 5))];
@@ -295,15 +305,18 @@ fn update_not_newer_than_installed_is_rejected_alone() {
         .lines()
         .filter(|l| l.starts_with("update rejected: "))
         .collect();
-    assert_eq!(rejected.len(), 2, "{rejected:?}");
+    assert_eq!(rejected.len(), 3, "{rejected:?}");
     assert!(rejected[0]
         .starts_with("update rejected: #201 openssl 1.0.0: version 1.0.0 is not newer than 1.0.0"));
-    assert!(rejected[1]
+    assert!(rejected[1].starts_with(
+        "update rejected: #204 python 1.2.0: submit refused: dependency #999 is not known"
+    ));
+    assert!(rejected[2]
         .starts_with("update rejected: #301 firefox 1.0.5: version 1.0.5 is not newer than 1.1.0"));
     assert_eq!(count(&serial, "manifest rejected"), 0);
-    assert_still_queued(&serial, &[202]);
-    assert!(!listed(&serial, 201) && !listed(&serial, 301));
-    assert!(serial.contains("updates accepted=4 rejected=2"));
+    assert_still_queued(&serial, &[202, 203]);
+    assert!(!listed(&serial, 201) && !listed(&serial, 204) && !listed(&serial, 301));
+    assert!(serial.contains("updates accepted=5 rejected=3"));
 }
 
 #[test]
