@@ -263,8 +263,10 @@ fn changing_scheduler<R>(f: impl FnOnce(&mut KernelScheduler) -> R) -> Result<R,
     changing_service(|service| f(&mut service.scheduler))
 }
 
-/// Submits an update. An `available_at` in the past (such as
-/// `Instant::ZERO`) means available now.
+/// Submits an update that came in no signed manifest (signed ones arrive
+/// through [`crate::manifest::deliver`]): only a holder of an
+/// [`Authority`] may, and the audit log names it. An `available_at` in the
+/// past (such as `Instant::ZERO`) means available now.
 pub fn submit(record: &UpdateRecord, authority: &Authority) -> Result<(), ApiError> {
     check(authority)?;
     submit_trusted(record)?;
