@@ -2774,6 +2774,55 @@ mod tests {
         assert_eq!(status.total(), status.submitted, "{status}");
     }
 
+    /// A scheduler like [`unattended`] but with `max_concurrent` updates at
+    /// a time, on a platform that stages updates: a reboot or flash is only
+    /// the exclusive phase at the end of an update. The basic profile runs
+    /// two at a time, the desktop profile one.
+    fn staged_scheduler(max_concurrent: u8) -> UpdateScheduler<64> {
+        let mut scheduler = scheduler(Config {
+            max_concurrent,
+            ..unattended()
+        });
+        scheduler.set_staged_updates(true).unwrap();
+        scheduler
+    }
+
+    /// A [`record`] (an application update) that needs a reboot.
+    fn reboot_record(id: u32, priority: Priority, minutes_after_boot: u64) -> UpdateRecord {
+        let mut record = record(id, priority, minutes_after_boot);
+        record.flags = UpdateFlags::NEEDS_REBOOT;
+        record
+    }
+
+    /// A kernel update that needs a reboot, otherwise like [`record`].
+    fn kernel_record(id: u32, priority: Priority, minutes_after_boot: u64) -> UpdateRecord {
+        let mut kernel = reboot_record(id, priority, minutes_after_boot);
+        kernel.kind = UpdateKind::Kernel;
+        kernel
+    }
+
+    /// Submits `record` the moment it becomes available (its
+    /// `available_at`), as an update arriving then would be.
+    #[track_caller]
+    fn arrive(scheduler: &mut UpdateScheduler<64>, record: &UpdateRecord) {
+        scheduler.submit(record, record.available_at).unwrap();
+    }
+
+    /// Submits `records` at boot, in order, then polls at minute 120
+    /// (Saturday 02:00, when the basic profile's window opens) and checks
+    /// that exactly the updates `started` start, in that order.
+    #[track_caller]
+    fn started_at_120(
+        scheduler: &mut UpdateScheduler<64>,
+        records: &[UpdateRecord],
+        started: &[u32],
+    ) {
+        for record in records {
+            scheduler.submit(record, Instant::ZERO).unwrap();
+        }
+        assert_eq!(started_ids(&poll_at(scheduler, 120)), started);
+    }
+
     #[test]
     fn test_critical_starts_at_first_poll_outside_window() {
         let mut scheduler = scheduler(unattended());
@@ -2941,16 +2990,11 @@ mod tests {
     /// minutes later and waits for it.
     fn reboot_running_critical_waiting() -> UpdateScheduler<64> {
         let mut scheduler = scheduler(unattended());
-        let mut reboot = record(1, Priority::Important, 0);
-        reboot.flags = UpdateFlags::NEEDS_REBOOT;
+        let mut reboot = reboot_record(1, Priority::Important, 0);
         reboot.estimated_duration = Duration::from_minutes(60);
-        scheduler.submit(&reboot, Instant::ZERO).unwrap();
-        assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [1]);
+        started_at_120(&mut scheduler, &[reboot], &[1]);
         assert_eq!(scheduler.preempt_request(), None);
-        let (now, _) = at(125);
-        scheduler
-            .submit(&record(2, Priority::Critical, 125), now)
-            .unwrap();
+        arrive(&mut scheduler, &record(2, Priority::Critical, 125));
         assert!(poll_at(&mut scheduler, 125).is_empty());
         while scheduler.pop_event().is_some() {}
         scheduler
@@ -3014,14 +3058,10 @@ mod tests {
     #[test]
     fn test_running_reboot_preempted_after_deadline_is_no_miss() {
         let mut scheduler = scheduler(unattended());
-        let mut security = record(1, Priority::Security, 0);
-        security.flags = UpdateFlags::NEEDS_REBOOT;
-        scheduler.submit(&security, Instant::ZERO).unwrap();
-        assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [1]);
+        let security = reboot_record(1, Priority::Security, 0);
+        started_at_120(&mut scheduler, &[security], &[1]);
         let (now, _) = at(125);
-        scheduler
-            .submit(&record(2, Priority::Critical, 125), now)
-            .unwrap();
+        arrive(&mut scheduler, &record(2, Priority::Critical, 125));
         assert!(poll_at(&mut scheduler, 125).is_empty());
         assert_eq!(scheduler.preempt_request(), Some(UpdateId(1)));
         scheduler.report_preempted(UpdateId(1), now).unwrap();
@@ -3041,13 +3081,9 @@ mod tests {
     #[test]
     fn test_running_critical_reboot_critical_arrives_no_preemption() {
         let mut scheduler = scheduler(unattended());
-        let mut first = record(1, Priority::Critical, 0);
-        first.flags = UpdateFlags::NEEDS_REBOOT;
-        scheduler.submit(&first, Instant::ZERO).unwrap();
+        arrive(&mut scheduler, &reboot_record(1, Priority::Critical, 0));
         assert_eq!(started_ids(&poll_at(&mut scheduler, 0)), [1]);
-        scheduler
-            .submit(&record(2, Priority::Critical, 1), at(1).0)
-            .unwrap();
+        arrive(&mut scheduler, &record(2, Priority::Critical, 1));
         assert!(poll_at(&mut scheduler, 1).is_empty());
         assert_eq!(scheduler.preempt_request(), None);
     }
@@ -3080,13 +3116,11 @@ mod tests {
     /// both running from the window's opening: the limit is reached.
     fn concurrency_limit_reached() -> UpdateScheduler<64> {
         let mut scheduler = scheduler(unattended());
-        scheduler
-            .submit(&record(1, Priority::Important, 0), Instant::ZERO)
-            .unwrap();
-        scheduler
-            .submit(&record(2, Priority::Low, 0), Instant::ZERO)
-            .unwrap();
-        assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [1, 2]);
+        let running = [
+            record(1, Priority::Important, 0),
+            record(2, Priority::Low, 0),
+        ];
+        started_at_120(&mut scheduler, &running, &[1, 2]);
         while scheduler.pop_event().is_some() {}
         scheduler
     }
@@ -3095,12 +3129,8 @@ mod tests {
     fn test_concurrency_limit_reached_critical_arrives_starts_beyond_it() {
         let mut scheduler = concurrency_limit_reached();
         let (now, wall) = at(121);
-        scheduler
-            .submit(&record(3, Priority::Critical, 121), now)
-            .unwrap();
-        scheduler
-            .submit(&record(4, Priority::Security, 121), now)
-            .unwrap();
+        arrive(&mut scheduler, &record(3, Priority::Critical, 121));
+        arrive(&mut scheduler, &record(4, Priority::Security, 121));
         // The Critical update takes the place beyond the limit; nothing
         // needs to be aborted for it.
         assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [3]);
@@ -3132,14 +3162,10 @@ mod tests {
     fn test_concurrency_place_beyond_limit_taken_second_critical_preempts_least_urgent() {
         let mut scheduler = concurrency_limit_reached();
         let (now, wall) = at(121);
-        scheduler
-            .submit(&record(3, Priority::Critical, 121), now)
-            .unwrap();
+        arrive(&mut scheduler, &record(3, Priority::Critical, 121));
         assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [3]);
         // One place beyond the limit, not one per Critical update.
-        scheduler
-            .submit(&record(5, Priority::Critical, 121), now)
-            .unwrap();
+        arrive(&mut scheduler, &record(5, Priority::Critical, 121));
         assert!(scheduler.poll(now, wall, &Metrics::IDLE).is_empty());
         let why = scheduler.explain(UpdateId(5), now, wall).unwrap();
         assert_eq!(why.reason, WaitReason::Concurrency { running: 3, max: 3 });
@@ -3152,13 +3178,9 @@ mod tests {
         // Both running updates of lower priority gone, two Critical ones
         // run; a third waits, and no Critical update is ever named.
         scheduler.report_outcome(UpdateId(1), Ok(()), now).unwrap();
-        scheduler
-            .submit(&record(6, Priority::Critical, 121), now)
-            .unwrap();
+        arrive(&mut scheduler, &record(6, Priority::Critical, 121));
         assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [6]);
-        scheduler
-            .submit(&record(7, Priority::Critical, 121), now)
-            .unwrap();
+        arrive(&mut scheduler, &record(7, Priority::Critical, 121));
         assert!(scheduler.poll(now, wall, &Metrics::IDLE).is_empty());
         assert_eq!(scheduler.running(), 3);
         assert_eq!(scheduler.preempt_request(), None);
@@ -3171,9 +3193,7 @@ mod tests {
         let (now, wall) = at(121);
         // Unstaged, a reboot runs alone from start to end: the place
         // beyond the limit is no use to it.
-        let mut kernel = record(3, Priority::Critical, 121);
-        kernel.flags = UpdateFlags::NEEDS_REBOOT;
-        scheduler.submit(&kernel, now).unwrap();
+        arrive(&mut scheduler, &reboot_record(3, Priority::Critical, 121));
         assert!(scheduler.poll(now, wall, &Metrics::IDLE).is_empty());
         let why = scheduler.explain(UpdateId(3), now, wall).unwrap();
         assert_eq!(why.reason, WaitReason::WaitingToRunAlone);
@@ -3194,42 +3214,52 @@ mod tests {
         assert_counts_add_up(&scheduler);
     }
 
+    /// A staging scheduler with `max_concurrent` places, #1 (Optional)
+    /// running since the window's opening, and #2, a Critical kernel
+    /// update that needs a reboot, arrived at minute 121 and not yet
+    /// polled for.
+    fn optional_running_critical_kernel_arrives(max_concurrent: u8) -> UpdateScheduler<64> {
+        let mut scheduler = staged_scheduler(max_concurrent);
+        started_at_120(&mut scheduler, &[record(1, Priority::Optional, 0)], &[1]);
+        arrive(&mut scheduler, &kernel_record(2, Priority::Critical, 121));
+        scheduler
+    }
+
+    /// Checks that the staged update `staged` asks for its exclusive phase
+    /// in vain while `other` runs beside it, and is granted it as soon as
+    /// `other` is reported done at `now`.
+    #[track_caller]
+    fn assert_phase_waits_for(
+        scheduler: &mut UpdateScheduler<64>,
+        staged: u32,
+        other: u32,
+        now: Instant,
+    ) {
+        assert_eq!(
+            scheduler.request_exclusive_phase(UpdateId(staged), now),
+            Ok(PhaseGrant::Wait)
+        );
+        scheduler
+            .report_outcome(UpdateId(other), Ok(()), now)
+            .unwrap();
+        assert_eq!(
+            scheduler.request_exclusive_phase(UpdateId(staged), now),
+            Ok(PhaseGrant::Enter)
+        );
+    }
+
     #[test]
     fn test_staged_critical_reboot_at_limit_starts_beyond_it_only_its_reboot_waits() {
         // The desktop profile: one at a time.
-        let mut scheduler = scheduler(Config {
-            max_concurrent: 1,
-            ..unattended()
-        });
-        scheduler.set_staged_updates(true).unwrap();
-        scheduler
-            .submit(&record(1, Priority::Optional, 0), Instant::ZERO)
-            .unwrap();
-        assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [1]);
+        let mut scheduler = optional_running_critical_kernel_arrives(1);
         let (now, wall) = at(121);
-        let mut kernel = record(2, Priority::Critical, 121);
-        kernel.kind = UpdateKind::Kernel;
-        kernel.flags = UpdateFlags::NEEDS_REBOOT;
-        scheduler.submit(&kernel, now).unwrap();
-        scheduler
-            .submit(&record(3, Priority::Important, 121), now)
-            .unwrap();
+        arrive(&mut scheduler, &record(3, Priority::Important, 121));
         assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [2]);
         assert_eq!(scheduler.running(), 2);
         assert_eq!(scheduler.preempt_request(), None);
-        assert_eq!(
-            scheduler.request_exclusive_phase(UpdateId(2), now),
-            Ok(PhaseGrant::Wait)
-        );
-        scheduler.report_outcome(UpdateId(1), Ok(()), now).unwrap();
-        assert_eq!(
-            scheduler.request_exclusive_phase(UpdateId(2), now),
-            Ok(PhaseGrant::Enter)
-        );
+        assert_phase_waits_for(&mut scheduler, 2, 1, now);
         // Nothing starts beside the reboot, Critical or not.
-        scheduler
-            .submit(&record(4, Priority::Critical, 121), now)
-            .unwrap();
+        arrive(&mut scheduler, &record(4, Priority::Critical, 121));
         assert!(scheduler.poll(now, wall, &Metrics::IDLE).is_empty());
         scheduler.report_outcome(UpdateId(2), Ok(()), now).unwrap();
         assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [4]);
@@ -3240,14 +3270,9 @@ mod tests {
     #[test]
     fn test_concurrency_place_free_critical_arrives_no_preemption() {
         let mut scheduler = scheduler(unattended());
-        scheduler
-            .submit(&record(1, Priority::Important, 0), Instant::ZERO)
-            .unwrap();
-        assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [1]);
+        started_at_120(&mut scheduler, &[record(1, Priority::Important, 0)], &[1]);
         let (now, wall) = at(121);
-        scheduler
-            .submit(&record(2, Priority::Critical, 121), now)
-            .unwrap();
+        arrive(&mut scheduler, &record(2, Priority::Critical, 121));
         assert_eq!(
             scheduler.preempt_request(),
             None,
@@ -3260,17 +3285,13 @@ mod tests {
     #[test]
     fn test_running_updates_critical_reboot_arrives_preempts_only_a_single_one() {
         let mut scheduler = scheduler(unattended());
-        scheduler
-            .submit(&record(1, Priority::Important, 0), Instant::ZERO)
-            .unwrap();
-        scheduler
-            .submit(&record(2, Priority::Optional, 0), Instant::ZERO)
-            .unwrap();
-        assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [1, 2]);
+        let running = [
+            record(1, Priority::Important, 0),
+            record(2, Priority::Optional, 0),
+        ];
+        started_at_120(&mut scheduler, &running, &[1, 2]);
         let (now, wall) = at(121);
-        let mut kernel = record(3, Priority::Critical, 121);
-        kernel.flags = UpdateFlags::NEEDS_REBOOT;
-        scheduler.submit(&kernel, now).unwrap();
+        arrive(&mut scheduler, &reboot_record(3, Priority::Critical, 121));
         assert!(scheduler.poll(now, wall, &Metrics::IDLE).is_empty());
         // It must run alone: aborting one of two would be in vain.
         assert_eq!(scheduler.preempt_request(), None);
@@ -3285,10 +3306,7 @@ mod tests {
     #[test]
     fn test_running_update_aborted_unasked_requeues_without_naming_a_critical() {
         let mut scheduler = scheduler(unattended());
-        scheduler
-            .submit(&record(1, Priority::Important, 0), Instant::ZERO)
-            .unwrap();
-        assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [1]);
+        started_at_120(&mut scheduler, &[record(1, Priority::Important, 0)], &[1]);
         while scheduler.pop_event().is_some() {}
         let (now, wall) = at(121);
         assert_eq!(scheduler.preempt_request(), None);
@@ -3335,17 +3353,11 @@ mod tests {
     /// Important application, and #2, an Important kernel update that
     /// needs a reboot, both started at the window's opening.
     fn staged_reboot_beside_application() -> UpdateScheduler<64> {
-        let mut scheduler = scheduler(unattended());
-        scheduler.set_staged_updates(true).unwrap();
-        scheduler
-            .submit(&record(1, Priority::Important, 0), Instant::ZERO)
-            .unwrap();
-        let mut kernel = record(2, Priority::Important, 0);
-        kernel.kind = UpdateKind::Kernel;
-        kernel.flags = UpdateFlags::NEEDS_REBOOT;
+        let mut scheduler = staged_scheduler(2);
+        let mut kernel = kernel_record(2, Priority::Important, 0);
         kernel.estimated_duration = Duration::from_minutes(40);
-        scheduler.submit(&kernel, Instant::ZERO).unwrap();
-        assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [1, 2]);
+        let application = record(1, Priority::Important, 0);
+        started_at_120(&mut scheduler, &[application, kernel], &[1, 2]);
         while scheduler.pop_event().is_some() {}
         scheduler
     }
@@ -3360,9 +3372,7 @@ mod tests {
     #[test]
     fn test_staged_phase_requested_while_others_run_waits_and_holds_starts() {
         let mut scheduler = staged_reboot_beside_application();
-        scheduler
-            .submit(&record(3, Priority::Important, 121), at(121).0)
-            .unwrap();
+        arrive(&mut scheduler, &record(3, Priority::Important, 121));
         let (now, wall) = at(125);
         assert_eq!(
             scheduler.request_exclusive_phase(UpdateId(2), now),
@@ -3413,9 +3423,7 @@ mod tests {
             scheduler.request_exclusive_phase(UpdateId(2), now),
             Ok(PhaseGrant::Enter)
         );
-        scheduler
-            .submit(&record(3, Priority::Critical, 125), now)
-            .unwrap();
+        arrive(&mut scheduler, &record(3, Priority::Critical, 125));
         assert!(scheduler.poll(now, wall, &Metrics::IDLE).is_empty());
         // Named, but rebooting: the platform refuses and the Critical
         // update waits for the reboot.
@@ -3424,29 +3432,12 @@ mod tests {
 
     #[test]
     fn test_staged_critical_reboot_starts_at_once_only_its_reboot_waits() {
-        let mut scheduler = scheduler(unattended());
-        scheduler.set_staged_updates(true).unwrap();
-        scheduler
-            .submit(&record(1, Priority::Optional, 0), Instant::ZERO)
-            .unwrap();
-        assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [1]);
+        let mut scheduler = optional_running_critical_kernel_arrives(2);
         let (now, wall) = at(121);
-        let mut kernel = record(2, Priority::Critical, 121);
-        kernel.kind = UpdateKind::Kernel;
-        kernel.flags = UpdateFlags::NEEDS_REBOOT;
-        scheduler.submit(&kernel, now).unwrap();
         assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [2]);
         assert_eq!(scheduler.preempt_request(), None);
         let (now, _) = at(129);
-        assert_eq!(
-            scheduler.request_exclusive_phase(UpdateId(2), now),
-            Ok(PhaseGrant::Wait)
-        );
-        scheduler.report_outcome(UpdateId(1), Ok(()), now).unwrap();
-        assert_eq!(
-            scheduler.request_exclusive_phase(UpdateId(2), now),
-            Ok(PhaseGrant::Enter)
-        );
+        assert_phase_waits_for(&mut scheduler, 2, 1, now);
         assert_eq!(scheduler.status().total_deadline_misses(), 0);
     }
 
@@ -3460,9 +3451,7 @@ mod tests {
         );
         scheduler.report_outcome(UpdateId(1), Ok(()), now).unwrap();
         // A Critical update passes a waiting reboot of lower priority.
-        scheduler
-            .submit(&record(3, Priority::Critical, 125), now)
-            .unwrap();
+        arrive(&mut scheduler, &record(3, Priority::Critical, 125));
         assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [3]);
         scheduler.report_outcome(UpdateId(3), Ok(()), now).unwrap();
         // A Critical firmware update is staged too: one at a time, so the
@@ -3485,27 +3474,16 @@ mod tests {
 
     #[test]
     fn test_staged_critical_waiting_for_its_phase_holds_critical_and_is_not_preempted() {
-        let mut scheduler = scheduler(Config {
-            max_concurrent: 3,
-            ..unattended()
-        });
-        scheduler.set_staged_updates(true).unwrap();
-        scheduler
-            .submit(&record(1, Priority::Low, 0), Instant::ZERO)
-            .unwrap();
-        assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [1]);
+        let mut scheduler = staged_scheduler(3);
+        started_at_120(&mut scheduler, &[record(1, Priority::Low, 0)], &[1]);
         let (now, wall) = at(121);
-        let mut kernel = record(2, Priority::Critical, 121);
-        kernel.flags = UpdateFlags::NEEDS_REBOOT;
-        scheduler.submit(&kernel, now).unwrap();
+        arrive(&mut scheduler, &reboot_record(2, Priority::Critical, 121));
         assert_eq!(started_ids(&scheduler.poll(now, wall, &Metrics::IDLE)), [2]);
         assert_eq!(
             scheduler.request_exclusive_phase(UpdateId(2), now),
             Ok(PhaseGrant::Wait)
         );
-        scheduler
-            .submit(&record(3, Priority::Critical, 121), now)
-            .unwrap();
+        arrive(&mut scheduler, &record(3, Priority::Critical, 121));
         assert!(scheduler.poll(now, wall, &Metrics::IDLE).is_empty());
         assert_eq!(
             scheduler.explain(UpdateId(3), now, wall).unwrap().reason,
@@ -3518,9 +3496,7 @@ mod tests {
     fn test_request_exclusive_phase_unknown_queued_or_without_phase_is_an_error() {
         let mut scheduler = staged_reboot_beside_application();
         let (now, _) = at(125);
-        scheduler
-            .submit(&record(3, Priority::Optional, 125), now)
-            .unwrap();
+        arrive(&mut scheduler, &record(3, Priority::Optional, 125));
         while scheduler.pop_event().is_some() {}
         let before = scheduler.status();
         assert_eq!(
@@ -3547,13 +3523,11 @@ mod tests {
     #[test]
     fn test_unstaged_reboot_runs_alone_and_its_phase_is_granted() {
         let mut scheduler = scheduler(unattended());
-        let mut reboot = record(1, Priority::Important, 0);
-        reboot.flags = UpdateFlags::NEEDS_REBOOT;
-        scheduler.submit(&reboot, Instant::ZERO).unwrap();
-        scheduler
-            .submit(&record(2, Priority::Important, 0), Instant::ZERO)
-            .unwrap();
-        assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [1]);
+        let updates = [
+            reboot_record(1, Priority::Important, 0),
+            record(2, Priority::Important, 0),
+        ];
+        started_at_120(&mut scheduler, &updates, &[1]);
         assert!(poll_at(&mut scheduler, 121).is_empty());
         let (now, _) = at(125);
         assert_eq!(
@@ -3887,8 +3861,7 @@ mod tests {
         let mut scheduler = scheduler(unattended());
         let mut security = record(1, Priority::Security, 0);
         security.estimated_duration = Duration::from_minutes(5);
-        scheduler.submit(&security, Instant::ZERO).unwrap();
-        assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [1]);
+        started_at_120(&mut scheduler, &[security], &[1]);
         let (now, _) = at(125);
         scheduler
             .report_outcome(UpdateId(1), Err("network"), now)
@@ -3905,13 +3878,10 @@ mod tests {
     #[test]
     fn test_permanent_failure_fails_at_once_and_takes_dependents_with_it() {
         let mut scheduler = scheduler(unattended());
-        scheduler
-            .submit(&record(1, Priority::Security, 0), Instant::ZERO)
-            .unwrap();
         let mut dependent = record(2, Priority::Security, 0);
         dependent.dependencies.push(UpdateId(1)).unwrap();
-        scheduler.submit(&dependent, Instant::ZERO).unwrap();
-        assert_eq!(started_ids(&poll_at(&mut scheduler, 120)), [1]);
+        let security = record(1, Priority::Security, 0);
+        started_at_120(&mut scheduler, &[security, dependent], &[1]);
         while scheduler.pop_event().is_some() {}
         let (now, _) = at(125);
         assert_eq!(
