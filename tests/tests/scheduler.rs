@@ -367,4 +367,47 @@ fn demo_lives_through_a_week_and_its_summary_holds() {
         !lines_with(serial, "FAIL").is_empty(),
         "failure injection showed"
     );
+    assert!(
+        !lines_with(serial, "ALONE").is_empty(),
+        "staged updates took their reboot or flash alone"
+    );
+}
+
+#[test]
+fn critical_update_preempts_an_update_that_runs_alone_while_it_downloads() {
+    let mut config = console(600);
+    config.profile = update_sched::config::Profile::Basic;
+    config.frequency = Some("daily".parse().expect("frequency"));
+    config.windows = Some("Mon 00:00 +7d; UTC".parse().expect("calendar"));
+    // #1 runs alone and takes 10 h: an hour after approval it is still
+    // downloading (the first 3 h), so it can be abandoned for #2.
+    let script = "submit 1 bigsuite optional application 600m exclusive\napprove 1\nwait 1h\n\
+                  submit 2 hotfix critical security 10m\nwait 30m\nexplain 1\nshutdown\n";
+    let outcome = console_run(config, "2026-11-29T10:00:00", script);
+    assert_eq!(outcome.verdict, Verdict::Success);
+    let serial = &outcome.serial;
+    let first = position(serial, "START #1").expect("#1 started");
+    let preempt = position(serial, "PREEMPT #1").expect("#1 was preempted");
+    let critical = position(serial, "START #2").expect("the critical update started");
+    assert!(
+        first < preempt && preempt < critical,
+        "start, preempt, then #2"
+    );
+    let start = event_line(serial, "START #2").expect("start line");
+    assert!(
+        start.contains("(0 ticks)") || start.contains("(1 tick)"),
+        "#2 started within a tick: {start}"
+    );
+    assert!(event_line(serial, "DONE #2").is_some(), "#2 completed");
+    let restarts = lines_with(serial, "START #1");
+    assert_eq!(restarts.len(), 2, "#1 started again after #2: {restarts:?}");
+    assert!(
+        restarts[1].contains("attempt 1"),
+        "the preemption spent no attempt: {}",
+        restarts[1]
+    );
+    assert!(
+        lines_with(serial, "FAIL #1").is_empty(),
+        "a preemption is no failure"
+    );
 }
