@@ -22,7 +22,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 #[allow(dead_code)]
 #[path = "src/bundle.rs"]
 mod bundle;
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 #[path = "src/keys.rs"]
 mod keys;
 #[allow(dead_code)]

@@ -72,6 +72,7 @@
 
 mod encode;
 mod error;
+pub mod key_file;
 
 use core::fmt;
 
