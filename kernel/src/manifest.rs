@@ -30,10 +30,10 @@ use core::fmt;
 use heapless::Vec;
 use spin::Mutex;
 use update_manifest::{
-    Entry, Hex, Manifest, ManifestError, PayloadError, Policy, TrustedKey, MAX_PAYLOAD_LEN,
+    Entry, Manifest, ManifestError, PayloadError, Policy, TrustedKey, MAX_PAYLOAD_LEN,
 };
 use update_sched::event::{Event, TimedEvent};
-use update_sched::update::{UpdateName, Version};
+use update_sched::update::Version;
 use update_sched::{Duration, UpdateId};
 
 use boot_config::{Ramdisk, Tag};
@@ -47,17 +47,6 @@ pub static TRUSTED_KEY: [u8; 32] = *include_bytes!(concat!(env!("OUT_DIR"), "/tr
 /// Payloads the channel can hold: as many as updates in a few manifests.
 pub const MAX_PAYLOADS: usize = 256;
 
-/// What the channel keeps about an accepted update: what its payload must
-/// be.
-#[derive(Clone, Debug)]
-struct Expected {
-    id: UpdateId,
-    name: UpdateName,
-    version: Version,
-    size: u32,
-    sha256: [u8; 32],
-}
-
 /// The channel's state.
 #[derive(Debug)]
 struct Channel {
@@ -68,8 +57,23 @@ struct Channel {
     updates_rejected: u32,
     /// Payloads delivered (update id, bytes), from the ramdisk.
     payloads: Vec<(UpdateId, &'static [u8]), MAX_PAYLOADS>,
-    /// The signed size and digest of every accepted update's payload.
-    expected: Vec<Expected, MAX_PAYLOADS>,
+    /// The signed entry of every accepted update: what its payload must be.
+    signed: Vec<Entry, MAX_PAYLOADS>,
+}
+
+impl Channel {
+    /// The payload delivered for update `id`.
+    fn payload(&self, id: UpdateId) -> Option<&'static [u8]> {
+        self.payloads
+            .iter()
+            .find(|(known, _)| *known == id)
+            .map(|(_, bytes)| *bytes)
+    }
+
+    /// The signed entry of accepted update `id`.
+    fn signed(&self, id: UpdateId) -> Option<&Entry> {
+        self.signed.iter().find(|entry| entry.id == id)
+    }
 }
 
 static CHANNEL: Mutex<Channel> = Mutex::new(Channel {
@@ -79,7 +83,7 @@ static CHANNEL: Mutex<Channel> = Mutex::new(Channel {
     updates_accepted: 0,
     updates_rejected: 0,
     payloads: Vec::new(),
-    expected: Vec::new(),
+    signed: Vec::new(),
 });
 
 /// The channel's counters, for `status`.
@@ -181,7 +185,7 @@ fn add_payload(section: &'static [u8]) {
         return;
     }
     let mut channel = CHANNEL.lock();
-    if channel.payloads.iter().any(|(known, _)| *known == id) {
+    if channel.payload(id).is_some() {
         drop(channel);
         reject_update(
             id,
@@ -265,14 +269,8 @@ fn queue_entries(manifest: &Manifest<'_>) -> usize {
         inventory::note_accepted(&entry.name, entry.version);
         let mut channel = CHANNEL.lock();
         channel.updates_accepted += 1;
-        // Room: one per payload, and a payload was required above.
-        let _ = channel.expected.push(Expected {
-            id: entry.id,
-            name: entry.name.clone(),
-            version: entry.version,
-            size: entry.payload_size,
-            sha256: entry.payload_sha256,
-        });
+        // Room: `check_entry` made sure of it.
+        let _ = channel.signed.push(entry.clone());
         drop(channel);
         audit::record(
             What::Accepted,
@@ -313,24 +311,16 @@ fn check_entry(entry: &Entry) -> Result<(), EntryProblem> {
         .check_version(inventory::newest(&entry.name))
         .map_err(EntryProblem::Rollback)?;
     let channel = CHANNEL.lock();
-    if channel.expected.is_full() {
+    if channel.signed.is_full() {
         return Err(EntryProblem::Full);
     }
     let payload = channel
-        .payloads
-        .iter()
-        .find(|(id, _)| *id == entry.id)
-        .map(|(_, bytes)| *bytes)
+        .payload(entry.id)
         .ok_or(EntryProblem::Payload(PayloadError::Missing))?;
-    // The digest is checked right before install; the size now, so that a
-    // manifest cannot make the kernel hash more than it signed for.
-    if payload.len() as u64 != u64::from(entry.payload_size) {
-        return Err(EntryProblem::Payload(PayloadError::SizeMismatch {
-            expected: entry.payload_size,
-            found: payload.len(),
-        }));
-    }
-    Ok(())
+    // The digest is checked right before install; the size now.
+    entry
+        .check_payload_size(payload.len())
+        .map_err(EntryProblem::Payload)
 }
 
 /// Checks the payload of update `id` against its manifest, right before
@@ -338,41 +328,21 @@ fn check_entry(entry: &Entry) -> Result<(), EntryProblem> {
 /// authority) have no payload to check and pass.
 pub fn check_payload(id: UpdateId) -> Result<(), PayloadError> {
     let channel = CHANNEL.lock();
-    let Some(expected) = channel.expected.iter().find(|e| e.id == id) else {
+    let Some(entry) = channel.signed(id).cloned() else {
         return Ok(());
     };
-    let (size, sha256) = (expected.size, expected.sha256);
-    let payload = channel
-        .payloads
-        .iter()
-        .find(|(known, _)| *known == id)
-        .map(|(_, bytes)| *bytes)
-        .ok_or(PayloadError::Missing)?;
+    let payload = channel.payload(id).ok_or(PayloadError::Missing)?;
+    // Hashing takes a while: not under the lock.
     drop(channel);
-    if payload.len() as u64 != u64::from(size) {
-        return Err(PayloadError::SizeMismatch {
-            expected: size,
-            found: payload.len(),
-        });
-    }
-    let found = update_manifest::sha256(payload);
-    if found != sha256 {
-        return Err(PayloadError::DigestMismatch {
-            expected: sha256,
-            found,
-        });
-    }
-    Ok(())
+    entry.check_payload(payload)
 }
 
 /// Records a payload refused at install: counted, audited, printed.
 pub fn payload_refused(id: UpdateId, error: PayloadError) {
     let signed = CHANNEL
         .lock()
-        .expected
-        .iter()
-        .find(|e| e.id == id)
-        .map(|e| (e.name.clone(), e.version));
+        .signed(id)
+        .map(|entry| (entry.name.clone(), entry.version));
     match signed {
         Some((name, version)) => {
             reject_named(id, &name, version, format_args!("{error}; not installed"))
@@ -432,19 +402,4 @@ pub fn on_event(event: &TimedEvent) {
     } else {
         inventory::note_abandoned(name, version);
     }
-}
-
-/// The payload digest of an accepted update, for `show`.
-pub fn expected_digest(id: UpdateId) -> Option<[u8; 32]> {
-    CHANNEL
-        .lock()
-        .expected
-        .iter()
-        .find(|e| e.id == id)
-        .map(|e| e.sha256)
-}
-
-/// Prints a digest prefix.
-pub fn short_digest(digest: &[u8; 32]) -> Hex<'_> {
-    Hex(&digest[..8])
 }

@@ -282,15 +282,23 @@ impl Entry {
         }
     }
 
+    /// Whether a payload of `len` bytes has the signed size: a cheap check
+    /// before anything is hashed, so that a payload cannot make its reader
+    /// hash more than was signed for.
+    pub fn check_payload_size(&self, len: usize) -> Result<(), PayloadError> {
+        if len as u64 != u64::from(self.payload_size) {
+            return Err(PayloadError::SizeMismatch {
+                expected: self.payload_size,
+                found: len,
+            });
+        }
+        Ok(())
+    }
+
     /// Whether `payload` is exactly the payload this entry was signed with:
     /// its declared size, then its SHA-256.
     pub fn check_payload(&self, payload: &[u8]) -> Result<(), PayloadError> {
-        if payload.len() as u64 != u64::from(self.payload_size) {
-            return Err(PayloadError::SizeMismatch {
-                expected: self.payload_size,
-                found: payload.len(),
-            });
-        }
+        self.check_payload_size(payload.len())?;
         let found = sha256(payload);
         if found != self.payload_sha256 {
             return Err(PayloadError::DigestMismatch {
