@@ -72,21 +72,27 @@ fn test_keygen_writes_a_pair_then_refuses_to_overwrite() {
     std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
 }
 
-#[test]
-fn test_sign_example_verifies_with_dev_key() {
-    let dir = temp_dir("sign");
-    let out = dir.join("example.upk");
-    let output = run_boot(&[
+/// Signs the example manifest with the development key as manifest
+/// `version`, into `out`.
+fn sign_example(out: &Path, version: &str) -> Output {
+    run_boot(&[
         "sign",
         "--key",
         DEV_SECRET_KEY_FILE,
         "--manifest",
         EXAMPLE_MANIFEST,
         "--out",
-        path(&out),
+        path(out),
         "--version",
-        "5",
-    ]);
+        version,
+    ])
+}
+
+#[test]
+fn test_sign_example_verifies_with_dev_key() {
+    let dir = temp_dir("sign");
+    let out = dir.join("example.upk");
+    let output = sign_example(&out, "5");
     assert_eq!(output.status.code(), Some(0));
     let trusted = read_public_key(Path::new(DEV_PUBLIC_KEY_FILE)).unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -252,17 +258,7 @@ fn test_runner_describes_each_manifest_in_order() {
     let mut bundles = Vec::new();
     for version in ["3", "2"] {
         let out = dir.join(format!("v{version}.upk"));
-        let output = run_boot(&[
-            "sign",
-            "--key",
-            DEV_SECRET_KEY_FILE,
-            "--manifest",
-            EXAMPLE_MANIFEST,
-            "--out",
-            path(&out),
-            "--version",
-            version,
-        ]);
+        let output = sign_example(&out, version);
         assert_eq!(output.status.code(), Some(0));
         bundles.push(out);
     }

@@ -89,6 +89,20 @@ pub struct Record {
     pub detail: String<DETAIL_LEN>,
 }
 
+/// `TAG #id detail`, as `audit` on the console prints it after the time.
+impl fmt::Display for Record {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.what.tag())?;
+        if let Some(id) = self.id {
+            write!(f, " {id}")?;
+        }
+        if !self.detail.is_empty() {
+            write!(f, " {}", self.detail)?;
+        }
+        Ok(())
+    }
+}
+
 struct Log {
     records: Deque<Record, CAPACITY>,
     dropped: u64,

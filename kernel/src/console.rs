@@ -638,40 +638,13 @@ fn audit(last: usize) {
     );
     let offset = worker::offset_now();
     audit::for_each_last(last, |record| {
-        serial_println!(
-            "[{}] {}{}{}{}",
-            record.at.to_local(offset),
-            record.what.tag(),
-            record.id.map_or(String::<12>::new(), |id| {
-                let mut text = String::new();
-                let _ = core::fmt::Write::write_fmt(&mut text, format_args!(" {id}"));
-                text
-            }),
-            if record.detail.is_empty() { "" } else { " " },
-            record.detail
-        );
+        serial_println!("[{}] {record}", record.at.to_local(offset));
     });
 }
 
 /// Prints each component's installed and pending versions.
 fn inventory() {
-    inventory::for_each(|component| {
-        let mut line: String<64> = String::new();
-        let _ = core::fmt::Write::write_fmt(&mut line, format_args!("{:<16}", component.name));
-        match component.installed {
-            Some(version) => {
-                let _ =
-                    core::fmt::Write::write_fmt(&mut line, format_args!(" installed {version}"));
-            }
-            None => {
-                let _ = core::fmt::Write::write_str(&mut line, " not installed");
-            }
-        }
-        if let Some(version) = component.pending {
-            let _ = core::fmt::Write::write_fmt(&mut line, format_args!(", {version} pending"));
-        }
-        serial_println!("{line}");
-    });
+    inventory::for_each(|component| serial_println!("{component}"));
 }
 
 fn windows() {

@@ -10,6 +10,8 @@
 //! (the "system image": every component of the example catalogue at
 //! 1.0.0) and lives until shutdown. `inventory` on the console prints it.
 
+use core::fmt;
+
 use heapless::Vec;
 use spin::Mutex;
 use update_sched::update::{UpdateName, Version};
@@ -51,6 +53,22 @@ pub struct Component {
     pub installed: Option<Version>,
     /// The newest version accepted and not yet installed, if any.
     pub pending: Option<Version>,
+}
+
+/// `name  installed 1.2.3, 1.3.0 pending`, as `inventory` on the console
+/// prints it.
+impl fmt::Display for Component {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:<16}", self.name)?;
+        match self.installed {
+            Some(version) => write!(f, " installed {version}")?,
+            None => f.write_str(" not installed")?,
+        }
+        if let Some(version) = self.pending {
+            write!(f, ", {version} pending")?;
+        }
+        Ok(())
+    }
 }
 
 static TABLE: Mutex<Option<Vec<Component, CAPACITY>>> = Mutex::new(None);
