@@ -79,3 +79,16 @@ fn test_bad_command_lines_exit_with_status_2() {
         assert!(text.contains(flag), "--help lists {flag}");
     }
 }
+
+#[test]
+fn test_long_server_run_does_not_stop_at_a_full_queue() {
+    // Ten years of the server workload once ended with `submit #1439: the
+    // update queue is full` and no result at all.
+    let output = run_simulate(&["--workload", "server", "--days", "3650"]);
+    assert!(output.status.success());
+    let lines = results(&output);
+    assert_eq!(lines.len(), 5);
+    for line in &lines {
+        assert!(!line.contains(" refused="), "{line}");
+    }
+}

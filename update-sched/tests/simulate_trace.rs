@@ -10,9 +10,10 @@ mod trace;
 
 mod common;
 
+use std::path::Path;
 use std::process::Output;
 
-use trace::{format_row, Trace, HEADER};
+use trace::{format_row, Trace, HEADER, MAX_TRACE_BYTES};
 use update_sched::civil::WallTime;
 use update_sched::gate::Metrics;
 
@@ -146,4 +147,160 @@ fn test_simulator_replays_sample_trace_and_rejects_a_bad_one() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("line 3: cpu_permille"), "{stderr}");
+}
+
+/// The last line of a run's standard error: compiler warnings may come
+/// before it while the example is built.
+fn last_error_line(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Writes `text` to a temporary trace file named after `name` and runs the
+/// simulator on it with `args` after `--trace FILE`.
+fn run_on_trace(name: &str, text: &str, args: &[&str]) -> Output {
+    let path = std::env::temp_dir().join(format!("simulate-{name}-{}.csv", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    let output = run_simulate(&[&["--trace", path.to_str().unwrap()], args].concat());
+    let _ = std::fs::remove_file(&path);
+    output
+}
+
+#[test]
+fn test_unbounded_trace_read_refused_at_the_size_limit() {
+    let limit = format!("limit of {MAX_TRACE_BYTES} bytes");
+    let error = trace::read_text(Path::new("/dev/zero")).unwrap_err();
+    assert!(
+        error.starts_with("/dev/zero: larger than the ") && error.contains(&limit),
+        "{error}"
+    );
+    let sample = trace::read_text(Path::new("examples/traces/sample.csv")).unwrap();
+    assert_eq!(sample, SAMPLE);
+
+    // An endless file: read up to the limit and one byte more, then refused.
+    let output = run_simulate(&["--trace", "/dev/zero"]);
+    assert_eq!(output.status.code(), Some(2));
+    let last = last_error_line(&output);
+    assert_eq!(
+        last,
+        format!("error: /dev/zero: larger than the limit of {MAX_TRACE_BYTES} bytes (64 MiB) for a trace")
+    );
+}
+
+#[test]
+fn test_trace_size_limit_admits_a_million_of_the_widest_rows() {
+    let widest = Metrics {
+        cpu_permille: 1_000,
+        memory_permille: 1_000,
+        disk_kib_s: u32::MAX,
+        network_kib_s: u32::MAX,
+        sessions: u16::MAX,
+        ..Metrics::IDLE
+    };
+    let row = format_row(WallTime::MAX, &widest);
+    let bytes = HEADER.len() + 2 + 1_000_000 * (row.len() + 2);
+    assert!(bytes as u64 <= MAX_TRACE_BYTES, "{bytes} bytes");
+    assert!(Trace::parse(&format!("{HEADER}\r\n{row}\r\n")).is_ok());
+}
+
+#[test]
+fn test_trace_spanning_more_than_max_days_refused_without_overflow() {
+    // Samples at 0 and u64::MAX: 213 trillion days, once an allocation
+    // failure in release and a multiply overflow in debug.
+    let huge = format!(
+        "{HEADER}\n0,100,400,10,10,1\n{},100,400,10,10,1\n",
+        u64::MAX
+    );
+    let output = run_on_trace("huge-span", &huge, &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let last = last_error_line(&output);
+    assert!(
+        last.contains("the trace spans 213503982334602 days"),
+        "{last}"
+    );
+    assert!(last.contains("at most 3650"), "{last}");
+    // --days replays its first days.
+    let output = run_on_trace("huge-span-days", &huge, &["--days", "2"]);
+    assert!(output.status.success());
+
+    // One second past 3650 days is a 3651st day.
+    let start = 1_800_000_000u64;
+    let over = format!(
+        "{HEADER}\n{start},100,400,10,10,1\n{},100,400,10,10,1\n",
+        start + 3_650 * 86_400 + 1
+    );
+    let output = run_on_trace("over-span", &over, &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(last_error_line(&output).contains("spans 3651 days"));
+
+    // A trace at the end of time leaves no room for a day of simulation.
+    let late = format!(
+        "{HEADER}\n{},100,400,10,10,1\n{},100,400,10,10,1\n",
+        u64::MAX - 1_000,
+        u64::MAX
+    );
+    let output = run_on_trace("end-of-time", &late, &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(last_error_line(&output).contains("past the last representable time"));
+}
+
+#[test]
+fn test_full_update_queue_refusals_counted_and_results_printed() {
+    // A machine busy all the time for ten years: the gated policies never
+    // install Optional and Low updates, and their queues fill up.
+    let start = 1_800_000_000u64;
+    let busy = format!(
+        "{HEADER}\n{start},1000,500,10,10,1\n{},1000,500,10,10,1\n",
+        start + 3_649 * 86_400
+    );
+    let output = run_on_trace("always-busy", &busy, &[]);
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let arrivals: u32 = stdout
+        .lines()
+        .nth(1)
+        .and_then(|line| line.split("; ").nth(1))
+        .and_then(|part| part.split(' ').next())
+        .and_then(|count| count.parse().ok())
+        .unwrap_or_else(|| panic!("the heading counts the updates: {stdout}"));
+    let results: Vec<&str> = stdout
+        .lines()
+        .filter(|line| line.starts_with("RESULT "))
+        .collect();
+    assert_eq!(results.len(), 5, "{stdout}");
+    let field = |line: &str, name: &str| -> u32 {
+        line.split(' ')
+            .find_map(|pair| pair.strip_prefix(&format!("{name}=")))
+            .map_or(0, |value| value.parse().unwrap())
+    };
+    let mut refusing = 0;
+    for line in &results {
+        let accounted = field(line, "completed")
+            + field(line, "failed")
+            + field(line, "pending")
+            + field(line, "refused");
+        assert_eq!(accounted, arrivals, "{line}");
+        if field(line, "refused") > 0 {
+            refusing += 1;
+            assert_eq!(field(line, "pending"), 1_024, "{line}");
+            let policy = line
+                .split(' ')
+                .nth(2)
+                .unwrap()
+                .strip_prefix("policy=")
+                .unwrap();
+            assert!(
+                stdout.contains(&format!(
+                    "note: {policy}: the update queue (1,024 updates) was full; "
+                )),
+                "{stdout}"
+            );
+        }
+    }
+    assert!(refusing > 0, "{stdout}");
+    // Immediate has no gates: it installs everything and refuses nothing.
+    assert!(!results[0].contains(" refused="), "{}", results[0]);
 }

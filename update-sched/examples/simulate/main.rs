@@ -21,7 +21,7 @@ mod targets;
 mod trace;
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant as Stopwatch;
 
@@ -44,9 +44,10 @@ compares policies: immediate, nightly (03:00-05:00), active-hours (outside
 Mon-Fri 08:00-17:00), the profile's configured windows, and adaptive.
 
   --workload NAME          office, home, server, nightshift or change (default office)
-  --trace FILE             CSV with the header
+  --trace FILE             CSV with the header (at most 64 MiB)
                            unix_seconds,cpu_permille,mem_permille,disk_kib_s,net_kib_s,sessions
-  --days N                 days to simulate (default 30; with --trace, the trace's span)
+  --days N                 days to simulate, 1..=3650 (default 30; with --trace, the
+                           trace's span, refused if longer than 3650 days)
   --seed N                 seed of the workload noise, arrivals and failures (default 1)
   --plot FILE.svg          draw the learned week and every policy's installations
   --profile NAME           basic, server, desktop or iot (default desktop)
@@ -58,12 +59,21 @@ Mon-Fri 08:00-17:00), the profile's configured windows, and adaptive.
                            table, exit status 1 if a target fails
   --write-trace FILE       write the workload as a trace (one row per 10 minutes), then exit
   --help                   print this help
+
+A policy whose update queue (1,024 updates, as in the kernel) is full refuses
+further arrivals; the run goes on, its RESULT line ends in refused=N, and
+--targets counts no such run.
 ";
 
 /// The default first minute: Monday 2026-11-02 00:00 UTC.
 pub const DEFAULT_START: &str = "2026-11-02T00:00:00Z";
 /// Days simulated unless `--days` says otherwise.
 const DEFAULT_DAYS: u32 = 30;
+/// The longest run, in days: ten years, `--days` and a trace's span alike.
+/// It bounds the memory of a run (a sample per minute, about 5.3 million)
+/// and keeps every minute index and second count far inside `u32` and
+/// `u64`.
+pub const MAX_DAYS: u32 = 3_650;
 /// Failure chance per attempt unless `--failure-rate` says otherwise: one
 /// in twenty.
 pub const DEFAULT_FAILURE_PERMILLE: u16 = 50;
@@ -175,8 +185,8 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
             }
             "--days" => {
                 let days: u32 = number(flag, value()?)?;
-                if !(1..=3_650).contains(&days) {
-                    return Err("--days must be 1..=3650".to_owned());
+                if !(1..=MAX_DAYS).contains(&days) {
+                    return Err(format!("--days must be 1..={MAX_DAYS}"));
                 }
                 options.days = Some(days);
             }
@@ -251,22 +261,35 @@ pub fn workload_scenario(
 }
 
 /// A recorded trace over `days` days (default: its span, whole days).
-fn trace_scenario(path: &PathBuf, options: &Options) -> Result<Scenario, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+fn trace_scenario(path: &Path, options: &Options) -> Result<Scenario, String> {
+    let text = trace::read_text(path)?;
     let trace = Trace::parse(&text).map_err(|error| format!("{}: {error}", path.display()))?;
     let first = trace.start().as_unix_secs();
     let start = options
         .start
         .unwrap_or(WallTime::from_unix_secs(first - first % 60));
-    let span_s = trace
-        .end()
-        .as_unix_secs()
-        .saturating_sub(start.as_unix_secs());
-    let days = options
-        .days
-        .unwrap_or_else(|| span_s.div_ceil(86_400).max(1) as u32);
-    let minutes = days * 1_440;
+    let days = match options.days {
+        Some(days) => days,
+        None => {
+            let span_s = trace
+                .end()
+                .as_unix_secs()
+                .saturating_sub(start.as_unix_secs());
+            let days = span_s.div_ceil(86_400).max(1);
+            u32::try_from(days)
+                .ok()
+                .filter(|&days| days <= MAX_DAYS)
+                .ok_or_else(|| {
+                    format!(
+                        "{}: the trace spans {days} days from {start} to its last sample at {}; \
+                         at most {MAX_DAYS} are simulated: give --days to replay its first days",
+                        path.display(),
+                        trace.end()
+                    )
+                })?
+        }
+    };
+    let minutes = run_minutes(start, days)?;
     let metrics = (0..minutes)
         .map(|minute| trace.at(start.saturating_add(Duration::from_minutes(u64::from(minute)))))
         .collect();
@@ -286,6 +309,22 @@ fn trace_scenario(path: &PathBuf, options: &Options) -> Result<Scenario, String>
     })
 }
 
+/// The minutes of a run of `days` days (at most [`MAX_DAYS`]) from
+/// `start`, or why there cannot be such a run: its end must be a time a
+/// [`WallTime`] holds, so that no minute's wall time is clamped.
+fn run_minutes(start: WallTime, days: u32) -> Result<u32, String> {
+    if !(1..=MAX_DAYS).contains(&days) {
+        return Err(format!("a run has 1 to {MAX_DAYS} days, not {days}"));
+    }
+    let minutes = days * 1_440;
+    start
+        .checked_add(Duration::from_minutes(u64::from(minutes)))
+        .ok_or_else(|| {
+            format!("a {days}-day run from {start} ends past the last representable time")
+        })?;
+    Ok(minutes)
+}
+
 /// Every policy over `scenario`, in report order.
 pub fn run_all(scenario: &Scenario) -> Result<Vec<Outcome>, String> {
     Policy::ALL
@@ -300,15 +339,20 @@ fn simulate(options: &Options) -> Result<bool, String> {
     let default_start = DEFAULT_START.parse().expect("default start is valid");
     let timer = Stopwatch::now();
     let scenario = match &options.source {
-        Source::Workload(kind) => workload_scenario(
-            *kind,
-            options.seed,
-            options.days.unwrap_or(DEFAULT_DAYS),
-            options.start.unwrap_or(default_start),
-            options.offset,
-            options.profile,
-            options.failure_permille,
-        ),
+        Source::Workload(kind) => {
+            let days = options.days.unwrap_or(DEFAULT_DAYS);
+            let start = options.start.unwrap_or(default_start);
+            run_minutes(start, days)?;
+            workload_scenario(
+                *kind,
+                options.seed,
+                days,
+                start,
+                options.offset,
+                options.profile,
+                options.failure_permille,
+            )
+        }
         Source::Trace(path) => trace_scenario(path, options)?,
     };
     if let Some(path) = &options.write_trace {

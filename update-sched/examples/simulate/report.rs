@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use update_sched::Priority;
 
-use crate::sim::{Outcome, Scenario};
+use crate::sim::{Outcome, Scenario, CAPACITY};
 
 /// `45m`, `3h05m`, `2d04h`.
 pub fn duration(minutes: u32) -> String {
@@ -137,6 +137,16 @@ pub fn tables(outcomes: &[Outcome]) -> String {
         let _ = writeln!(text);
     }
     for outcome in outcomes {
+        if outcome.refused > 0 {
+            let _ = writeln!(
+                text,
+                "note: {}: the update queue ({} updates) was full; {} arrivals were refused and \
+                 are in no figure above",
+                outcome.policy.name(),
+                thousands(CAPACITY as u64),
+                thousands(u64::from(outcome.refused))
+            );
+        }
         if outcome.missed != outcome.scheduler_missed {
             let _ = writeln!(
                 text,
@@ -158,9 +168,11 @@ pub fn tables(outcomes: &[Outcome]) -> String {
     text
 }
 
-/// The machine-readable line of one policy's run.
+/// The machine-readable line of one policy's run; `refused=N` is added
+/// only when the update queue refused arrivals, so that the line of a
+/// complete run keeps its form.
 pub fn result_line(workload: &str, outcome: &Outcome) -> String {
-    format!(
+    let mut line = format!(
         "RESULT workload={workload} policy={} disrupted_minutes={} disrupted_reboots={} \
          missed_critical={} missed_security={} missed_important={} completed={} failed={} \
          pending={} preempted={} preempt_refused={}",
@@ -175,15 +187,19 @@ pub fn result_line(workload: &str, outcome: &Outcome) -> String {
         outcome.pending,
         outcome.preemptions,
         outcome.refused_preemptions
-    )
+    );
+    if outcome.refused > 0 {
+        let _ = write!(line, " refused={}", outcome.refused);
+    }
+    line
 }
 
-/// Whether the run's books balance: every arrival submitted, and
-/// completed + failed + pending equal to the submissions, for every
+/// Whether the run's books balance: every arrival submitted or refused,
+/// and completed + failed + pending equal to the submissions, for every
 /// policy; and the two counts of deadline misses agree.
 pub fn books_balance(scenario: &Scenario, outcomes: &[Outcome]) -> bool {
     outcomes.iter().all(|outcome| {
-        outcome.submitted as usize == scenario.arrivals.len()
+        (outcome.submitted + outcome.refused) as usize == scenario.arrivals.len()
             && outcome.completed + outcome.failed + outcome.pending == outcome.submitted
             && outcome.missed == outcome.scheduler_missed
     })

@@ -33,7 +33,7 @@ use update_sched::config::{Calendar, Config, Profile};
 use update_sched::gate::{Metrics, ResourceThresholds};
 use update_sched::pattern::{HourSet, HOURS_PER_WEEK};
 use update_sched::policy::{ApprovalPolicy, FrequencyPolicy};
-use update_sched::scheduler::{PhaseGrant, Start, UpdateScheduler, UpdateState};
+use update_sched::scheduler::{PhaseGrant, Start, SubmitError, UpdateScheduler, UpdateState};
 use update_sched::update::{UpdateFlags, UpdateRecord};
 use update_sched::window::Window;
 use update_sched::workload::in_use;
@@ -41,8 +41,12 @@ use update_sched::{Duration, Instant, Priority, UpdateId, UpdateKind};
 
 use crate::arrivals::{attempt_fails, Arrival};
 
-/// Live updates one scheduler holds: far more than a run ever has queued.
-const CAPACITY: usize = 256;
+/// Live updates one scheduler holds: the kernel's own capacity
+/// (`kernel::update::CAPACITY`), so that the simulation refuses an arrival
+/// exactly when the kernel would. A policy whose gates keep some updates
+/// out for years can still fill it; the arrivals it then refuses are
+/// counted in [`Outcome::refused`].
+pub const CAPACITY: usize = 1_024;
 /// Minutes in a week: when the learned idle hours are scored.
 pub const WEEK_MINUTES: u32 = 7 * MINUTES_PER_DAY as u32;
 /// How late a start may be and still count as on time: the scheduler's
@@ -249,6 +253,9 @@ pub struct Outcome {
     pub install: [Spread; 5],
     /// Updates submitted.
     pub submitted: u32,
+    /// Arrivals the scheduler refused because its queue was full. They are
+    /// in no other figure: never submitted, never installed, never late.
+    pub refused: u32,
     /// Completed for good.
     pub completed: u32,
     /// Failed for good (every attempt failed).
@@ -368,6 +375,7 @@ pub fn run(scenario: &Scenario, policy: Policy) -> Result<Outcome, String> {
         scheduler_missed: [0; 5],
         install: [Spread::default(); 5],
         submitted: 0,
+        refused: 0,
         completed: 0,
         failed: 0,
         pending: 0,
@@ -379,6 +387,7 @@ pub fn run(scenario: &Scenario, policy: Policy) -> Result<Outcome, String> {
     };
     // Indexed by id (ids run from 1).
     let mut first_start: Vec<Option<u32>> = vec![None; scenario.arrivals.len() + 1];
+    let mut refused = vec![false; scenario.arrivals.len() + 1];
     let mut running: Vec<Job> = Vec::new();
     let mut next_arrival = 0;
     for minute in 0..minutes {
@@ -449,9 +458,16 @@ pub fn run(scenario: &Scenario, policy: Policy) -> Result<Outcome, String> {
                 now,
             );
             record.flags = arrival.flags;
-            scheduler
-                .submit(&record, now)
-                .map_err(|error| format!("submit #{}: {error}", arrival.id))?;
+            match scheduler.submit(&record, now) {
+                Ok(()) => {}
+                // The kernel refuses a submission to a full queue the
+                // same way; the run goes on and counts it.
+                Err(SubmitError::Full) => {
+                    refused[arrival.id as usize] = true;
+                    outcome.refused += 1;
+                }
+                Err(error) => return Err(format!("submit #{}: {error}", arrival.id)),
+            }
             next_arrival += 1;
         }
 
@@ -532,6 +548,9 @@ pub fn run(scenario: &Scenario, policy: Policy) -> Result<Outcome, String> {
         let Some(deadline) = deadlines.of(arrival.priority) else {
             continue;
         };
+        if refused[arrival.id as usize] {
+            continue;
+        }
         let latest_s = u64::from(arrival.minute) * 60 + deadline.as_secs() + GRACE_SECS;
         let late = match first_start[arrival.id as usize] {
             Some(start) => u64::from(start) * 60 > latest_s,

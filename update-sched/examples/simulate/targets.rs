@@ -95,6 +95,16 @@ pub fn run(profile: Profile, failure_permille: u16) -> (String, bool) {
             slowest = slowest.max(elapsed);
             all_time += elapsed;
             books_balance &= report::books_balance(&scenario, &outcomes);
+            // The figures of a run whose queue refused arrivals leave those
+            // updates out, so they flatter the policy: no such run counts
+            // toward a target.
+            for outcome in outcomes.iter().filter(|outcome| outcome.refused > 0) {
+                errors.push(format!(
+                    "{kind} seed {seed}: {}: the update queue refused {} arrivals",
+                    outcome.policy.name(),
+                    outcome.refused
+                ));
+            }
             for (policy_index, outcome) in outcomes.iter().enumerate() {
                 let sum = &mut totals[workload_index][policy_index];
                 sum.disrupted_minutes += u64::from(outcome.disrupted_minutes);

@@ -6,15 +6,54 @@
 //! A malformed line is an error naming its line number: a trace that is
 //! quietly shortened would make the figures lie.
 //!
+//! A trace file is read through [`read_text`], which reads at most
+//! [`MAX_TRACE_BYTES`] plus one byte and refuses a larger file, so that a
+//! device such as `/dev/zero` or a runaway file cannot exhaust memory.
+//!
 //! Also used by `tests/simulate_trace.rs`, through `#[path]`.
 
 use std::fmt;
+use std::io::Read as _;
+use std::path::Path;
 
 use update_sched::civil::WallTime;
 use update_sched::gate::{Metrics, PowerSource};
 
 /// The header line a trace must start with.
 pub const HEADER: &str = "unix_seconds,cpu_permille,mem_permille,disk_kib_s,net_kib_s,sessions";
+
+/// Largest trace file read, in bytes: 64 MiB. A row is at most 58
+/// characters (a 20-digit timestamp, two 4-digit per-mille values, two
+/// 10-digit rates and 5-digit sessions, with five commas), 60 bytes with a
+/// Windows line end, so a million rows of the widest kind fit with room
+/// to spare.
+pub const MAX_TRACE_BYTES: u64 = 64 * 1_024 * 1_024;
+
+/// The text of the trace file at `path`, or the message for the user.
+///
+/// Reads at most [`MAX_TRACE_BYTES`] plus one byte: a file with more is
+/// refused without reading the rest, and so is one that is not UTF-8.
+pub fn read_text(path: &Path) -> Result<String, String> {
+    let cannot_read = |error: std::io::Error| format!("cannot read {}: {error}", path.display());
+    let file = std::fs::File::open(path).map_err(cannot_read)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_TRACE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot_read)?;
+    if bytes.len() as u64 > MAX_TRACE_BYTES {
+        return Err(format!(
+            "{}: larger than the limit of {MAX_TRACE_BYTES} bytes (64 MiB) for a trace",
+            path.display()
+        ));
+    }
+    String::from_utf8(bytes).map_err(|error| {
+        format!(
+            "{}: not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            error.utf8_error().valid_up_to()
+        )
+    })
+}
 
 /// A parsed trace: samples in time order, at least one.
 #[derive(Clone, Debug, PartialEq, Eq)]
