@@ -5,7 +5,13 @@
 //!     --offset +01:00 --at 2026-11-28T22:45:00Z --next 3
 //! ```
 //!
-//! Prints each window as given and normalized, the whole calendar, its open
+//! The windows are read as the boot config's `windows` field is, by the
+//! same parser into the same [`Calendar`] (at most [`MAX_WINDOWS`]
+//! windows): all arguments together form one calendar text, joined by
+//! `; `, so an argument may carry several windows and the offset
+//! (`'Sat,Sun 22:30 +60m; UTC+01:00'`).
+//!
+//! Prints each argument as given and normalized, the whole calendar, its open
 //! minutes per week, whether the instant `--at` (default: the system clock)
 //! is inside it and when that changes, and the next openings in UTC and in
 //! local time. Bad input prints `error: <message>` and exits with status 2,
@@ -16,23 +22,27 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use update_sched::civil::{UtcOffset, WallTime};
-use update_sched::window::{MaintenanceCalendar, Window};
+use update_sched::config::{Calendar, MAX_WINDOWS};
+use update_sched::window::WindowError;
 use update_sched::Duration;
 
-/// Windows one calendar may hold here; generous, since the tool only reads.
-const CAPACITY: usize = 16;
 /// Openings listed unless `--next` says otherwise.
 const DEFAULT_OPENINGS: usize = 5;
 
 const USAGE: &str = "\
 usage: calendar WINDOW... [--offset +HH:MM] [--at TIMESTAMP] [--next N]
 
-Shows when the maintenance windows WINDOW... are open.
+Shows when the maintenance windows WINDOW... are open. They are read as the
+boot config's `windows` field is, by the same parser: all of them together
+form one calendar of at most 8 windows.
 
   WINDOW              days, start and length, e.g. 'Sat,Sun 22:30 +60m' or
                       'Mon..Fri 02:00 +120m'; lengths in m, h or d (1m..7d),
-                      printed in m, or in d when a whole number of days
-  --offset +HH:MM     UTC offset of the local time the windows use (default Z)
+                      printed in m, or in d when a whole number of days.
+                      Also several, and the offset, separated by `;`, as
+                      in the config: 'Sat,Sun 22:30 +60m; UTC+01:00'
+  --offset +HH:MM     UTC offset of the local time the windows use (default Z;
+                      give it here or in a WINDOW, not both)
   --at TIMESTAMP      the instant to ask about, RFC 3339 such as
                       2026-11-28T22:45:00Z (default: now)
   --next N            how many openings to list (default 5)
@@ -41,9 +51,9 @@ Shows when the maintenance windows WINDOW... are open.
 
 /// What the command line asks for.
 struct Request {
-    /// The windows as typed, for the `Original form` lines.
-    texts: Vec<String>,
-    calendar: MaintenanceCalendar<CAPACITY>,
+    /// The windows as typed, each with its normalized form.
+    texts: Vec<(String, String)>,
+    calendar: Calendar,
     at: WallTime,
     openings: usize,
 }
@@ -69,7 +79,7 @@ fn main() -> ExitCode {
 /// Reads the command line; the error is the message for the user.
 fn parse_args(args: &[String]) -> Result<Request, String> {
     let mut texts = Vec::new();
-    let mut offset = UtcOffset::UTC;
+    let mut offset = None;
     let mut at = None;
     let mut openings = DEFAULT_OPENINGS;
     let mut args = args.iter();
@@ -95,9 +105,11 @@ fn parse_args(args: &[String]) -> Result<Request, String> {
         };
         match flag {
             "--offset" => {
-                offset = value
-                    .parse()
-                    .map_err(|error| format!("--offset {value}: {error}"))?;
+                offset = Some(
+                    value
+                        .parse::<UtcOffset>()
+                        .map_err(|error| format!("--offset {value}: {error}"))?,
+                );
             }
             "--at" => {
                 at = Some(
@@ -117,23 +129,73 @@ fn parse_args(args: &[String]) -> Result<Request, String> {
     if texts.is_empty() {
         return Err("missing window, e.g. 'Sat,Sun 22:30 +60m' (see --help)".to_owned());
     }
-    let mut calendar = MaintenanceCalendar::new(offset);
+    // Each argument alone, for its normalized form and so that an error
+    // names the argument; then all of them as one calendar, which is what
+    // the capacity and a repeated offset are checked on.
+    let mut forms = Vec::new();
     for text in &texts {
-        let window: Window = text.parse().map_err(|error| format!("'{text}': {error}"))?;
-        calendar
-            .push(window)
-            .map_err(|error| format!("'{text}': {error} (at most {CAPACITY} windows)"))?;
+        let (calendar, named) =
+            Calendar::parse_noting_offset(text).map_err(|error| windows_error(text, error))?;
+        forms.push((text.clone(), normalized(&calendar, named)));
+    }
+    let mut joined = texts.join("; ");
+    let (_, named) =
+        Calendar::parse_noting_offset(&joined).map_err(|error| windows_error(&joined, error))?;
+    if let Some(offset) = offset {
+        if named {
+            return Err(format!(
+                "the UTC offset is given twice, by --offset and in '{joined}': give it once"
+            ));
+        }
+        joined = format!("{joined}; {}", offset_element(offset));
+    }
+    let calendar = joined
+        .parse::<Calendar>()
+        .map_err(|error| windows_error(&joined, error))?;
+    if calendar.is_empty() {
+        return Err(format!(
+            "'{joined}' names no window, e.g. 'Sat,Sun 22:30 +60m' (see --help)"
+        ));
     }
     let at = match at {
         Some(at) => at,
         None => system_now()?,
     };
     Ok(Request {
-        texts,
+        texts: forms,
         calendar,
         at,
         openings,
     })
+}
+
+/// The message for windows `text` that did not parse.
+fn windows_error(text: &str, error: WindowError) -> String {
+    match error {
+        WindowError::TooManyWindows => format!(
+            "'{text}': {error}: at most {MAX_WINDOWS} windows, as in the boot config's `windows`"
+        ),
+        _ => format!("'{text}': {error}"),
+    }
+}
+
+/// The normalized form of one argument: its windows, and its offset if it
+/// named one.
+fn normalized(calendar: &Calendar, named_offset: bool) -> String {
+    let mut parts: Vec<String> = calendar.windows().iter().map(ToString::to_string).collect();
+    if named_offset {
+        parts.push(offset_element(calendar.offset()));
+    }
+    parts.join("; ")
+}
+
+/// `offset` as a calendar's text names it: `UTC`, `UTC+01:00`.
+fn offset_element(offset: UtcOffset) -> String {
+    if offset == UtcOffset::UTC {
+        "UTC".to_owned()
+    } else {
+        format!("UTC{offset}")
+    }
 }
 
 /// The system clock as a [`WallTime`]; the library itself never reads one.
@@ -154,9 +216,9 @@ fn report(request: &Request) -> String {
         let separator = if label.is_empty() { ' ' } else { ':' };
         writeln!(out, "{label:>15}{separator} {value}").expect("writing to a String cannot fail");
     };
-    for (text, window) in request.texts.iter().zip(calendar.windows()) {
+    for (text, normalized) in &request.texts {
         line("Original form", text);
-        line("Normalized form", &window.to_string());
+        line("Normalized form", normalized);
     }
     line("Calendar", &calendar.to_string());
     let minutes = calendar.open_minutes_per_week();
@@ -202,7 +264,7 @@ fn report(request: &Request) -> String {
 }
 
 /// `2026-11-28T21:30:00Z = Sat 2026-11-28 22:30 +01:00`.
-fn instant(calendar: &MaintenanceCalendar<CAPACITY>, wall: WallTime) -> String {
+fn instant(calendar: &Calendar, wall: WallTime) -> String {
     format!("{wall} = {}", wall.to_local(calendar.offset()))
 }
 

@@ -706,6 +706,16 @@ impl<const W: usize> FromStr for MaintenanceCalendar<W> {
     type Err = WindowError;
 
     fn from_str(text: &str) -> Result<Self, WindowError> {
+        MaintenanceCalendar::parse_noting_offset(text).map(|(calendar, _)| calendar)
+    }
+}
+
+impl<const W: usize> MaintenanceCalendar<W> {
+    /// Parses the text form exactly as `FromStr` does, and also says
+    /// whether the text named the offset (`false`: it was left out, and the
+    /// calendar reads in UTC). A tool that takes the offset from elsewhere
+    /// too can then tell a repeated offset from a missing one.
+    pub fn parse_noting_offset(text: &str) -> Result<(Self, bool), WindowError> {
         let mut windows = Vec::new();
         let mut offset = None;
         for element in text.split(';') {
@@ -739,10 +749,11 @@ impl<const W: usize> FromStr for MaintenanceCalendar<W> {
                     .map_err(|_| WindowError::TooManyWindows)?,
             }
         }
-        Ok(MaintenanceCalendar {
+        let calendar = MaintenanceCalendar {
             windows,
             offset: offset.unwrap_or(UtcOffset::UTC),
-        })
+        };
+        Ok((calendar, offset.is_some()))
     }
 }
 
@@ -1082,6 +1093,23 @@ mod tests {
             Window::new(Weekdays::MONDAY, 0, 10_081),
             Err(WindowError::LongerThanWeek)
         );
+    }
+
+    #[test]
+    fn test_calendar_text_says_whether_it_named_the_offset() {
+        let named = MaintenanceCalendar::<2>::parse_noting_offset("Sat 22:30 +1h; UTC+01:00");
+        let (calendar, said) = named.unwrap();
+        assert!(said);
+        assert_eq!(calendar.offset(), "+01:00".parse().unwrap());
+        assert!(
+            MaintenanceCalendar::<2>::parse_noting_offset("UTC")
+                .unwrap()
+                .1
+        );
+        let (calendar, said) =
+            MaintenanceCalendar::<2>::parse_noting_offset("Sat 22:30 +1h").unwrap();
+        assert!(!said);
+        assert_eq!(calendar, "Sat 22:30 +1h; UTC".parse().unwrap());
     }
 
     #[test]

@@ -92,3 +92,61 @@ fn test_help_prints_usage() {
         .unwrap()
         .starts_with("usage: calendar WINDOW..."));
 }
+
+#[test]
+fn test_zone_form_of_the_boot_config_accepted() {
+    // The boot config's `windows` field names its offset after a `;`; the
+    // tool once took that for a malformed window.
+    let at = ["--at", "2026-11-28T22:45:00Z", "--next", "2"];
+    let zoned = run_calendar(&[&["Sat,Sun 22:30 +60m; UTC+01:00"], &at[..]].concat());
+    assert_eq!(zoned.status.code(), Some(0));
+    let flagged = run_calendar(&[&["Sat,Sun 22:30 +60m", "--offset", "+01:00"], &at[..]].concat());
+    assert_eq!(flagged.status.code(), Some(0));
+    let zoned = String::from_utf8(zoned.stdout).unwrap();
+    assert!(zoned.starts_with(
+        "  Original form: Sat,Sun 22:30 +60m; UTC+01:00
+Normalized form: Sat,Sun 22:30 +60m; UTC+01:00
+       Calendar: Sat,Sun 22:30 +60m; UTC+01:00
+"
+    ));
+    // Past the first two lines, the same report as with --offset.
+    let rest = |text: &str| text.lines().skip(2).map(str::to_owned).collect::<Vec<_>>();
+    assert_eq!(
+        rest(&zoned),
+        rest(&String::from_utf8(flagged.stdout).unwrap())
+    );
+
+    // The offset once only: by --offset or in the windows.
+    let output = run_calendar(&["Sat 22:30 +1h; UTC+01:00", "--offset", "+01:00"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("the UTC offset is given twice"), "{stderr}");
+    // An offset alone is no calendar worth showing.
+    let output = run_calendar(&["UTC+01:00"]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn test_ninth_window_refused_as_in_the_boot_config() {
+    let days = [
+        "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "Mon", "Tue",
+    ];
+    let windows: Vec<String> = days
+        .iter()
+        .enumerate()
+        .map(|(hour, day)| format!("{day} {hour:02}:00 +30m"))
+        .collect();
+    let eight: Vec<&str> = windows[..8].iter().map(String::as_str).collect();
+    let at = ["--at", "2026-11-28T22:45:00Z"];
+    let output = run_calendar(&[&eight[..], &at[..]].concat());
+    assert_eq!(output.status.code(), Some(0));
+    // Nine, as separate arguments or in one.
+    let nine: Vec<&str> = windows.iter().map(String::as_str).collect();
+    let joined = windows.join("; ");
+    for args in [nine.clone(), vec![joined.as_str()]] {
+        let output = run_calendar(&[&args[..], &at[..]].concat());
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(stderr.contains("at most 8 windows"), "{stderr}");
+    }
+}
