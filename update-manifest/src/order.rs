@@ -39,30 +39,49 @@ impl fmt::Display for GraphFull {
 
 impl core::error::Error for GraphFull {}
 
+/// Ids of a cycle a [`DependencyCycle`] keeps: enough to find it, small
+/// enough to pass around in an error.
+const CYCLE_SHOWN: usize = 8;
+
 /// A dependency cycle among a manifest's entries, as the ids met going
-/// round it, the first repeated at the end: prints as
-/// `dependency cycle #1 -> #2 -> #1`.
+/// round it: prints as `dependency cycle #1 -> #2 -> #1`, a long one with
+/// its first [`CYCLE_SHOWN`] ids and its length.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DependencyCycle {
-    ids: [UpdateId; MAX_ENTRIES + 1],
+    shown: [UpdateId; CYCLE_SHOWN],
     len: u8,
 }
 
 impl DependencyCycle {
-    /// The ids going round the cycle, the first repeated at the end.
+    /// The first ids going round the cycle (all of a short one), starting
+    /// with the one listed first in the manifest among those walked.
     pub fn ids(&self) -> &[UpdateId] {
-        &self.ids[..usize::from(self.len)]
+        &self.shown[..self.len().min(CYCLE_SHOWN)]
+    }
+
+    /// The number of updates in the cycle.
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    /// Always false: a cycle has at least two updates.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 }
 
 impl fmt::Display for DependencyCycle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("dependency cycle ")?;
-        for (index, id) in self.ids().iter().enumerate() {
-            if index > 0 {
-                f.write_str(" -> ")?;
-            }
-            write!(f, "{id}")?;
+        for id in self.ids() {
+            write!(f, "{id} -> ")?;
+        }
+        if self.len() > CYCLE_SHOWN {
+            write!(f, "... -> ")?;
+        }
+        write!(f, "{}", self.shown[0])?;
+        if self.len() > CYCLE_SHOWN {
+            write!(f, " ({} updates)", self.len())?;
         }
         Ok(())
     }
@@ -194,16 +213,14 @@ impl DependencyGraph {
             .position(|&(node, _)| node == target)
             .unwrap_or(0);
         let mut cycle = DependencyCycle {
-            ids: [UpdateId(0); MAX_ENTRIES + 1],
+            shown: [UpdateId(0); CYCLE_SHOWN],
             len: 0,
         };
-        // At most MAX_ENTRIES nodes on the path, plus the repeat.
-        for (slot, &(node, _)) in cycle.ids.iter_mut().zip(&path[start..]) {
+        for (slot, &(node, _)) in cycle.shown.iter_mut().zip(&path[start..]) {
             *slot = self.ids[node];
-            cycle.len += 1;
         }
-        cycle.ids[usize::from(cycle.len)] = self.ids[target];
-        cycle.len += 1;
+        // At most MAX_ENTRIES (64) nodes on the path.
+        cycle.len = (path.len() - start) as u8;
         cycle
     }
 }
@@ -297,7 +314,11 @@ mod tests {
             .unwrap()
             .queue_order()
             .unwrap_err();
-        assert_eq!(cycle.ids().len(), MAX_ENTRIES + 1);
+        assert_eq!(cycle.len(), MAX_ENTRIES);
+        assert_eq!(
+            cycle.to_string(),
+            "dependency cycle #0 -> #1 -> #2 -> #3 -> #4 -> #5 -> #6 -> #7 -> ... -> #0 (64 updates)"
+        );
         assert!(DependencyGraph::of(&[circular, vec![entry(999, &[])]].concat()).is_err());
     }
 }
