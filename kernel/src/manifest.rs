@@ -572,12 +572,13 @@ fn reject_named(id: UpdateId, name: &str, version: Version, why: fmt::Arguments<
 }
 
 /// The subscriber that keeps the inventory in step with the queue: a
-/// completed update's version becomes the installed one; a failed for
-/// good, cancelled or declined one is no longer pending, so the pending
-/// version falls back to the newest other update of the component still
-/// outstanding. The name and version come from the channel's own record of
-/// the update, which outlives the scheduler's. Updates that came in no
-/// manifest are not in the inventory.
+/// completed update's version becomes the installed one; one failed for
+/// good (also for a failed dependency), cancelled or declined is no
+/// longer pending, so the pending version falls back to the newest other
+/// update of the component still outstanding. The name and version come
+/// from the channel's own record of the update, which outlives the
+/// scheduler's. Updates that came in no manifest are not in the
+/// inventory.
 pub fn on_event(event: &TimedEvent) {
     let (id, installed) = match event.event {
         Event::Completed { id } => (id, true),
@@ -587,7 +588,8 @@ pub fn on_event(event: &TimedEvent) {
             ..
         }
         | Event::Cancelled { id }
-        | Event::Rejected { id } => (id, false),
+        | Event::Rejected { id }
+        | Event::DependencyFailed { id, .. } => (id, false),
         _ => return,
     };
     let mut channel = CHANNEL.lock();

@@ -440,7 +440,7 @@ fn rejected_bundle_cannot_block_the_payload_of_a_genuine_one() {
 }
 
 #[test]
-fn payload_outside_its_own_bundle_is_not_used() {
+fn payload_outside_its_own_bundle_is_not_used_and_an_accepted_id_is_not_reused() {
     // The genuine manifest's payload travels in another bundle: it is not
     // bound to the manifest, which then has none.
     let mesa = update(201, "mesa", Version::new(1, 2, 0));
@@ -448,19 +448,26 @@ fn payload_outside_its_own_bundle_is_not_used() {
     let third = valid(3, &[update(301, "vlc", Version::new(1, 3, 0))]);
     let mut misplaced = payloads(&[update(301, "vlc", Version::new(1, 3, 0))]);
     misplaced.extend(payloads(std::slice::from_ref(&mesa)));
-    let serial = first_then(vec![(second, Vec::new()), (third, misplaced)]);
+    // And a later manifest reusing an accepted update's id, with its own
+    // payload: an id names one signed update for good.
+    let reused = vec![update(301, "vlc", Version::new(1, 4, 0))];
+    let serial = first_then(vec![
+        (second, Vec::new()),
+        (third, misplaced),
+        (valid(4, &reused), payloads(&reused)),
+    ]);
     let rejected: Vec<&str> = serial
         .lines()
         .filter(|l| l.starts_with("update rejected: "))
         .collect();
-    assert_eq!(rejected.len(), 2, "{rejected:?}");
     assert_eq!(
-        rejected[0],
-        "update rejected: #201 mesa 1.2.0: payload missing"
-    );
-    assert_eq!(
-        rejected[1],
-        "update rejected: #201: payload has no entry in its bundle's manifest; dropped"
+        rejected,
+        [
+            "update rejected: #201 mesa 1.2.0: payload missing",
+            "update rejected: #201: payload has no entry in its bundle's manifest; dropped",
+            "update rejected: #301 vlc 1.4.0: an update of an earlier manifest was accepted \
+             with this id",
+        ]
     );
     assert!(listed(&serial, 301) && !listed(&serial, 201));
 }
