@@ -582,6 +582,43 @@ fn manifest_expired_in_2099_is_rejected_when_the_rtc_says_2100() {
 }
 
 #[test]
+fn manifest_is_refused_while_the_rtc_reads_before_1970() {
+    // The clock cannot represent 1969: it starts at the epoch, untrusted,
+    // and no manifest is taken, however valid, since its expiry cannot be
+    // checked.
+    let first = first_updates();
+    let outcome = boot_at(
+        "1969-12-31T23:00:00",
+        ramdisk(&[(valid(1, &first), payloads(&first))]),
+        "status\nshutdown\n",
+    );
+    assert_eq!(outcome.verdict, Verdict::Success);
+    let serial = &outcome.serial;
+    let clock = serial
+        .lines()
+        .find(|l| l.starts_with("clock: "))
+        .expect("a clock line");
+    assert!(
+        clock.starts_with(
+            "clock: RTC unusable (the RTC reads 1969-12-31, outside 1970-01-01..9999-12-31"
+        ) && clock.contains("untrusted: manifests are refused"),
+        "{clock}"
+    );
+    let rejected: Vec<&str> = serial
+        .lines()
+        .filter(|l| l.starts_with("manifest rejected: "))
+        .collect();
+    assert_eq!(
+        rejected,
+        [
+            "manifest rejected: the wall clock cannot be trusted (the RTC reads a date outside \
+          1970-01-01..9999-12-31), so expiry cannot be checked"
+        ]
+    );
+    assert!(serial.contains("manifests accepted=0 rejected=1"));
+}
+
+#[test]
 fn approval_needs_a_live_authority_and_the_audit_ring_counts_drops() {
     let mut options = RunOptions::new("test-authority");
     options.timeout = Duration::from_secs(120);
