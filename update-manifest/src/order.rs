@@ -54,7 +54,7 @@ pub struct DependencyCycle {
 
 impl DependencyCycle {
     /// The first ids going round the cycle (all of a short one), starting
-    /// with the one listed first in the manifest among those walked.
+    /// where the walk, which follows the listed order, entered it.
     pub fn ids(&self) -> &[UpdateId] {
         &self.shown[..self.len().min(CYCLE_SHOWN)]
     }
