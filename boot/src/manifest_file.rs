@@ -36,8 +36,8 @@ use std::path::{Path, PathBuf};
 use boot_config::Tag;
 use serde::Deserialize;
 use update_manifest::{
-    is_name_byte, sha256, Entry, KeyId, SigningKey, MAX_AVAILABLE_AFTER_MINUTES, MAX_DEPENDENCIES,
-    MAX_ENTRIES, MAX_ESTIMATE_MINUTES, MAX_PAYLOAD_LEN, NAME_CAPACITY,
+    is_name_byte, sha256, DependencyGraph, Entry, KeyId, SigningKey, MAX_AVAILABLE_AFTER_MINUTES,
+    MAX_DEPENDENCIES, MAX_ENTRIES, MAX_ESTIMATE_MINUTES, MAX_PAYLOAD_LEN, NAME_CAPACITY,
 };
 use update_sched::civil::WallTime;
 use update_sched::update::{UpdateName, Version};
@@ -294,6 +294,21 @@ pub fn parse_manifest_file(text: &str, origin: &str, base: &Path) -> Result<Mani
             return Err(fail("id", "listed twice".into()));
         }
         updates.push(check_update(update, base).map_err(|(key, message)| fail(key, message))?);
+    }
+    // A cycle could never install; the kernel refuses it too.
+    let graph = DependencyGraph::of(updates.iter().map(|update| &update.entry))
+        .map_err(|error| format!("{origin}: {error}"))?;
+    if let Err(cycle) = graph.queue_order() {
+        let first = cycle.ids()[0];
+        let index = updates
+            .iter()
+            .position(|update| update.entry.id == first)
+            .unwrap_or(0);
+        let message = format!("depends_on: {cycle}");
+        return Err(match layout.update_line(index, "depends_on") {
+            Some(line) => format!("{origin}:{line}: update {}: {message}", first.0),
+            None => format!("{origin}: update {}: {message}", first.0),
+        });
     }
     Ok(ManifestFile {
         version: file.version,
@@ -830,5 +845,31 @@ payload = "payloads/a.txt"
         let bundle = file.sign(&key, NOW).unwrap();
         assert_eq!(bundle.entries, 0);
         assert!(bundle.summary().contains("0 updates"));
+    }
+
+    #[test]
+    fn test_sign_refuses_dependency_cycle_naming_it() {
+        let cyclic = edited(
+            "available_after = \"7m\"\n",
+            "available_after = \"7m\"\ndepends_on = [2]\n",
+        );
+        let error = parse("cycle", &cyclic).unwrap_err();
+        assert_eq!(
+            error,
+            "m.toml:14: update 1: depends_on: dependency cycle #1 -> #2 -> #1"
+        );
+    }
+
+    #[test]
+    fn test_sign_accepts_dependency_on_a_later_update() {
+        let forward = edited("depends_on = [1]\n", "").replace(
+            "available_after = \"7m\"\n",
+            "available_after = \"7m\"\ndepends_on = [2]\n",
+        );
+        let file = parse("forward", &forward).unwrap();
+        assert_eq!(
+            file.updates[0].entry.dependencies.as_slice(),
+            &[UpdateId(2)]
+        );
     }
 }

@@ -15,6 +15,12 @@
 //! with the tick it was reached at, and later ticks count at the new speed
 //! from there.
 //!
+//! The wall clock is *untrusted* when the RTC could not be read or names
+//! a time before 1970-01-01, which [`WallTime`] cannot represent: the
+//! clock then starts at the Unix epoch and [`untrusted`] says why, and the
+//! update channel refuses every manifest, since it cannot tell an expired
+//! one from a current one. Scheduling goes on with the wrong date.
+//!
 //! Integer arithmetic only: a tick is [`MILLIS_PER_TICK`] ms, so clock
 //! time is `base + (ticks - base_tick) * MILLIS_PER_TICK * speed`, which
 //! stays exact and, even at the top speed, does not overflow for over five
@@ -45,6 +51,8 @@ struct State {
     base_millis: u64,
     /// Clock milliseconds per real millisecond since `base_tick`.
     speed: u32,
+    /// Why the wall time is not to be trusted, if it is not.
+    untrusted: Option<Untrusted>,
 }
 
 impl State {
@@ -65,7 +73,26 @@ static CLOCK: Mutex<State> = Mutex::new(State {
     base_tick: 0,
     base_millis: 0,
     speed: MIN_SPEED,
+    untrusted: None,
 });
+
+/// Why the wall clock cannot be trusted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Untrusted {
+    /// The RTC could not be read.
+    RtcUnreadable,
+    /// The RTC names a time the clock cannot represent.
+    RtcOutOfRange,
+}
+
+impl fmt::Display for Untrusted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Untrusted::RtcUnreadable => "the RTC could not be read",
+            Untrusted::RtcOutOfRange => "the RTC reads a date outside 1970-01-01..9999-12-31",
+        })
+    }
+}
 
 /// Both of the clock's readings, taken at the same tick.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,7 +148,19 @@ impl core::error::Error for ClockError {}
 ///
 /// Call once, after the timer is running.
 pub fn init(boot_wall: WallTime) {
+    start(boot_wall, None);
+}
+
+/// Starts the clock at the Unix epoch, marked untrusted for `why`.
+///
+/// Call once, after the timer is running, instead of [`init`].
+pub fn init_untrusted(why: Untrusted) {
+    start(WallTime::UNIX_EPOCH, Some(why));
+}
+
+fn start(boot_wall: WallTime, untrusted: Option<Untrusted>) {
     with_clock(|clock| {
+        clock.untrusted = untrusted;
         clock.boot_wall = boot_wall;
         clock.base_tick = arch::ticks();
         clock.base_millis = 0;
@@ -150,6 +189,11 @@ pub fn read() -> Reading {
                 .saturating_add(Duration::from_millis(millis)),
         }
     })
+}
+
+/// Why the wall clock cannot be trusted, or `None` if it can.
+pub fn untrusted() -> Option<Untrusted> {
+    with_clock(|clock| clock.untrusted)
 }
 
 /// The wall time the RTC gave at boot.

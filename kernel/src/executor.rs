@@ -317,9 +317,10 @@ impl Executor {
                 let next = job.step.next(job.last);
                 if next == Some(Step::Install) {
                     // The last moment before anything is written: the
-                    // payload must still be exactly what was signed.
-                    if let Err(error) = crate::manifest::check_payload(job.id) {
-                        crate::manifest::payload_refused(job.id, error);
+                    // version must still be newer than the installed one
+                    // and the payload exactly what was signed.
+                    if let Err(error) = crate::manifest::check_before_install(job.id) {
+                        crate::manifest::install_refused(job.id, error);
                         report(Progress::Finished {
                             id: job.id,
                             outcome: Err(error.reason()),

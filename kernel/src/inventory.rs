@@ -139,16 +139,26 @@ pub fn note_installed(name: &str, version: Version) {
     });
 }
 
-/// Notes that `version` of `name` will not be installed (failed for good,
-/// cancelled, declined): a later manifest may offer it again.
-pub fn note_abandoned(name: &str, version: Version) {
+/// Sets the pending version of `name`: the newest version accepted and
+/// still outstanding, if any (after an update completed, failed for good,
+/// was cancelled or declined). A version not above the installed one is
+/// not pending.
+pub fn note_pending(name: &str, pending: Option<Version>) {
     with_table(|table| {
         if let Some(component) = entry(table, name) {
-            if component.pending == Some(version) {
-                component.pending = None;
-            }
+            component.pending = pending.filter(|&pending| Some(pending) > component.installed);
         }
     });
+}
+
+/// The installed version of `name`, if any.
+pub fn installed(name: &str) -> Option<Version> {
+    with_table(|table| {
+        table
+            .iter()
+            .find(|component| component.name == name)
+            .and_then(|component| component.installed)
+    })
 }
 
 /// Calls `f` on every component, in table order.

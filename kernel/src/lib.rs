@@ -103,12 +103,21 @@ pub fn init(boot_info: &BootInfo) -> MemorySummary {
     summary
 }
 
-/// Starts the clock from the RTC, or from the Unix epoch if the RTC cannot
-/// be read (the kernel still runs; its wall clock is then plainly wrong).
+/// Starts the clock from the RTC, or from the Unix epoch, untrusted, if
+/// the RTC cannot be read or names a time the clock cannot represent (the
+/// kernel still runs; its wall clock is then plainly wrong, and manifests
+/// are refused). Says so when the RTC has no plausible century register.
 fn start_clock() {
-    match drivers::rtc::read() {
-        Ok(boot_wall) => {
+    use drivers::rtc::{self, Century, RtcError};
+    let reading = rtc::read_raw().and_then(|raw| Ok((raw, rtc::decode(raw)?)));
+    match reading {
+        Ok((raw, boot_wall)) => {
             clock::init(boot_wall);
+            if let Century::Assumed(value) = rtc::century(raw) {
+                serial_println!(
+                    "clock: RTC century register holds {value:#04x}, no century; assuming 20xx"
+                );
+            }
             serial_println!(
                 "clock: RTC says {}; timer {} Hz",
                 clock::ClockFace(boot_wall),
@@ -116,9 +125,13 @@ fn start_clock() {
             );
         }
         Err(error) => {
-            clock::init(WallTime::UNIX_EPOCH);
+            let why = match error {
+                RtcError::OutOfRange(_) => clock::Untrusted::RtcOutOfRange,
+                _ => clock::Untrusted::RtcUnreadable,
+            };
+            clock::init_untrusted(why);
             serial_println!(
-                "clock: RTC unreadable ({}); starting at {}; timer {} Hz",
+                "clock: RTC unusable ({}); starting at {}, untrusted: manifests are refused; timer {} Hz",
                 error,
                 clock::ClockFace(WallTime::UNIX_EPOCH),
                 arch::TIMER_HZ

@@ -6,20 +6,39 @@
 //! [`deliver`] checks, in order:
 //!
 //! 1. the manifest as a whole ([`update_manifest::verify`]): size bound,
-//!    framing, the signing key's id, the Ed25519 signature, every entry,
-//!    a manifest version above the last accepted, and expiry against the
-//!    wall clock;
+//!    framing, the signing key's id, the Ed25519 signature, every entry
+//!    (no dependency cycle among them), a manifest version above the last
+//!    accepted, and expiry against the wall clock;
 //! 2. each update: a version newer than the installed or already accepted
-//!    version of the same component (anti-rollback), a payload delivered
-//!    with exactly the signed size, and the scheduler's own checks
-//!    (duplicate ids, capacity).
+//!    version of the same component (anti-rollback), an id no earlier
+//!    manifest's accepted update used, a payload delivered with it with
+//!    exactly the signed size, and the scheduler's own checks (duplicate
+//!    ids, known dependencies, capacity).
+//!
+//! A manifest's entries are queued in dependency order
+//! ([`update_manifest::Manifest::queue_order`]), so an entry may depend on
+//! one listed after it in the same manifest.
+//!
+//! A payload belongs to the bundle it came in: a bundle is one manifest
+//! section followed by its payload sections, and [`deliver_ramdisk`]
+//! hands each manifest the payload sections between it and the next
+//! manifest. The payloads are looked at only once that manifest has
+//! verified, and are kept only as part of its accepted updates, so
+//! nothing from a refused bundle survives and no bundle can supply or
+//! block the payload of another.
 //!
 //! A refused manifest prints one `manifest rejected: <why>` line; a
 //! refused update one `update rejected: <id> <name>: <why>`. Either counts
 //! in [`counts`], goes into the audit log, and changes nothing already
-//! queued. The executor checks each payload's SHA-256 against the manifest
-//! right before installing ([`check_payload`]), so a payload changed after
-//! verification is refused too.
+//! queued. Right before installing, the executor asks
+//! [`check_before_install`]: the version must still be newer than the one
+//! installed (another update of the component may have been installed
+//! meanwhile) and the payload's SHA-256 must match the manifest, so a
+//! payload changed after verification is refused too.
+//!
+//! The channel keeps each accepted update's signed entry until shutdown,
+//! so [`on_event`] can keep the inventory right whenever an update ends,
+//! also after the scheduler has let go of its record.
 //!
 //! At boot the ramdisk's manifests are delivered in order, as successive
 //! deliveries of a feed would be; [`deliver`] is also the kernel API for
@@ -30,7 +49,7 @@ use core::fmt;
 use heapless::Vec;
 use spin::Mutex;
 use update_manifest::{
-    Entry, Manifest, ManifestError, PayloadError, Policy, TrustedKey, MAX_PAYLOAD_LEN,
+    Entry, Manifest, ManifestError, PayloadError, Policy, TrustedKey, MAX_ENTRIES,
 };
 use update_sched::event::{Event, TimedEvent};
 use update_sched::update::Version;
@@ -44,8 +63,20 @@ use crate::{clock, console, inventory, serial_println, update};
 /// The trusted Ed25519 public key, chosen when the kernel was built.
 pub static TRUSTED_KEY: [u8; 32] = *include_bytes!(concat!(env!("OUT_DIR"), "/trusted_key.bin"));
 
-/// Payloads the channel can hold: as many as updates in a few manifests.
-pub const MAX_PAYLOADS: usize = 256;
+/// Accepted updates the channel can hold: as many as in a few manifests.
+pub const MAX_ACCEPTED: usize = 256;
+
+/// An update accepted from a verified manifest.
+#[derive(Debug)]
+struct Accepted {
+    /// Its signed entry: what its payload must be.
+    entry: Entry,
+    /// Its payload, from the same bundle as the manifest.
+    payload: &'static [u8],
+    /// Whether it may still be installed: not yet completed, failed for
+    /// good, cancelled or declined.
+    outstanding: bool,
+}
 
 /// The channel's state.
 #[derive(Debug)]
@@ -55,24 +86,26 @@ struct Channel {
     manifests_rejected: u32,
     updates_accepted: u32,
     updates_rejected: u32,
-    /// Payloads delivered (update id, bytes), from the ramdisk.
-    payloads: Vec<(UpdateId, &'static [u8]), MAX_PAYLOADS>,
-    /// The signed entry of every accepted update: what its payload must be.
-    signed: Vec<Entry, MAX_PAYLOADS>,
+    /// Every update accepted since boot. Ids are unique here: an id an
+    /// earlier manifest's update used is refused.
+    accepted: Vec<Accepted, MAX_ACCEPTED>,
 }
 
 impl Channel {
-    /// The payload delivered for update `id`.
-    fn payload(&self, id: UpdateId) -> Option<&'static [u8]> {
-        self.payloads
+    /// Accepted update `id`.
+    fn accepted(&self, id: UpdateId) -> Option<&Accepted> {
+        self.accepted
             .iter()
-            .find(|(known, _)| *known == id)
-            .map(|(_, bytes)| *bytes)
+            .find(|accepted| accepted.entry.id == id)
     }
 
-    /// The signed entry of accepted update `id`.
-    fn signed(&self, id: UpdateId) -> Option<&Entry> {
-        self.signed.iter().find(|entry| entry.id == id)
+    /// The newest version of `name` accepted and still outstanding.
+    fn newest_outstanding(&self, name: &str) -> Option<Version> {
+        self.accepted
+            .iter()
+            .filter(|accepted| accepted.outstanding && accepted.entry.name == name)
+            .map(|accepted| accepted.entry.version)
+            .max()
     }
 }
 
@@ -82,8 +115,7 @@ static CHANNEL: Mutex<Channel> = Mutex::new(Channel {
     manifests_rejected: 0,
     updates_accepted: 0,
     updates_rejected: 0,
-    payloads: Vec::new(),
-    signed: Vec::new(),
+    accepted: Vec::new(),
 });
 
 /// The channel's counters, for `status`.
@@ -130,9 +162,48 @@ pub fn counts() -> Counts {
     }
 }
 
-/// Delivers everything the boot ramdisk carries: its payloads first, then
-/// each manifest in order. Prints one line per manifest and per refused
-/// update; says so when there is nothing to deliver.
+/// Why [`deliver`] refused a whole manifest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeliveryError {
+    /// The wall clock cannot be trusted (see [`clock::untrusted`]), so
+    /// expiry cannot be checked: every manifest is refused.
+    ClockUntrusted(clock::Untrusted),
+    /// The manifest failed its checks.
+    Manifest(ManifestError),
+}
+
+impl From<ManifestError> for DeliveryError {
+    fn from(error: ManifestError) -> DeliveryError {
+        DeliveryError::Manifest(error)
+    }
+}
+
+impl fmt::Display for DeliveryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DeliveryError::ClockUntrusted(why) => {
+                write!(
+                    f,
+                    "the wall clock cannot be trusted ({why}), so expiry cannot be checked"
+                )
+            }
+            DeliveryError::Manifest(error) => error.fmt(f),
+        }
+    }
+}
+
+impl core::error::Error for DeliveryError {}
+
+/// Payload sections handed to one manifest: those of its bundle.
+pub type PayloadSections<'p> = &'p [&'static [u8]];
+
+/// Most payload sections one bundle may carry: one per entry.
+const MAX_BUNDLE_PAYLOADS: usize = MAX_ENTRIES;
+
+/// Delivers everything the boot ramdisk carries: each manifest in order,
+/// with the payload sections that follow it up to the next manifest.
+/// Prints one line per manifest and per refused update; says so when
+/// there is nothing to deliver.
 pub fn deliver_ramdisk(bytes: Option<&'static [u8]>) {
     let Some(bytes) = bytes else {
         serial_println!("manifest: no ramdisk, no updates delivered");
@@ -145,68 +216,55 @@ pub fn deliver_ramdisk(bytes: Option<&'static [u8]>) {
             return;
         }
     };
-    for section in ramdisk.sections() {
-        if section.tag == Tag::PAYLOAD {
-            add_payload(section.bytes);
-        }
-    }
+    let mut sections = ramdisk.sections().peekable();
     let mut delivered = 0;
-    for section in ramdisk.sections() {
-        if section.tag == Tag::MANIFEST {
-            delivered += 1;
-            // Refusals are printed and counted inside.
-            let _ = deliver(section.bytes);
+    while let Some(section) = sections.next() {
+        if section.tag == Tag::PAYLOAD {
+            reject_payload(
+                section.bytes,
+                format_args!("comes before any manifest; dropped"),
+            );
+            continue;
         }
+        if section.tag != Tag::MANIFEST {
+            continue;
+        }
+        let mut payloads: Vec<&'static [u8], MAX_BUNDLE_PAYLOADS> = Vec::new();
+        while let Some(next) = sections.next_if(|next| next.tag != Tag::MANIFEST) {
+            if next.tag == Tag::PAYLOAD && payloads.push(next.bytes).is_err() {
+                reject_payload(
+                    next.bytes,
+                    format_args!(
+                        "over {MAX_BUNDLE_PAYLOADS} payloads follow one manifest; dropped"
+                    ),
+                );
+            }
+        }
+        delivered += 1;
+        // Refusals are printed and counted inside.
+        let _ = deliver(section.bytes, &payloads);
     }
     if delivered == 0 {
         serial_println!("manifest: none in the ramdisk, no updates delivered");
     }
 }
 
-/// Keeps one payload section (update id, then bytes) for the executor.
-fn add_payload(section: &'static [u8]) {
-    let Some((id, payload)) = section.split_first_chunk::<4>() else {
-        reject_manifest(format_args!(
-            "payload section of {} bytes has no update id",
-            section.len()
-        ));
-        return;
-    };
-    let id = UpdateId(u32::from_le_bytes(*id));
-    if payload.len() > MAX_PAYLOAD_LEN as usize {
-        reject_update(
-            id,
-            None,
-            format_args!(
-                "payload of {} bytes is over the {MAX_PAYLOAD_LEN}-byte limit",
-                payload.len()
-            ),
-        );
-        return;
-    }
-    let mut channel = CHANNEL.lock();
-    if channel.payload(id).is_some() {
-        drop(channel);
-        reject_update(
-            id,
-            None,
-            format_args!("a second payload was delivered; the first is kept"),
-        );
-        return;
-    }
-    if channel.payloads.push((id, payload)).is_err() {
-        drop(channel);
-        reject_update(
-            id,
-            None,
-            format_args!("no room for more than {MAX_PAYLOADS} payloads"),
-        );
-    }
+/// The update id a payload section starts with, and its payload.
+fn split_payload(section: &[u8]) -> Option<(UpdateId, &[u8])> {
+    let (id, payload) = section.split_first_chunk::<4>()?;
+    Some((UpdateId(u32::from_le_bytes(*id)), payload))
 }
 
-/// Verifies one signed manifest and queues its updates. Returns the number
-/// queued, or why the whole manifest was refused (already printed).
-pub fn deliver(bytes: &[u8]) -> Result<usize, ManifestError> {
+/// Verifies one signed manifest and queues its updates, each with its
+/// payload from `payloads` (payload sections: an update id, `u32`
+/// little-endian, then the bytes). `payloads` are looked at only if the
+/// manifest verifies. Returns the number queued, or why the whole
+/// manifest was refused (already printed).
+pub fn deliver(bytes: &[u8], payloads: PayloadSections<'_>) -> Result<usize, DeliveryError> {
+    if let Some(why) = clock::untrusted() {
+        reject_manifest(format_args!("{}", DeliveryError::ClockUntrusted(why)));
+        return Err(DeliveryError::ClockUntrusted(why));
+    }
     let key = TrustedKey::from_bytes(&TRUSTED_KEY).inspect_err(|error| {
         reject_manifest(format_args!("{error}"));
     })?;
@@ -218,7 +276,43 @@ pub fn deliver(bytes: &[u8]) -> Result<usize, ManifestError> {
         reject_manifest(format_args!("{error}"));
     })?;
     accept(&manifest);
-    Ok(queue_entries(&manifest))
+    let payloads = bind_payloads(&manifest, payloads);
+    Ok(queue_entries(&manifest, &payloads))
+}
+
+/// The payloads of a verified manifest's bundle, by update id: each
+/// section that names an entry of the manifest, the first for each id.
+/// The others are refused, one line each.
+fn bind_payloads(
+    manifest: &Manifest<'_>,
+    sections: PayloadSections<'_>,
+) -> Vec<(UpdateId, &'static [u8]), MAX_BUNDLE_PAYLOADS> {
+    let mut bound: Vec<(UpdateId, &'static [u8]), MAX_BUNDLE_PAYLOADS> = Vec::new();
+    for &section in sections {
+        let Some((id, payload)) = split_payload(section) else {
+            reject_payload(section, format_args!("has no update id; dropped"));
+            continue;
+        };
+        let Some(entry) = manifest.entries().find(|entry| entry.id == id) else {
+            reject_update(
+                id,
+                None,
+                format_args!("payload has no entry in its bundle's manifest; dropped"),
+            );
+            continue;
+        };
+        if bound.iter().any(|(known, _)| *known == id) {
+            reject_update(
+                id,
+                Some(&entry),
+                format_args!("a second payload was delivered in its bundle; the first is kept"),
+            );
+            continue;
+        }
+        // One section per entry at most, and no more sections than that.
+        let _ = bound.push((id, payload));
+    }
+    bound
 }
 
 fn accept(manifest: &Manifest<'_>) {
@@ -250,15 +344,26 @@ fn accept(manifest: &Manifest<'_>) {
     );
 }
 
-/// Checks and queues each entry; returns how many were queued.
-fn queue_entries(manifest: &Manifest<'_>) -> usize {
+/// Checks and queues each entry, in dependency order; returns how many
+/// were queued.
+fn queue_entries(manifest: &Manifest<'_>, payloads: &[(UpdateId, &'static [u8])]) -> usize {
     let now = clock::now();
     let mut queued = 0;
-    for entry in manifest.entries() {
-        if let Err(why) = check_entry(&entry) {
-            reject_update(entry.id, Some(&entry), format_args!("{why}"));
+    for index in manifest.queue_order().indices() {
+        let Some(entry) = manifest.entries().nth(index) else {
             continue;
-        }
+        };
+        let payload = payloads
+            .iter()
+            .find(|(id, _)| *id == entry.id)
+            .map(|(_, payload)| *payload);
+        let payload = match check_entry(&entry, payload) {
+            Ok(payload) => payload,
+            Err(why) => {
+                reject_update(entry.id, Some(&entry), format_args!("{why}"));
+                continue;
+            }
+        };
         let available_at = now.saturating_add(Duration::from_minutes(u64::from(
             entry.available_after_minutes,
         )));
@@ -270,7 +375,11 @@ fn queue_entries(manifest: &Manifest<'_>) -> usize {
         let mut channel = CHANNEL.lock();
         channel.updates_accepted += 1;
         // Room: `check_entry` made sure of it.
-        let _ = channel.signed.push(entry.clone());
+        let _ = channel.accepted.push(Accepted {
+            entry: entry.clone(),
+            payload,
+            outstanding: true,
+        });
         drop(channel);
         audit::record(
             What::Accepted,
@@ -293,6 +402,7 @@ fn queue_entries(manifest: &Manifest<'_>) -> usize {
 enum EntryProblem {
     Rollback(update_manifest::EntryError),
     Payload(PayloadError),
+    IdUsed,
     Full,
 }
 
@@ -301,53 +411,116 @@ impl fmt::Display for EntryProblem {
         match self {
             EntryProblem::Rollback(error) => error.fmt(f),
             EntryProblem::Payload(error) => error.fmt(f),
-            EntryProblem::Full => write!(f, "the channel holds {MAX_PAYLOADS} updates already"),
+            EntryProblem::IdUsed => {
+                f.write_str("an update of an earlier manifest was accepted with this id")
+            }
+            EntryProblem::Full => write!(f, "the channel holds {MAX_ACCEPTED} updates already"),
         }
     }
 }
 
-fn check_entry(entry: &Entry) -> Result<(), EntryProblem> {
+/// Checks one entry before it is queued; returns its payload.
+fn check_entry(
+    entry: &Entry,
+    payload: Option<&'static [u8]>,
+) -> Result<&'static [u8], EntryProblem> {
     entry
         .check_version(inventory::newest(&entry.name))
         .map_err(EntryProblem::Rollback)?;
     let channel = CHANNEL.lock();
-    if channel.signed.is_full() {
+    if channel.accepted(entry.id).is_some() {
+        return Err(EntryProblem::IdUsed);
+    }
+    if channel.accepted.is_full() {
         return Err(EntryProblem::Full);
     }
-    let payload = channel
-        .payload(entry.id)
-        .ok_or(EntryProblem::Payload(PayloadError::Missing))?;
+    drop(channel);
+    let payload = payload.ok_or(EntryProblem::Payload(PayloadError::Missing))?;
     // The digest is checked right before install; the size now.
     entry
         .check_payload_size(payload.len())
-        .map_err(EntryProblem::Payload)
+        .map_err(EntryProblem::Payload)?;
+    Ok(payload)
 }
 
-/// Checks the payload of update `id` against its manifest, right before
-/// install. Updates that came in no manifest (queued by a holder of an
-/// authority) have no payload to check and pass.
-pub fn check_payload(id: UpdateId) -> Result<(), PayloadError> {
+/// Why an accepted update is not installed after all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InstallRefusal {
+    /// A version of its component at least as new was installed since it
+    /// was accepted.
+    NotNewer {
+        /// The version it would install.
+        version: Version,
+        /// The version installed.
+        installed: Version,
+    },
+    /// Its payload is not the one signed.
+    Payload(PayloadError),
+}
+
+impl InstallRefusal {
+    /// A short fixed reason, for the scheduler's failure reason.
+    pub const fn reason(&self) -> &'static str {
+        match self {
+            InstallRefusal::NotNewer { .. } => "not newer than the installed version",
+            InstallRefusal::Payload(error) => error.reason(),
+        }
+    }
+}
+
+impl fmt::Display for InstallRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InstallRefusal::NotNewer { version, installed } => {
+                write!(
+                    f,
+                    "version {version} is not newer than installed {installed}"
+                )
+            }
+            InstallRefusal::Payload(error) => error.fmt(f),
+        }
+    }
+}
+
+impl core::error::Error for InstallRefusal {}
+
+/// Checks update `id` right before install: its version is still newer
+/// than its component's installed version, and its payload is exactly
+/// the signed one. Updates that came in no manifest (queued by a holder
+/// of an authority) have nothing to check and pass.
+pub fn check_before_install(id: UpdateId) -> Result<(), InstallRefusal> {
     let channel = CHANNEL.lock();
-    let Some(entry) = channel.signed(id).cloned() else {
+    let Some(accepted) = channel.accepted(id) else {
         return Ok(());
     };
-    let payload = channel.payload(id).ok_or(PayloadError::Missing)?;
-    // Hashing takes a while: not under the lock.
+    let (entry, payload) = (accepted.entry.clone(), accepted.payload);
+    // Hashing takes a while, and the inventory has its own lock: not under
+    // this one.
     drop(channel);
-    entry.check_payload(payload)
+    if let Some(installed) = inventory::installed(&entry.name) {
+        if entry.version <= installed {
+            return Err(InstallRefusal::NotNewer {
+                version: entry.version,
+                installed,
+            });
+        }
+    }
+    entry
+        .check_payload(payload)
+        .map_err(InstallRefusal::Payload)
 }
 
-/// Records a payload refused at install: counted, audited, printed.
-pub fn payload_refused(id: UpdateId, error: PayloadError) {
+/// Records an update refused at install: counted, audited, printed.
+pub fn install_refused(id: UpdateId, refusal: InstallRefusal) {
     let signed = CHANNEL
         .lock()
-        .signed(id)
-        .map(|entry| (entry.name.clone(), entry.version));
+        .accepted(id)
+        .map(|accepted| (accepted.entry.name.clone(), accepted.entry.version));
     match signed {
         Some((name, version)) => {
-            reject_named(id, &name, version, format_args!("{error}; not installed"))
+            reject_named(id, &name, version, format_args!("{refusal}; not installed"))
         }
-        None => reject_update(id, None, format_args!("{error}; not installed")),
+        None => reject_update(id, None, format_args!("{refusal}; not installed")),
     }
 }
 
@@ -355,6 +528,26 @@ fn reject_manifest(why: fmt::Arguments<'_>) {
     CHANNEL.lock().manifests_rejected += 1;
     console::print_above(|| serial_println!("manifest rejected: {why}"));
     audit::record(What::ManifestRejected, None, why);
+}
+
+/// Refuses a payload section that belongs to no entry it could be checked
+/// against.
+fn reject_payload(section: &[u8], why: fmt::Arguments<'_>) {
+    match split_payload(section) {
+        Some((id, _)) => reject_update(id, None, format_args!("payload {why}")),
+        None => {
+            CHANNEL.lock().updates_rejected += 1;
+            let len = section.len();
+            console::print_above(|| {
+                serial_println!("update rejected: payload section of {len} bytes {why}")
+            });
+            audit::record(
+                What::Rejected,
+                None,
+                format_args!("payload section of {len} bytes {why}"),
+            );
+        }
+    }
 }
 
 fn reject_update(id: UpdateId, entry: Option<&Entry>, why: fmt::Arguments<'_>) {
@@ -379,8 +572,13 @@ fn reject_named(id: UpdateId, name: &str, version: Version, why: fmt::Arguments<
 }
 
 /// The subscriber that keeps the inventory in step with the queue: a
-/// completed update's version becomes the installed one; a failed,
-/// cancelled or declined one frees its component for a later manifest.
+/// completed update's version becomes the installed one; one failed for
+/// good (also for a failed dependency), cancelled or declined is no
+/// longer pending, so the pending version falls back to the newest other
+/// update of the component still outstanding. The name and version come
+/// from the channel's own record of the update, which outlives the
+/// scheduler's. Updates that came in no manifest are not in the
+/// inventory.
 pub fn on_event(event: &TimedEvent) {
     let (id, installed) = match event.event {
         Event::Completed { id } => (id, true),
@@ -390,16 +588,24 @@ pub fn on_event(event: &TimedEvent) {
             ..
         }
         | Event::Cancelled { id }
-        | Event::Rejected { id } => (id, false),
+        | Event::Rejected { id }
+        | Event::DependencyFailed { id, .. } => (id, false),
         _ => return,
     };
-    let Ok(info) = update::info(id) else {
+    let mut channel = CHANNEL.lock();
+    let Some(accepted) = channel
+        .accepted
+        .iter_mut()
+        .find(|accepted| accepted.entry.id == id)
+    else {
         return;
     };
-    let (name, version): (&str, Version) = (&info.record.name, info.record.version);
+    accepted.outstanding = false;
+    let (name, version) = (accepted.entry.name.clone(), accepted.entry.version);
+    let pending = channel.newest_outstanding(&name);
+    drop(channel);
     if installed {
-        inventory::note_installed(name, version);
-    } else {
-        inventory::note_abandoned(name, version);
+        inventory::note_installed(&name, version);
     }
+    inventory::note_pending(&name, pending);
 }

@@ -55,7 +55,7 @@ fn check_test_timer(firmware: Firmware) {
     assert!(boot_seconds < 60, "{clock}");
     assert!(clock.ends_with("UTC; timer 100 Hz"), "{clock}");
 
-    assert!(serial.contains("test-timer: RTC decoding: 7 cases right"));
+    assert!(serial.contains("test-timer: RTC decoding: 11 cases right"));
     let ticks = line(serial, "test-timer: 200 ticks at 100 Hz: ");
     assert!(ticks.contains("clock +2000 ms, wall +2 s"), "{ticks}");
     // Timer and RTC run from the same emulated clock (`clock=vm`).
@@ -114,4 +114,29 @@ fn timer_ticks_and_clock_follows_rtc_with_bios() {
 #[test]
 fn timer_ticks_and_clock_follows_rtc_with_uefi() {
     check_test_timer(Firmware::Uefi);
+}
+
+/// Boots the console kernel with the RTC at `rtc`, types `shutdown`, and
+/// returns the clock line it printed at boot.
+fn clock_line_at(rtc: &str) -> String {
+    let mut options = RunOptions::new("kernel");
+    options.rtc_base = Some(rtc.to_string());
+    options.ramdisk = boot::RamdiskSource::Config(boot_config::BootConfig::console());
+    options.input = boot::Input::Bytes(b"shutdown\n".to_vec());
+    options.timeout = Duration::from_secs(120);
+    let outcome = boot(&options);
+    assert_eq!(outcome.verdict, Verdict::Success);
+    line(&outcome.serial, "clock: ").to_string()
+}
+
+#[test]
+fn rtc_century_register_is_read_not_assumed() {
+    // Without the century register these read as 2099 and 2070.
+    for (rtc, expected) in [
+        ("1999-12-28T10:00:00", "clock: RTC says Tue 1999-12-28 10:0"),
+        ("1970-01-01T00:00:00", "clock: RTC says Thu 1970-01-01 00:0"),
+    ] {
+        let clock = clock_line_at(rtc);
+        assert!(clock.starts_with(expected), "{rtc}: {clock}");
+    }
 }

@@ -4,9 +4,10 @@
 //! before stays queued.
 //!
 //! Each test boots the kernel in console mode with a fixed clock and a
-//! ramdisk built here: the config, then manifests signed with the
-//! repository's development key (the key the kernel trusts unless built
-//! with `UPKEEP_TRUSTED_KEY`), then payloads. It types a short script
+//! ramdisk built here: the config, then bundles as `sign` writes them,
+//! each a manifest signed with the repository's development key (the key
+//! the kernel trusts unless built with `UPKEEP_TRUSTED_KEY`) followed by
+//! its payloads. It types a short script
 //! (`status`, `list`, `audit`, `shutdown`) and checks what was printed.
 //!
 //! The last test boots `test-authority`, which checks the approval
@@ -111,14 +112,18 @@ fn config() -> BootConfig {
     config
 }
 
-/// A ramdisk: the config, then `manifests` in order, then the payloads.
-fn ramdisk(manifests: &[Vec<u8>], payloads: &[(u32, Vec<u8>)]) -> Vec<u8> {
-    let mut sections: Vec<OwnedSection> = manifests
-        .iter()
-        .map(|manifest| (Tag::MANIFEST, manifest.clone()))
-        .collect();
-    for (id, payload) in payloads {
-        sections.push((Tag::PAYLOAD, payload_section(UpdateId(*id), payload)));
+/// A bundle: a manifest and the payloads (update id, bytes) after it.
+type Bundle = (Vec<u8>, Vec<(u32, Vec<u8>)>);
+
+/// A ramdisk: the config, then each bundle in order, its manifest followed
+/// by its payloads.
+fn ramdisk(bundles: &[Bundle]) -> Vec<u8> {
+    let mut sections: Vec<OwnedSection> = Vec::new();
+    for (manifest, payloads) in bundles {
+        sections.push((Tag::MANIFEST, manifest.clone()));
+        for (id, payload) in payloads {
+            sections.push((Tag::PAYLOAD, payload_section(UpdateId(*id), payload)));
+        }
     }
     RamdiskSource::ConfigWith(config(), sections)
         .bytes()
@@ -135,8 +140,13 @@ fn payloads(updates: &[Update]) -> Vec<(u32, Vec<u8>)> {
 
 /// Boots with `ramdisk` bytes and types `script`.
 fn boot_raw(ramdisk: Vec<u8>, script: &str) -> RunOutcome {
+    boot_at(RTC, ramdisk, script)
+}
+
+/// Boots with the RTC at `rtc`, `ramdisk` bytes, and types `script`.
+fn boot_at(rtc: &str, ramdisk: Vec<u8>, script: &str) -> RunOutcome {
     let mut options = RunOptions::new("kernel");
-    options.rtc_base = Some(RTC.to_string());
+    options.rtc_base = Some(rtc.to_string());
     options.ramdisk = RamdiskSource::Raw(ramdisk);
     options.input = Input::Bytes(script.as_bytes().to_vec());
     options.timeout = Duration::from_secs(120);
@@ -148,17 +158,15 @@ fn boot_raw(ramdisk: Vec<u8>, script: &str) -> RunOutcome {
 /// log.
 const SCRIPT: &str = "list\nwait 20m\nstatus\naudit\nshutdown\n";
 
-/// Boots with the first delivery followed by `then`, plus `extra`
-/// payloads, and checks what every rejection test shares: the kernel ran
-/// to a clean shutdown, accepted the first manifest, and still holds its
-/// three updates. Returns the serial output.
-fn first_then(then: Vec<Vec<u8>>, extra: &[(u32, Vec<u8>)]) -> String {
+/// Boots with the first delivery followed by the bundles `then`, and
+/// checks what every rejection test shares: the kernel ran to a clean
+/// shutdown, accepted the first manifest, and still holds its three
+/// updates. Returns the serial output.
+fn first_then(then: Vec<Bundle>) -> String {
     let first = first_updates();
-    let mut manifests = vec![valid(1, &first)];
-    manifests.extend(then);
-    let mut all_payloads = payloads(&first);
-    all_payloads.extend_from_slice(extra);
-    let outcome = boot_raw(ramdisk(&manifests, &all_payloads), SCRIPT);
+    let mut bundles = vec![(valid(1, &first), payloads(&first))];
+    bundles.extend(then);
+    let outcome = boot_raw(ramdisk(&bundles), SCRIPT);
     assert_eq!(outcome.verdict, Verdict::Success, "the kernel kept running");
     let serial = outcome.serial;
     assert!(!serial.contains("PANIC"));
@@ -209,7 +217,7 @@ fn assert_rejected(serial: &str, reason: &str) {
 
 #[test]
 fn valid_manifest_is_accepted_and_its_updates_queued() {
-    let serial = first_then(Vec::new(), &[]);
+    let serial = first_then(Vec::new());
     assert_eq!(count(&serial, "manifest rejected"), 0);
     assert_eq!(count(&serial, "update rejected"), 0);
     assert!(serial.contains("manifests accepted=1 rejected=0, updates accepted=3 rejected=0"));
@@ -228,7 +236,7 @@ fn manifest_with_a_tampered_byte_is_rejected() {
     let mut tampered = valid(2, &[update(201, "mesa", Version::new(1, 2, 0))]);
     // A byte of the entry: the name's first letter.
     tampered[48 + 5] ^= 0x20;
-    let serial = first_then(vec![tampered], &[]);
+    let serial = first_then(vec![(tampered, Vec::new())]);
     assert_rejected(&serial, "bad signature");
     assert!(!listed(&serial, 201), "nothing of it was queued");
 }
@@ -242,7 +250,7 @@ fn manifest_signed_by_another_key_is_rejected() {
         &[update(201, "mesa", Version::new(1, 2, 0))],
         &other,
     );
-    let serial = first_then(vec![foreign], &[]);
+    let serial = first_then(vec![(foreign, Vec::new())]);
     let other_id = KeyId::of(&other.verifying_key().to_bytes());
     assert_rejected(&serial, &format!("signed by untrusted key {other_id}"));
 }
@@ -253,7 +261,11 @@ fn replayed_or_older_manifest_version_is_rejected() {
     let replay = valid(1, &first);
     let older = valid(0, &[update(201, "mesa", Version::new(1, 2, 0))]);
     let outcome = boot_raw(
-        ramdisk(&[valid(1, &first), replay, older], &payloads(&first)),
+        ramdisk(&[
+            (valid(1, &first), payloads(&first)),
+            (replay, payloads(&first)),
+            (older, Vec::new()),
+        ]),
         SCRIPT,
     );
     assert_eq!(outcome.verdict, Verdict::Success);
@@ -277,7 +289,7 @@ fn expired_manifest_is_rejected() {
         &[update(201, "mesa", Version::new(1, 2, 0))],
         &dev_key(),
     );
-    let serial = first_then(vec![stale], &[]);
+    let serial = first_then(vec![(stale, Vec::new())]);
     assert_rejected(&serial, "expired 2d ago");
 }
 
@@ -298,9 +310,10 @@ fn update_not_newer_than_installed_or_with_unknown_dependency_is_rejected_alone(
     ];
     // And an older firefox than the one the first manifest queued.
     let third = vec![update(301, "firefox", Version::new(1, 0, 5))];
-    let mut extra = payloads(&second);
-    extra.extend(payloads(&third));
-    let serial = first_then(vec![valid(2, &second), valid(3, &third)], &extra);
+    let serial = first_then(vec![
+        (valid(2, &second), payloads(&second)),
+        (valid(3, &third), payloads(&third)),
+    ]);
     let rejected: Vec<&str> = serial
         .lines()
         .filter(|l| l.starts_with("update rejected: "))
@@ -327,7 +340,7 @@ fn payload_changed_after_signing_is_refused_before_install() {
     let signed = valid(2, std::slice::from_ref(&hotfix));
     let mut changed = hotfix.payload.clone();
     changed[0] ^= 0x01; // same size, different bytes
-    let serial = first_then(vec![signed], &[(201, changed)]);
+    let serial = first_then(vec![(signed, vec![(201, changed)])]);
     assert_eq!(count(&serial, "manifest rejected"), 0);
     let refusals: Vec<&str> = serial
         .lines()
@@ -354,7 +367,7 @@ fn payload_changed_after_signing_is_refused_before_install() {
 fn truncated_ramdisk_or_manifest_is_rejected() {
     // A ramdisk cut short: nothing in it can be trusted.
     let first = first_updates();
-    let whole = ramdisk(&[valid(1, &first)], &payloads(&first));
+    let whole = ramdisk(&[(valid(1, &first), payloads(&first))]);
     let cut = whole[..whole.len() - 40].to_vec();
     let outcome = boot_raw(cut, SCRIPT);
     assert_eq!(outcome.verdict, Verdict::Success, "the kernel kept running");
@@ -367,7 +380,7 @@ fn truncated_ramdisk_or_manifest_is_rejected() {
     // A whole ramdisk holding a manifest cut short.
     let next = valid(2, &[update(201, "mesa", Version::new(1, 2, 0))]);
     let short = next[..next.len() - 10].to_vec();
-    let serial = first_then(vec![short], &[]);
+    let serial = first_then(vec![(short, Vec::new())]);
     assert_rejected(&serial, "truncated");
 }
 
@@ -375,7 +388,7 @@ fn truncated_ramdisk_or_manifest_is_rejected() {
 fn oversized_manifest_is_rejected() {
     let mut huge = valid(2, &[update(201, "mesa", Version::new(1, 2, 0))]);
     huge.resize(MAX_MANIFEST_LEN + 1000, 0xaa);
-    let serial = first_then(vec![huge], &[]);
+    let serial = first_then(vec![(huge, Vec::new())]);
     assert_rejected(
         &serial,
         &format!(
@@ -383,6 +396,226 @@ fn oversized_manifest_is_rejected() {
             MAX_MANIFEST_LEN + 1000
         ),
     );
+}
+
+#[test]
+fn rejected_bundle_cannot_block_the_payload_of_a_genuine_one() {
+    // A bundle signed by a key the kernel does not trust, for the same
+    // update id as the genuine bundle after it, with a payload of its own.
+    let other = SigningKey::from_bytes(&[7; 32]);
+    let mut forged = update(201, "linux-hotfix", Version::new(1, 9, 0));
+    forged.payload = b"forged".to_vec();
+    let foreign = manifest(
+        2,
+        now_unix() + 86_400,
+        std::slice::from_ref(&forged),
+        &other,
+    );
+    let mut hotfix = update(201, "linux-hotfix", Version::new(1, 9, 0));
+    // Critical: it starts at once, so the executor reaches install.
+    hotfix.priority = Priority::Critical;
+    hotfix.payload = vec![0x5a; 4096];
+    let genuine = valid(2, std::slice::from_ref(&hotfix));
+    let serial = first_then(vec![
+        (foreign, payloads(&[forged])),
+        (genuine, payloads(&[hotfix])),
+    ]);
+    let other_id = KeyId::of(&other.verifying_key().to_bytes());
+    let rejected: Vec<&str> = serial
+        .lines()
+        .filter(|l| l.starts_with("manifest rejected: "))
+        .collect();
+    assert_eq!(rejected.len(), 1, "{rejected:?}");
+    assert!(rejected[0].contains(&format!("signed by untrusted key {other_id}")));
+    assert_eq!(
+        count(&serial, "update rejected"),
+        0,
+        "nothing of it survived"
+    );
+    assert!(serial.contains("manifests accepted=2 rejected=1, updates accepted=4 rejected=0"));
+    assert!(
+        serial.lines().any(|l| l.contains("DONE #201")),
+        "the genuine payload was installed"
+    );
+}
+
+#[test]
+fn payload_outside_its_own_bundle_is_not_used_and_an_accepted_id_is_not_reused() {
+    // The genuine manifest's payload travels in another bundle: it is not
+    // bound to the manifest, which then has none.
+    let mesa = update(201, "mesa", Version::new(1, 2, 0));
+    let second = valid(2, std::slice::from_ref(&mesa));
+    let third = valid(3, &[update(301, "vlc", Version::new(1, 3, 0))]);
+    let mut misplaced = payloads(&[update(301, "vlc", Version::new(1, 3, 0))]);
+    misplaced.extend(payloads(std::slice::from_ref(&mesa)));
+    // And a later manifest reusing an accepted update's id, with its own
+    // payload: an id names one signed update for good.
+    let reused = vec![update(301, "vlc", Version::new(1, 4, 0))];
+    let serial = first_then(vec![
+        (second, Vec::new()),
+        (third, misplaced),
+        (valid(4, &reused), payloads(&reused)),
+    ]);
+    let rejected: Vec<&str> = serial
+        .lines()
+        .filter(|l| l.starts_with("update rejected: "))
+        .collect();
+    assert_eq!(
+        rejected,
+        [
+            "update rejected: #201 mesa 1.2.0: payload missing",
+            "update rejected: #201: payload has no entry in its bundle's manifest; dropped",
+            "update rejected: #301 vlc 1.4.0: an update of an earlier manifest was accepted \
+             with this id",
+        ]
+    );
+    assert!(listed(&serial, 301) && !listed(&serial, 201));
+}
+
+#[test]
+fn inventory_records_every_outcome_and_a_downgrade_is_not_installed() {
+    // Component `a` at 1.0.0 and 2.0.0 in one manifest, `b` at 1.0.0;
+    // all Optional, so each waits for approval and a maintenance window.
+    let updates = vec![
+        update(1, "a", Version::new(1, 0, 0)),
+        update(2, "a", Version::new(2, 0, 0)),
+        update(3, "b", Version::new(1, 0, 0)),
+    ];
+    let bundle = (valid(1, &updates), payloads(&updates));
+    // A week at 300,000x takes two seconds: enough for a maintenance
+    // window to open.
+    let script = "inventory\nreject 3\napprove 2\nspeed 300000\nwait 7d\ninventory\n\
+                  approve 1\nwait 7d\ninventory\nshutdown\n";
+    let outcome = boot_raw(ramdisk(&[bundle]), script);
+    assert_eq!(outcome.verdict, Verdict::Success);
+    let serial = &outcome.serial;
+    let inventory = |name: &str| -> Vec<String> {
+        serial
+            .lines()
+            .filter(|l| l.split_whitespace().next() == Some(name))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect()
+    };
+    assert_eq!(
+        inventory("a"),
+        [
+            "a not installed, 2.0.0 pending",
+            "a installed 2.0.0",
+            "a installed 2.0.0"
+        ]
+    );
+    assert_eq!(
+        inventory("b"),
+        [
+            "b not installed, 1.0.0 pending",
+            "b not installed",
+            "b not installed"
+        ]
+    );
+    assert!(serial.lines().any(|l| l.contains("DONE #2")));
+    assert!(!serial.lines().any(|l| l.contains("DONE #1 ")));
+    let refused: Vec<&str> = serial
+        .lines()
+        .filter(|l| l.starts_with("update rejected: "))
+        .collect();
+    assert_eq!(
+        refused,
+        ["update rejected: #1 a 1.0.0: version 1.0.0 is not newer than installed 2.0.0; not installed"]
+    );
+}
+
+#[test]
+fn entry_depending_on_a_later_entry_is_queued_and_a_cycle_is_refused_by_name() {
+    let mut curl = update(201, "curl", Version::new(1, 2, 0));
+    curl.depends_on = vec![202];
+    let forward = vec![curl, update(202, "mesa", Version::new(1, 2, 0))];
+    let mut zlib = update(301, "zlib", Version::new(1, 2, 0));
+    zlib.depends_on = vec![302];
+    let mut fonts = update(302, "fonts", Version::new(1, 2, 0));
+    fonts.depends_on = vec![301];
+    let cycle = vec![zlib, fonts];
+    let serial = first_then(vec![
+        (valid(2, &forward), payloads(&forward)),
+        (valid(3, &cycle), payloads(&cycle)),
+    ]);
+    assert_eq!(count(&serial, "update rejected"), 0);
+    assert_still_queued(&serial, &[201, 202]);
+    let rejected: Vec<&str> = serial
+        .lines()
+        .filter(|l| l.starts_with("manifest rejected: "))
+        .collect();
+    assert_eq!(
+        rejected,
+        ["manifest rejected: dependency cycle #301 -> #302 -> #301"]
+    );
+    assert!(serial.contains("manifests accepted=2 rejected=1, updates accepted=5 rejected=0"));
+    assert!(!listed(&serial, 301) && !listed(&serial, 302));
+}
+
+#[test]
+fn manifest_expired_in_2099_is_rejected_when_the_rtc_says_2100() {
+    // Expired at 2099-12-31; a kernel that read the RTC as 2000 would
+    // take it as valid for another century.
+    let stale = manifest(
+        1,
+        4_102_358_400,
+        &[update(201, "mesa", Version::new(1, 2, 0))],
+        &dev_key(),
+    );
+    let outcome = boot_at(
+        "2100-02-28T00:00:00",
+        ramdisk(&[(stale, Vec::new())]),
+        "status\nshutdown\n",
+    );
+    assert_eq!(outcome.verdict, Verdict::Success);
+    let serial = &outcome.serial;
+    assert!(
+        serial.contains("clock: RTC says Sun 2100-02-28 "),
+        "read as 2100"
+    );
+    let rejected: Vec<&str> = serial
+        .lines()
+        .filter(|l| l.starts_with("manifest rejected: "))
+        .collect();
+    assert_eq!(rejected.len(), 1, "{rejected:?}");
+    assert!(rejected[0].contains("expired 59d ago"), "{}", rejected[0]);
+}
+
+#[test]
+fn manifest_is_refused_while_the_rtc_reads_before_1970() {
+    // The clock cannot represent 1969: it starts at the epoch, untrusted,
+    // and no manifest is taken, however valid, since its expiry cannot be
+    // checked.
+    let first = first_updates();
+    let outcome = boot_at(
+        "1969-12-31T23:00:00",
+        ramdisk(&[(valid(1, &first), payloads(&first))]),
+        "status\nshutdown\n",
+    );
+    assert_eq!(outcome.verdict, Verdict::Success);
+    let serial = &outcome.serial;
+    let clock = serial
+        .lines()
+        .find(|l| l.starts_with("clock: "))
+        .expect("a clock line");
+    assert!(
+        clock.starts_with(
+            "clock: RTC unusable (the RTC reads 1969-12-31, outside 1970-01-01..9999-12-31"
+        ) && clock.contains("untrusted: manifests are refused"),
+        "{clock}"
+    );
+    let rejected: Vec<&str> = serial
+        .lines()
+        .filter(|l| l.starts_with("manifest rejected: "))
+        .collect();
+    assert_eq!(
+        rejected,
+        [
+            "manifest rejected: the wall clock cannot be trusted (the RTC reads a date outside \
+          1970-01-01..9999-12-31), so expiry cannot be checked"
+        ]
+    );
+    assert!(serial.contains("manifests accepted=0 rejected=1"));
 }
 
 #[test]

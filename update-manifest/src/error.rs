@@ -5,7 +5,7 @@ use core::fmt;
 use update_sched::update::Version;
 use update_sched::UpdateId;
 
-use crate::{Digest256, Hex, KeyId};
+use crate::{DependencyCycle, Digest256, Hex, KeyId};
 
 /// Why a whole manifest was refused. Each variant prints as the reason on a
 /// `manifest rejected:` line.
@@ -60,6 +60,8 @@ pub enum ManifestError {
     },
     /// Two entries share an update id.
     DuplicateId(UpdateId),
+    /// Entries depend on each other in a cycle, so none can ever install.
+    DependencyCycle(DependencyCycle),
     /// Its version is not above the last accepted: a replay or rollback.
     NotNewer {
         /// Its manifest version.
@@ -117,6 +119,7 @@ impl fmt::Display for ManifestError {
                 problem,
             } => write!(f, "entry {index} at byte {offset}: {problem}"),
             ManifestError::DuplicateId(id) => write!(f, "update {id} listed twice"),
+            ManifestError::DependencyCycle(cycle) => cycle.fmt(f),
             ManifestError::NotNewer { version, last } => write!(
                 f,
                 "version {version} is not newer than accepted version {last} (replay or rollback)"

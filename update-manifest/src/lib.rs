@@ -57,8 +57,8 @@
 //! 3. Key id: signed by the trusted key, not some other key.
 //! 4. Signature: `verify_strict` over the signed bytes (arbitrary
 //!    installation, tampering, mix-and-match of entries).
-//! 5. Entries: every field in range, no duplicate ids; decoded only after
-//!    the signature holds.
+//! 5. Entries: every field in range, no duplicate ids, no dependency
+//!    cycle among them; decoded only after the signature holds.
 //! 6. Version: higher than the last manifest accepted (rollback, replay).
 //! 7. Expiry: not expired at the caller's wall clock (indefinite freeze).
 //!
@@ -73,6 +73,7 @@
 mod encode;
 mod error;
 pub mod key_file;
+mod order;
 
 use core::fmt;
 
@@ -84,6 +85,7 @@ use update_sched::{Duration, Instant, Priority, UpdateId, UpdateKind};
 
 pub use encode::{sign, EncodeError, ManifestWriter, SigningKey};
 pub use error::{EntryError, ManifestError, PayloadError};
+pub use order::{DependencyCycle, DependencyGraph, GraphFull, QueueOrder};
 
 /// The first eight bytes of every manifest.
 pub const MAGIC: [u8; 8] = *b"UPKMANIF";
@@ -350,6 +352,22 @@ impl<'a> Manifest<'a> {
         &self.signature
     }
 
+    /// The order in which to queue its entries: each after the entries of
+    /// this manifest it depends on (see [`DependencyGraph`]).
+    pub fn queue_order(&self) -> QueueOrder {
+        let mut graph = DependencyGraph::new();
+        for entry in self.entries() {
+            // At most MAX_ENTRIES entries: checked when decoded.
+            let _ = graph.add(&entry);
+        }
+        // A cycle was refused when decoded, so this cannot fail; if it
+        // did, the listed order would do no harm: the scheduler refuses
+        // an update whose dependency it does not know.
+        graph
+            .queue_order()
+            .unwrap_or_else(|_| QueueOrder::listed(self.len()))
+    }
+
     /// Its entries, in order. They were all decoded once already, so
     /// iterating cannot fail.
     pub fn entries(&self) -> Entries<'a> {
@@ -494,6 +512,7 @@ fn parse_entries<'a>(
     let entries = &signed[HEADER_LEN..];
     let mut reader = Reader::new(entries, HEADER_LEN);
     let mut seen: heapless::Vec<u32, MAX_ENTRIES> = heapless::Vec::new();
+    let mut graph = DependencyGraph::new();
     for index in 0..header.entries {
         let entry = read_entry(&mut reader).map_err(|problem| ManifestError::BadEntry {
             index,
@@ -503,9 +522,14 @@ fn parse_entries<'a>(
         if seen.contains(&entry.id.0) {
             return Err(ManifestError::DuplicateId(entry.id));
         }
-        // `seen` holds MAX_ENTRIES and there are at most that many.
+        // `seen` and `graph` hold MAX_ENTRIES and there are at most that
+        // many.
         let _ = seen.push(entry.id.0);
+        let _ = graph.add(&entry);
     }
+    graph
+        .queue_order()
+        .map_err(ManifestError::DependencyCycle)?;
     if reader.remaining() != 0 {
         return Err(ManifestError::TrailingBytes {
             expected: HEADER_LEN + (entries.len() - reader.remaining()),

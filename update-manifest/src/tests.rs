@@ -237,6 +237,35 @@ fn test_duplicate_ids_are_refused_even_when_signed() {
 }
 
 #[test]
+fn test_dependency_cycle_is_refused_naming_it_even_when_signed() {
+    let signer = key(1);
+    let mut first = entry(1, "a", b"");
+    first.dependencies.push(UpdateId(2)).unwrap();
+    let mut second = entry(2, "b", b"");
+    second.dependencies.push(UpdateId(1)).unwrap();
+    let bytes = build(1, NOW + 60, &[first, second], &signer);
+    let error = verify(&bytes, &trusted(&signer), &policy(None)).unwrap_err();
+    assert_eq!(error.to_string(), "dependency cycle #1 -> #2 -> #1");
+    assert!(matches!(
+        decode_unverified(&bytes),
+        Err(ManifestError::DependencyCycle(_))
+    ));
+}
+
+#[test]
+fn test_entry_depending_on_a_later_entry_is_queued_after_it() {
+    let signer = key(1);
+    let mut first = entry(1, "a", b"");
+    first.dependencies.push(UpdateId(3)).unwrap();
+    let mut second = entry(2, "b", b"");
+    second.dependencies.push(UpdateId(1)).unwrap();
+    let bytes = build(1, NOW + 60, &[first, second, entry(3, "c", b"")], &signer);
+    let manifest = verify(&bytes, &trusted(&signer), &policy(None)).unwrap();
+    let order: Vec<usize> = manifest.queue_order().indices().collect();
+    assert_eq!(order, [2, 0, 1]);
+}
+
+#[test]
 fn test_signed_garbage_entry_is_refused_with_its_offset() {
     // The key holder signs bytes that are not a valid entry: the signature
     // holds, the entry check still refuses it.

@@ -17,7 +17,7 @@ use core::fmt;
 use bootloader_api::{entry_point, BootInfo};
 use kernel::drivers::rtc::{self, Field, RawReading, RtcError};
 use kernel::{arch, clock, memory, qemu, serial_println};
-use update_sched::civil::{CivilError, WallTime};
+use update_sched::civil::{CivilError, Date, WallTime};
 
 entry_point!(kernel_main, config = &kernel::BOOTLOADER_CONFIG);
 
@@ -50,6 +50,7 @@ fn check_rtc_decoding() {
         day: 0x28,
         month: 0x11,
         year: 0x26,
+        century: 0x20,
         status_b: 0x02,
     };
     let cases = [
@@ -66,6 +67,7 @@ fn check_rtc_decoding() {
                 day: 28,
                 month: 11,
                 year: 26,
+                century: 20,
                 status_b: 0x04,
             },
             wall("2026-11-28T21:30:05Z").ok_or(RtcError::Unsettled),
@@ -111,6 +113,44 @@ fn check_rtc_decoding() {
                 ..qemu_style
             },
             Err(RtcError::NoSuchTime(CivilError::DayOutOfRange)),
+        ),
+        (
+            // The century register counts: 2100 is not 2000.
+            RawReading {
+                day: 0x28,
+                month: 0x02,
+                year: 0x00,
+                century: 0x21,
+                ..qemu_style
+            },
+            wall("2100-02-28T21:30:05Z").ok_or(RtcError::Unsettled),
+        ),
+        (
+            RawReading {
+                day: 0x28,
+                month: 0x12,
+                year: 0x99,
+                century: 0x19,
+                ..qemu_style
+            },
+            wall("1999-12-28T21:30:05Z").ok_or(RtcError::Unsettled),
+        ),
+        (
+            // No plausible century register: 20xx, assumed.
+            RawReading {
+                century: 0xff,
+                ..qemu_style
+            },
+            wall("2026-11-28T21:30:05Z").ok_or(RtcError::Unsettled),
+        ),
+        (
+            // Before the Unix epoch: the clock cannot represent it.
+            RawReading {
+                year: 0x69,
+                century: 0x19,
+                ..qemu_style
+            },
+            Err(Date::new(1969, 11, 28).map_or(RtcError::Unsettled, RtcError::OutOfRange)),
         ),
     ];
     for (raw, expected) in cases {

@@ -9,10 +9,18 @@
 //!
 //! Firmware chooses the format: BCD or binary (bit 2 of status register
 //! B set means binary), 24-hour or 12-hour (bit 1 set means 24-hour; in
-//! 12-hour mode bit 7 of the hour means PM). The century lives in a
-//! register that only ACPI's FADT names; this kernel reads no ACPI tables,
-//! so it takes years as 2000-2099. The RTC is assumed to keep UTC, as
-//! QEMU's `-rtc base=` and every Unix-like system set it.
+//! 12-hour mode bit 7 of the hour means PM). The RTC is assumed to keep
+//! UTC, as QEMU's `-rtc base=` and every Unix-like system set it.
+//!
+//! The year register holds only two digits; the century lives in another
+//! register, whose index ACPI's FADT names. This kernel reads no ACPI
+//! tables, so it reads index 0x32, where the IBM AT put the century and
+//! where QEMU and most PC firmware keep it, and checks it is plausible: a
+//! number in the chip's encoding from 19 to 99 ([`century`]). A value that
+//! is not (0x00 or 0xff where there is no such register) is reported and
+//! years are taken as 2000-2099. The clock cannot represent a time before
+//! 1970-01-01 (Unix time 0); a reading before that is [`RtcError::OutOfRange`].
+//! So the RTC can give any time from 1970-01-01 to 9999-12-31.
 //!
 //! [`decode`] turns raw register values into a [`WallTime`] without
 //! touching hardware, so the format rules sit in one small, pure function.
@@ -38,6 +46,9 @@ const REGISTER_MONTH: u8 = 0x08;
 const REGISTER_YEAR: u8 = 0x09;
 const REGISTER_STATUS_A: u8 = 0x0a;
 const REGISTER_STATUS_B: u8 = 0x0b;
+/// The century, where the IBM AT and QEMU keep it (ACPI's FADT may name
+/// another index; this kernel reads no ACPI tables).
+const REGISTER_CENTURY: u8 = 0x32;
 
 /// Status A: the chip is updating its time registers.
 const STATUS_A_UPDATE_IN_PROGRESS: u8 = 0x80;
@@ -48,8 +59,13 @@ const STATUS_B_24_HOUR: u8 = 0x02;
 /// In 12-hour mode, the hour register's PM flag.
 const HOUR_PM: u8 = 0x80;
 
-/// The first year of the century assumed for the two-digit year.
-const CENTURY_START: i64 = 2000;
+/// The century assumed when the century register is not plausible.
+const CENTURY_ASSUMED: u8 = 20;
+/// The lowest plausible century register value: the RTC was designed in
+/// the 1980s.
+const CENTURY_MIN: u8 = 19;
+/// The highest: two decimal digits.
+const CENTURY_MAX: u8 = 99;
 
 /// Polls of update-in-progress before giving up. The flag is set for at
 /// most about 2 ms a second; each poll is a port access of a microsecond
@@ -79,8 +95,30 @@ pub struct RawReading {
     pub month: u8,
     /// Two-digit year register.
     pub year: u8,
+    /// Century register (index 0x32).
+    pub century: u8,
     /// Status register B, which says how the others are encoded.
     pub status_b: u8,
+}
+
+/// The century a reading's two-digit year is taken in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Century {
+    /// The century register holds a plausible century, e.g. 20.
+    Read(u8),
+    /// The century register holds this value, which is no plausible
+    /// century: years are taken as 2000-2099.
+    Assumed(u8),
+}
+
+impl Century {
+    /// The century's number: 20 for the years 2000-2099.
+    pub const fn number(self) -> u8 {
+        match self {
+            Century::Read(century) => century,
+            Century::Assumed(_) => CENTURY_ASSUMED,
+        }
+    }
 }
 
 /// A field of an RTC reading.
@@ -111,6 +149,9 @@ pub enum RtcError {
     BadEncoding(Field, u8),
     /// The fields decode, but name no real date and time.
     NoSuchTime(CivilError),
+    /// A real date, but before 1970-01-01, which the clock cannot
+    /// represent.
+    OutOfRange(Date),
 }
 
 impl fmt::Display for Field {
@@ -135,6 +176,10 @@ impl fmt::Display for RtcError {
                 write!(f, "the RTC's {field} register holds {value:#04x}")
             }
             RtcError::NoSuchTime(error) => write!(f, "the RTC names no real time: {error}"),
+            RtcError::OutOfRange(date) => write!(
+                f,
+                "the RTC reads {date}, outside 1970-01-01..9999-12-31, the times the clock can represent"
+            ),
         }
     }
 }
@@ -180,6 +225,7 @@ fn read_once() -> Result<RawReading, RtcError> {
         day: register(REGISTER_DAY_OF_MONTH),
         month: register(REGISTER_MONTH),
         year: register(REGISTER_YEAR),
+        century: register(REGISTER_CENTURY),
         status_b: register(REGISTER_STATUS_B),
     })
 }
@@ -212,7 +258,7 @@ pub fn decode(raw: RawReading) -> Result<WallTime, RtcError> {
         to_24_hour(hour_of_half_day, raw.hours & HOUR_PM != 0)
             .ok_or(RtcError::BadEncoding(Field::Hours, raw.hours))?
     };
-    let year = CENTURY_START + i64::from(number(Field::Year, raw.year)?);
+    let year = i64::from(century(raw).number()) * 100 + i64::from(number(Field::Year, raw.year)?);
     let date = Date::new(
         year,
         number(Field::Month, raw.month)?,
@@ -227,9 +273,21 @@ pub fn decode(raw: RawReading) -> Result<WallTime, RtcError> {
         UtcOffset::UTC,
     )
     .map_err(RtcError::NoSuchTime)?;
-    // Always Some: the earliest time decodable is 2000-01-01T00:00:00Z.
-    time.to_wall()
-        .ok_or(RtcError::NoSuchTime(CivilError::YearOutOfRange))
+    time.to_wall().ok_or(RtcError::OutOfRange(date))
+}
+
+/// The century of a reading: its century register if that holds a
+/// plausible century (19 to 99 in the chip's encoding), else 20, assumed.
+pub fn century(raw: RawReading) -> Century {
+    let value = if raw.status_b & STATUS_B_BINARY != 0 {
+        Some(raw.century)
+    } else {
+        from_bcd(raw.century)
+    };
+    match value {
+        Some(century) if (CENTURY_MIN..=CENTURY_MAX).contains(&century) => Century::Read(century),
+        _ => Century::Assumed(raw.century),
+    }
 }
 
 /// The value of a two-digit BCD byte, or `None` if a digit is above 9.
