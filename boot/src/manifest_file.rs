@@ -248,7 +248,11 @@ impl ManifestFile {
 pub fn read_manifest_file(path: &Path) -> Result<ManifestFile, String> {
     let text = read_text_limited(path, MAX_MANIFEST_FILE_LEN)
         .map_err(|error| format!("cannot read manifest {}: {error}", path.display()))?;
-    let base = path.parent().unwrap_or(Path::new("."));
+    // `m.toml` has the parent `""`, which names no directory.
+    let base = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     parse_manifest_file(&text, &path.display().to_string(), base)
 }
 

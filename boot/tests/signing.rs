@@ -376,6 +376,24 @@ fn test_sign_refuses_payload_paths_leaving_the_manifest_dir() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+#[test]
+fn test_sign_reads_payloads_beside_a_manifest_named_without_a_directory() {
+    let dir = temp_dir("bare-name");
+    let manifest = manifest_with_payload(&dir, "payload.txt");
+    let manifest_dir = manifest.parent().unwrap();
+    std::fs::write(manifest_dir.join("payload.txt"), "payload\n").unwrap();
+    let out = dir.join("out.upk");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_boot"))
+        .args(["sign", "--key", DEV_SECRET_KEY_FILE, "--manifest", "m.toml"])
+        .args(["--out", path(&out)])
+        .current_dir(manifest_dir)
+        .output()
+        .expect("boot binary runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(read_bundle(&std::fs::read(&out).unwrap()).is_ok());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// Makes a named pipe at `path`.
 fn make_fifo(path: &Path) {
     let status = std::process::Command::new("mkfifo")
