@@ -527,33 +527,14 @@ pub fn check_rtc_base(text: &str) -> Result<(), String> {
         Some((date, time)) => (date, Some(time)),
         None => (text, None),
     };
-    let fields = |part: &str, separator: char, widths: &[usize]| -> Option<Vec<u16>> {
-        let pieces: Vec<&str> = part.split(separator).collect();
-        let well_formed = pieces.len() == widths.len()
-            && pieces.iter().zip(widths).all(|(piece, &width)| {
-                piece.len() == width && piece.bytes().all(|b| b.is_ascii_digit())
-            });
-        // At most four digits each, so every piece fits.
-        well_formed.then(|| {
-            pieces
-                .iter()
-                .filter_map(|piece| piece.parse().ok())
-                .collect()
-        })
-    };
-    let date = fields(date, '-', &[4, 2, 2]).ok_or_else(malformed)?;
-    let time = match time {
-        Some(time) => fields(time, ':', &[2, 2, 2]).ok_or_else(malformed)?,
-        None => vec![0, 0, 0],
+    let [year, month, day] = three_numbers(date, '-', [4, 2, 2]).ok_or_else(malformed)?;
+    let [hour, minute, second] = match time {
+        Some(time) => three_numbers(time, ':', [2, 2, 2]).ok_or_else(malformed)?,
+        None => [0, 0, 0],
     };
     let out_of_range = |error: update_sched::civil::CivilError| format!("--rtc {text:?}: {error}");
-    let [year, month, day] = date[..] else {
-        return Err(malformed());
-    };
-    let [hour, minute, second] = time[..] else {
-        return Err(malformed());
-    };
     let year = i64::from(year);
+    // Two digits always fit; u8::MAX would be refused as out of range.
     let narrow = |value: u16| u8::try_from(value).unwrap_or(u8::MAX);
     let date =
         update_sched::civil::Date::new(year, narrow(month), narrow(day)).map_err(out_of_range)?;
@@ -572,6 +553,21 @@ pub fn check_rtc_base(text: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Three numbers of fixed widths (in decimal digits, at most four)
+/// joined by `separator`: `2026-11-28`, `22:45:00`.
+fn three_numbers(text: &str, separator: char, widths: [usize; 3]) -> Option<[u16; 3]> {
+    let mut numbers = [0; 3];
+    let mut pieces = text.split(separator);
+    for (number, width) in numbers.iter_mut().zip(widths) {
+        let piece = pieces.next()?;
+        if piece.len() != width || !piece.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        *number = piece.parse().ok()?;
+    }
+    pieces.next().is_none().then_some(numbers)
 }
 
 /// The QEMU command for `options`, making the disk image first if the
