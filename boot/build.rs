@@ -22,6 +22,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 #[allow(dead_code)]
 #[path = "src/bundle.rs"]
 mod bundle;
+#[allow(dead_code)]
+#[path = "src/files.rs"]
+mod files;
 #[allow(dead_code, unused_imports)]
 #[path = "src/keys.rs"]
 mod keys;

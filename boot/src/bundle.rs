@@ -17,8 +17,20 @@ use std::fmt;
 
 use boot_config::ramdisk::{HEADER_LEN, SECTION_HEADER_LEN};
 use boot_config::{Ramdisk, RamdiskError, RamdiskWriter, Tag};
-use update_manifest::{Entry, KeyId, ManifestWriter, SigningKey, MAX_MANIFEST_LEN};
+use update_manifest::{
+    Entry, KeyId, ManifestWriter, SigningKey, MAX_ENTRIES, MAX_MANIFEST_LEN, MAX_PAYLOAD_LEN,
+};
 use update_sched::UpdateId;
+
+/// The largest bundle `sign` can write, and so the most `--manifest`
+/// reads: the container header, one manifest of at most
+/// [`MAX_MANIFEST_LEN`] bytes, and [`MAX_ENTRIES`] payload sections of an
+/// update id and at most [`MAX_PAYLOAD_LEN`] bytes each (64 MiB and a
+/// little).
+pub const MAX_BUNDLE_LEN: usize = HEADER_LEN
+    + SECTION_HEADER_LEN
+    + MAX_MANIFEST_LEN
+    + MAX_ENTRIES * (SECTION_HEADER_LEN + 4 + MAX_PAYLOAD_LEN as usize);
 
 /// One section of a bundle or ramdisk: its tag and bytes.
 pub type OwnedSection = (Tag, Vec<u8>);

@@ -10,12 +10,20 @@ use std::path::Path;
 use boot_config::config::CONSOLE_SPEED;
 use boot_config::BootConfig;
 
+use crate::files::read_text_limited;
+
 /// The configuration `cargo run` boots with when given none: the demo.
 pub const DEMO_CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../config/demo.toml");
 
+/// The longest boot config file read. A config sets a dozen short
+/// fields (its encoded form fits in
+/// [`boot_config::ramdisk::MAX_CONFIG_RAMDISK_LEN`], 1 KiB); the commented
+/// `config/demo.toml` is under 2 KiB. 64 KiB leaves room for any comments.
+pub const MAX_CONFIG_FILE_LEN: usize = 64 * 1024;
+
 /// Reads and validates the TOML file at `path`.
 pub fn read_config(path: &Path) -> Result<BootConfig, String> {
-    let text = std::fs::read_to_string(path)
+    let text = read_text_limited(path, MAX_CONFIG_FILE_LEN)
         .map_err(|error| format!("cannot read config {}: {error}", path.display()))?;
     parse_config(&text, &path.display().to_string())
 }
@@ -77,6 +85,18 @@ mod tests {
         let mut shorthand = BootConfig::default();
         apply_console(&mut shorthand);
         assert_eq!(shorthand, BootConfig::console());
+    }
+
+    #[test]
+    fn test_config_read_from_dev_zero_is_refused_at_the_limit() {
+        let error = read_config(Path::new("/dev/zero")).unwrap_err();
+        assert_eq!(
+            error,
+            format!(
+                "cannot read config /dev/zero: larger than {MAX_CONFIG_FILE_LEN} bytes, the most \
+                 allowed"
+            )
+        );
     }
 
     #[test]

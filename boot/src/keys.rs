@@ -10,7 +10,8 @@
 //! `update-manifest` for that reason.
 //!
 //! This file is also compiled into `boot`'s build script, which signs the
-//! example manifest: it uses only `std` and `update-manifest`.
+//! example manifest: it uses only `std`, `update-manifest` and
+//! [`crate::files`].
 
 use std::fmt;
 use std::io::{Read, Write};
@@ -18,7 +19,14 @@ use std::path::{Path, PathBuf};
 
 use update_manifest::{Hex, KeyId, SigningKey, TrustedKey};
 
+use crate::files::read_text_limited;
+
 pub use update_manifest::key_file::{parse_key_file, KeyFileError, KEY_LEN};
+
+/// The longest key file read: a key file is comment lines and one line of
+/// 64 digits, and `keygen` writes well under 1 KiB; 16 KiB leaves room for
+/// any comment a person adds.
+pub const MAX_KEY_FILE_LEN: usize = 16 * 1024;
 
 /// The file name `keygen` gives the secret key.
 pub const SECRET_KEY_FILE: &str = "upkeep.key";
@@ -62,7 +70,7 @@ pub fn dev_public_key() -> TrustedKey {
 /// file and the line: `keys/dev.pub: line 4: expected 64 hexadecimal
 /// digits (32 bytes), found 62`.
 pub fn read_key_file(path: &Path) -> Result<[u8; KEY_LEN], String> {
-    let text = std::fs::read_to_string(path)
+    let text = read_text_limited(path, MAX_KEY_FILE_LEN)
         .map_err(|error| format!("cannot read key file {}: {error}", path.display()))?;
     parse_key_file(&text).map_err(|error| format!("{}: {error}", path.display()))
 }
@@ -127,6 +135,14 @@ pub struct GeneratedKeyPair {
 pub enum KeygenError {
     /// A key file is already there; keys are never overwritten.
     Exists(PathBuf),
+    /// The `--out` path exists and is not a directory (nor a symbolic
+    /// link to one).
+    NotDirectory {
+        /// The path.
+        path: PathBuf,
+        /// What it is instead, as [`crate::files::kind_of`] says it.
+        kind: &'static str,
+    },
     /// Reading randomness, or making the directory or a file, failed.
     Io {
         /// The file or directory.
@@ -145,6 +161,12 @@ impl fmt::Display for KeygenError {
                  another --out)",
                 path.display()
             ),
+            KeygenError::NotDirectory { path, kind } => write!(
+                f,
+                "--out {} is {kind}, not a directory: keygen writes the key pair into a \
+                 directory",
+                path.display()
+            ),
             KeygenError::Io { path, error } => write!(f, "{}: {error}", path.display()),
         }
     }
@@ -158,10 +180,21 @@ const RANDOM_SOURCE: &str = "/dev/urandom";
 /// Makes a new key pair from 32 bytes of `/dev/urandom` and writes
 /// [`SECRET_KEY_FILE`] (mode 0600) and [`PUBLIC_KEY_FILE`] into `dir`,
 /// creating it (mode 0700) if needed. Refuses, writing nothing, if either
-/// file exists.
+/// file exists, or if `dir` exists and is not a directory.
 pub fn generate_key_pair(dir: &Path) -> Result<GeneratedKeyPair, KeygenError> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 
+    if let Ok(link) = dir.symlink_metadata() {
+        // Followed, so that a symbolic link to a directory is used; a
+        // dangling one is reported as the link it is.
+        let file_type = dir.metadata().map_or(link.file_type(), |m| m.file_type());
+        if !file_type.is_dir() {
+            return Err(KeygenError::NotDirectory {
+                path: dir.to_path_buf(),
+                kind: crate::files::kind_of(file_type),
+            });
+        }
+    }
     let secret_path = dir.join(SECRET_KEY_FILE);
     let public_path = dir.join(PUBLIC_KEY_FILE);
     for path in [&secret_path, &public_path] {
@@ -399,5 +432,55 @@ mod tests {
         let other = generate_key_pair(&dir.join("other")).unwrap();
         assert_ne!(other.key_id, pair.key_id);
         std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn test_read_key_file_refuses_dev_zero_past_the_limit() {
+        let error = read_key_file(Path::new("/dev/zero")).unwrap_err();
+        assert_eq!(
+            error,
+            format!(
+                "cannot read key file /dev/zero: larger than {MAX_KEY_FILE_LEN} bytes, the most \
+                 allowed"
+            )
+        );
+    }
+
+    #[test]
+    fn test_keygen_refuses_out_that_is_not_a_directory() {
+        let dir = temp_dir("not-a-directory");
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("file");
+        std::fs::write(&file, "kept").unwrap();
+        let link = dir.join("link-to-null");
+        std::os::unix::fs::symlink("/dev/null", &link).unwrap();
+        let dangling = dir.join("dangling");
+        std::os::unix::fs::symlink(dir.join("nothing"), &dangling).unwrap();
+        for (path, kind) in [
+            (Path::new("/dev/null"), "a character device"),
+            (file.as_path(), "a regular file"),
+            (link.as_path(), "a character device"),
+            (dangling.as_path(), "a symbolic link"),
+        ] {
+            let error = generate_key_pair(path).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "--out {} is {kind}, not a directory: keygen writes the key pair into a \
+                     directory",
+                    path.display()
+                )
+            );
+        }
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "kept");
+        assert!(!dir.join("nothing").exists());
+        // A symbolic link to a directory is that directory.
+        let real = dir.join("real");
+        std::fs::create_dir(&real).unwrap();
+        let to_real = dir.join("to-real");
+        std::os::unix::fs::symlink(&real, &to_real).unwrap();
+        generate_key_pair(&to_real).unwrap();
+        assert!(real.join(SECRET_KEY_FILE).exists());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

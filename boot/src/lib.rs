@@ -34,6 +34,7 @@ pub use boot_config::{BootConfig, Tag};
 
 pub mod bundle;
 pub mod config_file;
+pub mod files;
 pub mod keys;
 pub mod manifest_file;
 
@@ -505,6 +506,70 @@ fn prune_cache(cache: &Path, prefix: &str, keep: &Path) {
     }
 }
 
+/// The first year `--rtc` may name: the kernel keeps wall-clock time as
+/// seconds since 1970-01-01T00:00:00Z, so nothing earlier exists for it.
+pub const RTC_FIRST_YEAR: i64 = 1970;
+
+/// The last year `--rtc` may name: the end of the range of dates the
+/// kernel's RTC driver (`kernel/src/drivers/rtc.rs`) accepts.
+pub const RTC_LAST_YEAR: i64 = 2099;
+
+/// Checks a `--rtc` value before QEMU sees it: QEMU's `-rtc base=` date
+/// forms `YYYY-MM-DDTHH:MM:SS` and `YYYY-MM-DD` (midnight), naming a real
+/// date and time of day from [`RTC_FIRST_YEAR`] through [`RTC_LAST_YEAR`].
+/// QEMU itself rolls an impossible date over (`2026-02-30` boots as March
+/// 2nd) and refuses a malformed one with its own message; the error here
+/// is one line saying what is wrong.
+pub fn check_rtc_base(text: &str) -> Result<(), String> {
+    const FORMS: &str = "expected YYYY-MM-DDTHH:MM:SS or YYYY-MM-DD, e.g. 2026-11-28T22:45:00";
+    let malformed = || format!("--rtc {text:?}: {FORMS}");
+    let (date, time) = match text.split_once('T') {
+        Some((date, time)) => (date, Some(time)),
+        None => (text, None),
+    };
+    let [year, month, day] = three_numbers(date, '-', [4, 2, 2]).ok_or_else(malformed)?;
+    let [hour, minute, second] = match time {
+        Some(time) => three_numbers(time, ':', [2, 2, 2]).ok_or_else(malformed)?,
+        None => [0, 0, 0],
+    };
+    let out_of_range = |error: update_sched::civil::CivilError| format!("--rtc {text:?}: {error}");
+    let year = i64::from(year);
+    // Two digits always fit; u8::MAX would be refused as out of range.
+    let narrow = |value: u16| u8::try_from(value).unwrap_or(u8::MAX);
+    let date =
+        update_sched::civil::Date::new(year, narrow(month), narrow(day)).map_err(out_of_range)?;
+    update_sched::civil::LocalTime::new(
+        date,
+        narrow(hour),
+        narrow(minute),
+        narrow(second),
+        update_sched::civil::UtcOffset::UTC,
+    )
+    .map_err(out_of_range)?;
+    if !(RTC_FIRST_YEAR..=RTC_LAST_YEAR).contains(&year) {
+        return Err(format!(
+            "--rtc {text:?}: the kernel's clock runs from {RTC_FIRST_YEAR}-01-01T00:00:00 \
+             through {RTC_LAST_YEAR}-12-31T23:59:59"
+        ));
+    }
+    Ok(())
+}
+
+/// Three numbers of fixed widths (in decimal digits, at most four)
+/// joined by `separator`: `2026-11-28`, `22:45:00`.
+fn three_numbers(text: &str, separator: char, widths: [usize; 3]) -> Option<[u16; 3]> {
+    let mut numbers = [0; 3];
+    let mut pieces = text.split(separator);
+    for (number, width) in numbers.iter_mut().zip(widths) {
+        let piece = pieces.next()?;
+        if piece.len() != width || !piece.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        *number = piece.parse().ok()?;
+    }
+    pieces.next().is_none().then_some(numbers)
+}
+
 /// The QEMU command for `options`, making the disk image first if the
 /// cache does not have it.
 pub fn qemu_command(options: &RunOptions) -> Result<Command, RunError> {
@@ -747,6 +812,54 @@ mod tests {
             line.contains("-rtc base=2026-11-28T22:45:00,clock=vm"),
             "{line}"
         );
+    }
+
+    #[test]
+    fn test_rtc_base_impossible_or_malformed_dates_are_refused() {
+        for good in [
+            "2026-11-28T22:45:00",
+            "2026-11-28",
+            "2024-02-29T23:59:59",
+            "1970-01-01T00:00:00",
+            "2099-12-31T23:59:59",
+        ] {
+            assert_eq!(check_rtc_base(good), Ok(()), "{good}");
+        }
+        for (bad, problem) in [
+            ("bogus", "expected YYYY-MM-DDTHH:MM:SS or YYYY-MM-DD"),
+            ("", "expected YYYY-MM-DDTHH:MM:SS"),
+            ("2026-11-28T22:45", "expected YYYY-MM-DDTHH:MM:SS"),
+            ("2026-11-28T", "expected YYYY-MM-DDTHH:MM:SS"),
+            ("2026-11-28T22:45:00Z", "expected YYYY-MM-DDTHH:MM:SS"),
+            ("2026-1-28", "expected YYYY-MM-DDTHH:MM:SS"),
+            ("+026-11-28", "expected YYYY-MM-DDTHH:MM:SS"),
+            ("2026-11-28 22:45:00", "expected YYYY-MM-DDTHH:MM:SS"),
+            ("now", "expected YYYY-MM-DDTHH:MM:SS"),
+            ("2026-02-30T00:00:00", "day out of range for its month"),
+            ("2025-02-29", "day out of range for its month"),
+            ("2026-04-31", "day out of range for its month"),
+            ("2026-13-01", "month out of range"),
+            ("2026-00-01", "month out of range"),
+            ("2026-11-00", "day out of range"),
+            ("2026-11-28T25:00:00", "hour out of range"),
+            ("2026-11-28T24:00:00", "hour out of range"),
+            ("2026-11-28T22:60:00", "minute out of range"),
+            ("2026-11-28T22:45:60", "second out of range"),
+            (
+                "1969-12-31T23:59:59",
+                "runs from 1970-01-01T00:00:00 through 2099-12-31",
+            ),
+            (
+                "2100-02-28T00:00:00",
+                "runs from 1970-01-01T00:00:00 through 2099-12-31",
+            ),
+            ("0000-01-01", "runs from 1970"),
+        ] {
+            let error = check_rtc_base(bad).unwrap_err();
+            assert!(error.starts_with(&format!("--rtc {bad:?}: ")), "{error}");
+            assert!(error.contains(problem), "{bad}: {error}");
+            assert!(!error.contains('\n'), "{error}");
+        }
     }
 
     #[test]

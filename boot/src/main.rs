@@ -8,12 +8,14 @@
 //! followed by the signed manifests and payloads of the `--manifest`
 //! bundles (by default, the demo's example manifest).
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use boot::bundle::{read_bundle, OwnedSection};
+use boot::bundle::{read_bundle, OwnedSection, MAX_BUNDLE_LEN};
 use boot::config_file::{apply_console, read_config, DEMO_CONFIG};
+use boot::files::{check_replaceable, read_limited};
 use boot::manifest_file::{read_manifest_file, wall_time, Expiry};
 use boot::{keys, BootConfig, Firmware, Input, RamdiskSource, RunOptions, Tag, Verdict};
 
@@ -32,7 +34,9 @@ options:
   --timeout SECS    stop QEMU after SECS seconds of wall time (default 300)
   --gdb             wait for a debugger on tcp::1234 (no timeout)
   --kvm             use KVM instead of plain emulation
-  --rtc DATETIME    start the emulated clock at DATETIME, e.g. 2026-11-28T22:45:00
+  --rtc DATETIME    start the emulated clock at DATETIME (UTC), e.g.
+                    2026-11-28T22:45:00, or at midnight of a date YYYY-MM-DD;
+                    1970-01-01T00:00:00 through 2099-12-31T23:59:59
   --config FILE     boot configuration from a TOML file (default: config/demo.toml)
   --console         wait at the serial console: mode = console, speed = 60,
                     scenario = none (over --config's file if given, else the
@@ -51,7 +55,9 @@ commands:
   sign              sign the updates listed in a TOML manifest file (see
                     boot/manifests/example.toml) into a bundle FILE with the
                     secret key file KEY; --version and --expires override
-                    the file's version and valid_for/expires
+                    the file's version and valid_for/expires; payloads must
+                    lie inside the TOML file's directory, and FILE, if it
+                    exists, must be a regular file
 
 exit status: 0 when the kernel reported success, 1 when it reported failure
 or QEMU ended without a verdict, 124 on timeout, 2 on bad arguments or a
@@ -202,7 +208,11 @@ fn parse(args: &[String]) -> Result<Option<(RunOptions, Vec<String>)>, ArgError>
             "--gdb" => options.gdb = true,
             "--kvm" => options.kvm = true,
             "--kernel" => options.kernel = value(&mut rest, "--kernel")?.to_string(),
-            "--rtc" => options.rtc_base = Some(value(&mut rest, "--rtc")?.to_string()),
+            "--rtc" => {
+                let text = value(&mut rest, "--rtc")?;
+                boot::check_rtc_base(text).map_err(ArgError::Config)?;
+                options.rtc_base = Some(text.to_string());
+            }
             "--timeout" => {
                 let text = value(&mut rest, "--timeout")?;
                 let secs: u64 = text.parse().ok().filter(|secs| *secs > 0).ok_or_else(|| {
@@ -286,7 +296,7 @@ fn parse(args: &[String]) -> Result<Option<(RunOptions, Vec<String>)>, ArgError>
 
 /// The sections of the bundle file at `path`.
 fn read_bundle_file(path: &Path) -> Result<Vec<OwnedSection>, String> {
-    let bytes = std::fs::read(path)
+    let bytes = read_limited(path, MAX_BUNDLE_LEN)
         .map_err(|error| format!("cannot read bundle {}: {error}", path.display()))?;
     read_bundle(&bytes).map_err(|error| format!("{}: {error}", path.display()))
 }
@@ -320,7 +330,9 @@ fn keygen(args: &[String]) -> Result<(), ArgError> {
     }
     let out = out.ok_or_else(|| "keygen needs --out DIR".to_string())?;
     let pair = keys::generate_key_pair(&out).map_err(|error| match error {
-        keys::KeygenError::Exists(_) => ArgError::Config(error.to_string()),
+        keys::KeygenError::Exists(_) | keys::KeygenError::NotDirectory { .. } => {
+            ArgError::Config(error.to_string())
+        }
         keys::KeygenError::Io { .. } => ArgError::Failed(error.to_string()),
     })?;
     println!(
@@ -358,6 +370,7 @@ fn sign(args: &[String]) -> Result<(), ArgError> {
     let key = key.ok_or_else(|| missing("--key", "KEY"))?;
     let manifest = manifest.ok_or_else(|| missing("--manifest", "TOML"))?;
     let out = out.ok_or_else(|| missing("--out", "FILE"))?;
+    check_replaceable(&out, "--out").map_err(ArgError::Config)?;
 
     let key = keys::read_signing_key(&key).map_err(ArgError::Config)?;
     let mut file = read_manifest_file(&manifest).map_err(ArgError::Config)?;
@@ -376,15 +389,24 @@ fn sign(args: &[String]) -> Result<(), ArgError> {
         .sign(&key, now)
         .map_err(|error| ArgError::Config(format!("{}: {error}", manifest.display())))?;
     // Written aside and renamed, so a failed write never leaves half a
-    // bundle under the name.
+    // bundle under the name. The rename replaces whatever is at `out`,
+    // which is why `check_replaceable` allowed only a regular file there;
+    // the temporary file is made new, never written through a link.
     let mut temporary = out.as_os_str().to_owned();
     temporary.push(format!(".{}.tmp", std::process::id()));
     let temporary = PathBuf::from(temporary);
-    std::fs::write(&temporary, &bundle.bytes)
+    let cannot_write = |error| ArgError::Failed(format!("cannot write {}: {error}", out.display()));
+    let mut written = std::fs::File::options()
+        .write(true)
+        .create_new(true)
+        .open(&temporary)
+        .map_err(cannot_write)?;
+    written
+        .write_all(&bundle.bytes)
         .and_then(|()| std::fs::rename(&temporary, &out))
         .map_err(|error| {
             let _ = std::fs::remove_file(&temporary);
-            ArgError::Failed(format!("cannot write {}: {error}", out.display()))
+            cannot_write(error)
         })?;
     println!("signed {}: {}", out.display(), bundle.summary());
     Ok(())

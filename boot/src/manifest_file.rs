@@ -16,7 +16,7 @@
 //! runs_alone = false          # optional, default false
 //! available_after = "7m"      # after the kernel accepts the manifest; at most 90d
 //! depends_on = []             # optional, at most 2 update ids
-//! payload = "payloads/openssl-1.1.1.txt"   # relative to the TOML file
+//! payload = "payloads/openssl-1.1.1.txt"   # relative to the TOML file, inside its directory
 //! ```
 //!
 //! Each payload's size and SHA-256 are taken from its file and signed
@@ -25,13 +25,19 @@
 //! `updates.toml:14: update 3: priority "urgent": expected critical,
 //! security, important, optional or low`.
 //!
+//! A payload must lie inside the manifest file's directory: absolute
+//! paths, `..` and symbolic links that lead outside are refused. Every
+//! file is read with a size limit ([`MAX_MANIFEST_FILE_LEN`], and
+//! [`MAX_PAYLOAD_LEN`] for a payload).
+//!
 //! This file is also compiled into `boot`'s build script, which signs
 //! the example manifest (`boot/manifests/example.toml`): it uses only
-//! `std`, `serde`, `toml` and the workspace's `no_std` crates.
+//! `std`, `serde`, `toml`, the workspace's `no_std` crates, and
+//! [`crate::bundle`] and [`crate::files`].
 
 use std::collections::HashSet;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use boot_config::Tag;
 use serde::Deserialize;
@@ -44,10 +50,16 @@ use update_sched::update::{UpdateName, Version};
 use update_sched::{Duration, Priority, UpdateId, UpdateKind};
 
 use crate::bundle::{payload_section, sign_manifest, write_container, OwnedSection};
+use crate::files::{kind_of, read_limited, read_text_limited, ReadError};
 
 /// The repository's example manifest: the demo's week of updates. `boot`'s
 /// build script signs it; see [`crate::EXAMPLE_BUNDLE`].
 pub const EXAMPLE_MANIFEST: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/manifests/example.toml");
+
+/// The longest manifest file read. An update takes a dozen short lines,
+/// so [`MAX_ENTRIES`] of them fit in well under 64 KiB; 256 KiB leaves
+/// room for comments.
+pub const MAX_MANIFEST_FILE_LEN: usize = 256 * 1024;
 
 /// The file as written: every field checked for presence and type only.
 #[derive(Debug, Deserialize)]
@@ -234,9 +246,13 @@ impl ManifestFile {
 /// Reads and checks the manifest file at `path`; payload paths are
 /// relative to its directory.
 pub fn read_manifest_file(path: &Path) -> Result<ManifestFile, String> {
-    let text = std::fs::read_to_string(path)
+    let text = read_text_limited(path, MAX_MANIFEST_FILE_LEN)
         .map_err(|error| format!("cannot read manifest {}: {error}", path.display()))?;
-    let base = path.parent().unwrap_or(Path::new("."));
+    // `m.toml` has the parent `""`, which names no directory.
+    let base = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     parse_manifest_file(&text, &path.display().to_string(), base)
 }
 
@@ -400,10 +416,15 @@ fn check_update(update: &UpdateToml, base: &Path) -> Result<Update, (&'static st
         })?;
     }
     let payload_path = base.join(&update.payload);
-    let payload = std::fs::read(&payload_path).map_err(|error| {
+    let inside = payload_inside(base, &update.payload).map_err(|message| ("payload", message))?;
+    let payload = read_limited(&inside, MAX_PAYLOAD_LEN as usize).map_err(|error| {
+        let message = match error {
+            ReadError::Io(error) => format!("cannot read: {error}"),
+            error => error.to_string(),
+        };
         (
             "payload",
-            format!("payload {}: cannot read: {error}", payload_path.display()),
+            format!("payload {}: {message}", payload_path.display()),
         )
     })?;
     let payload_size = u32::try_from(payload.len())
@@ -438,6 +459,55 @@ fn check_update(update: &UpdateToml, base: &Path) -> Result<Update, (&'static st
         payload,
         payload_path,
     })
+}
+
+/// The payload file a manifest names as `written`, relative to the
+/// manifest's directory `base`, with every symbolic link resolved. A
+/// payload must lie inside that directory, or a manifest could sign any
+/// file the signer can read (the secret key, say) into a bundle: an
+/// absolute path, a `..` component, and a path that a symbolic link (to
+/// the file or to a directory on the way) takes outside are refused, and
+/// so is anything but a regular file.
+fn payload_inside(base: &Path, written: &str) -> Result<PathBuf, String> {
+    let relative = Path::new(written);
+    if relative.has_root() {
+        return Err(format!(
+            "payload {written:?}: an absolute path; give a path relative to the manifest's \
+             directory, inside it"
+        ));
+    }
+    if relative
+        .components()
+        .any(|part| part == Component::ParentDir)
+    {
+        return Err(format!(
+            "payload {written:?}: a `..` component leaves the manifest's directory; payloads \
+             must lie inside it"
+        ));
+    }
+    let joined = base.join(relative);
+    let cannot_read = |path: &Path, error: std::io::Error| {
+        format!("payload {}: cannot read: {error}", path.display())
+    };
+    let base = std::fs::canonicalize(base).map_err(|error| cannot_read(base, error))?;
+    let resolved = std::fs::canonicalize(&joined).map_err(|error| cannot_read(&joined, error))?;
+    if !resolved.starts_with(&base) {
+        return Err(format!(
+            "payload {written:?}: a symbolic link leads to {}, outside the manifest's \
+             directory {}; payloads must lie inside it",
+            resolved.display(),
+            base.display()
+        ));
+    }
+    let metadata = std::fs::metadata(&resolved).map_err(|error| cannot_read(&joined, error))?;
+    if !metadata.is_file() {
+        return Err(format!(
+            "payload {}: is {}, not a regular file",
+            joined.display(),
+            kind_of(metadata.file_type())
+        ));
+    }
+    Ok(resolved)
 }
 
 /// A duration field in whole minutes.
@@ -815,6 +885,135 @@ payload = "payloads/a.txt"
         );
         let error = read_manifest_file(Path::new("/nonexistent/m.toml")).unwrap_err();
         assert!(error.starts_with("cannot read manifest /nonexistent/m.toml: "));
+    }
+
+    /// The error for `GOOD` with update 1's payload set to `payload`, in
+    /// `dir`.
+    fn payload_error(dir: &Path, payload: &str) -> String {
+        let text = edited(
+            "payload = \"payloads/a.txt\"",
+            &format!("payload = {payload:?}"),
+        );
+        parse_manifest_file(&text, "m.toml", dir).unwrap_err()
+    }
+
+    #[test]
+    fn test_sign_refuses_payload_path_with_parent_dir() {
+        let dir = workdir("parent-dir");
+        for payload in ["../../keys/dev.key", "payloads/../payloads/a.txt", ".."] {
+            let error = payload_error(&dir, payload);
+            assert_eq!(
+                error,
+                format!(
+                    "m.toml:14: update 1: payload {payload:?}: a `..` component leaves the \
+                     manifest's directory; payloads must lie inside it"
+                )
+            );
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn test_sign_refuses_absolute_payload_path() {
+        let dir = workdir("absolute");
+        let inside = dir.join("payloads/a.txt");
+        for payload in [
+            "/etc/passwd",
+            crate::keys::DEV_SECRET_KEY_FILE,
+            path_str(&inside),
+        ] {
+            let error = payload_error(&dir, payload);
+            assert_eq!(
+                error,
+                format!(
+                    "m.toml:14: update 1: payload {payload:?}: an absolute path; give a path \
+                     relative to the manifest's directory, inside it"
+                )
+            );
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn path_str(path: &Path) -> &str {
+        path.to_str().unwrap()
+    }
+
+    #[test]
+    fn test_sign_refuses_payload_symlink_leading_outside() {
+        use std::os::unix::fs::symlink;
+
+        let dir = workdir("symlink");
+        let keys = Path::new(crate::keys::DEV_SECRET_KEY_FILE)
+            .parent()
+            .unwrap();
+        symlink(crate::keys::DEV_SECRET_KEY_FILE, dir.join("payloads/key")).unwrap();
+        symlink(keys, dir.join("keys")).unwrap();
+        symlink("/etc/passwd", dir.join("passwd")).unwrap();
+        for payload in ["payloads/key", "keys/dev.key", "passwd"] {
+            let error = payload_error(&dir, payload);
+            assert!(
+                error.starts_with(&format!(
+                    "m.toml:14: update 1: payload {payload:?}: a symbolic link leads to "
+                )),
+                "{error}"
+            );
+            assert!(error.ends_with("; payloads must lie inside it"), "{error}");
+        }
+        // A link that stays inside is followed.
+        symlink("a.txt", dir.join("payloads/alias")).unwrap();
+        let text = edited("payloads/a.txt", "payloads/alias");
+        let file = parse_manifest_file(&text, "m.toml", &dir).unwrap();
+        assert_eq!(file.updates[0].payload, b"alpha\n");
+        // So is a manifest directory reached through a link.
+        let linked_dir = dir.with_extension("link");
+        let _ = std::fs::remove_file(&linked_dir);
+        symlink(&dir, &linked_dir).unwrap();
+        assert!(parse_manifest_file(GOOD, "m.toml", &linked_dir).is_ok());
+        std::fs::remove_file(&linked_dir).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn test_sign_refuses_payload_that_is_not_a_regular_file() {
+        let dir = workdir("not-regular");
+        let error = payload_error(&dir, "payloads");
+        assert_eq!(
+            error,
+            format!(
+                "m.toml:14: update 1: payload {}: is a directory, not a regular file",
+                dir.join("payloads").display()
+            )
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn test_sign_refuses_unbounded_manifest_and_payload_reads() {
+        let error = read_manifest_file(Path::new("/dev/zero")).unwrap_err();
+        assert_eq!(
+            error,
+            format!(
+                "cannot read manifest /dev/zero: larger than {MAX_MANIFEST_FILE_LEN} bytes, the \
+                 most allowed"
+            )
+        );
+        let dir = workdir("large-payload");
+        let large = std::fs::File::create(dir.join("payloads/large")).unwrap();
+        large.set_len(u64::from(MAX_PAYLOAD_LEN) + 1).unwrap();
+        let error = payload_error(&dir, "payloads/large");
+        assert_eq!(
+            error,
+            format!(
+                "m.toml:14: update 1: payload {}: larger than {MAX_PAYLOAD_LEN} bytes, the most \
+                 allowed",
+                dir.join("payloads/large").display()
+            )
+        );
+        large.set_len(u64::from(MAX_PAYLOAD_LEN)).unwrap();
+        let text = edited("payloads/a.txt", "payloads/large");
+        let file = parse_manifest_file(&text, "m.toml", &dir).unwrap();
+        assert_eq!(file.updates[0].entry.payload_size, MAX_PAYLOAD_LEN);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -112,3 +112,60 @@ fn test_runner_config_file_and_console_reach_the_kernel() {
     assert!(String::from_utf8_lossy(&output.stdout)
         .contains("config: demo profile=desktop workload=office speed=15000x scenario=week"));
 }
+
+#[test]
+fn test_runner_rtc_impossible_or_malformed_date_exits_two_before_qemu() {
+    for (rtc, expected) in [
+        ("bogus", "expected YYYY-MM-DDTHH:MM:SS or YYYY-MM-DD"),
+        (
+            "2026-11-28T22:45",
+            "expected YYYY-MM-DDTHH:MM:SS or YYYY-MM-DD",
+        ),
+        ("2026-02-30T00:00:00", "day out of range for its month"),
+        ("2026-11-28T25:00:00", "hour out of range"),
+        ("2026-11-28T22:45:60", "second out of range"),
+        ("2100-02-28T00:00:00", "through 2099-12-31T23:59:59"),
+        ("1969-12-31", "runs from 1970-01-01T00:00:00"),
+    ] {
+        let output = run_boot(&["--kernel", "test-config", "--rtc", rtc]);
+        assert_eq!(output.status.code(), Some(2), "{rtc}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.starts_with(&format!("boot: --rtc {rtc:?}: ")),
+            "{stderr}"
+        );
+        assert!(stderr.contains(expected), "{rtc}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+        assert!(output.stdout.is_empty(), "QEMU did not start");
+    }
+}
+
+#[test]
+fn test_runner_refuses_unbounded_config_and_bundle_reads() {
+    for (args, expected) in [
+        (
+            ["--config", "/dev/zero"],
+            format!(
+                "boot: cannot read config /dev/zero: larger than {} bytes, the most allowed\n",
+                boot::config_file::MAX_CONFIG_FILE_LEN
+            ),
+        ),
+        (
+            ["--manifest", "/dev/zero"],
+            format!(
+                "boot: cannot read bundle /dev/zero: larger than {} bytes, the most allowed\n",
+                boot::bundle::MAX_BUNDLE_LEN
+            ),
+        ),
+    ] {
+        let started = std::time::Instant::now();
+        let output = run_boot(&args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&output.stderr), expected);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "{args:?} took {:?}",
+            started.elapsed()
+        );
+    }
+}

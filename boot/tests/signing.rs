@@ -311,3 +311,202 @@ fn test_runner_describes_each_manifest_in_order() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A manifest with update 7 whose payload is `payload`, written as
+/// `dir/sub/dir/m.toml` (so that `../../` reaches `dir`).
+fn manifest_with_payload(dir: &Path, payload: &str) -> PathBuf {
+    let nested = dir.join("sub/dir");
+    std::fs::create_dir_all(&nested).unwrap();
+    let file = nested.join("m.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "version = 1\nvalid_for = \"1d\"\n\n[[update]]\nid = 7\nname = \"zlib\"\n\
+             kind = \"security\"\npriority = \"security\"\nversion = \"1.3.1\"\n\
+             estimate = \"10m\"\nreboot = false\navailable_after = \"7m\"\n\
+             payload = {payload:?}\n"
+        ),
+    )
+    .unwrap();
+    file
+}
+
+fn sign_with(key: &str, manifest: &Path, out: &Path) -> Output {
+    run_boot(&[
+        "sign",
+        "--key",
+        key,
+        "--manifest",
+        path(manifest),
+        "--out",
+        path(out),
+    ])
+}
+
+#[test]
+fn test_sign_refuses_payload_paths_leaving_the_manifest_dir() {
+    let dir = temp_dir("payload-escape");
+    std::fs::create_dir_all(dir.join("keys")).unwrap();
+    std::fs::copy(DEV_SECRET_KEY_FILE, dir.join("keys/dev.key")).unwrap();
+    std::fs::create_dir_all(dir.join("sub/dir")).unwrap();
+    std::os::unix::fs::symlink(dir.join("keys/dev.key"), dir.join("sub/dir/key")).unwrap();
+    std::os::unix::fs::symlink(dir.join("keys"), dir.join("sub/dir/keys")).unwrap();
+    let out = dir.join("out.upk");
+    for (payload, problem) in [
+        (
+            "../../keys/dev.key",
+            "a `..` component leaves the manifest's directory",
+        ),
+        ("key", "a symbolic link leads to "),
+        ("keys/dev.key", "a symbolic link leads to "),
+        ("/etc/passwd", "an absolute path"),
+    ] {
+        let manifest = manifest_with_payload(&dir, payload);
+        let output = sign_with(DEV_SECRET_KEY_FILE, &manifest, &out);
+        assert_eq!(output.status.code(), Some(2), "{payload}");
+        let message = stderr(&output);
+        let expected = format!(
+            "boot: {}:13: update 7: payload {payload:?}: {problem}",
+            manifest.display()
+        );
+        assert!(message.starts_with(&expected), "{expected}\n{message}");
+        assert_eq!(message.lines().count(), 1, "{message}");
+        assert!(!out.exists(), "{payload}: nothing written");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn test_sign_reads_payloads_beside_a_manifest_named_without_a_directory() {
+    let dir = temp_dir("bare-name");
+    let manifest = manifest_with_payload(&dir, "payload.txt");
+    let manifest_dir = manifest.parent().unwrap();
+    std::fs::write(manifest_dir.join("payload.txt"), "payload\n").unwrap();
+    let out = dir.join("out.upk");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_boot"))
+        .args(["sign", "--key", DEV_SECRET_KEY_FILE, "--manifest", "m.toml"])
+        .args(["--out", path(&out)])
+        .current_dir(manifest_dir)
+        .output()
+        .expect("boot binary runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(read_bundle(&std::fs::read(&out).unwrap()).is_ok());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Makes a named pipe at `path`.
+fn make_fifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success());
+}
+
+#[test]
+fn test_sign_and_keygen_refuse_out_that_is_not_a_regular_file() {
+    use std::os::unix::fs::FileTypeExt;
+
+    let dir = temp_dir("out-not-regular");
+    let manifest = manifest_with_payload(&dir, "payload.txt");
+    std::fs::write(dir.join("sub/dir/payload.txt"), "payload\n").unwrap();
+    let fifo = dir.join("fifo");
+    make_fifo(&fifo);
+    let directory = dir.join("directory");
+    std::fs::create_dir(&directory).unwrap();
+    let link = dir.join("link-to-null");
+    std::os::unix::fs::symlink("/dev/null", &link).unwrap();
+    let null_before = std::fs::symlink_metadata("/dev/null").unwrap().file_type();
+    for (out, kind) in [
+        (Path::new("/dev/null"), "a character device"),
+        (fifo.as_path(), "a named pipe (fifo)"),
+        (directory.as_path(), "a directory"),
+        (link.as_path(), "a symbolic link"),
+    ] {
+        let output = sign_with(DEV_SECRET_KEY_FILE, &manifest, out);
+        assert_eq!(output.status.code(), Some(2), "{out:?}");
+        assert_eq!(
+            stderr(&output),
+            format!(
+                "boot: --out {} is {kind}: only a regular file is replaced, so choose another \
+                 path\n",
+                out.display()
+            )
+        );
+    }
+    assert!(std::fs::symlink_metadata(&fifo)
+        .unwrap()
+        .file_type()
+        .is_fifo());
+    assert!(std::fs::symlink_metadata(&directory).unwrap().is_dir());
+    assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+    assert_eq!(
+        std::fs::symlink_metadata("/dev/null").unwrap().file_type(),
+        null_before
+    );
+    // A regular file is replaced.
+    let regular = dir.join("bundle.upk");
+    std::fs::write(&regular, "old").unwrap();
+    let output = sign_with(DEV_SECRET_KEY_FILE, &manifest, &regular);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(read_bundle(&std::fs::read(&regular).unwrap()).is_ok());
+
+    for (out, kind) in [
+        (Path::new("/dev/null"), "a character device"),
+        (fifo.as_path(), "a named pipe (fifo)"),
+        (regular.as_path(), "a regular file"),
+    ] {
+        let output = run_boot(&["keygen", "--out", path(out)]);
+        assert_eq!(output.status.code(), Some(2), "{out:?}");
+        assert_eq!(
+            stderr(&output),
+            format!(
+                "boot: --out {} is {kind}, not a directory: keygen writes the key pair into a \
+                 directory\n",
+                out.display()
+            )
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn test_sign_refuses_unbounded_key_and_manifest_reads() {
+    let dir = temp_dir("dev-zero");
+    let out = dir.join("out.upk");
+    let manifest = manifest_with_payload(&dir, "zero");
+    std::os::unix::fs::symlink("/dev/zero", dir.join("sub/dir/zero")).unwrap();
+    for (key, manifest, expected) in [
+        (
+            "/dev/zero",
+            manifest.as_path(),
+            format!(
+                "cannot read key file /dev/zero: larger than {} bytes, the most allowed",
+                boot::keys::MAX_KEY_FILE_LEN
+            ),
+        ),
+        (
+            DEV_SECRET_KEY_FILE,
+            Path::new("/dev/zero"),
+            format!(
+                "cannot read manifest /dev/zero: larger than {} bytes, the most allowed",
+                boot::manifest_file::MAX_MANIFEST_FILE_LEN
+            ),
+        ),
+        (
+            DEV_SECRET_KEY_FILE,
+            manifest.as_path(),
+            "update 7: payload \"zero\": a symbolic link leads to /dev/zero".to_string(),
+        ),
+    ] {
+        let started = std::time::Instant::now();
+        let output = sign_with(key, manifest, &out);
+        assert_eq!(output.status.code(), Some(2), "{key} {manifest:?}");
+        let message = stderr(&output);
+        assert!(message.contains(&expected), "{expected}\n{message}");
+        assert_eq!(message.lines().count(), 1, "{message}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(30));
+        assert!(!out.exists());
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

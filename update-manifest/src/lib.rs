@@ -52,13 +52,22 @@
 //!
 //! # What [`verify`] checks, in order
 //!
+//! This is the one order in which a manifest is checked, by the kernel
+//! ([`verify`]) and by the host tools ([`decode_unverified`], which skips
+//! steps 3, 4, 6 and 7); both run the same function, so for any bytes
+//! the first problem each reports is the same, unless the host's is
+//! after a step it skips.
+//!
 //! 1. Size: at most [`MAX_MANIFEST_LEN`] bytes (endless data).
-//! 2. Framing: magic, format version, signed length matches the bytes.
+//! 2. Framing, from the header alone: magic, format version, an entry
+//!    count of at most [`MAX_ENTRIES`], and a signed length that matches
+//!    the bytes.
 //! 3. Key id: signed by the trusted key, not some other key.
 //! 4. Signature: `verify_strict` over the signed bytes (arbitrary
 //!    installation, tampering, mix-and-match of entries).
-//! 5. Entries: every field in range, no duplicate ids, no dependency
-//!    cycle among them; decoded only after the signature holds.
+//! 5. Entries: every field in range, no duplicate ids, exactly the entry
+//!    count, no dependency cycle among them; decoded only after the
+//!    signature holds.
 //! 6. Version: higher than the last manifest accepted (rollback, replay).
 //! 7. Expiry: not expired at the caller's wall clock (indefinite freeze).
 //!
@@ -410,18 +419,8 @@ pub fn verify<'a>(
     key: &TrustedKey,
     policy: &Policy,
 ) -> Result<Manifest<'a>, ManifestError> {
-    let (header, signed, signature) = frame(bytes)?;
-    if header.key_id != key.id {
-        return Err(ManifestError::WrongKey {
-            found: header.key_id,
-            trusted: key.id,
-        });
-    }
-    let sig = Signature::from_bytes(&signature);
-    key.key
-        .verify_strict(signed, &sig)
-        .map_err(|_| ManifestError::BadSignature)?;
-    let manifest = parse_entries(header, signed, signature)?;
+    let manifest = check(bytes, Some(key))?;
+    let header = manifest.header;
     if let Some(last) = policy.last_version {
         if header.version <= last {
             return Err(ManifestError::NotNewer {
@@ -443,7 +442,27 @@ pub fn verify<'a>(
 /// expiry: for tools that show what a manifest says. Never use the result
 /// to install anything.
 pub fn decode_unverified(bytes: &[u8]) -> Result<Manifest<'_>, ManifestError> {
+    check(bytes, None)
+}
+
+/// Steps 1 to 5 of the crate docs' order, for [`verify`] and
+/// [`decode_unverified`] alike: size and framing, then the key id and the
+/// signature when there is a `key` to check them against, then the
+/// entries.
+fn check<'a>(bytes: &'a [u8], key: Option<&TrustedKey>) -> Result<Manifest<'a>, ManifestError> {
     let (header, signed, signature) = frame(bytes)?;
+    if let Some(key) = key {
+        if header.key_id != key.id {
+            return Err(ManifestError::WrongKey {
+                found: header.key_id,
+                trusted: key.id,
+            });
+        }
+        let sig = Signature::from_bytes(&signature);
+        key.key
+            .verify_strict(signed, &sig)
+            .map_err(|_| ManifestError::BadSignature)?;
+    }
     parse_entries(header, signed, signature)
 }
 
@@ -478,6 +497,11 @@ fn frame(bytes: &[u8]) -> Result<(Header, &[u8], [u8; SIGNATURE_LEN]), ManifestE
         issued_at: reader.u64().unwrap_or(0) as i64,
         expires_at: reader.u64().unwrap_or(0) as i64,
     };
+    // Before the signature: a count the format cannot hold is refused as
+    // what it is, whether or not the signature would have held.
+    if usize::from(header.entries) > MAX_ENTRIES {
+        return Err(ManifestError::TooManyEntries(header.entries));
+    }
     let signed_len = header.signed_len as usize;
     let expected = signed_len.saturating_add(SIGNATURE_LEN);
     if signed_len < HEADER_LEN || expected > MAX_MANIFEST_LEN {
@@ -500,15 +524,13 @@ fn frame(bytes: &[u8]) -> Result<(Header, &[u8], [u8; SIGNATURE_LEN]), ManifestE
     Ok((header, &bytes[..signed_len], signature))
 }
 
-/// Decodes and checks every entry of the signed bytes.
+/// Decodes and checks every entry of the signed bytes ([`frame`] checked
+/// the entry count).
 fn parse_entries<'a>(
     header: Header,
     signed: &'a [u8],
     signature: [u8; SIGNATURE_LEN],
 ) -> Result<Manifest<'a>, ManifestError> {
-    if usize::from(header.entries) > MAX_ENTRIES {
-        return Err(ManifestError::TooManyEntries(header.entries));
-    }
     let entries = &signed[HEADER_LEN..];
     let mut reader = Reader::new(entries, HEADER_LEN);
     let mut seen: heapless::Vec<u32, MAX_ENTRIES> = heapless::Vec::new();

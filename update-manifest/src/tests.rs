@@ -367,3 +367,41 @@ mod props {
         }
     }
 }
+
+#[test]
+fn test_changed_entry_count_is_reported_alike_by_verify_and_decode_unverified() {
+    let signer = key(1);
+    let bytes = build(5, NOW + 60, &[entry(1, "zlib", b"zz")], &signer);
+    // The count beyond the format's limit is a framing problem, found
+    // before the signature: the same answer with or without the key.
+    for count in [65u16, 254, u16::MAX] {
+        let mut changed = bytes.clone();
+        changed[10..12].copy_from_slice(&count.to_le_bytes());
+        let expected = ManifestError::TooManyEntries(count);
+        assert_eq!(decode_unverified(&changed).unwrap_err(), expected);
+        assert_eq!(
+            verify(&changed, &trusted(&signer), &policy(None)).unwrap_err(),
+            expected
+        );
+        assert_eq!(
+            verify(&changed, &trusted(&key(2)), &policy(None)).unwrap_err(),
+            expected
+        );
+        assert_eq!(
+            expected.to_string(),
+            format!("{count} entries, at most 64 allowed")
+        );
+    }
+    // A count the format can hold is only wrong once the entries are read,
+    // which comes after the signature.
+    let mut changed = bytes.clone();
+    changed[10..12].copy_from_slice(&2u16.to_le_bytes());
+    assert_eq!(
+        verify(&changed, &trusted(&signer), &policy(None)).unwrap_err(),
+        ManifestError::BadSignature
+    );
+    assert!(matches!(
+        decode_unverified(&changed).unwrap_err(),
+        ManifestError::BadEntry { index: 1, .. }
+    ));
+}
