@@ -47,9 +47,12 @@ Mon-Fri 08:00-17:00), the profile's configured windows, and adaptive.
   --trace FILE             CSV with the header (at most 64 MiB)
                            unix_seconds,cpu_permille,mem_permille,disk_kib_s,net_kib_s,sessions
   --days N                 days to simulate, 1..=3650 (default 30; with --trace, the
-                           trace's span, refused if longer than 3650 days)
+                           trace's span from its first sample, in whole days, refused
+                           if longer than 3650 days)
   --seed N                 seed of the workload noise, arrivals and failures (default 1)
-  --plot FILE.svg          draw the learned week and every policy's installations
+  --plot FILE.svg          draw the learned week and every policy's installations (a path
+                           that cannot be opened is refused before the run; the figures
+                           are printed before the plot is written)
   --profile NAME           basic, server, desktop or iot (default desktop)
   --failure-rate PERMILLE  chance that an installation attempt fails (default 50)
   --offset +HH:MM          the machine's UTC offset (default Z)
@@ -59,6 +62,10 @@ Mon-Fri 08:00-17:00), the profile's configured windows, and adaptive.
                            table, exit status 1 if a target fails
   --write-trace FILE       write the workload as a trace (one row per 10 minutes), then exit
   --help                   print this help
+
+Each option is given at most once. --targets takes only --profile and
+--failure-rate, and --write-trace only --workload, --days, --seed, --offset
+and --start: another option is refused, not ignored.
 
 A policy whose update queue (1,024 updates, as in the kernel) is full refuses
 further arrivals; the run goes on, its RESULT line ends in refused=N, and
@@ -77,6 +84,21 @@ pub const MAX_DAYS: u32 = 3_650;
 /// Failure chance per attempt unless `--failure-rate` says otherwise: one
 /// in twenty.
 pub const DEFAULT_FAILURE_PERMILLE: u16 = 50;
+/// The options `--targets` has no use for: it runs its own workloads,
+/// seeds and days from the default start, and draws nothing.
+const TARGETS_IGNORES: &[&str] = &[
+    "--workload",
+    "--trace",
+    "--days",
+    "--seed",
+    "--plot",
+    "--offset",
+    "--start",
+    "--write-trace",
+];
+/// The options `--write-trace` has no use for: it writes the metrics,
+/// which no profile, failure rate or plot changes.
+const WRITE_TRACE_IGNORES: &[&str] = &["--plot", "--profile", "--failure-rate"];
 /// Rows of `--write-trace` are this many minutes apart, the default
 /// interval of sysstat's collector.
 const TRACE_STEP_MINUTES: u32 = 10;
@@ -158,8 +180,16 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
         write_trace: None,
     };
     let mut chose_source = false;
+    // Every option given, in order: one given twice is refused rather than
+    // the last silently winning, and so is one the chosen mode ignores.
+    let mut given: Vec<&str> = Vec::new();
     let mut args = args.iter();
     while let Some(flag) = args.next() {
+        let flag_name = flag.as_str();
+        if given.contains(&flag_name) && !matches!(flag_name, "--workload" | "--trace") {
+            return Err(format!("{flag} is given twice; give it once"));
+        }
+        given.push(flag_name);
         if flag == "--targets" {
             options.targets = true;
             continue;
@@ -223,6 +253,16 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
     if options.write_trace.is_some() && matches!(options.source, Source::Trace(_)) {
         return Err("--write-trace writes a built-in workload; give --workload".to_owned());
     }
+    let (mode, ignored) = if options.targets {
+        ("--targets", TARGETS_IGNORES)
+    } else if options.write_trace.is_some() {
+        ("--write-trace", WRITE_TRACE_IGNORES)
+    } else {
+        ("", &[][..])
+    };
+    if let Some(flag) = given.iter().find(|flag| ignored.contains(flag)) {
+        return Err(format!("{mode} does not use {flag} (see --help)"));
+    }
     Ok(options)
 }
 
@@ -271,22 +311,25 @@ fn trace_scenario(path: &Path, options: &Options) -> Result<Scenario, String> {
     let days = match options.days {
         Some(days) => days,
         None => {
-            let span_s = trace
-                .end()
-                .as_unix_secs()
-                .saturating_sub(start.as_unix_secs());
-            let days = span_s.div_ceil(86_400).max(1);
-            u32::try_from(days)
-                .ok()
-                .filter(|&days| days <= MAX_DAYS)
-                .ok_or_else(|| {
-                    format!(
-                        "{}: the trace spans {days} days from {start} to its last sample at {}; \
-                         at most {MAX_DAYS} are simulated: give --days to replay its first days",
-                        path.display(),
-                        trace.end()
-                    )
-                })?
+            // The span is the trace's own, from its first sample (or
+            // --start) to its last; the run starts at the whole minute
+            // before it and lasts whole days, up to the limit.
+            let end = trace.end().as_unix_secs();
+            let from = options.start.unwrap_or(trace.start());
+            let span_s = end.saturating_sub(from.as_unix_secs());
+            if span_s > u64::from(MAX_DAYS) * 86_400 {
+                return Err(format!(
+                    "{}: the trace spans {} days from {from} to its last sample at {}; \
+                     at most {MAX_DAYS} are simulated: give --days to replay its first days",
+                    path.display(),
+                    span_s.div_ceil(86_400),
+                    trace.end()
+                ));
+            }
+            let run_s = end.saturating_sub(start.as_unix_secs());
+            u32::try_from(run_s.div_ceil(86_400))
+                .unwrap_or(MAX_DAYS)
+                .clamp(1, MAX_DAYS)
         }
     };
     let minutes = run_minutes(start, days)?;
@@ -337,6 +380,15 @@ pub fn run_all(scenario: &Scenario) -> Result<Vec<Outcome>, String> {
 /// when its books do not balance.
 fn simulate(options: &Options) -> Result<bool, String> {
     let default_start = DEFAULT_START.parse().expect("default start is valid");
+    if let Some(path) = &options.plot {
+        // Found out before a run of minutes, not after it.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|error| plot_error(path, &error))?;
+    }
     let timer = Stopwatch::now();
     let scenario = match &options.source {
         Source::Workload(kind) => {
@@ -374,12 +426,20 @@ fn simulate(options: &Options) -> Result<bool, String> {
         outcomes.len(),
         elapsed.as_millis()
     ));
-    if let Some(path) = &options.plot {
-        plot::draw(path, &scenario, &outcomes)?;
-        text.push_str(&format!("plot: {}\n", path.display()));
-    }
+    // The figures are printed before the plot is drawn, so that a plot
+    // that cannot be written (a full disk) loses nothing else.
     emit(&text);
-    Ok(report::books_balance(&scenario, &outcomes))
+    let balanced = report::books_balance(&scenario, &outcomes);
+    if let Some(path) = &options.plot {
+        plot::draw(path, &scenario, &outcomes).map_err(|error| plot_error(path, &error))?;
+        emit(&format!("plot: {}\n", path.display()));
+    }
+    Ok(balanced)
+}
+
+/// The message for a plot that cannot be written to `path`.
+fn plot_error(path: &Path, error: &dyn std::fmt::Display) -> String {
+    format!("cannot write the plot {}: {error}", path.display())
 }
 
 /// Writes `scenario`'s metrics as a trace, one row per
