@@ -14,8 +14,9 @@
 //! Prints each argument as given and normalized, the whole calendar, its open
 //! minutes per week, whether the instant `--at` (default: the system clock)
 //! is inside it and when that changes, and the next openings in UTC and in
-//! local time. Bad input prints `error: <message>` and exits with status 2,
-//! the usual status for a usage error.
+//! local time. `--next` lists at most [`MAX_OPENINGS`], and an option is
+//! given at most once. Bad input prints `error: <message>` and exits with
+//! status 2, the usual status for a usage error.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -28,6 +29,10 @@ use update_sched::Duration;
 
 /// Openings listed unless `--next` says otherwise.
 const DEFAULT_OPENINGS: usize = 5;
+/// Most openings `--next` lists: about twenty years of a weekly window.
+/// The report is built in memory, so an unbounded count would grow it
+/// until memory runs out.
+const MAX_OPENINGS: usize = 1_000;
 
 const USAGE: &str = "\
 usage: calendar WINDOW... [--offset +HH:MM] [--at TIMESTAMP] [--next N]
@@ -45,8 +50,10 @@ form one calendar of at most 8 windows.
                       give it here or in a WINDOW, not both)
   --at TIMESTAMP      the instant to ask about, RFC 3339 such as
                       2026-11-28T22:45:00Z (default: now)
-  --next N            how many openings to list (default 5)
+  --next N            how many openings to list, 1..=1000 (default 5)
   --help              print this help
+
+Each option is given at most once.
 ";
 
 /// What the command line asks for.
@@ -82,6 +89,9 @@ fn parse_args(args: &[String]) -> Result<Request, String> {
     let mut offset = None;
     let mut at = None;
     let mut openings = DEFAULT_OPENINGS;
+    // A repeated option is refused rather than the last one silently
+    // winning.
+    let mut given: Vec<&str> = Vec::new();
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         if !arg.starts_with("--") {
@@ -96,6 +106,10 @@ fn parse_args(args: &[String]) -> Result<Request, String> {
         if !matches!(flag, "--offset" | "--at" | "--next") {
             return Err(format!("unknown option {flag} (see --help)"));
         }
+        if given.contains(&flag) {
+            return Err(format!("{flag} is given twice; give it once"));
+        }
+        given.push(flag);
         let value = match inline_value {
             Some(value) => value,
             None => args
@@ -120,8 +134,12 @@ fn parse_args(args: &[String]) -> Result<Request, String> {
             }
             _ => {
                 openings = match value.parse::<usize>() {
-                    Ok(count) if count > 0 => count,
-                    _ => return Err(format!("--next {value}: expected a whole number above 0")),
+                    Ok(count) if (1..=MAX_OPENINGS).contains(&count) => count,
+                    _ => {
+                        return Err(format!(
+                            "--next {value}: expected a whole number from 1 to {MAX_OPENINGS}"
+                        ))
+                    }
                 };
             }
         }

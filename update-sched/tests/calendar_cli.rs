@@ -150,3 +150,61 @@ fn test_ninth_window_refused_as_in_the_boot_config() {
         assert!(stderr.contains("at most 8 windows"), "{stderr}");
     }
 }
+
+#[test]
+fn test_next_above_the_limit_refused_instead_of_filling_memory() {
+    // `--next 18446744073709551615` once built its report in memory until
+    // memory ran out (1.8 GB after 20 s).
+    let window = "Sat 22:30 +1h";
+    let at = "2026-11-28T22:45:00Z";
+    for count in ["1001", "10000000", "18446744073709551615"] {
+        let output = run_calendar(&[window, "--at", at, "--next", count]);
+        assert_eq!(output.status.code(), Some(2), "{count}");
+        assert!(output.stdout.is_empty());
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(
+            stderr,
+            format!("error: --next {count}: expected a whole number from 1 to 1000\n")
+        );
+    }
+    let output = run_calendar(&[window, "--at", at, "--next", "1000"]);
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 7 + 999);
+    assert!(
+        stdout.ends_with("                 2046-01-27T22:30:00Z = Sat 2046-01-27 22:30 +00:00\n"),
+        "{}",
+        &stdout[stdout.len() - 200..]
+    );
+}
+
+#[test]
+fn test_repeated_option_refused_instead_of_the_last_winning() {
+    // `--at A --at B` once answered for B without a word.
+    let window = "Sat 22:30 +1h";
+    for (args, flag) in [
+        (
+            &[
+                window,
+                "--at",
+                "2026-11-28T22:45:00Z",
+                "--at=2026-11-29T00:00:00Z",
+            ][..],
+            "--at",
+        ),
+        (
+            &[window, "--offset", "+01:00", "--offset", "+02:00"],
+            "--offset",
+        ),
+        (&[window, "--next=1", "--next", "2"], "--next"),
+    ] {
+        let output = run_calendar(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(output.stdout.is_empty());
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(
+            stderr,
+            format!("error: {flag} is given twice; give it once\n")
+        );
+    }
+}
