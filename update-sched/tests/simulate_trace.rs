@@ -361,3 +361,48 @@ fn test_trace_error_escapes_control_characters_and_shortens_long_text() {
     assert!(error.message.len() < 300, "{} bytes", error.message.len());
     assert!(!error.message.chars().any(char::is_control));
 }
+
+#[test]
+fn test_start_outside_the_trace_refused_instead_of_replaying_none_of_it() {
+    // Two days from 2027-01-15T08:00:00Z. `--start 2030-01-01T00:00:00Z`
+    // once ran a day of the last sample held still and exited 0 as if it
+    // had replayed the trace.
+    let start = 1_800_000_000u64;
+    let text = format!(
+        "{HEADER}\n{start},100,400,10,10,1\n{},900,400,10,10,3\n",
+        start + 2 * 86_400
+    );
+    let output = run_on_trace("start-after", &text, &["--start", "2030-01-01T00:00:00Z"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        last_error_line(&output)
+            .split_once(": ")
+            .unwrap()
+            .1
+            .split_once(": ")
+            .unwrap()
+            .1,
+        "--start 2030-01-01T00:00:00Z is after the trace's last sample at \
+         2027-01-17T08:00:00Z: the run would replay none of it"
+    );
+    // A day ending with the minute before the first sample replays none of
+    // it either; one more minute reaches it.
+    let args = ["--start", "2027-01-14T08:00:00Z", "--days", "1"];
+    let output = run_on_trace("start-before", &text, &args);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        last_error_line(&output).ends_with(
+            "the run from 2027-01-14T08:00:00Z has its last minute at 2027-01-15T07:59:00Z, \
+             before the trace's first sample at 2027-01-15T08:00:00Z: it would replay none of it"
+        ),
+        "{}",
+        last_error_line(&output)
+    );
+    let args = ["--start", "2027-01-14T08:01:00Z", "--days", "1"];
+    assert!(run_on_trace("start-reaches", &text, &args).status.success());
+    // A start on the last sample, or inside the trace, replays it.
+    let args = ["--start", "2027-01-17T08:00:00Z"];
+    assert!(run_on_trace("start-last", &text, &args).status.success());
+    let args = ["--start", "2027-01-16T00:00:00Z"];
+    assert!(run_on_trace("start-inside", &text, &args).status.success());
+}

@@ -57,7 +57,8 @@ Mon-Fri 08:00-17:00), the profile's configured windows, and adaptive.
   --failure-rate PERMILLE  chance that an installation attempt fails (default 50)
   --offset +HH:MM          the machine's UTC offset (default Z)
   --start TIMESTAMP        first simulated minute, RFC 3339 (default 2026-11-02T00:00:00Z,
-                           a Monday; with --trace, its first sample)
+                           a Monday; with --trace, its first sample, and a run that
+                           would replay none of the trace is refused)
   --targets                every built-in workload x seeds 1..5 x 30 days: the target
                            table, exit status 1 if a target fails
   --write-trace FILE       write the workload as a trace (one row per 10 minutes), then exit
@@ -333,6 +334,26 @@ fn trace_scenario(path: &Path, options: &Options) -> Result<Scenario, String> {
         }
     };
     let minutes = run_minutes(start, days)?;
+    // A --start that puts the whole run before the trace's first sample or
+    // after its last would replay one sample held for the whole run: a run
+    // of nothing, reported as if it were the trace.
+    if start > trace.end() {
+        return Err(format!(
+            "{}: --start {start} is after the trace's last sample at {}: the run would \
+             replay none of it",
+            path.display(),
+            trace.end()
+        ));
+    }
+    let last_minute = start.saturating_add(Duration::from_minutes(u64::from(minutes - 1)));
+    if last_minute < trace.start() {
+        return Err(format!(
+            "{}: the run from {start} has its last minute at {last_minute}, before the trace's \
+             first sample at {}: it would replay none of it",
+            path.display(),
+            trace.start()
+        ));
+    }
     let metrics = (0..minutes)
         .map(|minute| trace.at(start.saturating_add(Duration::from_minutes(u64::from(minute)))))
         .collect();
