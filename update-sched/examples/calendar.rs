@@ -66,7 +66,13 @@ struct Request {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = match arguments() {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
     if args.iter().any(|arg| arg == "--help" || arg == "-h") {
         print!("{USAGE}");
         return ExitCode::SUCCESS;
@@ -81,6 +87,24 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The command line's arguments after the program's name, or the message
+/// for one that is not UTF-8 text (`std::env::args` would panic on it).
+fn arguments() -> Result<Vec<String>, String> {
+    std::env::args_os()
+        .skip(1)
+        .enumerate()
+        .map(|(index, arg)| {
+            arg.into_string().map_err(|arg| {
+                format!(
+                    "argument {} is not UTF-8 text: `{}`",
+                    index + 1,
+                    arg.to_string_lossy()
+                )
+            })
+        })
+        .collect()
 }
 
 /// Reads the command line; the error is the message for the user.

@@ -208,3 +208,20 @@ fn test_repeated_option_refused_instead_of_the_last_winning() {
         );
     }
 }
+
+#[test]
+fn test_non_utf8_argument_refused_instead_of_a_panic() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt as _;
+    // A window with a byte that is not UTF-8 once panicked in
+    // `std::env::args`, status 101.
+    let window = OsStr::from_bytes(b"Sat 22:30 +1h\xff");
+    let output = common::run_example("calendar", &[window]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(
+        stderr,
+        "error: argument 1 is not UTF-8 text: `Sat 22:30 +1h\u{fffd}`\n"
+    );
+}

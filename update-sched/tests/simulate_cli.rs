@@ -178,3 +178,19 @@ fn test_unwritable_plot_refused_before_the_run_and_loses_no_figures() {
         "{last}"
     );
 }
+
+#[test]
+fn test_non_utf8_argument_refused_instead_of_a_panic() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt as _;
+    // `--trace $'\xff.csv'` once panicked in `std::env::args`, status 101.
+    let name = OsStr::from_bytes(b"\xff.csv");
+    let output = common::run_example("simulate", &[OsStr::new("--trace"), name]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.lines().last().unwrap_or_default(),
+        "error: argument 2 is not UTF-8 text: `\u{fffd}.csv`"
+    );
+    assert!(output.stdout.is_empty());
+}

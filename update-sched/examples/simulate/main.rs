@@ -127,7 +127,10 @@ struct Options {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = match arguments() {
+        Ok(args) => args,
+        Err(message) => return usage_error(&message),
+    };
     if args.iter().any(|arg| arg == "--help" || arg == "-h") {
         print!("{USAGE}");
         return ExitCode::SUCCESS;
@@ -153,6 +156,24 @@ fn main() -> ExitCode {
         }
         Err(message) => usage_error(&message),
     }
+}
+
+/// The command line's arguments after the program's name, or the message
+/// for one that is not UTF-8 text (`std::env::args` would panic on it).
+fn arguments() -> Result<Vec<String>, String> {
+    std::env::args_os()
+        .skip(1)
+        .enumerate()
+        .map(|(index, arg)| {
+            arg.into_string().map_err(|arg| {
+                format!(
+                    "argument {} is not UTF-8 text: `{}`",
+                    index + 1,
+                    arg.to_string_lossy()
+                )
+            })
+        })
+        .collect()
 }
 
 /// Writes `text` to standard output. A reader that went away early (`|
