@@ -19,6 +19,7 @@
 //! status 2, the usual status for a usage error.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
@@ -73,19 +74,30 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if args.iter().any(|arg| arg == "--help" || arg == "-h") {
-        print!("{USAGE}");
-        return ExitCode::SUCCESS;
-    }
-    match parse_args(&args).map(|request| report(&request)) {
-        Ok(text) => {
-            print!("{text}");
-            ExitCode::SUCCESS
-        }
+    let result = if args.iter().any(|arg| arg == "--help" || arg == "-h") {
+        emit(USAGE)
+    } else {
+        parse_args(&args).and_then(|request| emit(&report(&request)))
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("error: {message}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Writes `text` to standard output. A reader that went away early (`|
+/// head`) is no error; any other failure (a full disk) is, rather than a
+/// panic in `print!`.
+fn emit(text: &str) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("cannot write to standard output: {error}"))
+        }
+        _ => Ok(()),
     }
 }
 

@@ -225,3 +225,28 @@ fn test_non_utf8_argument_refused_instead_of_a_panic() {
         "error: argument 1 is not UTF-8 text: `Sat 22:30 +1h\u{fffd}`\n"
     );
 }
+
+#[test]
+fn test_report_to_a_full_disk_is_an_error_not_a_panic() {
+    // `calendar ... > /dev/full` once panicked in `print!`, status 101.
+    for args in [&["Sat 22:30 +1h"][..], &["--help"]] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full opens");
+        let output = std::process::Command::new(env!("CARGO"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["run", "--quiet", "--package", "update-sched"])
+            .args(["--example", "calendar", "--"])
+            .args(args)
+            .stdout(full)
+            .output()
+            .expect("cargo runs");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(
+            stderr,
+            "error: cannot write to standard output: No space left on device (os error 28)\n"
+        );
+    }
+}

@@ -194,3 +194,29 @@ fn test_non_utf8_argument_refused_instead_of_a_panic() {
     );
     assert!(output.stdout.is_empty());
 }
+
+#[test]
+fn test_report_to_a_full_disk_is_an_error_not_lost_in_silence() {
+    // `simulate > /dev/full` once exited 0 with the figures lost, and
+    // `--help > /dev/full` panicked in `print!`.
+    for args in [&["--days", "2"][..], &["--help"]] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full opens");
+        let output = std::process::Command::new(env!("CARGO"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["run", "--quiet", "--package", "update-sched"])
+            .args(["--example", "simulate", "--"])
+            .args(args)
+            .stdout(full)
+            .output()
+            .expect("cargo runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(
+            stderr.lines().last().unwrap_or_default(),
+            "error: cannot write to standard output: No space left on device (os error 28)"
+        );
+    }
+}

@@ -132,8 +132,10 @@ fn main() -> ExitCode {
         Err(message) => return usage_error(&message),
     };
     if args.iter().any(|arg| arg == "--help" || arg == "-h") {
-        print!("{USAGE}");
-        return ExitCode::SUCCESS;
+        return match emit(USAGE) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => usage_error(&message),
+        };
     }
     let options = match parse_args(&args) {
         Ok(options) => options,
@@ -141,7 +143,9 @@ fn main() -> ExitCode {
     };
     if options.targets {
         let (text, passed) = targets::run(options.profile, options.failure_permille);
-        emit(&text);
+        if let Err(message) = emit(&text) {
+            return usage_error(&message);
+        }
         return if passed {
             ExitCode::SUCCESS
         } else {
@@ -177,9 +181,16 @@ fn arguments() -> Result<Vec<String>, String> {
 }
 
 /// Writes `text` to standard output. A reader that went away early (`|
-/// head`) is no error worth a panic: the figures were wanted only so far.
-fn emit(text: &str) {
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+/// head`) is no error: the figures were wanted only so far. Any other
+/// failure (a full disk) is, or the figures would be lost without a word.
+fn emit(text: &str) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("cannot write to standard output: {error}"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Prints `error: message` and returns the usual status of a usage error.
@@ -470,11 +481,11 @@ fn simulate(options: &Options) -> Result<bool, String> {
     ));
     // The figures are printed before the plot is drawn, so that a plot
     // that cannot be written (a full disk) loses nothing else.
-    emit(&text);
+    emit(&text)?;
     let balanced = report::books_balance(&scenario, &outcomes);
     if let Some(path) = &options.plot {
         plot::draw(path, &scenario, &outcomes).map_err(|error| plot_error(path, &error))?;
-        emit(&format!("plot: {}\n", path.display()));
+        emit(&format!("plot: {}\n", path.display()))?;
     }
     Ok(balanced)
 }
