@@ -70,7 +70,7 @@ fn main() -> ExitCode {
     let args = match arguments() {
         Ok(args) => args,
         Err(message) => {
-            eprintln!("error: {message}");
+            eprintln!("error: {}", escaped(&message));
             return ExitCode::from(2);
         }
     };
@@ -82,10 +82,25 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("error: {message}");
+            eprintln!("error: {}", escaped(&message));
             ExitCode::from(2)
         }
     }
+}
+
+/// `text` with its control characters escaped (`\n`, `\u{1b}`): an
+/// argument quoted back stays on one line and cannot move the terminal's
+/// cursor or clear its screen.
+fn escaped(text: &str) -> String {
+    text.chars()
+        .map(|character| {
+            if character.is_control() {
+                character.escape_default().to_string()
+            } else {
+                character.to_string()
+            }
+        })
+        .collect()
 }
 
 /// Writes `text` to standard output. A reader that went away early (`|
@@ -271,7 +286,7 @@ fn report(request: &Request) -> String {
         writeln!(out, "{label:>15}{separator} {value}").expect("writing to a String cannot fail");
     };
     for (text, normalized) in &request.texts {
-        line("Original form", text);
+        line("Original form", &escaped(text));
         line("Normalized form", normalized);
     }
     line("Calendar", &calendar.to_string());

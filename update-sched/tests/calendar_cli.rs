@@ -250,3 +250,32 @@ fn test_report_to_a_full_disk_is_an_error_not_a_panic() {
         );
     }
 }
+
+#[test]
+fn test_control_characters_of_arguments_escaped_in_errors_and_report() {
+    // A newline in a window split its error over two lines; an escape
+    // sequence reached the terminal; a carriage return in a valid window
+    // overwrote the report's `Original form` line.
+    let output = run_calendar(&["Sat 22:30 +1h\nSun 01:00 +1m"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8(output.stderr).unwrap(),
+        "error: 'Sat 22:30 +1h\\nSun 01:00 +1m': malformed window: expected nothing after the length\n"
+    );
+    let output = run_calendar(&["Sat 22:30 +1h", "--at", "2026\u{1b}[2J"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.starts_with("error: --at 2026\\u{1b}[2J: "),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1);
+    let output = run_calendar(&["Sat 22:30 +1h\r", "--at", "2026-11-28T22:45:00Z"]);
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.starts_with("  Original form: Sat 22:30 +1h\\r\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains('\r'));
+}

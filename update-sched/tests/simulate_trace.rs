@@ -406,3 +406,24 @@ fn test_start_outside_the_trace_refused_instead_of_replaying_none_of_it() {
     let args = ["--start", "2027-01-16T00:00:00Z"];
     assert!(run_on_trace("start-inside", &text, &args).status.success());
 }
+
+#[test]
+fn test_control_characters_of_a_trace_name_escaped_in_errors_and_report() {
+    // A file name with a newline split the error over two lines, and an
+    // escape sequence in it reached the terminal, in errors and in the
+    // report's heading and RESULT lines.
+    let output = run_simulate(&["--trace", "/nonexistent/a\nb\u{1b}[2J.csv"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        last_error_line(&output),
+        "error: cannot read /nonexistent/a\\nb\\u{1b}[2J.csv: No such file or directory (os error 2)"
+    );
+    let output = run_on_trace("escape\u{1b}[2J", SAMPLE, &[]);
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(!stdout.contains('\u{1b}'));
+    assert!(
+        stdout.contains("RESULT workload=simulate-escape_[2J-"),
+        "{stdout}"
+    );
+}

@@ -194,8 +194,20 @@ fn emit(text: &str) -> Result<(), String> {
 }
 
 /// Prints `error: message` and returns the usual status of a usage error.
+/// Control characters in the message (from an argument or a file name)
+/// are escaped, so that it stays one line and cannot drive the terminal.
 fn usage_error(message: &str) -> ExitCode {
-    eprintln!("error: {message}");
+    let escaped: String = message
+        .chars()
+        .map(|character| {
+            if character.is_control() {
+                character.escape_default().to_string()
+            } else {
+                character.to_string()
+            }
+        })
+        .collect();
+    eprintln!("error: {escaped}");
     ExitCode::from(2)
 }
 
@@ -391,7 +403,10 @@ fn trace_scenario(path: &Path, options: &Options) -> Result<Scenario, String> {
         .collect();
     let name = path.file_name().map_or_else(
         || "trace".to_owned(),
-        |name| name.to_string_lossy().replace(char::is_whitespace, "_"),
+        |name| {
+            name.to_string_lossy()
+                .replace(|c: char| c.is_whitespace() || c.is_control(), "_")
+        },
     );
     Ok(Scenario {
         name,
