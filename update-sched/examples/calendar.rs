@@ -213,7 +213,8 @@ fn parse_args(args: &[String]) -> Result<Request, String> {
     if let Some(offset) = offset {
         if named {
             return Err(format!(
-                "the UTC offset is given twice, by --offset and in '{joined}': give it once"
+                "the UTC offset is given twice, by --offset and in '{}': give it once",
+                quoted(&joined)
             ));
         }
         joined = format!("{joined}; {}", offset_element(offset));
@@ -223,7 +224,8 @@ fn parse_args(args: &[String]) -> Result<Request, String> {
         .map_err(|error| windows_error(&joined, error))?;
     if calendar.is_empty() {
         return Err(format!(
-            "'{joined}' names no window, e.g. 'Sat,Sun 22:30 +60m' (see --help)"
+            "'{}' names no window, e.g. 'Sat,Sun 22:30 +60m' (see --help)",
+            quoted(&joined)
         ));
     }
     let at = match at {
@@ -242,9 +244,24 @@ fn parse_args(args: &[String]) -> Result<Request, String> {
 fn windows_error(text: &str, error: WindowError) -> String {
     match error {
         WindowError::TooManyWindows => format!(
-            "'{text}': {error}: at most {MAX_WINDOWS} windows, as in the boot config's `windows`"
+            "'{}': {error}: at most {MAX_WINDOWS} windows, as in the boot config's `windows`",
+            quoted(text)
         ),
-        _ => format!("'{text}': {error}"),
+        _ => format!("'{}': {error}", quoted(text)),
+    }
+}
+
+/// Characters of the windows' text an error message quotes, at most:
+/// about a calendar's worth of windows, so that the message stays a line
+/// when thousands of arguments are given.
+const QUOTED_CHARS: usize = 300;
+
+/// `text` as an error message quotes it: whole, or its first
+/// [`QUOTED_CHARS`] characters and `...`.
+fn quoted(text: &str) -> String {
+    match text.char_indices().nth(QUOTED_CHARS) {
+        Some((end, _)) => format!("{}...", &text[..end]),
+        None => text.to_owned(),
     }
 }
 

@@ -279,3 +279,22 @@ fn test_control_characters_of_arguments_escaped_in_errors_and_report() {
     );
     assert!(!stdout.contains('\r'));
 }
+
+#[test]
+fn test_many_windows_quoted_shortened_in_the_error() {
+    // Twenty thousand window arguments once gave a 300 KB error line
+    // quoting every one of them.
+    let args = vec!["Mon 01:00 +1m"; 20_000];
+    let output = run_calendar(&args);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let quoted = "Mon 01:00 +1m; ".repeat(20);
+    assert_eq!(
+        stderr,
+        format!(
+            "error: '{}...': more windows than the calendar holds: at most 8 windows, \
+             as in the boot config's `windows`\n",
+            &quoted[..300]
+        )
+    );
+}
