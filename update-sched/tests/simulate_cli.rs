@@ -165,6 +165,14 @@ fn test_unwritable_plot_refused_before_the_run_and_loses_no_figures() {
     );
     assert!(results(&output).is_empty());
 
+    // A bad input is found out before the plot is opened: no empty plot
+    // is left behind.
+    let plot = std::env::temp_dir().join(format!("simulate-unmade-{}.svg", std::process::id()));
+    let plot_arg = plot.to_str().expect("temporary path is UTF-8");
+    let output = run_simulate(&["--trace", "/nonexistent/t.csv", "--plot", plot_arg]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(!plot.exists(), "no plot file for a run that never started");
+
     // A full disk shows only when the plot is written: the figures were
     // once lost with it; now they are printed first.
     let output = run_simulate(&["--days", "2", "--plot", "/dev/full"]);

@@ -448,15 +448,6 @@ pub fn run_all(scenario: &Scenario) -> Result<Vec<Outcome>, String> {
 /// when its books do not balance.
 fn simulate(options: &Options) -> Result<bool, String> {
     let default_start = DEFAULT_START.parse().expect("default start is valid");
-    if let Some(path) = &options.plot {
-        // Found out before a run of minutes, not after it.
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(|error| plot_error(path, &error))?;
-    }
     let timer = Stopwatch::now();
     let scenario = match &options.source {
         Source::Workload(kind) => {
@@ -477,6 +468,17 @@ fn simulate(options: &Options) -> Result<bool, String> {
     };
     if let Some(path) = &options.write_trace {
         return write_trace(&scenario, path).map(|()| true);
+    }
+    if let Some(path) = &options.plot {
+        // A plot path that cannot be opened is found out before the run
+        // of minutes, not after it, and after the input was read, so that
+        // a bad trace leaves no empty plot behind.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|error| plot_error(path, &error))?;
     }
     let outcomes = run_all(&scenario)?;
     let elapsed = timer.elapsed();
