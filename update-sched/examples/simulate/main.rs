@@ -37,7 +37,8 @@ const USAGE: &str = "\
 usage: simulate [--workload NAME | --trace FILE] [--days N] [--seed N] [--plot FILE.svg]
                 [--profile NAME] [--failure-rate PERMILLE] [--offset +HH:MM] [--start TIMESTAMP]
        simulate --targets [--profile NAME] [--failure-rate PERMILLE]
-       simulate --workload NAME --write-trace FILE [--days N] [--seed N]
+       simulate --workload NAME --write-trace FILE [--days N] [--seed N] [--offset +HH:MM]
+                [--start TIMESTAMP]
 
 Replays a machine's usage minute by minute through the update scheduler and
 compares policies: immediate, nightly (03:00-05:00), active-hours (outside
@@ -54,7 +55,7 @@ Mon-Fri 08:00-17:00), the profile's configured windows, and adaptive.
                            that cannot be opened is refused before the run; the figures
                            are printed before the plot is written)
   --profile NAME           basic, server, desktop or iot (default desktop)
-  --failure-rate PERMILLE  chance that an installation attempt fails (default 50)
+  --failure-rate PERMILLE  chance that an installation attempt fails, 0..=1000 (default 50)
   --offset +HH:MM          the machine's UTC offset (default Z)
   --start TIMESTAMP        first simulated minute, RFC 3339 (default 2026-11-02T00:00:00Z,
                            a Monday; with --trace, its first sample, and a run that
@@ -66,7 +67,8 @@ Mon-Fri 08:00-17:00), the profile's configured windows, and adaptive.
 
 Each option is given at most once. --targets takes only --profile and
 --failure-rate, and --write-trace only --workload, --days, --seed, --offset
-and --start: another option is refused, not ignored.
+and --start: another option is refused, not ignored. Bad input, or an output
+that cannot be written, prints `error: ...` and exits with status 2.
 
 A policy whose update queue (1,024 updates, as in the kernel) is full refuses
 further arrivals; the run goes on, its RESULT line ends in refused=N, and
