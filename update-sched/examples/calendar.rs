@@ -14,10 +14,12 @@
 //! Prints each argument as given and normalized, the whole calendar, its open
 //! minutes per week, whether the instant `--at` (default: the system clock)
 //! is inside it and when that changes, and the next openings in UTC and in
-//! local time. Bad input prints `error: <message>` and exits with status 2,
-//! the usual status for a usage error.
+//! local time. `--next` lists at most [`MAX_OPENINGS`], and an option is
+//! given at most once. Bad input prints `error: <message>` and exits with
+//! status 2, the usual status for a usage error.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
@@ -28,6 +30,10 @@ use update_sched::Duration;
 
 /// Openings listed unless `--next` says otherwise.
 const DEFAULT_OPENINGS: usize = 5;
+/// Most openings `--next` lists: about twenty years of a weekly window.
+/// The report is built in memory, so an unbounded count would grow it
+/// until memory runs out.
+const MAX_OPENINGS: usize = 1_000;
 
 const USAGE: &str = "\
 usage: calendar WINDOW... [--offset +HH:MM] [--at TIMESTAMP] [--next N]
@@ -45,8 +51,10 @@ form one calendar of at most 8 windows.
                       give it here or in a WINDOW, not both)
   --at TIMESTAMP      the instant to ask about, RFC 3339 such as
                       2026-11-28T22:45:00Z (default: now)
-  --next N            how many openings to list (default 5)
+  --next N            how many openings to list, 1..=1000 (default 5)
   --help              print this help
+
+Each option is given at most once.
 ";
 
 /// What the command line asks for.
@@ -59,21 +67,71 @@ struct Request {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|arg| arg == "--help" || arg == "-h") {
-        print!("{USAGE}");
-        return ExitCode::SUCCESS;
-    }
-    match parse_args(&args).map(|request| report(&request)) {
-        Ok(text) => {
-            print!("{text}");
-            ExitCode::SUCCESS
-        }
+    let args = match arguments() {
+        Ok(args) => args,
         Err(message) => {
-            eprintln!("error: {message}");
+            eprintln!("error: {}", escaped(&message));
+            return ExitCode::from(2);
+        }
+    };
+    let result = if args.iter().any(|arg| arg == "--help" || arg == "-h") {
+        emit(USAGE)
+    } else {
+        parse_args(&args).and_then(|request| emit(&report(&request)))
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {}", escaped(&message));
             ExitCode::from(2)
         }
     }
+}
+
+/// `text` with its control characters escaped (`\n`, `\u{1b}`): an
+/// argument quoted back stays on one line and cannot move the terminal's
+/// cursor or clear its screen.
+fn escaped(text: &str) -> String {
+    text.chars()
+        .map(|character| {
+            if character.is_control() {
+                character.escape_default().to_string()
+            } else {
+                character.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Writes `text` to standard output. A reader that went away early (`|
+/// head`) is no error; any other failure (a full disk) is, rather than a
+/// panic in `print!`.
+fn emit(text: &str) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("cannot write to standard output: {error}"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The command line's arguments after the program's name, or the message
+/// for one that is not UTF-8 text (`std::env::args` would panic on it).
+fn arguments() -> Result<Vec<String>, String> {
+    std::env::args_os()
+        .skip(1)
+        .enumerate()
+        .map(|(index, arg)| {
+            arg.into_string().map_err(|arg| {
+                format!(
+                    "argument {} is not UTF-8 text: `{}`",
+                    index + 1,
+                    arg.to_string_lossy()
+                )
+            })
+        })
+        .collect()
 }
 
 /// Reads the command line; the error is the message for the user.
@@ -82,6 +140,9 @@ fn parse_args(args: &[String]) -> Result<Request, String> {
     let mut offset = None;
     let mut at = None;
     let mut openings = DEFAULT_OPENINGS;
+    // A repeated option is refused rather than the last one silently
+    // winning.
+    let mut given: Vec<&str> = Vec::new();
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         if !arg.starts_with("--") {
@@ -96,6 +157,10 @@ fn parse_args(args: &[String]) -> Result<Request, String> {
         if !matches!(flag, "--offset" | "--at" | "--next") {
             return Err(format!("unknown option {flag} (see --help)"));
         }
+        if given.contains(&flag) {
+            return Err(format!("{flag} is given twice; give it once"));
+        }
+        given.push(flag);
         let value = match inline_value {
             Some(value) => value,
             None => args
@@ -120,8 +185,12 @@ fn parse_args(args: &[String]) -> Result<Request, String> {
             }
             _ => {
                 openings = match value.parse::<usize>() {
-                    Ok(count) if count > 0 => count,
-                    _ => return Err(format!("--next {value}: expected a whole number above 0")),
+                    Ok(count) if (1..=MAX_OPENINGS).contains(&count) => count,
+                    _ => {
+                        return Err(format!(
+                            "--next {value}: expected a whole number from 1 to {MAX_OPENINGS}"
+                        ))
+                    }
                 };
             }
         }
@@ -144,7 +213,8 @@ fn parse_args(args: &[String]) -> Result<Request, String> {
     if let Some(offset) = offset {
         if named {
             return Err(format!(
-                "the UTC offset is given twice, by --offset and in '{joined}': give it once"
+                "the UTC offset is given twice, by --offset and in '{}': give it once",
+                quoted(&joined)
             ));
         }
         joined = format!("{joined}; {}", offset_element(offset));
@@ -154,7 +224,8 @@ fn parse_args(args: &[String]) -> Result<Request, String> {
         .map_err(|error| windows_error(&joined, error))?;
     if calendar.is_empty() {
         return Err(format!(
-            "'{joined}' names no window, e.g. 'Sat,Sun 22:30 +60m' (see --help)"
+            "'{}' names no window, e.g. 'Sat,Sun 22:30 +60m' (see --help)",
+            quoted(&joined)
         ));
     }
     let at = match at {
@@ -173,9 +244,24 @@ fn parse_args(args: &[String]) -> Result<Request, String> {
 fn windows_error(text: &str, error: WindowError) -> String {
     match error {
         WindowError::TooManyWindows => format!(
-            "'{text}': {error}: at most {MAX_WINDOWS} windows, as in the boot config's `windows`"
+            "'{}': {error}: at most {MAX_WINDOWS} windows, as in the boot config's `windows`",
+            quoted(text)
         ),
-        _ => format!("'{text}': {error}"),
+        _ => format!("'{}': {error}", quoted(text)),
+    }
+}
+
+/// Characters of the windows' text an error message quotes, at most:
+/// about a calendar's worth of windows, so that the message stays a line
+/// when thousands of arguments are given.
+const QUOTED_CHARS: usize = 300;
+
+/// `text` as an error message quotes it: whole, or its first
+/// [`QUOTED_CHARS`] characters and `...`.
+fn quoted(text: &str) -> String {
+    match text.char_indices().nth(QUOTED_CHARS) {
+        Some((end, _)) => format!("{}...", &text[..end]),
+        None => text.to_owned(),
     }
 }
 
@@ -217,7 +303,7 @@ fn report(request: &Request) -> String {
         writeln!(out, "{label:>15}{separator} {value}").expect("writing to a String cannot fail");
     };
     for (text, normalized) in &request.texts {
-        line("Original form", text);
+        line("Original form", &escaped(text));
         line("Normalized form", normalized);
     }
     line("Calendar", &calendar.to_string());

@@ -150,3 +150,151 @@ fn test_ninth_window_refused_as_in_the_boot_config() {
         assert!(stderr.contains("at most 8 windows"), "{stderr}");
     }
 }
+
+#[test]
+fn test_next_above_the_limit_refused_instead_of_filling_memory() {
+    // `--next 18446744073709551615` once built its report in memory until
+    // memory ran out (1.8 GB after 20 s).
+    let window = "Sat 22:30 +1h";
+    let at = "2026-11-28T22:45:00Z";
+    for count in ["1001", "10000000", "18446744073709551615"] {
+        let output = run_calendar(&[window, "--at", at, "--next", count]);
+        assert_eq!(output.status.code(), Some(2), "{count}");
+        assert!(output.stdout.is_empty());
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(
+            stderr,
+            format!("error: --next {count}: expected a whole number from 1 to 1000\n")
+        );
+    }
+    let output = run_calendar(&[window, "--at", at, "--next", "1000"]);
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 7 + 999);
+    assert!(
+        stdout.ends_with("                 2046-01-27T22:30:00Z = Sat 2046-01-27 22:30 +00:00\n"),
+        "{}",
+        &stdout[stdout.len() - 200..]
+    );
+}
+
+#[test]
+fn test_repeated_option_refused_instead_of_the_last_winning() {
+    // `--at A --at B` once answered for B without a word.
+    let window = "Sat 22:30 +1h";
+    for (args, flag) in [
+        (
+            &[
+                window,
+                "--at",
+                "2026-11-28T22:45:00Z",
+                "--at=2026-11-29T00:00:00Z",
+            ][..],
+            "--at",
+        ),
+        (
+            &[window, "--offset", "+01:00", "--offset", "+02:00"],
+            "--offset",
+        ),
+        (&[window, "--next=1", "--next", "2"], "--next"),
+    ] {
+        let output = run_calendar(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(output.stdout.is_empty());
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(
+            stderr,
+            format!("error: {flag} is given twice; give it once\n")
+        );
+    }
+}
+
+#[test]
+fn test_non_utf8_argument_refused_instead_of_a_panic() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt as _;
+    // A window with a byte that is not UTF-8 once panicked in
+    // `std::env::args`, status 101.
+    let window = OsStr::from_bytes(b"Sat 22:30 +1h\xff");
+    let output = common::run_example("calendar", &[window]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(
+        stderr,
+        "error: argument 1 is not UTF-8 text: `Sat 22:30 +1h\u{fffd}`\n"
+    );
+}
+
+#[test]
+fn test_report_to_a_full_disk_is_an_error_not_a_panic() {
+    // `calendar ... > /dev/full` once panicked in `print!`, status 101.
+    for args in [&["Sat 22:30 +1h"][..], &["--help"]] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full opens");
+        let output = std::process::Command::new(env!("CARGO"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["run", "--quiet", "--package", "update-sched"])
+            .args(["--example", "calendar", "--"])
+            .args(args)
+            .stdout(full)
+            .output()
+            .expect("cargo runs");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(
+            stderr,
+            "error: cannot write to standard output: No space left on device (os error 28)\n"
+        );
+    }
+}
+
+#[test]
+fn test_control_characters_of_arguments_escaped_in_errors_and_report() {
+    // A newline in a window split its error over two lines; an escape
+    // sequence reached the terminal; a carriage return in a valid window
+    // overwrote the report's `Original form` line.
+    let output = run_calendar(&["Sat 22:30 +1h\nSun 01:00 +1m"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8(output.stderr).unwrap(),
+        "error: 'Sat 22:30 +1h\\nSun 01:00 +1m': malformed window: expected nothing after the length\n"
+    );
+    let output = run_calendar(&["Sat 22:30 +1h", "--at", "2026\u{1b}[2J"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.starts_with("error: --at 2026\\u{1b}[2J: "),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1);
+    let output = run_calendar(&["Sat 22:30 +1h\r", "--at", "2026-11-28T22:45:00Z"]);
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.starts_with("  Original form: Sat 22:30 +1h\\r\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains('\r'));
+}
+
+#[test]
+fn test_many_windows_quoted_shortened_in_the_error() {
+    // Twenty thousand window arguments once gave a 300 KB error line
+    // quoting every one of them.
+    let args = vec!["Mon 01:00 +1m"; 20_000];
+    let output = run_calendar(&args);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let quoted = "Mon 01:00 +1m; ".repeat(20);
+    assert_eq!(
+        stderr,
+        format!(
+            "error: '{}...': more windows than the calendar holds: at most 8 windows, \
+             as in the boot config's `windows`\n",
+            &quoted[..300]
+        )
+    );
+}

@@ -92,3 +92,139 @@ fn test_long_server_run_does_not_stop_at_a_full_queue() {
         assert!(!line.contains(" refused="), "{line}");
     }
 }
+
+#[test]
+fn test_repeated_option_refused_instead_of_the_last_winning() {
+    // `--days 5 --days 6` once ran six days without a word.
+    for args in [
+        &["--days", "5", "--days", "6"][..],
+        &["--seed", "1", "--seed", "2"],
+        &["--offset", "+01:00", "--offset", "+02:00"],
+        &["--targets", "--targets"],
+    ] {
+        let output = run_simulate(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let last = stderr.lines().last().unwrap_or_default();
+        assert!(
+            last.starts_with("error: --") && last.ends_with(" is given twice; give it once"),
+            "{args:?}: {last}"
+        );
+        assert!(results(&output).is_empty());
+    }
+}
+
+#[test]
+fn test_targets_and_write_trace_refuse_options_they_would_ignore() {
+    // `--targets --days 3650` once ran the 30-day target table and exited 0.
+    let trace = std::env::temp_dir().join(format!("simulate-ignored-{}.csv", std::process::id()));
+    let trace_arg = trace.to_str().expect("temporary path is UTF-8");
+    for (args, expected) in [
+        (
+            &["--targets", "--days", "3650"][..],
+            "error: --targets does not use --days (see --help)",
+        ),
+        (
+            &["--workload", "home", "--targets"],
+            "error: --targets does not use --workload (see --help)",
+        ),
+        (
+            &["--targets", "--plot", "t.svg"],
+            "error: --targets does not use --plot (see --help)",
+        ),
+        (
+            &["--write-trace", trace_arg, "--plot", "t.svg"],
+            "error: --write-trace does not use --plot (see --help)",
+        ),
+        (
+            &["--write-trace", trace_arg, "--failure-rate", "10"],
+            "error: --write-trace does not use --failure-rate (see --help)",
+        ),
+    ] {
+        let output = run_simulate(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.lines().last().unwrap_or_default(), expected);
+        assert!(output.stdout.is_empty(), "{args:?}");
+    }
+    assert!(!trace.exists(), "no trace written");
+}
+
+#[test]
+fn test_unwritable_plot_refused_before_the_run_and_loses_no_figures() {
+    // A directory: refused before any minute is simulated, naming the path.
+    let directory = std::env::temp_dir();
+    let directory_arg = directory.to_str().expect("temporary path is UTF-8");
+    let output = run_simulate(&["--days", "2", "--plot", directory_arg]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with(&format!("error: cannot write the plot {directory_arg}: ")),
+        "{last}"
+    );
+    assert!(results(&output).is_empty());
+
+    // A bad input is found out before the plot is opened: no empty plot
+    // is left behind.
+    let plot = std::env::temp_dir().join(format!("simulate-unmade-{}.svg", std::process::id()));
+    let plot_arg = plot.to_str().expect("temporary path is UTF-8");
+    let output = run_simulate(&["--trace", "/nonexistent/t.csv", "--plot", plot_arg]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(!plot.exists(), "no plot file for a run that never started");
+
+    // A full disk shows only when the plot is written: the figures were
+    // once lost with it; now they are printed first.
+    let output = run_simulate(&["--days", "2", "--plot", "/dev/full"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(results(&output).len(), 5);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error: cannot write the plot /dev/full: ")
+            && last.contains("No space left on device"),
+        "{last}"
+    );
+}
+
+#[test]
+fn test_non_utf8_argument_refused_instead_of_a_panic() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt as _;
+    // `--trace $'\xff.csv'` once panicked in `std::env::args`, status 101.
+    let name = OsStr::from_bytes(b"\xff.csv");
+    let output = common::run_example("simulate", &[OsStr::new("--trace"), name]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.lines().last().unwrap_or_default(),
+        "error: argument 2 is not UTF-8 text: `\u{fffd}.csv`"
+    );
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn test_report_to_a_full_disk_is_an_error_not_lost_in_silence() {
+    // `simulate > /dev/full` once exited 0 with the figures lost, and
+    // `--help > /dev/full` panicked in `print!`.
+    for args in [&["--days", "2"][..], &["--help"]] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full opens");
+        let output = std::process::Command::new(env!("CARGO"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["run", "--quiet", "--package", "update-sched"])
+            .args(["--example", "simulate", "--"])
+            .args(args)
+            .stdout(full)
+            .output()
+            .expect("cargo runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(
+            stderr.lines().last().unwrap_or_default(),
+            "error: cannot write to standard output: No space left on device (os error 28)"
+        );
+    }
+}

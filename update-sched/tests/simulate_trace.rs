@@ -304,3 +304,126 @@ fn test_full_update_queue_refusals_counted_and_results_printed() {
     // Immediate has no gates: it installs everything and refuses nothing.
     assert!(!results[0].contains(" refused="), "{}", results[0]);
 }
+
+#[test]
+fn test_trace_span_measured_from_its_first_sample_not_the_minute_before() {
+    // Exactly 3650 days from a first sample at 30 seconds past a minute was
+    // once refused as 3651 days, measured from the whole minute before it.
+    let start = 1_800_000_030u64;
+    let exact = format!(
+        "{HEADER}\n{start},100,400,10,10,1\n{},100,400,10,10,1\n",
+        start + 3_650 * 86_400
+    );
+    let output = run_on_trace("exact-span", &exact, &[]);
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("time: 3650 simulated days"), "{stdout}");
+
+    // One second more is over the limit, from the first sample too.
+    let over = format!(
+        "{HEADER}\n{start},100,400,10,10,1\n{},100,400,10,10,1\n",
+        start + 3_650 * 86_400 + 1
+    );
+    let output = run_on_trace("exact-span-over", &over, &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let last = last_error_line(&output);
+    assert!(
+        last.contains("spans 3651 days from 2027-01-15T08:00:30Z"),
+        "{last}"
+    );
+}
+
+#[test]
+fn test_trace_error_escapes_control_characters_and_shortens_long_text() {
+    // A NUL, a carriage return or an escape sequence was printed raw into
+    // the message, and a long field was printed back whole.
+    let error = error_of("1800000000,100,400,10,10,1\u{0}\n");
+    assert_eq!(error.message, "sessions: `1\\u{0}` is not a whole number");
+    let error = error_of("1800000000,1\r00,400,10,10,1\n");
+    assert_eq!(
+        error.message,
+        "cpu_permille: `1\\r00` is not a whole number"
+    );
+    let long = "9".repeat(1_000_000);
+    let error = error_of(&format!("{long},100,400,10,10,1\n"));
+    assert_eq!(
+        error.message,
+        format!("unix_seconds: `{}...` is not a whole number", &long[..80])
+    );
+    let header = format!("unix_seconds\u{1b}[2J{}", "x".repeat(1_000_000));
+    let error = Trace::parse(&format!("{header}\n")).unwrap_err();
+    assert_eq!(error.line, 1);
+    assert!(
+        error.message.contains("found `unix_seconds\\u{1b}[2Jxxx"),
+        "{}",
+        error.message
+    );
+    assert!(error.message.len() < 300, "{} bytes", error.message.len());
+    assert!(!error.message.chars().any(char::is_control));
+}
+
+#[test]
+fn test_start_outside_the_trace_refused_instead_of_replaying_none_of_it() {
+    // Two days from 2027-01-15T08:00:00Z. `--start 2030-01-01T00:00:00Z`
+    // once ran a day of the last sample held still and exited 0 as if it
+    // had replayed the trace.
+    let start = 1_800_000_000u64;
+    let text = format!(
+        "{HEADER}\n{start},100,400,10,10,1\n{},900,400,10,10,3\n",
+        start + 2 * 86_400
+    );
+    let output = run_on_trace("start-after", &text, &["--start", "2030-01-01T00:00:00Z"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        last_error_line(&output)
+            .split_once(": ")
+            .unwrap()
+            .1
+            .split_once(": ")
+            .unwrap()
+            .1,
+        "--start 2030-01-01T00:00:00Z is after the trace's last sample at \
+         2027-01-17T08:00:00Z: the run would replay none of it"
+    );
+    // A day ending with the minute before the first sample replays none of
+    // it either; one more minute reaches it.
+    let args = ["--start", "2027-01-14T08:00:00Z", "--days", "1"];
+    let output = run_on_trace("start-before", &text, &args);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        last_error_line(&output).ends_with(
+            "the run from 2027-01-14T08:00:00Z has its last minute at 2027-01-15T07:59:00Z, \
+             before the trace's first sample at 2027-01-15T08:00:00Z: it would replay none of it"
+        ),
+        "{}",
+        last_error_line(&output)
+    );
+    let args = ["--start", "2027-01-14T08:01:00Z", "--days", "1"];
+    assert!(run_on_trace("start-reaches", &text, &args).status.success());
+    // A start on the last sample, or inside the trace, replays it.
+    let args = ["--start", "2027-01-17T08:00:00Z"];
+    assert!(run_on_trace("start-last", &text, &args).status.success());
+    let args = ["--start", "2027-01-16T00:00:00Z"];
+    assert!(run_on_trace("start-inside", &text, &args).status.success());
+}
+
+#[test]
+fn test_control_characters_of_a_trace_name_escaped_in_errors_and_report() {
+    // A file name with a newline split the error over two lines, and an
+    // escape sequence in it reached the terminal, in errors and in the
+    // report's heading and RESULT lines.
+    let output = run_simulate(&["--trace", "/nonexistent/a\nb\u{1b}[2J.csv"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        last_error_line(&output),
+        "error: cannot read /nonexistent/a\\nb\\u{1b}[2J.csv: No such file or directory (os error 2)"
+    );
+    let output = run_on_trace("escape\u{1b}[2J", SAMPLE, &[]);
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(!stdout.contains('\u{1b}'));
+    assert!(
+        stdout.contains("RESULT workload=simulate-escape_[2J-"),
+        "{stdout}"
+    );
+}

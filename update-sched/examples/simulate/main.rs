@@ -37,7 +37,8 @@ const USAGE: &str = "\
 usage: simulate [--workload NAME | --trace FILE] [--days N] [--seed N] [--plot FILE.svg]
                 [--profile NAME] [--failure-rate PERMILLE] [--offset +HH:MM] [--start TIMESTAMP]
        simulate --targets [--profile NAME] [--failure-rate PERMILLE]
-       simulate --workload NAME --write-trace FILE [--days N] [--seed N]
+       simulate --workload NAME --write-trace FILE [--days N] [--seed N] [--offset +HH:MM]
+                [--start TIMESTAMP]
 
 Replays a machine's usage minute by minute through the update scheduler and
 compares policies: immediate, nightly (03:00-05:00), active-hours (outside
@@ -47,18 +48,27 @@ Mon-Fri 08:00-17:00), the profile's configured windows, and adaptive.
   --trace FILE             CSV with the header (at most 64 MiB)
                            unix_seconds,cpu_permille,mem_permille,disk_kib_s,net_kib_s,sessions
   --days N                 days to simulate, 1..=3650 (default 30; with --trace, the
-                           trace's span, refused if longer than 3650 days)
+                           trace's span from its first sample, in whole days, refused
+                           if longer than 3650 days)
   --seed N                 seed of the workload noise, arrivals and failures (default 1)
-  --plot FILE.svg          draw the learned week and every policy's installations
+  --plot FILE.svg          draw the learned week and every policy's installations (a path
+                           that cannot be opened is refused before the run; the figures
+                           are printed before the plot is written)
   --profile NAME           basic, server, desktop or iot (default desktop)
-  --failure-rate PERMILLE  chance that an installation attempt fails (default 50)
+  --failure-rate PERMILLE  chance that an installation attempt fails, 0..=1000 (default 50)
   --offset +HH:MM          the machine's UTC offset (default Z)
   --start TIMESTAMP        first simulated minute, RFC 3339 (default 2026-11-02T00:00:00Z,
-                           a Monday; with --trace, its first sample)
+                           a Monday; with --trace, its first sample, and a run that
+                           would replay none of the trace is refused)
   --targets                every built-in workload x seeds 1..5 x 30 days: the target
                            table, exit status 1 if a target fails
   --write-trace FILE       write the workload as a trace (one row per 10 minutes), then exit
   --help                   print this help
+
+Each option is given at most once. --targets takes only --profile and
+--failure-rate, and --write-trace only --workload, --days, --seed, --offset
+and --start: another option is refused, not ignored. Bad input, or an output
+that cannot be written, prints `error: ...` and exits with status 2.
 
 A policy whose update queue (1,024 updates, as in the kernel) is full refuses
 further arrivals; the run goes on, its RESULT line ends in refused=N, and
@@ -77,6 +87,21 @@ pub const MAX_DAYS: u32 = 3_650;
 /// Failure chance per attempt unless `--failure-rate` says otherwise: one
 /// in twenty.
 pub const DEFAULT_FAILURE_PERMILLE: u16 = 50;
+/// The options `--targets` has no use for: it runs its own workloads,
+/// seeds and days from the default start, and draws nothing.
+const TARGETS_IGNORES: &[&str] = &[
+    "--workload",
+    "--trace",
+    "--days",
+    "--seed",
+    "--plot",
+    "--offset",
+    "--start",
+    "--write-trace",
+];
+/// The options `--write-trace` has no use for: it writes the metrics,
+/// which no profile, failure rate or plot changes.
+const WRITE_TRACE_IGNORES: &[&str] = &["--plot", "--profile", "--failure-rate"];
 /// Rows of `--write-trace` are this many minutes apart, the default
 /// interval of sysstat's collector.
 const TRACE_STEP_MINUTES: u32 = 10;
@@ -104,10 +129,15 @@ struct Options {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = match arguments() {
+        Ok(args) => args,
+        Err(message) => return usage_error(&message),
+    };
     if args.iter().any(|arg| arg == "--help" || arg == "-h") {
-        print!("{USAGE}");
-        return ExitCode::SUCCESS;
+        return match emit(USAGE) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => usage_error(&message),
+        };
     }
     let options = match parse_args(&args) {
         Ok(options) => options,
@@ -115,7 +145,9 @@ fn main() -> ExitCode {
     };
     if options.targets {
         let (text, passed) = targets::run(options.profile, options.failure_permille);
-        emit(&text);
+        if let Err(message) = emit(&text) {
+            return usage_error(&message);
+        }
         return if passed {
             ExitCode::SUCCESS
         } else {
@@ -132,15 +164,52 @@ fn main() -> ExitCode {
     }
 }
 
+/// The command line's arguments after the program's name, or the message
+/// for one that is not UTF-8 text (`std::env::args` would panic on it).
+fn arguments() -> Result<Vec<String>, String> {
+    std::env::args_os()
+        .skip(1)
+        .enumerate()
+        .map(|(index, arg)| {
+            arg.into_string().map_err(|arg| {
+                format!(
+                    "argument {} is not UTF-8 text: `{}`",
+                    index + 1,
+                    arg.to_string_lossy()
+                )
+            })
+        })
+        .collect()
+}
+
 /// Writes `text` to standard output. A reader that went away early (`|
-/// head`) is no error worth a panic: the figures were wanted only so far.
-fn emit(text: &str) {
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+/// head`) is no error: the figures were wanted only so far. Any other
+/// failure (a full disk) is, or the figures would be lost without a word.
+fn emit(text: &str) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("cannot write to standard output: {error}"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Prints `error: message` and returns the usual status of a usage error.
+/// Control characters in the message (from an argument or a file name)
+/// are escaped, so that it stays one line and cannot drive the terminal.
 fn usage_error(message: &str) -> ExitCode {
-    eprintln!("error: {message}");
+    let escaped: String = message
+        .chars()
+        .map(|character| {
+            if character.is_control() {
+                character.escape_default().to_string()
+            } else {
+                character.to_string()
+            }
+        })
+        .collect();
+    eprintln!("error: {escaped}");
     ExitCode::from(2)
 }
 
@@ -158,8 +227,16 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
         write_trace: None,
     };
     let mut chose_source = false;
+    // Every option given, in order: one given twice is refused rather than
+    // the last silently winning, and so is one the chosen mode ignores.
+    let mut given: Vec<&str> = Vec::new();
     let mut args = args.iter();
     while let Some(flag) = args.next() {
+        let flag_name = flag.as_str();
+        if given.contains(&flag_name) && !matches!(flag_name, "--workload" | "--trace") {
+            return Err(format!("{flag} is given twice; give it once"));
+        }
+        given.push(flag_name);
         if flag == "--targets" {
             options.targets = true;
             continue;
@@ -223,6 +300,16 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
     if options.write_trace.is_some() && matches!(options.source, Source::Trace(_)) {
         return Err("--write-trace writes a built-in workload; give --workload".to_owned());
     }
+    let (mode, ignored) = if options.targets {
+        ("--targets", TARGETS_IGNORES)
+    } else if options.write_trace.is_some() {
+        ("--write-trace", WRITE_TRACE_IGNORES)
+    } else {
+        ("", &[][..])
+    };
+    if let Some(flag) = given.iter().find(|flag| ignored.contains(flag)) {
+        return Err(format!("{mode} does not use {flag} (see --help)"));
+    }
     Ok(options)
 }
 
@@ -271,31 +358,57 @@ fn trace_scenario(path: &Path, options: &Options) -> Result<Scenario, String> {
     let days = match options.days {
         Some(days) => days,
         None => {
-            let span_s = trace
-                .end()
-                .as_unix_secs()
-                .saturating_sub(start.as_unix_secs());
-            let days = span_s.div_ceil(86_400).max(1);
-            u32::try_from(days)
-                .ok()
-                .filter(|&days| days <= MAX_DAYS)
-                .ok_or_else(|| {
-                    format!(
-                        "{}: the trace spans {days} days from {start} to its last sample at {}; \
-                         at most {MAX_DAYS} are simulated: give --days to replay its first days",
-                        path.display(),
-                        trace.end()
-                    )
-                })?
+            // The span is the trace's own, from its first sample (or
+            // --start) to its last; the run starts at the whole minute
+            // before it and lasts whole days, up to the limit.
+            let end = trace.end().as_unix_secs();
+            let from = options.start.unwrap_or(trace.start());
+            let span_s = end.saturating_sub(from.as_unix_secs());
+            if span_s > u64::from(MAX_DAYS) * 86_400 {
+                return Err(format!(
+                    "{}: the trace spans {} days from {from} to its last sample at {}; \
+                     at most {MAX_DAYS} are simulated: give --days to replay its first days",
+                    path.display(),
+                    span_s.div_ceil(86_400),
+                    trace.end()
+                ));
+            }
+            let run_s = end.saturating_sub(start.as_unix_secs());
+            u32::try_from(run_s.div_ceil(86_400))
+                .unwrap_or(MAX_DAYS)
+                .clamp(1, MAX_DAYS)
         }
     };
     let minutes = run_minutes(start, days)?;
+    // A --start that puts the whole run before the trace's first sample or
+    // after its last would replay one sample held for the whole run: a run
+    // of nothing, reported as if it were the trace.
+    if start > trace.end() {
+        return Err(format!(
+            "{}: --start {start} is after the trace's last sample at {}: the run would \
+             replay none of it",
+            path.display(),
+            trace.end()
+        ));
+    }
+    let last_minute = start.saturating_add(Duration::from_minutes(u64::from(minutes - 1)));
+    if last_minute < trace.start() {
+        return Err(format!(
+            "{}: the run from {start} has its last minute at {last_minute}, before the trace's \
+             first sample at {}: it would replay none of it",
+            path.display(),
+            trace.start()
+        ));
+    }
     let metrics = (0..minutes)
         .map(|minute| trace.at(start.saturating_add(Duration::from_minutes(u64::from(minute)))))
         .collect();
     let name = path.file_name().map_or_else(
         || "trace".to_owned(),
-        |name| name.to_string_lossy().replace(char::is_whitespace, "_"),
+        |name| {
+            name.to_string_lossy()
+                .replace(|c: char| c.is_whitespace() || c.is_control(), "_")
+        },
     );
     Ok(Scenario {
         name,
@@ -358,6 +471,17 @@ fn simulate(options: &Options) -> Result<bool, String> {
     if let Some(path) = &options.write_trace {
         return write_trace(&scenario, path).map(|()| true);
     }
+    if let Some(path) = &options.plot {
+        // A plot path that cannot be opened is found out before the run
+        // of minutes, not after it, and after the input was read, so that
+        // a bad trace leaves no empty plot behind.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|error| plot_error(path, &error))?;
+    }
     let outcomes = run_all(&scenario)?;
     let elapsed = timer.elapsed();
     let mut text = report::heading(&scenario);
@@ -374,12 +498,20 @@ fn simulate(options: &Options) -> Result<bool, String> {
         outcomes.len(),
         elapsed.as_millis()
     ));
+    // The figures are printed before the plot is drawn, so that a plot
+    // that cannot be written (a full disk) loses nothing else.
+    emit(&text)?;
+    let balanced = report::books_balance(&scenario, &outcomes);
     if let Some(path) = &options.plot {
-        plot::draw(path, &scenario, &outcomes)?;
-        text.push_str(&format!("plot: {}\n", path.display()));
+        plot::draw(path, &scenario, &outcomes).map_err(|error| plot_error(path, &error))?;
+        emit(&format!("plot: {}\n", path.display()))?;
     }
-    emit(&text);
-    Ok(report::books_balance(&scenario, &outcomes))
+    Ok(balanced)
+}
+
+/// The message for a plot that cannot be written to `path`.
+fn plot_error(path: &Path, error: &dyn std::fmt::Display) -> String {
+    format!("cannot write the plot {}: {error}", path.display())
 }
 
 /// Writes `scenario`'s metrics as a trace, one row per

@@ -30,7 +30,7 @@ const UNKNOWN: RGBColor = RGBColor(235, 235, 235);
 
 /// Turns a plotting error into the simulator's error text.
 fn failed<E: std::fmt::Display>(error: E) -> String {
-    format!("plot: {error}")
+    error.to_string()
 }
 
 /// Draws `scenario` and its `outcomes` into an SVG file at `path`.

@@ -93,7 +93,7 @@ impl Trace {
                     line,
                     format!(
                         "expected the header `{HEADER}`, found `{}`",
-                        header.trim_end()
+                        shown(header.trim_end())
                     ),
                 )
             }
@@ -159,7 +159,7 @@ fn parse_row(text: &str) -> Result<(WallTime, Metrics), String> {
         *value = field
             .trim()
             .parse()
-            .map_err(|_| format!("{name}: `{}` is not a whole number", field.trim()))?;
+            .map_err(|_| format!("{name}: `{}` is not a whole number", shown(field.trim())))?;
     }
     let [at, cpu, memory, disk, network, sessions] = values;
     let permille = |name: &str, value: u64| {
@@ -190,6 +190,30 @@ fn parse_row(text: &str) -> Result<(WallTime, Metrics), String> {
             power: PowerSource::Ac,
         },
     ))
+}
+
+/// Characters of a file's text quoted in a message, at most; the header
+/// is 67, so a near miss is shown whole.
+const SHOWN_CHARS: usize = 80;
+
+/// `text` as an error message quotes it: control characters (a NUL, a
+/// carriage return, an escape sequence) escaped so that the message stays
+/// one readable line, and at most [`SHOWN_CHARS`] characters of it, so that
+/// a 60 MB field is not printed back whole.
+fn shown(text: &str) -> String {
+    let mut out = String::new();
+    for (count, character) in text.chars().enumerate() {
+        if count == SHOWN_CHARS {
+            out.push_str("...");
+            break;
+        }
+        if character.is_control() {
+            out.extend(character.escape_default());
+        } else {
+            out.push(character);
+        }
+    }
+    out
 }
 
 /// One CSV row for `metrics` taken at `wall`, without the line end.

@@ -1,5 +1,7 @@
 //! What the end-to-end tests of the examples share.
 
+use std::ffi::OsStr;
+use std::fmt::Debug;
 use std::process::{Command, Output};
 
 /// Runs the example `name` with `args`, from this package's directory,
@@ -8,7 +10,7 @@ use std::process::{Command, Output};
 /// Cargo gives integration tests the path of binaries but not of
 /// examples, so the example runs through `cargo run` with the Cargo that
 /// runs the tests; after the first call it is built and each run is quick.
-pub fn run_example(name: &str, args: &[&str]) -> Output {
+pub fn run_example<A: AsRef<OsStr> + Debug>(name: &str, args: &[A]) -> Output {
     let output = Command::new(env!("CARGO"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(["run", "--quiet", "--package", "update-sched", "--example"])
