@@ -53,9 +53,19 @@
 //! their arrival, so they come first); Critical updates still to come
 //! cannot be foreseen, and the one that starts beyond the limit takes a
 //! lane like any running update. Updates without a deadline, and those
-//! whose deadline is settled (started once), reserve nothing; nor do they
-//! wait for the latest starts of others, so one that starts in a window
-//! shortly before them can still make one late.
+//! whose deadline is settled (started once), reserve nothing.
+//!
+//! An update that is not forced (one in a window, say) starts only if
+//! the latest starts leave it room: a lane free now, and on it no start
+//! reserved for another update before its estimated end (every lane, if
+//! it runs alone or is staged); else it waits
+//! ([`WaitReason::NoRoomBeforeLatestStarts`]) while updates behind it
+//! may still start. Without this an hour-long update starting in a
+//! window at 02:00 would make a Critical reboot due at 02:05 wait for it.
+//! Its own reservation is no obstacle: starting earlier, it ends earlier.
+//! Critical, forced and (in emergency maintenance) Security updates do
+//! not wait for room. The room is kept from the last scan, less the lanes
+//! taken since; the scan runs again after an update stops running.
 //!
 //! One scan works the latest starts out: the `EXACT_LATEST_STARTS` (32)
 //! earliest deadlines are kept in a bounded heap, O(n log 32) on the
@@ -64,8 +74,9 @@
 //! work, as on one lane after the first 32 (sound; early only when more
 //! than 32 updates with deadlines are queued). The scan runs when a
 //! latest start (or the end of a grace) comes, when an update with a
-//! deadline is submitted, and after a poll that starts an update that was
-//! not forced, which takes a lane no latest start counted on.
+//! deadline is submitted, after a poll that starts an update that was
+//! not forced (it took a lane no latest start counted on), and at the
+//! poll after one stops running.
 //!
 //! # Preemption
 //!
@@ -594,6 +605,10 @@ pub enum WaitReason {
     },
     /// Low priority runs only while the machine is idle.
     NotIdle(GateWait),
+    /// It would still run when an update with a deadline must start (at
+    /// that update's latest start): it waits for room. An update that is
+    /// forced or Critical never waits for this.
+    NoRoomBeforeLatestStarts,
     /// Nothing holds it back; it starts at the next poll.
     StartsNextPoll,
     /// Nothing holds it back but other updates are ahead of it.
@@ -626,6 +641,7 @@ impl WaitReason {
                 | WaitReason::Dependency(_)
                 | WaitReason::Emergency
                 | WaitReason::StagingBusy(_)
+                | WaitReason::NoRoomBeforeLatestStarts
         )
     }
 }
@@ -688,6 +704,9 @@ impl fmt::Display for WaitReason {
             WaitReason::NotIdle(wait) => {
                 write!(f, "low priority waits for an idle machine ({wait})")
             }
+            WaitReason::NoRoomBeforeLatestStarts => f.write_str(
+                "it would still run when updates with deadlines must start: waits for room",
+            ),
             WaitReason::StartsNextPoll => {
                 f.write_str("nothing holds it back: starts at the next poll")
             }
@@ -1047,6 +1066,11 @@ struct Pending {
     alone: bool,
 }
 
+/// One second per lane of the concurrency limit.
+type Lanes = Vec<u32, { MAX_CONCURRENT as usize }>;
+/// Per lane, the update its earliest reserved start is for.
+type LaneOwners = Vec<Option<Slot>, { MAX_CONCURRENT as usize }>;
+
 /// The latest start of every update whose deadline is still to be kept:
 /// the moment it is forced.
 #[derive(Clone, Debug)]
@@ -1056,6 +1080,43 @@ struct LatestStarts {
     exact: Vec<(Pending, u32), EXACT_LATEST_STARTS>,
     /// The latest start of every other one, if there are others.
     rest: Option<u32>,
+    /// The room they leave on each lane: see [`Room`].
+    room: Room,
+}
+
+/// What the latest starts leave of each lane for updates that start
+/// before they are forced.
+#[derive(Clone, Debug, Default)]
+struct Room {
+    /// Per lane, until when the updates running at the scan hold it.
+    busy_until: Lanes,
+    /// Per lane, the earliest start reserved on it (`u32::MAX`: none).
+    reserved_from: Lanes,
+    /// Per lane, the update that start is for (`None`: the updates past
+    /// the first 32, or nobody).
+    reserved_by: LaneOwners,
+}
+
+impl Room {
+    /// A lane on which the update in `slot`, of `estimated_s` seconds
+    /// (needing every lane if `alone`), can start at `now_s` and end
+    /// before any start reserved there for another update. Its own
+    /// reservation, if first on the lane, is no obstacle: starting
+    /// earlier it ends earlier.
+    #[inline]
+    fn lane_for(&self, slot: Slot, now_s: u32, estimated_s: u32, alone: bool) -> Option<usize> {
+        let ends = now_s.saturating_add(estimated_s);
+        let room = |lane: usize| {
+            self.reserved_from
+                .get(lane)
+                .is_some_and(|&from| from >= ends)
+                || self.reserved_by.get(lane) == Some(&Some(slot))
+        };
+        if alone && !(0..self.reserved_from.len()).all(room) {
+            return None;
+        }
+        (0..self.busy_until.len()).find(|&lane| self.busy_until[lane] <= now_s && room(lane))
+    }
 }
 
 impl LatestStarts {
@@ -1078,14 +1139,18 @@ impl LatestStarts {
 /// is in deadline order; `floors` says from when each lane is free of the
 /// updates running now; every lane is reserved from `rest_from` on for
 /// the updates not in `exact`.
+/// Returns, per lane, the earliest start reserved on it and the update
+/// it is reserved for.
 fn plan_backwards(
     exact: &mut Vec<(Pending, u32), EXACT_LATEST_STARTS>,
     floors: &[u32],
     rest_from: u32,
-) {
-    let mut bounds: Vec<u32, { MAX_CONCURRENT as usize }> = Vec::new();
+) -> (Lanes, LaneOwners) {
+    let mut bounds: Lanes = Vec::new();
+    let mut owners: LaneOwners = Vec::new();
     for _ in floors {
         let _ = bounds.push(rest_from);
+        let _ = owners.push(None);
     }
     for (pending, latest) in exact.iter_mut().rev() {
         let estimate = u32::from(pending.estimated_s);
@@ -1093,8 +1158,9 @@ fn plan_backwards(
         if pending.alone {
             let lowest = bounds.iter().copied().min().unwrap_or(rest_from);
             *latest = start_before(lowest);
-            for bound in bounds.iter_mut() {
+            for (bound, owner) in bounds.iter_mut().zip(owners.iter_mut()) {
                 *bound = *latest;
+                *owner = Some(pending.slot);
             }
             continue;
         }
@@ -1117,8 +1183,10 @@ fn plan_backwards(
         if let Some((lane, start, _)) = best {
             *latest = start;
             bounds[lane] = start;
+            owners[lane] = Some(pending.slot);
         }
     }
+    (bounds, owners)
 }
 
 /// How long a plan stands without the pattern changing: an hour, so a
@@ -1206,6 +1274,12 @@ pub struct UpdateScheduler<const N: usize> {
     earliest_wake_s: u32,
     /// No deadline (or miss) needs handling before this second.
     earliest_deadline_s: u32,
+    /// The room the latest starts leave, as of the last deadline scan,
+    /// less the lanes taken since.
+    room: Room,
+    /// An update stopped running since the last deadline scan, so
+    /// `room` holds a lane that is free: scan again at the next poll.
+    room_stale: bool,
     running: u8,
     /// The running update that runs alone, if one does (nothing else
     /// runs beside it): one marked exclusive, one with a disruptive phase
@@ -1263,6 +1337,8 @@ impl<const N: usize> UpdateScheduler<N> {
             sequence: 0,
             earliest_wake_s: u32::MAX,
             earliest_deadline_s: u32::MAX,
+            room: Room::default(),
+            room_stale: false,
             running: 0,
             alone: None,
             staging: false,
@@ -1798,7 +1874,7 @@ impl<const N: usize> UpdateScheduler<N> {
         if now_s >= self.earliest_wake_s {
             self.wake_due(now, now_s);
         }
-        if now_s >= self.earliest_deadline_s {
+        if now_s >= self.earliest_deadline_s || self.room_stale {
             self.handle_deadlines(now, now_s);
         }
 
@@ -1809,7 +1885,7 @@ impl<const N: usize> UpdateScheduler<N> {
                 break;
             }
             let plan = self.plan_for(slot, now, wall);
-            match self.blocker(slot, &window, plan.as_ref(), wall) {
+            match self.blocker(slot, &window, plan.as_ref(), wall, now_s) {
                 None => {
                     let _ = self.ready.pop();
                     let start = self.start(slot, now, now_s);
@@ -1908,6 +1984,7 @@ impl<const N: usize> UpdateScheduler<N> {
         let state = stored.state();
         let deadline = self.deadline_s(&stored);
         let wake = Some(instant_of(stored.wake_s));
+        let now_s = seconds_down(now);
         // An update behind a head that waits for its planned slot waits
         // for that slot too (poll stops at the head), whatever its own
         // plan would say.
@@ -1918,6 +1995,7 @@ impl<const N: usize> UpdateScheduler<N> {
                     &window,
                     self.current_plan(head, now, wall).as_ref(),
                     wall,
+                    now_s,
                 ) {
                     Some(WaitReason::PlannedSlot { at, .. }) => Some((head, at)),
                     _ => None,
@@ -1967,6 +2045,7 @@ impl<const N: usize> UpdateScheduler<N> {
                 &window,
                 self.current_plan(slot, now, wall).as_ref(),
                 wall,
+                now_s,
             ) {
                 Some(reason) => {
                     let chance = match reason {
@@ -1994,6 +2073,7 @@ impl<const N: usize> UpdateScheduler<N> {
                                     &window,
                                     self.current_plan(head, now, wall).as_ref(),
                                     wall,
+                                    now_s,
                                 )
                                 .is_none_or(|reason| reason.holds_everyone()) =>
                     {
@@ -2065,6 +2145,7 @@ impl<const N: usize> UpdateScheduler<N> {
     /// aborted); its state is changed by the caller.
     fn stop_running(&mut self, slot: Slot) {
         self.running = self.running.saturating_sub(1);
+        self.room_stale = self.earliest_deadline_s != u32::MAX;
         if self.alone == Some(slot) {
             self.alone = None;
         }
@@ -2235,7 +2316,7 @@ impl<const N: usize> UpdateScheduler<N> {
         // keeps every lane runs.
         ends.sort_unstable_by(|a, b| b.cmp(a));
         let last_end = ends.first().copied().unwrap_or(0);
-        let mut floors: Vec<u32, { MAX_CONCURRENT as usize }> = Vec::new();
+        let mut floors: Lanes = Vec::new();
         for lane in 0..usize::from(self.config.max_concurrent) {
             let floor = if serialised {
                 last_end
@@ -2254,10 +2335,15 @@ impl<const N: usize> UpdateScheduler<N> {
         } else {
             u32::MAX
         };
-        plan_backwards(&mut exact, &floors, rest_from);
+        let (reserved_from, reserved_by) = plan_backwards(&mut exact, &floors, rest_from);
         LatestStarts {
             exact,
             rest: has_rest.then_some(rest_from),
+            room: Room {
+                busy_until: floors,
+                reserved_from,
+                reserved_by,
+            },
         }
     }
 
@@ -2492,7 +2578,9 @@ impl<const N: usize> UpdateScheduler<N> {
 
     /// Forces updates whose latest start came and counts misses.
     fn handle_deadlines(&mut self, now: Instant, now_s: u32) {
-        let latest = self.latest_starts(now_s);
+        let mut latest = self.latest_starts(now_s);
+        self.room = core::mem::take(&mut latest.room);
+        self.room_stale = false;
         let mut earliest = u32::MAX;
         let mut force: Vec<Slot, 32> = Vec::new();
         let mut rescan = false;
@@ -2561,7 +2649,15 @@ impl<const N: usize> UpdateScheduler<N> {
         let forced = stored.has(marks::FORCED) && stored.priority() != Priority::Critical;
         self.counts.by_state[UpdateState::Ready as usize] -= 1;
         self.slots[slot.index()].set_attempts(attempt);
-        self.slots[slot.index()].wake_s = now_s.saturating_add(u32::from(stored.estimated_s));
+        let ends = now_s.saturating_add(u32::from(stored.estimated_s));
+        if !stored.has(marks::FORCED) {
+            if let Some(lane) = self.room_lane(slot, now_s) {
+                if let Some(busy_until) = self.room.busy_until.get_mut(lane) {
+                    *busy_until = ends;
+                }
+            }
+        }
+        self.slots[slot.index()].wake_s = ends;
         self.set_state(slot, UpdateState::Running);
         if !stored.has(marks::MISSED) {
             self.slots[slot.index()].marks |= marks::MISSED;
@@ -2610,6 +2706,7 @@ impl<const N: usize> UpdateScheduler<N> {
         window: &WindowState,
         plan: Option<&PlannedStart>,
         wall: WallTime,
+        now_s: u32,
     ) -> Option<WaitReason> {
         let stored = &self.slots[slot.index()];
         let priority = stored.priority();
@@ -2725,7 +2822,25 @@ impl<const N: usize> UpdateScheduler<N> {
                 return Some(WaitReason::NotIdle(wait));
             }
         }
+        if self.room_lane(slot, now_s).is_none() {
+            return Some(WaitReason::NoRoomBeforeLatestStarts);
+        }
         None
+    }
+
+    /// The lane an update that is not forced may take at `now_s`: one
+    /// free of what runs, and of every latest start until its estimated
+    /// end (all lanes, if it needs every lane). `Some(0)` while no update
+    /// with a deadline waits.
+    #[inline]
+    fn room_lane(&self, slot: Slot, now_s: u32) -> Option<usize> {
+        if self.earliest_deadline_s == u32::MAX {
+            return Some(0);
+        }
+        let stored = &self.slots[slot.index()];
+        let alone = self.runs_alone_throughout(stored) || self.stages(stored);
+        self.room
+            .lane_for(slot, now_s, u32::from(stored.estimated_s), alone)
     }
 
     /// Sends a WillStart notice for the head of the queue when a window
@@ -3305,6 +3420,33 @@ mod tests {
         }
         let started = drive(&mut scheduler, 0, 1600);
         assert_eq!(started, [(9, 7), (1, 1427), (2, 1447)]);
+        assert_eq!(scheduler.status().total_deadline_misses(), 0);
+    }
+
+    #[test]
+    fn test_update_in_window_leaves_room_for_critical_reboot_due_during_it() {
+        let mut scheduler = scheduler(Config {
+            max_concurrent: 1,
+            ..unattended()
+        });
+        // The window opens at 02:00 (minute 120); a Critical reboot
+        // becomes available at 02:05 and must then run alone.
+        scheduler
+            .submit(&long_record(1, Priority::Security, 0, 60), Instant::ZERO)
+            .unwrap();
+        let mut critical = long_record(2, Priority::Critical, 125, 10);
+        critical.flags = UpdateFlags::NEEDS_REBOOT;
+        scheduler.submit(&critical, Instant::ZERO).unwrap();
+        assert!(poll_at(&mut scheduler, 120).is_empty());
+        let (now, wall) = at(120);
+        assert_eq!(
+            scheduler.explain(UpdateId(1), now, wall).unwrap().reason,
+            WaitReason::NoRoomBeforeLatestStarts
+        );
+        // The Critical update runs at once; the Security one after it,
+        // still in the window.
+        let started = drive(&mut scheduler, 121, 300);
+        assert_eq!(started, [(2, 125), (1, 135)]);
         assert_eq!(scheduler.status().total_deadline_misses(), 0);
     }
 
