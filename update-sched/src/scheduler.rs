@@ -65,7 +65,10 @@
 //! Its own reservation is no obstacle: starting earlier, it ends earlier.
 //! Critical, forced and (in emergency maintenance) Security updates do
 //! not wait for room. The room is kept from the last scan, less the lanes
-//! taken since; the scan runs again after an update stops running.
+//! taken since; the scan runs again when an update stops running. While
+//! an update that runs alone or is staged runs, every lane counts as held
+//! until its estimated end, so nothing that is not forced starts beside a
+//! staged update while an update with a deadline waits.
 //!
 //! One scan works the latest starts out: the `EXACT_LATEST_STARTS` (32)
 //! earliest deadlines are kept in a bounded heap, O(n log 32) on the
@@ -75,8 +78,8 @@
 //! than 32 updates with deadlines are queued). The scan runs when a
 //! latest start (or the end of a grace) comes, when an update with a
 //! deadline is submitted, after a poll that starts an update that was
-//! not forced (it took a lane no latest start counted on), and at the
-//! poll after one stops running.
+//! not forced (it took a lane no latest start counted on), and when one
+//! stops running.
 //!
 //! # Preemption
 //!
@@ -1277,9 +1280,6 @@ pub struct UpdateScheduler<const N: usize> {
     /// The room the latest starts leave, as of the last deadline scan,
     /// less the lanes taken since.
     room: Room,
-    /// An update stopped running since the last deadline scan, so
-    /// `room` holds a lane that is free: scan again at the next poll.
-    room_stale: bool,
     running: u8,
     /// The running update that runs alone, if one does (nothing else
     /// runs beside it): one marked exclusive, one with a disruptive phase
@@ -1338,7 +1338,6 @@ impl<const N: usize> UpdateScheduler<N> {
             earliest_wake_s: u32::MAX,
             earliest_deadline_s: u32::MAX,
             room: Room::default(),
-            room_stale: false,
             running: 0,
             alone: None,
             staging: false,
@@ -1667,6 +1666,7 @@ impl<const N: usize> UpdateScheduler<N> {
                 }
             }
         }
+        self.lane_freed(now);
         Ok(())
     }
 
@@ -1795,7 +1795,17 @@ impl<const N: usize> UpdateScheduler<N> {
             self.remember_preemption(Preemption { id, by });
         }
         self.events.push(now, Event::Preempted { id, by });
+        self.lane_freed(now);
         Ok(())
+    }
+
+    /// A running update stopped: its lane is free before the room of the
+    /// last deadline scan says. Scan again, if any update has a deadline
+    /// to keep.
+    fn lane_freed(&mut self, now: Instant) {
+        if self.earliest_deadline_s != u32::MAX {
+            self.handle_deadlines(now, seconds_down(now));
+        }
     }
 
     /// Where `id` is: live updates, and the last
@@ -1874,7 +1884,7 @@ impl<const N: usize> UpdateScheduler<N> {
         if now_s >= self.earliest_wake_s {
             self.wake_due(now, now_s);
         }
-        if now_s >= self.earliest_deadline_s || self.room_stale {
+        if now_s >= self.earliest_deadline_s {
             self.handle_deadlines(now, now_s);
         }
 
@@ -2145,7 +2155,6 @@ impl<const N: usize> UpdateScheduler<N> {
     /// aborted); its state is changed by the caller.
     fn stop_running(&mut self, slot: Slot) {
         self.running = self.running.saturating_sub(1);
-        self.room_stale = self.earliest_deadline_s != u32::MAX;
         if self.alone == Some(slot) {
             self.alone = None;
         }
@@ -2580,7 +2589,6 @@ impl<const N: usize> UpdateScheduler<N> {
     fn handle_deadlines(&mut self, now: Instant, now_s: u32) {
         let mut latest = self.latest_starts(now_s);
         self.room = core::mem::take(&mut latest.room);
-        self.room_stale = false;
         let mut earliest = u32::MAX;
         let mut force: Vec<Slot, 32> = Vec::new();
         let mut rescan = false;
