@@ -185,7 +185,8 @@
 //!
 //! Timers (availability, deferral, backoff) and deadlines are not kept in
 //! heaps of their own: the scheduler remembers the earliest of each and
-//! scans its slots only when that moment has come, which happens a few
+//! scans its slots only when that moment has come (deadlines also when
+//! the work ahead changes: see "Order and deadlines"), which happens a few
 //! times per update over its whole life. A poll with nothing due is a few
 //! comparisons, one look at the head of the queue and a cached window
 //! state: the calendar is asked only at a window edge (between edges the
@@ -1069,7 +1070,7 @@ struct Pending {
     alone: bool,
 }
 
-/// One second per lane of the concurrency limit.
+/// A time in seconds since boot per lane of the concurrency limit.
 type Lanes = Vec<u32, { MAX_CONCURRENT as usize }>;
 /// Per lane, the update its earliest reserved start is for.
 type LaneOwners = Vec<Option<Slot>, { MAX_CONCURRENT as usize }>;
@@ -1137,13 +1138,12 @@ impl LatestStarts {
     }
 }
 
-/// Works out latest starts backwards from the latest deadline, over
-/// `lanes` lanes (see "Order and deadlines" in the module docs). `exact`
-/// is in deadline order; `floors` says from when each lane is free of the
-/// updates running now; every lane is reserved from `rest_from` on for
-/// the updates not in `exact`.
-/// Returns, per lane, the earliest start reserved on it and the update
-/// it is reserved for.
+/// Works out latest starts backwards from the latest deadline, over one
+/// lane per entry of `floors` (see "Order and deadlines" in the module
+/// docs). `exact` is in deadline order; `floors` says from when each lane
+/// is free of the updates running now; every lane is reserved from
+/// `rest_from` on for the updates not in `exact`. Returns, per lane, the
+/// earliest start reserved on it and the update it is reserved for.
 fn plan_backwards(
     exact: &mut Vec<(Pending, u32), EXACT_LATEST_STARTS>,
     floors: &[u32],
