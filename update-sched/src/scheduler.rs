@@ -15,12 +15,71 @@
 //!
 //! The ready queue is ordered by priority, then deadline, then submission
 //! order, with two refinements: Critical updates come first of all, and an
-//! update whose deadline has come ("forced") comes next, before every
-//! update still inside its deadline. A forced update ignores windows,
-//! frequency policy and resource gates, as Windows Update does at a
-//! deadline; power gates and the concurrency limit still hold, because an
-//! installation cut short by a flat battery or run beside a reboot can
-//! break the machine.
+//! update whose latest start has come ("forced") comes next, before every
+//! update not forced yet; forced updates start in deadline order. A forced
+//! update ignores windows, frequency policy and resource gates, as Windows
+//! Update does at a deadline; power gates and the concurrency limit still
+//! hold, because an installation cut short by a flat battery or run beside
+//! a reboot can break the machine.
+//!
+//! A deadline is the latest on-time *start* (one minute's grace,
+//! `DEADLINE_GRACE_SECS`, makes a start in the next minute on time). An
+//! update is forced not at its deadline but at its *latest start*: the
+//! latest moment it can start and still leave room, under the concurrency
+//! limit, for the updates due after it. Two 20-minute updates due at the
+//! same moment on one lane: the first is forced 20 minutes early. The
+//! scheduler works latest starts out backwards from the latest deadline,
+//! in deadline order. On one lane the last update's latest start is its
+//! deadline, and each earlier one's is the smaller of its own deadline and
+//! the next one's latest start less its own estimate. With
+//! `max_concurrent` lanes each update takes the lane that lets it start
+//! latest; one that runs alone, or is staged (its exclusive phase needs
+//! every lane, and one is staged at a time), takes them all. A running
+//! update holds its lane until its estimated end (its start plus its
+//! estimate), so an update goes on such a lane only if it would start
+//! after that end. Forced at these times, a set of updates that fits
+//! before its deadlines in deadline order starts every one in time, as
+//! long as estimates hold. On two lanes or more the choice of lane is
+//! greedy (the best choice is a hard problem): it may force an update
+//! earlier than strictly needed, never later.
+//!
+//! Every live update whose deadline is still to be kept counts: ready,
+//! blocked, not yet available, awaiting approval or deferred. Its work
+//! will need the time once it is ready, and reserving it costs at most an
+//! earlier start for those due before it. It is forced only once ready,
+//! so one that is not ready by its latest start (deferred past it,
+//! approved late) starts as soon as it is, and may be late, as may those
+//! after it. Critical updates count like the others (their deadline is
+//! their arrival, so they come first); Critical updates still to come
+//! cannot be foreseen, and the one that starts beyond the limit takes a
+//! lane like any running update. Updates without a deadline, and those
+//! whose deadline is settled (started once), reserve nothing.
+//!
+//! An update that is not forced (one in a window, say) starts only if
+//! the latest starts leave it room: a lane free now, and on it no start
+//! reserved for another update before its estimated end (every lane, if
+//! it runs alone or is staged); else it waits
+//! ([`WaitReason::NoRoomBeforeLatestStarts`]) while updates behind it
+//! may still start. Without this an hour-long update starting in a
+//! window at 02:00 would make a Critical reboot due at 02:05 wait for it.
+//! Its own reservation is no obstacle: starting earlier, it ends earlier.
+//! Critical, forced and (in emergency maintenance) Security updates do
+//! not wait for room. The room is kept from the last scan, less the lanes
+//! taken since; the scan runs again when an update stops running. While
+//! an update that runs alone or is staged runs, every lane counts as held
+//! until its estimated end, so nothing that is not forced starts beside a
+//! staged update while an update with a deadline waits.
+//!
+//! One scan works the latest starts out: the `EXACT_LATEST_STARTS` (32)
+//! earliest deadlines are kept in a bounded heap, O(n log 32) on the
+//! stack, and their latest starts worked out one by one; any others are
+//! forced together at the earliest of their deadlines less all their
+//! work, as on one lane after the first 32 (sound; early only when more
+//! than 32 updates with deadlines are queued). The scan runs when a
+//! latest start (or the end of a grace) comes, when an update with a
+//! deadline is submitted, after a poll that starts an update that was
+//! not forced (it took a lane no latest start counted on), and when one
+//! stops running.
 //!
 //! # Preemption
 //!
@@ -126,7 +185,8 @@
 //!
 //! Timers (availability, deferral, backoff) and deadlines are not kept in
 //! heaps of their own: the scheduler remembers the earliest of each and
-//! scans its slots only when that moment has come, which happens a few
+//! scans its slots only when that moment has come (deadlines also when
+//! the work ahead changes: see "Order and deadlines"), which happens a few
 //! times per update over its whole life. A poll with nothing due is a few
 //! comparisons, one look at the head of the queue and a cached window
 //! state: the calendar is asked only at a window edge (between edges the
@@ -147,6 +207,7 @@
 use core::cell::Cell;
 use core::fmt;
 
+use heapless::binary_heap::{BinaryHeap, Max};
 use heapless::{Deque, Vec};
 
 use crate::backoff::split_mix;
@@ -191,6 +252,16 @@ const PREEMPTION_CAPACITY: usize = MAX_CONCURRENT as usize + CRITICAL_BEYOND_LIM
 /// that a Critical update (deadline zero) started at the next tick is on
 /// time for any tick rate slower than once a minute.
 const DEADLINE_GRACE_SECS: u32 = 60;
+/// Updates whose latest starts one deadline scan works out one by one:
+/// those with the earliest deadlines. The rest are forced together, as
+/// early as their combined work on one lane needs (see "Order and
+/// deadlines" in the module docs). 32 keeps the scan's working set on
+/// the stack small (a few hundred bytes) and is more than a machine has
+/// due at once in practice.
+const EXACT_LATEST_STARTS: usize = 32;
+/// Running updates held at most: the concurrency limit and the place
+/// beyond it for Critical updates.
+const RUNNING_CAPACITY: usize = MAX_CONCURRENT as usize + CRITICAL_BEYOND_LIMIT as usize;
 
 /// Where an update is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -538,6 +609,10 @@ pub enum WaitReason {
     },
     /// Low priority runs only while the machine is idle.
     NotIdle(GateWait),
+    /// It would still run when an update with a deadline must start (at
+    /// that update's latest start): it waits for room. An update that is
+    /// forced or Critical never waits for this.
+    NoRoomBeforeLatestStarts,
     /// Nothing holds it back; it starts at the next poll.
     StartsNextPoll,
     /// Nothing holds it back but other updates are ahead of it.
@@ -570,6 +645,7 @@ impl WaitReason {
                 | WaitReason::Dependency(_)
                 | WaitReason::Emergency
                 | WaitReason::StagingBusy(_)
+                | WaitReason::NoRoomBeforeLatestStarts
         )
     }
 }
@@ -632,6 +708,9 @@ impl fmt::Display for WaitReason {
             WaitReason::NotIdle(wait) => {
                 write!(f, "low priority waits for an idle machine ({wait})")
             }
+            WaitReason::NoRoomBeforeLatestStarts => f.write_str(
+                "it would still run when updates with deadlines must start: waits for room",
+            ),
             WaitReason::StartsNextPoll => {
                 f.write_str("nothing holds it back: starts at the next poll")
             }
@@ -677,9 +756,13 @@ pub struct Explanation {
     pub next_chance: Option<Instant>,
     /// Its deadline, if its priority has one.
     pub deadline: Option<Instant>,
-    /// The deadline comes before any chance the windows give, so it will
-    /// run at the deadline.
+    /// Its latest start comes before any chance the windows give, so it
+    /// will be forced then (`next_chance`).
     pub runs_at_deadline: bool,
+    /// With `runs_at_deadline`: when it is forced, the latest start that
+    /// keeps its deadline and leaves room for the updates due after it
+    /// (the deadline itself when none needs the room).
+    pub latest_start: Option<Instant>,
     /// Monotonic time the explanation was made at.
     pub now: Instant,
 }
@@ -695,7 +778,18 @@ impl fmt::Display for Explanation {
         )?;
         if let Some(at) = self.next_chance {
             let wait = at.saturating_duration_since(self.now);
-            if self.runs_at_deadline {
+            let early = self
+                .latest_start
+                .zip(self.deadline)
+                .is_some_and(|(latest, deadline)| latest < deadline);
+            if self.runs_at_deadline && early {
+                write!(
+                    f,
+                    "; no window before its deadline, so it runs at its latest start in {}, \
+                     leaving room for updates due after it",
+                    Rounded(wait)
+                )?;
+            } else if self.runs_at_deadline {
                 write!(
                     f,
                     "; no window before its deadline, so it runs at the deadline in {}",
@@ -706,7 +800,8 @@ impl fmt::Display for Explanation {
             }
         }
         if let Some(deadline) = self.deadline {
-            if !self.runs_at_deadline && self.state != UpdateState::Running {
+            let early = self.latest_start.is_some_and(|latest| latest < deadline);
+            if (!self.runs_at_deadline || early) && self.state != UpdateState::Running {
                 match deadline.checked_duration_since(self.now) {
                     Some(left) => write!(f, "; deadline in {}", Rounded(left))?,
                     None => write!(
@@ -760,7 +855,8 @@ struct Stored {
     /// Seconds since boot at which it becomes available (rounded up).
     available_s: u32,
     /// Seconds since boot at which a Waiting, Deferred or RetryWait update
-    /// is looked at again.
+    /// is looked at again; while Running, when it is expected to end (its
+    /// start plus its estimate).
     wake_s: u32,
     name: [u8; NAME_CAPACITY],
     version: [u16; 3],
@@ -961,6 +1057,141 @@ fn count_miss(
     events.push(now, Event::DeadlineMissed { id, priority });
 }
 
+/// An update whose deadline is still to be kept, as the deadline scan
+/// sees it. The derived order is by deadline, then slot: the order in
+/// which the scan works out latest starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Pending {
+    deadline_s: u32,
+    slot: Slot,
+    estimated_s: u16,
+    /// It needs every lane while it runs: it runs alone, or it is staged
+    /// (its exclusive phase needs them, and one is staged at a time).
+    alone: bool,
+}
+
+/// A time in seconds since boot per lane of the concurrency limit.
+type Lanes = Vec<u32, { MAX_CONCURRENT as usize }>;
+/// Per lane, the update its earliest reserved start is for.
+type LaneOwners = Vec<Option<Slot>, { MAX_CONCURRENT as usize }>;
+
+/// The latest start of every update whose deadline is still to be kept:
+/// the moment it is forced.
+#[derive(Clone, Debug)]
+struct LatestStarts {
+    /// The updates with the earliest deadlines, in deadline order, each
+    /// with its latest start.
+    exact: Vec<(Pending, u32), EXACT_LATEST_STARTS>,
+    /// The latest start of every other one, if there are others.
+    rest: Option<u32>,
+    /// The room they leave on each lane: see [`Room`].
+    room: Room,
+}
+
+/// What the latest starts leave of each lane for updates that start
+/// before they are forced.
+#[derive(Clone, Debug, Default)]
+struct Room {
+    /// Per lane, until when the updates running at the scan hold it.
+    busy_until: Lanes,
+    /// Per lane, the earliest start reserved on it (`u32::MAX`: none).
+    reserved_from: Lanes,
+    /// Per lane, the update that start is for (`None`: the updates past
+    /// the first 32, or nobody).
+    reserved_by: LaneOwners,
+}
+
+impl Room {
+    /// A lane on which the update in `slot`, of `estimated_s` seconds
+    /// (needing every lane if `alone`), can start at `now_s` and end
+    /// before any start reserved there for another update. Its own
+    /// reservation, if first on the lane, is no obstacle: starting
+    /// earlier it ends earlier.
+    #[inline]
+    fn lane_for(&self, slot: Slot, now_s: u32, estimated_s: u32, alone: bool) -> Option<usize> {
+        let ends = now_s.saturating_add(estimated_s);
+        let room = |lane: usize| {
+            self.reserved_from
+                .get(lane)
+                .is_some_and(|&from| from >= ends)
+                || self.reserved_by.get(lane) == Some(&Some(slot))
+        };
+        if alone && !(0..self.reserved_from.len()).all(room) {
+            return None;
+        }
+        (0..self.busy_until.len()).find(|&lane| self.busy_until[lane] <= now_s && room(lane))
+    }
+}
+
+impl LatestStarts {
+    /// The latest start of the update in `slot` with deadline `deadline_s`
+    /// (one the scan looked at).
+    fn of(&self, slot: Slot, deadline_s: u32) -> u32 {
+        let key = (deadline_s, slot);
+        match self
+            .exact
+            .binary_search_by(|(pending, _)| (pending.deadline_s, pending.slot).cmp(&key))
+        {
+            Ok(found) => self.exact[found].1,
+            Err(_) => self.rest.unwrap_or(deadline_s),
+        }
+    }
+}
+
+/// Works out latest starts backwards from the latest deadline, over one
+/// lane per entry of `floors` (see "Order and deadlines" in the module
+/// docs). `exact` is in deadline order; `floors` says from when each lane
+/// is free of the updates running now; every lane is reserved from
+/// `rest_from` on for the updates not in `exact`. Returns, per lane, the
+/// earliest start reserved on it and the update it is reserved for.
+fn plan_backwards(
+    exact: &mut Vec<(Pending, u32), EXACT_LATEST_STARTS>,
+    floors: &[u32],
+    rest_from: u32,
+) -> (Lanes, LaneOwners) {
+    let mut bounds: Lanes = Vec::new();
+    let mut owners: LaneOwners = Vec::new();
+    for _ in floors {
+        let _ = bounds.push(rest_from);
+        let _ = owners.push(None);
+    }
+    for (pending, latest) in exact.iter_mut().rev() {
+        let estimate = u32::from(pending.estimated_s);
+        let start_before = |bound: u32| pending.deadline_s.min(bound.saturating_sub(estimate));
+        if pending.alone {
+            let lowest = bounds.iter().copied().min().unwrap_or(rest_from);
+            *latest = start_before(lowest);
+            for (bound, owner) in bounds.iter_mut().zip(owners.iter_mut()) {
+                *bound = *latest;
+                *owner = Some(pending.slot);
+            }
+            continue;
+        }
+        // The lane that lets it start latest, among those free by then of
+        // what runs now; if none is, the one that lets it start latest.
+        let mut best: Option<(usize, u32, bool)> = None;
+        for (lane, (&bound, &floor)) in bounds.iter().zip(floors).enumerate() {
+            let start = start_before(bound);
+            let fits = start >= floor;
+            let better = match best {
+                None => true,
+                Some((_, best_start, best_fits)) => {
+                    (fits && !best_fits) || (fits == best_fits && start > best_start)
+                }
+            };
+            if better {
+                best = Some((lane, start, fits));
+            }
+        }
+        if let Some((lane, start, _)) = best {
+            *latest = start;
+            bounds[lane] = start;
+            owners[lane] = Some(pending.slot);
+        }
+    }
+    (bounds, owners)
+}
+
 /// How long a plan stands without the pattern changing: an hour, so a
 /// plan made from a pattern that stopped learning (no samples) still looks
 /// at the clock again.
@@ -1046,6 +1277,9 @@ pub struct UpdateScheduler<const N: usize> {
     earliest_wake_s: u32,
     /// No deadline (or miss) needs handling before this second.
     earliest_deadline_s: u32,
+    /// The room the latest starts leave, as of the last deadline scan,
+    /// less the lanes taken since.
+    room: Room,
     running: u8,
     /// The running update that runs alone, if one does (nothing else
     /// runs beside it): one marked exclusive, one with a disruptive phase
@@ -1103,6 +1337,7 @@ impl<const N: usize> UpdateScheduler<N> {
             sequence: 0,
             earliest_wake_s: u32::MAX,
             earliest_deadline_s: u32::MAX,
+            room: Room::default(),
             running: 0,
             alone: None,
             staging: false,
@@ -1264,7 +1499,10 @@ impl<const N: usize> UpdateScheduler<N> {
         } else {
             self.earliest_wake_s = self.earliest_wake_s.min(available_s);
         }
-        self.note_deadline(slot);
+        if self.deadline_s(&self.slots[slot.index()]).is_some() {
+            // Its work may move the latest starts of others earlier.
+            self.handle_deadlines(now, seconds_down(now));
+        }
         Ok(())
     }
 
@@ -1428,6 +1666,7 @@ impl<const N: usize> UpdateScheduler<N> {
                 }
             }
         }
+        self.lane_freed(now);
         Ok(())
     }
 
@@ -1556,7 +1795,17 @@ impl<const N: usize> UpdateScheduler<N> {
             self.remember_preemption(Preemption { id, by });
         }
         self.events.push(now, Event::Preempted { id, by });
+        self.lane_freed(now);
         Ok(())
+    }
+
+    /// A running update stopped: its lane is free before the room of the
+    /// last deadline scan says. Scan again, if any update has a deadline
+    /// to keep.
+    fn lane_freed(&mut self, now: Instant) {
+        if self.earliest_deadline_s != u32::MAX {
+            self.handle_deadlines(now, seconds_down(now));
+        }
     }
 
     /// Where `id` is: live updates, and the last
@@ -1640,15 +1889,18 @@ impl<const N: usize> UpdateScheduler<N> {
         }
 
         let mut held: Vec<(Slot, u64), LOOKAHEAD> = Vec::new();
+        let mut unforced_start = false;
         while let Some((slot, key)) = self.ready.peek() {
             if starts.is_full() {
                 break;
             }
             let plan = self.plan_for(slot, now, wall);
-            match self.blocker(slot, &window, plan.as_ref(), wall) {
+            match self.blocker(slot, &window, plan.as_ref(), wall, now_s) {
                 None => {
                     let _ = self.ready.pop();
-                    starts.push(self.start(slot, now, now_s)).ok();
+                    let start = self.start(slot, now, now_s);
+                    unforced_start |= !start.forced;
+                    starts.push(start).ok();
                 }
                 Some(reason) if reason.holds_everyone() || held.is_full() => break,
                 Some(_) => {
@@ -1661,6 +1913,11 @@ impl<const N: usize> UpdateScheduler<N> {
         for &(slot, key) in &held {
             // These were just popped, so the heap has room for them.
             let _ = self.ready.push(slot, key);
+        }
+        if unforced_start && self.earliest_deadline_s != u32::MAX {
+            // It took a lane no latest start counted on: work them out
+            // again with it running.
+            self.handle_deadlines(now, now_s);
         }
         self.announce(now, wall, &window);
     }
@@ -1737,6 +1994,7 @@ impl<const N: usize> UpdateScheduler<N> {
         let state = stored.state();
         let deadline = self.deadline_s(&stored);
         let wake = Some(instant_of(stored.wake_s));
+        let now_s = seconds_down(now);
         // An update behind a head that waits for its planned slot waits
         // for that slot too (poll stops at the head), whatever its own
         // plan would say.
@@ -1747,6 +2005,7 @@ impl<const N: usize> UpdateScheduler<N> {
                     &window,
                     self.current_plan(head, now, wall).as_ref(),
                     wall,
+                    now_s,
                 ) {
                     Some(WaitReason::PlannedSlot { at, .. }) => Some((head, at)),
                     _ => None,
@@ -1796,6 +2055,7 @@ impl<const N: usize> UpdateScheduler<N> {
                 &window,
                 self.current_plan(slot, now, wall).as_ref(),
                 wall,
+                now_s,
             ) {
                 Some(reason) => {
                     let chance = match reason {
@@ -1823,6 +2083,7 @@ impl<const N: usize> UpdateScheduler<N> {
                                     &window,
                                     self.current_plan(head, now, wall).as_ref(),
                                     wall,
+                                    now_s,
                                 )
                                 .is_none_or(|reason| reason.holds_everyone()) =>
                     {
@@ -1836,10 +2097,11 @@ impl<const N: usize> UpdateScheduler<N> {
             },
         };
         let mut runs_at_deadline = false;
+        let mut latest_start = None;
         if let Some(deadline_s) = deadline {
             let forced_later = !stored.has(marks::FORCED) && state == UpdateState::Ready;
-            let deadline_at = instant_of(deadline_s);
-            if forced_later && next_chance.is_none_or(|chance| chance > deadline_at) {
+            let latest_at = instant_of(self.latest_starts(seconds_down(now)).of(slot, deadline_s));
+            if forced_later && next_chance.is_none_or(|chance| chance > latest_at) {
                 let held_by_window = matches!(
                     reason,
                     WaitReason::WindowClosed
@@ -1858,7 +2120,8 @@ impl<const N: usize> UpdateScheduler<N> {
                 );
                 if held_by_window {
                     runs_at_deadline = true;
-                    next_chance = Some(deadline_at);
+                    next_chance = Some(latest_at);
+                    latest_start = Some(latest_at);
                 }
             }
         }
@@ -1871,6 +2134,7 @@ impl<const N: usize> UpdateScheduler<N> {
             next_chance,
             deadline: deadline.map(instant_of),
             runs_at_deadline,
+            latest_start,
             now,
         })
     }
@@ -2004,6 +2268,92 @@ impl<const N: usize> UpdateScheduler<N> {
         let deadline = self.config.deadlines.of(stored.priority())?;
         let secs = u32::try_from(deadline.as_secs()).unwrap_or(u32::MAX);
         Some(stored.available_s.saturating_add(secs))
+    }
+
+    /// The latest start of every live update whose deadline is still to
+    /// be kept (not running, no miss counted, not started before): see
+    /// "Order and deadlines" in the module docs. One pass over the slots,
+    /// keeping the [`EXACT_LATEST_STARTS`] earliest deadlines in a bounded
+    /// heap: O(n log 32), on the stack.
+    fn latest_starts(&self, now_s: u32) -> LatestStarts {
+        let mut earliest: BinaryHeap<Pending, Max, EXACT_LATEST_STARTS> = BinaryHeap::new();
+        let mut rest_deadline = u32::MAX;
+        let mut rest_work = 0u32;
+        let mut has_rest = false;
+        let mut ends: Vec<u32, RUNNING_CAPACITY> = Vec::new();
+        let mut serialised = false;
+        for (_, slot) in self.index.iter() {
+            let stored = &self.slots[slot.index()];
+            let alone = self.runs_alone_throughout(stored) || self.stages(stored);
+            if stored.state() == UpdateState::Running {
+                // One that overran its estimate is taken to end now.
+                let _ = ends.push(stored.wake_s.max(now_s));
+                serialised |= alone;
+                continue;
+            }
+            if stored.has(marks::MISSED) {
+                continue;
+            }
+            let Some(deadline_s) = self.deadline_s(stored) else {
+                continue;
+            };
+            let mut pending = Pending {
+                deadline_s,
+                slot,
+                estimated_s: stored.estimated_s,
+                alone,
+            };
+            if earliest.len() == EXACT_LATEST_STARTS {
+                match earliest.peek() {
+                    Some(&latest) if pending < latest => {
+                        let _ = earliest.pop();
+                        let _ = earliest.push(pending);
+                        pending = latest;
+                    }
+                    _ => {}
+                }
+                has_rest = true;
+                rest_deadline = rest_deadline.min(pending.deadline_s);
+                rest_work = rest_work.saturating_add(u32::from(pending.estimated_s));
+            } else {
+                let _ = earliest.push(pending);
+            }
+        }
+        // When each lane is free of what runs now: the latest ends, one a
+        // lane (past the limit, a lane frees only when the count drops
+        // below it), or the last end on every lane while an update that
+        // keeps every lane runs.
+        ends.sort_unstable_by(|a, b| b.cmp(a));
+        let last_end = ends.first().copied().unwrap_or(0);
+        let mut floors: Lanes = Vec::new();
+        for lane in 0..usize::from(self.config.max_concurrent) {
+            let floor = if serialised {
+                last_end
+            } else {
+                ends.get(lane).copied().unwrap_or(0)
+            };
+            let _ = floors.push(floor);
+        }
+        let mut exact: Vec<(Pending, u32), EXACT_LATEST_STARTS> = Vec::new();
+        for pending in earliest.into_vec() {
+            let _ = exact.push((pending, pending.deadline_s));
+        }
+        exact.sort_unstable_by_key(|&(pending, _)| pending);
+        let rest_from = if has_rest {
+            rest_deadline.saturating_sub(rest_work)
+        } else {
+            u32::MAX
+        };
+        let (reserved_from, reserved_by) = plan_backwards(&mut exact, &floors, rest_from);
+        LatestStarts {
+            exact,
+            rest: has_rest.then_some(rest_from),
+            room: Room {
+                busy_until: floors,
+                reserved_from,
+                reserved_by,
+            },
+        }
     }
 
     /// Keeps `earliest_deadline_s` at or before the moment `slot` needs a
@@ -2235,8 +2585,10 @@ impl<const N: usize> UpdateScheduler<N> {
         }
     }
 
-    /// Forces updates whose deadline came and counts misses.
+    /// Forces updates whose latest start came and counts misses.
     fn handle_deadlines(&mut self, now: Instant, now_s: u32) {
+        let mut latest = self.latest_starts(now_s);
+        self.room = core::mem::take(&mut latest.room);
         let mut earliest = u32::MAX;
         let mut force: Vec<Slot, 32> = Vec::new();
         let mut rescan = false;
@@ -2249,12 +2601,13 @@ impl<const N: usize> UpdateScheduler<N> {
                 continue;
             }
             if !stored.has(marks::FORCED) {
-                if deadline <= now_s {
+                let latest_start = latest.of(slot, deadline);
+                if latest_start <= now_s {
                     if force.push(slot).is_err() {
                         rescan = true;
                     }
                 } else {
-                    earliest = earliest.min(deadline);
+                    earliest = earliest.min(latest_start);
                 }
                 continue;
             }
@@ -2304,6 +2657,15 @@ impl<const N: usize> UpdateScheduler<N> {
         let forced = stored.has(marks::FORCED) && stored.priority() != Priority::Critical;
         self.counts.by_state[UpdateState::Ready as usize] -= 1;
         self.slots[slot.index()].set_attempts(attempt);
+        let ends = now_s.saturating_add(u32::from(stored.estimated_s));
+        if !stored.has(marks::FORCED) {
+            if let Some(lane) = self.room_lane(slot, now_s) {
+                if let Some(busy_until) = self.room.busy_until.get_mut(lane) {
+                    *busy_until = ends;
+                }
+            }
+        }
+        self.slots[slot.index()].wake_s = ends;
         self.set_state(slot, UpdateState::Running);
         if !stored.has(marks::MISSED) {
             self.slots[slot.index()].marks |= marks::MISSED;
@@ -2352,6 +2714,7 @@ impl<const N: usize> UpdateScheduler<N> {
         window: &WindowState,
         plan: Option<&PlannedStart>,
         wall: WallTime,
+        now_s: u32,
     ) -> Option<WaitReason> {
         let stored = &self.slots[slot.index()];
         let priority = stored.priority();
@@ -2467,7 +2830,25 @@ impl<const N: usize> UpdateScheduler<N> {
                 return Some(WaitReason::NotIdle(wait));
             }
         }
+        if self.room_lane(slot, now_s).is_none() {
+            return Some(WaitReason::NoRoomBeforeLatestStarts);
+        }
         None
+    }
+
+    /// The lane an update that is not forced may take at `now_s`: one
+    /// free of what runs, and of every latest start until its estimated
+    /// end (all lanes, if it needs every lane). `Some(0)` while no update
+    /// with a deadline waits.
+    #[inline]
+    fn room_lane(&self, slot: Slot, now_s: u32) -> Option<usize> {
+        if self.earliest_deadline_s == u32::MAX {
+            return Some(0);
+        }
+        let stored = &self.slots[slot.index()];
+        let alone = self.runs_alone_throughout(stored) || self.stages(stored);
+        self.room
+            .lane_for(slot, now_s, u32::from(stored.estimated_s), alone)
     }
 
     /// Sends a WillStart notice for the head of the queue when a window
@@ -2876,6 +3257,204 @@ mod tests {
         let starts = poll_at(&mut scheduler, available + 24 * 60);
         assert_eq!(started_ids(&starts), [3]);
         assert!(starts[0].forced);
+        assert_eq!(scheduler.status().total_deadline_misses(), 0);
+    }
+
+    /// The desktop profile (Monday to Friday 01:00 for 3 h, Adaptive)
+    /// without approvals, `max_concurrent` at a time: from boot (Saturday
+    /// 00:00) no window comes for two days, so an update available then
+    /// with a 24-hour deadline runs only when forced.
+    fn desktop_without_window(max_concurrent: u8) -> UpdateScheduler<64> {
+        scheduler(Config {
+            approval: crate::policy::ApprovalPolicy::NONE,
+            max_concurrent,
+            ..Config::preset(Profile::Desktop)
+        })
+    }
+
+    /// An update of `minutes` estimated minutes, otherwise like [`record`].
+    fn long_record(id: u32, priority: Priority, available: u64, minutes: u64) -> UpdateRecord {
+        let mut record = record(id, priority, available);
+        record.estimated_duration = Duration::from_minutes(minutes);
+        record
+    }
+
+    /// Polls once a minute from `from` to `to` (inclusive) with an idle
+    /// machine, reporting each started update done once its estimate has
+    /// passed (before the poll of that minute), as a platform would.
+    /// Returns the starts as (id, minute), in order.
+    fn drive(scheduler: &mut UpdateScheduler<64>, from: u64, to: u64) -> std::vec::Vec<(u32, u64)> {
+        let mut started = std::vec::Vec::new();
+        let mut running: std::vec::Vec<(UpdateId, u64)> = std::vec::Vec::new();
+        for minute in from..=to {
+            let (now, _) = at(minute);
+            running.retain(|&(id, ends)| {
+                if ends > minute {
+                    return true;
+                }
+                scheduler.report_outcome(id, Ok(()), now).unwrap();
+                false
+            });
+            for start in poll_at(scheduler, minute) {
+                started.push((start.id.0, minute));
+                running.push((start.id, minute + start.estimated_duration.as_minutes()));
+            }
+        }
+        started
+    }
+
+    #[test]
+    fn test_two_security_updates_arriving_together_one_at_a_time_both_start_on_time() {
+        let mut scheduler = desktop_without_window(1);
+        let available = 7;
+        let deadline = available + 24 * 60;
+        for id in [1, 2] {
+            let record = long_record(id, Priority::Security, available, 20);
+            scheduler.submit(&record, Instant::ZERO).unwrap();
+        }
+        assert!(poll_at(&mut scheduler, available).is_empty());
+        let (now, wall) = at(available);
+        // The first is forced 20 minutes before its deadline, leaving the
+        // second room to start at its own.
+        let why = scheduler.explain(UpdateId(1), now, wall).unwrap();
+        assert!(why.runs_at_deadline, "{why}");
+        assert_eq!(
+            why.next_chance,
+            Some(Instant::ZERO + Duration::from_minutes(deadline - 20))
+        );
+        assert_eq!(
+            why.to_string(),
+            "#1 pkg (security, ready): outside the maintenance windows; no window before its \
+             deadline, so it runs at its latest start in 23h40m, leaving room for updates due \
+             after it; deadline in 1d"
+        );
+        let why = scheduler.explain(UpdateId(2), now, wall).unwrap();
+        assert!(
+            why.to_string().contains("runs at the deadline in 1d"),
+            "{why}"
+        );
+        let (later, _) = at(available + 60);
+        assert_eq!(
+            scheduler.next_timer(later, wall.saturating_add(Duration::from_hours(1))),
+            Some(Instant::ZERO + Duration::from_minutes(deadline - 20))
+        );
+        let started = drive(&mut scheduler, available + 1, deadline + 60);
+        assert_eq!(started, [(1, deadline - 20), (2, deadline)]);
+        assert_eq!(scheduler.status().total_deadline_misses(), 0);
+        assert_counts_add_up(&scheduler);
+    }
+
+    #[test]
+    fn test_three_updates_of_different_estimates_one_at_a_time_start_in_a_chain() {
+        let mut scheduler = desktop_without_window(1);
+        // Deadlines 24 h after availability: 1447, 1460 and 1470.
+        let records = [
+            long_record(1, Priority::Security, 7, 30),
+            long_record(2, Priority::Security, 20, 60),
+            long_record(3, Priority::Security, 30, 120),
+        ];
+        for record in &records {
+            scheduler.submit(record, Instant::ZERO).unwrap();
+        }
+        // Backwards from the last: 3 at 1470, 2 by 1470 - 60, 1 by
+        // 1410 - 30.
+        let started = drive(&mut scheduler, 0, 1600);
+        assert_eq!(started, [(1, 1380), (2, 1410), (3, 1470)]);
+        assert_eq!(scheduler.status().total_deadline_misses(), 0);
+    }
+
+    #[test]
+    fn test_three_long_updates_two_at_a_time_one_lane_taken_start_on_time() {
+        let mut scheduler = desktop_without_window(2);
+        // A Critical update runs for 18 hours from minute 7, holding one
+        // lane until minute 1087.
+        scheduler
+            .submit(
+                &long_record(9, Priority::Critical, 7, 18 * 60),
+                Instant::ZERO,
+            )
+            .unwrap();
+        for id in [1, 2, 3] {
+            let record = long_record(id, Priority::Security, 7, 8 * 60);
+            scheduler.submit(&record, Instant::ZERO).unwrap();
+        }
+        // Three 8-hour updates due at 1447 on two lanes, one busy until
+        // 1087: one of them must start on the free lane by 1447 - 480.
+        let started = drive(&mut scheduler, 0, 2000);
+        assert_eq!(started[0], (9, 7));
+        assert_eq!(started[1].1, 1447 - 480);
+        assert_eq!(started.len(), 4);
+        assert!(
+            started[2..].iter().all(|&(_, minute)| minute <= 1447 + 1),
+            "{started:?}"
+        );
+        assert_eq!(scheduler.status().total_deadline_misses(), 0);
+    }
+
+    #[test]
+    fn test_update_that_runs_alone_two_at_a_time_others_finish_before_it() {
+        let mut scheduler = desktop_without_window(2);
+        scheduler
+            .submit(&long_record(1, Priority::Security, 7, 60), Instant::ZERO)
+            .unwrap();
+        scheduler
+            .submit(&long_record(2, Priority::Security, 7, 60), Instant::ZERO)
+            .unwrap();
+        let mut reboot = long_record(3, Priority::Security, 7, 60);
+        reboot.flags = UpdateFlags::NEEDS_REBOOT;
+        scheduler.submit(&reboot, Instant::ZERO).unwrap();
+        // The two applications share the lanes an hour before the
+        // deadline; the reboot, which needs both, follows at it.
+        let mut started = drive(&mut scheduler, 0, 1600);
+        started.sort_by_key(|&(id, minute)| (minute, id));
+        assert_eq!(started, [(1, 1387), (2, 1387), (3, 1447)]);
+        assert_eq!(scheduler.status().total_deadline_misses(), 0);
+    }
+
+    #[test]
+    fn test_running_update_one_at_a_time_latest_starts_wait_for_its_end() {
+        let mut scheduler = desktop_without_window(1);
+        // A 10-hour Critical update runs from minute 7 to 607; the two
+        // Security updates still fit after it, forced as late as before.
+        scheduler
+            .submit(
+                &long_record(9, Priority::Critical, 7, 10 * 60),
+                Instant::ZERO,
+            )
+            .unwrap();
+        for id in [1, 2] {
+            let record = long_record(id, Priority::Security, 7, 20);
+            scheduler.submit(&record, Instant::ZERO).unwrap();
+        }
+        let started = drive(&mut scheduler, 0, 1600);
+        assert_eq!(started, [(9, 7), (1, 1427), (2, 1447)]);
+        assert_eq!(scheduler.status().total_deadline_misses(), 0);
+    }
+
+    #[test]
+    fn test_update_in_window_leaves_room_for_critical_reboot_due_during_it() {
+        let mut scheduler = scheduler(Config {
+            max_concurrent: 1,
+            ..unattended()
+        });
+        // The window opens at 02:00 (minute 120); a Critical reboot
+        // becomes available at 02:05 and must then run alone.
+        scheduler
+            .submit(&long_record(1, Priority::Security, 0, 60), Instant::ZERO)
+            .unwrap();
+        let mut critical = long_record(2, Priority::Critical, 125, 10);
+        critical.flags = UpdateFlags::NEEDS_REBOOT;
+        scheduler.submit(&critical, Instant::ZERO).unwrap();
+        assert!(poll_at(&mut scheduler, 120).is_empty());
+        let (now, wall) = at(120);
+        assert_eq!(
+            scheduler.explain(UpdateId(1), now, wall).unwrap().reason,
+            WaitReason::NoRoomBeforeLatestStarts
+        );
+        // The Critical update runs at once; the Security one after it,
+        // still in the window.
+        let started = drive(&mut scheduler, 121, 300);
+        assert_eq!(started, [(2, 125), (1, 135)]);
         assert_eq!(scheduler.status().total_deadline_misses(), 0);
     }
 

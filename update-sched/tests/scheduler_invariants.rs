@@ -14,10 +14,14 @@
 //! phase is granted only when nothing else runs and nothing starts beside
 //! it, and while it waits for that phase nothing but a Critical update
 //! (when it is not Critical itself) starts.
+//!
+//! Deadlines: a random set of updates with deadlines that can all start
+//! in time one after another, in deadline order, never misses one, at any
+//! concurrency limit, whether or not the platform stages updates.
 
 use proptest::prelude::*;
 use update_sched::civil::WallTime;
-use update_sched::config::{Config, Profile};
+use update_sched::config::{Config, Deadlines, Profile};
 use update_sched::event::Event;
 use update_sched::gate::{Metrics, PowerSource, ResourceThresholds};
 use update_sched::policy::{ApprovalPolicy, FrequencyPolicy};
@@ -163,6 +167,169 @@ proptest! {
     fn prop_scheduler_invariants_hold_with_many_critical_updates(choice in 10u8..12, staged in proptest::bool::ANY, ops in proptest::collection::vec(op_with_critical(3), 1..120)) {
         check_invariants(choice, staged, ops)?;
     }
+}
+
+/// One update of a deadline case: priority (Critical, Security or
+/// Important), the minute it becomes available, its estimate in minutes,
+/// and its flags (none, a reboot, exclusive).
+#[derive(Clone, Copy, Debug)]
+struct Due {
+    priority: Priority,
+    available: u64,
+    minutes: u64,
+    flags: UpdateFlags,
+}
+
+/// Deadlines of the deadline cases, short so that the updates crowd:
+/// Critical at once, Security in 3 hours, Important in 6.
+const CASE_DEADLINES: Deadlines = Deadlines::DEFAULT
+    .with(Priority::Security, Some(Duration::from_hours(3)))
+    .with(Priority::Important, Some(Duration::from_hours(6)));
+
+fn due() -> impl Strategy<Value = Due> {
+    (0u8..3, 0u64..480, 1u64..150, 0u8..4).prop_map(|(priority, available, minutes, flags)| Due {
+        priority: [Priority::Critical, Priority::Security, Priority::Important]
+            [usize::from(priority)],
+        available,
+        minutes,
+        flags: match flags {
+            1 => UpdateFlags::NEEDS_REBOOT,
+            2 => UpdateFlags::EXCLUSIVE,
+            _ => UpdateFlags::empty(),
+        },
+    })
+}
+
+/// The deadline of `due` in minutes: its latest on-time start.
+fn deadline_minute(due: &Due) -> u64 {
+    let after = CASE_DEADLINES.of(due.priority).unwrap_or(Duration::ZERO);
+    due.available + after.as_minutes()
+}
+
+/// Keeps the updates of `dues` that start in time one after another in
+/// deadline order (each when it is available and the one before it has
+/// ended), dropping any that would start late, and returns them in
+/// submission order.
+fn feasible_in_deadline_order(dues: Vec<Due>) -> Vec<Due> {
+    let mut order: Vec<usize> = (0..dues.len()).collect();
+    order.sort_by_key(|&index| (deadline_minute(&dues[index]), index));
+    let mut kept = Vec::new();
+    let mut free_at = 0;
+    for index in order {
+        let due = dues[index];
+        let start = due.available.max(free_at);
+        if start <= deadline_minute(&due) {
+            free_at = start + due.minutes;
+            kept.push(index);
+        }
+    }
+    kept.sort_unstable();
+    kept.into_iter().map(|index| dues[index]).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// Nothing starts but by force (manual release, nothing approved, no
+    /// windows): every start is a latest start, and none is late.
+    #[test]
+    fn prop_feasible_deadline_sets_never_miss(
+        max_concurrent in 1u8..4,
+        staged in proptest::bool::ANY,
+        dues in proptest::collection::vec(due(), 1..14),
+    ) {
+        let config = Config {
+            frequency: FrequencyPolicy::Manual,
+            windows: Default::default(),
+            approval: ApprovalPolicy::NONE,
+            deadlines: CASE_DEADLINES,
+            max_concurrent,
+            resources: ResourceThresholds::UNLIMITED,
+            idle: ResourceThresholds::UNLIMITED,
+            ..Config::preset(Profile::Basic)
+        };
+        check_no_miss(config, staged, &feasible_in_deadline_order(dues))?;
+    }
+
+    /// Windows open most of the day: updates also start before they are
+    /// forced, in priority order.
+    #[test]
+    fn prop_feasible_deadline_sets_never_miss_with_windows(
+        max_concurrent in 1u8..4,
+        staged in proptest::bool::ANY,
+        dues in proptest::collection::vec(due(), 1..14),
+    ) {
+        let mut config = Config {
+            frequency: FrequencyPolicy::Daily,
+            approval: ApprovalPolicy::NONE,
+            deadlines: CASE_DEADLINES,
+            max_concurrent,
+            resources: ResourceThresholds::UNLIMITED,
+            idle: ResourceThresholds::UNLIMITED,
+            ..Config::preset(Profile::Basic)
+        };
+        config.windows = Default::default();
+        config.windows.push("Mon..Sun 02:00 +180m".parse().unwrap()).unwrap();
+        check_no_miss(config, staged, &feasible_in_deadline_order(dues))?;
+    }
+}
+
+/// Submits `dues` at boot, each becoming available at its minute, and
+/// runs the machine a minute at a time: each start takes its estimate
+/// (a staged update then asks for its exclusive phase until granted),
+/// then is reported done. No deadline may be missed.
+fn check_no_miss(config: Config, staged: bool, dues: &[Due]) -> Result<(), TestCaseError> {
+    let mut scheduler: UpdateScheduler<32> = UpdateScheduler::new(config).unwrap();
+    scheduler.set_staged_updates(staged).unwrap();
+    let boot: WallTime = "2026-11-27T20:00:00Z".parse().unwrap();
+    for (id, due) in dues.iter().enumerate() {
+        let mut record = UpdateRecord::new(
+            UpdateId(id as u32),
+            "due",
+            UpdateKind::Application,
+            due.priority,
+            Duration::from_minutes(due.minutes),
+            Instant::ZERO + Duration::from_minutes(due.available),
+        );
+        record.flags = due.flags;
+        scheduler.submit(&record, Instant::ZERO).unwrap();
+    }
+    let last = dues.iter().map(deadline_minute).max().unwrap_or(0) + 150 * dues.len() as u64;
+    let mut running: Vec<(UpdateId, u64)> = Vec::new();
+    let mut started = Vec::new();
+    for minute in 0..=last {
+        let now = Instant::ZERO + Duration::from_minutes(minute);
+        let mut index = 0;
+        while index < running.len() {
+            let (id, ends) = running[index];
+            let done = ends <= minute
+                && scheduler.request_exclusive_phase(id, now) != Ok(PhaseGrant::Wait);
+            if done {
+                prop_assert_eq!(scheduler.report_outcome(id, Ok(()), now), Ok(()));
+                running.remove(index);
+            } else {
+                index += 1;
+            }
+        }
+        let wall = boot.saturating_add(now.since_boot());
+        for start in scheduler.poll(now, wall, &Metrics::IDLE) {
+            let due = dues[start.id.0 as usize];
+            prop_assert!(
+                minute <= deadline_minute(&due) + 1,
+                "{} ({:?}) started at {} after its deadline {}: {:?}",
+                start.id,
+                due.priority,
+                minute,
+                deadline_minute(&due),
+                started
+            );
+            started.push((start.id.0, minute));
+            running.push((start.id, minute + due.minutes));
+        }
+    }
+    prop_assert_eq!(started.len(), dues.len(), "{:?}", started);
+    prop_assert_eq!(scheduler.status().total_deadline_misses(), 0);
+    Ok(())
 }
 
 /// Runs `ops` against a scheduler configured by `choice`, on a platform
