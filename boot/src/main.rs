@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use boot::bundle::{read_bundle, OwnedSection, MAX_BUNDLE_LEN};
 use boot::config_file::{apply_console, read_config, DEMO_CONFIG};
-use boot::files::{check_replaceable, read_limited};
+use boot::files::{check_not_an_input, check_replaceable, read_limited};
 use boot::manifest_file::{read_manifest_file, wall_time, Expiry};
 use boot::{keys, BootConfig, Firmware, Input, RamdiskSource, RunOptions, Tag, Verdict};
 
@@ -57,7 +57,7 @@ commands:
                     secret key file KEY; --version and --expires override
                     the file's version and valid_for/expires; payloads must
                     lie inside the TOML file's directory, and FILE, if it
-                    exists, must be a regular file
+                    exists, must be a regular file and none of the inputs
 
 exit status: 0 when the kernel reported success, 1 when it reported failure
 or QEMU ended without a verdict, 124 on timeout, 2 on bad arguments or a
@@ -372,8 +372,31 @@ fn sign(args: &[String]) -> Result<(), ArgError> {
     let out = out.ok_or_else(|| missing("--out", "FILE"))?;
     check_replaceable(&out, "--out").map_err(ArgError::Config)?;
 
-    let key = keys::read_signing_key(&key).map_err(ArgError::Config)?;
+    let key_path = key;
+    let key = keys::read_signing_key(&key_path).map_err(ArgError::Config)?;
     let mut file = read_manifest_file(&manifest).map_err(ArgError::Config)?;
+    let inputs = [
+        (
+            key_path.as_path(),
+            format!("the key file {}", key_path.display()),
+        ),
+        (
+            manifest.as_path(),
+            format!("the manifest file {}", manifest.display()),
+        ),
+    ];
+    let payloads = file.updates.iter().map(|update| {
+        (
+            update.payload_path.as_path(),
+            format!(
+                "the payload of update {} ({})",
+                update.entry.id.0,
+                update.payload_path.display()
+            ),
+        )
+    });
+    check_not_an_input(&out, "--out", inputs.into_iter().chain(payloads))
+        .map_err(ArgError::Config)?;
     if let Some(version) = version {
         file.version = version;
     }
