@@ -60,7 +60,11 @@ fn temp_config(name: &str, text: &str) -> std::path::PathBuf {
 fn test_runner_bad_config_exits_two_naming_the_problem() {
     let cases = [
         ("unknown-key.toml", "sped = 600\n", "unknown field `sped`"),
-        ("bad-type.toml", "speed = \"fast\"\n", "line 1"),
+        (
+            "bad-type.toml",
+            "speed = \"fast\"\n",
+            "bad-type.toml:1: speed: invalid type",
+        ),
         (
             "bad-window.toml",
             "mode = \"demo\"\nwindows = \"Sat 25:00 +1h\"\n",
@@ -81,6 +85,7 @@ fn test_runner_bad_config_exits_two_naming_the_problem() {
         assert!(stderr.contains(name), "names the file: {stderr}");
         assert!(stderr.contains(expected), "{name}: {stderr}");
         assert!(!stderr.contains("usage:"), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
     }
     let output = run_boot(&["--config", "/nonexistent/upkeep.toml"]);
     assert_eq!(output.status.code(), Some(2));
