@@ -59,6 +59,8 @@ commands:
                     lie inside the TOML file's directory, and FILE, if it
                     exists, must be a regular file and none of the inputs
 
+Each option is given at most once, except --manifest.
+
 exit status: 0 when the kernel reported success, 1 when it reported failure
 or QEMU ended without a verdict, 124 on timeout, 2 on bad arguments or a
 bad config, manifest, bundle or key file.";
@@ -200,8 +202,13 @@ fn parse(args: &[String]) -> Result<Option<(RunOptions, Vec<String>)>, ArgError>
     let mut timeout_given = false;
     let mut bundles: Vec<PathBuf> = Vec::new();
     let mut no_manifest = false;
+    let mut list = false;
+    let mut seen = Seen::default();
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
+        if arg != "--manifest" && arg.starts_with('-') && arg != "--" {
+            seen.once(arg)?;
+        }
         match arg.as_str() {
             "--uefi" => options.firmware = Firmware::Uefi,
             "--bios" => options.firmware = Firmware::Bios,
@@ -225,16 +232,7 @@ fn parse(args: &[String]) -> Result<Option<(RunOptions, Vec<String>)>, ArgError>
             "--console" => console = true,
             "--manifest" => bundles.push(PathBuf::from(value(&mut rest, "--manifest")?)),
             "--no-manifest" => no_manifest = true,
-            "--list" => {
-                for kernel in boot::KERNELS {
-                    println!("{}\n  elf: {}", kernel.name, kernel.elf);
-                }
-                println!(
-                    "images are made on demand in {}",
-                    boot::image_dir().display()
-                );
-                return Ok(None);
-            }
+            "--list" => list = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return Ok(None);
@@ -244,6 +242,19 @@ fn parse(args: &[String]) -> Result<Option<(RunOptions, Vec<String>)>, ArgError>
             }
             other => return Err(format!("unknown option '{other}'").into()),
         }
+    }
+    if seen.has("--uefi") && seen.has("--bios") {
+        return Err("--uefi and --bios exclude each other".to_string().into());
+    }
+    if list {
+        for kernel in boot::KERNELS {
+            println!("{}\n  elf: {}", kernel.name, kernel.elf);
+        }
+        println!(
+            "images are made on demand in {}",
+            boot::image_dir().display()
+        );
+        return Ok(None);
     }
     if no_manifest && !bundles.is_empty() {
         return Err("--manifest and --no-manifest exclude each other"
@@ -321,8 +332,10 @@ fn describe_manifests(sections: &[OwnedSection], origin: &str, lines: &mut Vec<S
 /// `keygen --out DIR`.
 fn keygen(args: &[String]) -> Result<(), ArgError> {
     let mut out = None;
+    let mut seen = Seen::default();
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
+        seen.once(arg)?;
         match arg.as_str() {
             "--out" => out = Some(PathBuf::from(value(&mut rest, "--out")?)),
             other => return Err(format!("keygen: unknown option '{other}'").into()),
@@ -347,8 +360,10 @@ fn keygen(args: &[String]) -> Result<(), ArgError> {
 /// `sign --key KEY --manifest TOML --out FILE [--version N] [--expires X]`.
 fn sign(args: &[String]) -> Result<(), ArgError> {
     let (mut key, mut manifest, mut out, mut version, mut expiry) = (None, None, None, None, None);
+    let mut seen = Seen::default();
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
+        seen.once(arg)?;
         match arg.as_str() {
             "--key" => key = Some(PathBuf::from(value(&mut rest, "--key")?)),
             "--manifest" => manifest = Some(PathBuf::from(value(&mut rest, "--manifest")?)),
@@ -435,8 +450,33 @@ fn sign(args: &[String]) -> Result<(), ArgError> {
     Ok(())
 }
 
+/// The value after `flag`; an empty one is refused (an unset shell
+/// variable, say), since it names no file and no setting.
 fn value<'a>(rest: &mut impl Iterator<Item = &'a String>, flag: &str) -> Result<&'a str, String> {
-    rest.next()
-        .map(String::as_str)
-        .ok_or_else(|| format!("{flag} needs a value"))
+    match rest.next().map(String::as_str) {
+        None => Err(format!("{flag} needs a value")),
+        Some("") => Err(format!("{flag} needs a value, not an empty string")),
+        Some(text) => Ok(text),
+    }
+}
+
+/// The options given so far, so that one given twice is refused instead
+/// of the first being silently overridden (`--out a --out b`).
+#[derive(Default)]
+struct Seen(Vec<String>);
+
+impl Seen {
+    /// Notes `option`, refusing it if it was given before.
+    fn once(&mut self, option: &str) -> Result<(), String> {
+        if self.has(option) {
+            return Err(format!("{option} is given twice; give it once"));
+        }
+        self.0.push(option.to_string());
+        Ok(())
+    }
+
+    /// Whether `option` was given.
+    fn has(&self, option: &str) -> bool {
+        self.0.iter().any(|seen| seen == option)
+    }
 }
