@@ -158,8 +158,17 @@ pub fn kind_of(file_type: FileType) -> &'static str {
 /// there, or a regular file is. Anything else (a device node, a
 /// directory, a named pipe, a symbolic link, whatever it points to) is
 /// refused, naming what it is; `option` is the command-line option that
-/// named the path, for the message.
+/// named the path, for the message. So is a path that cannot name a file
+/// (`new/`, `..`) and one whose directory does not exist, which could
+/// only fail once the work is done.
 pub fn check_replaceable(path: &Path, option: &str) -> Result<(), String> {
+    let text = path.as_os_str().as_encoded_bytes();
+    if text.ends_with(b"/") || path.file_name().is_none() {
+        return Err(format!(
+            "{option} {} names a directory: give the path of a file",
+            path.display()
+        ));
+    }
     match path.symlink_metadata() {
         Ok(metadata) if metadata.file_type().is_file() => Ok(()),
         Ok(metadata) => Err(format!(
@@ -167,9 +176,27 @@ pub fn check_replaceable(path: &Path, option: &str) -> Result<(), String> {
             path.display(),
             kind_of(metadata.file_type()),
         )),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let parent = parent_directory(path);
+            if parent.is_dir() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{option} {}: there is no directory {} to write it in",
+                    path.display(),
+                    parent.display()
+                ))
+            }
+        }
         Err(error) => Err(format!("{option} {}: {error}", path.display())),
     }
+}
+
+/// The directory a file `path` is in: its parent, or `.` for a bare name.
+pub fn parent_directory(path: &Path) -> &Path {
+    path.parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
 }
 
 /// Refuses an output path `out` (named by `option`) that is the same file
@@ -203,7 +230,9 @@ pub fn check_not_an_input<'a>(
 mod tests {
     use super::*;
 
-    fn temp_dir(name: &str) -> std::path::PathBuf {
+    use std::path::PathBuf;
+
+    fn temp_dir(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("boot-files-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -310,6 +339,31 @@ mod tests {
             Ok(())
         );
         assert_eq!(std::fs::read(&key).unwrap(), b"secret");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn test_check_replaceable_refuses_out_naming_no_file_or_a_missing_directory() {
+        let dir = temp_dir("no-file");
+        for out in [dir.join("new/"), dir.join(".."), PathBuf::from("/")] {
+            assert_eq!(
+                check_replaceable(&out, "--out"),
+                Err(format!(
+                    "--out {} names a directory: give the path of a file",
+                    out.display()
+                ))
+            );
+        }
+        let out = dir.join("missing/f.upk");
+        assert_eq!(
+            check_replaceable(&out, "--out"),
+            Err(format!(
+                "--out {}: there is no directory {} to write it in",
+                out.display(),
+                dir.join("missing").display()
+            ))
+        );
+        assert_eq!(check_replaceable(Path::new("f.upk"), "--out"), Ok(()));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use boot::bundle::{read_bundle, OwnedSection, MAX_BUNDLE_LEN};
 use boot::config_file::{apply_console, read_config, DEMO_CONFIG};
-use boot::files::{check_not_an_input, check_replaceable, read_limited};
+use boot::files::{check_not_an_input, check_replaceable, parent_directory, read_limited};
 use boot::manifest_file::{read_manifest_file, wall_time, Expiry};
 use boot::{keys, BootConfig, Firmware, Input, RamdiskSource, RunOptions, Tag, Verdict};
 
@@ -430,9 +430,9 @@ fn sign(args: &[String]) -> Result<(), ArgError> {
     // bundle under the name. The rename replaces whatever is at `out`,
     // which is why `check_replaceable` allowed only a regular file there;
     // the temporary file is made new, never written through a link.
-    let mut temporary = out.as_os_str().to_owned();
-    temporary.push(format!(".{}.tmp", std::process::id()));
-    let temporary = PathBuf::from(temporary);
+    // In the same directory, for the rename; a name of its own, so that
+    // an `--out` name near the length limit still has room.
+    let temporary = parent_directory(&out).join(format!(".upkeep-sign-{}.tmp", std::process::id()));
     let cannot_write = |error| ArgError::Failed(format!("cannot write {}: {error}", out.display()));
     let mut written = std::fs::File::options()
         .write(true)

@@ -50,7 +50,7 @@ use update_sched::update::{UpdateName, Version};
 use update_sched::{Duration, Priority, UpdateId, UpdateKind};
 
 use crate::bundle::{payload_section, sign_manifest, write_container, OwnedSection};
-use crate::files::{kind_of, read_limited, read_text_limited, ReadError};
+use crate::files::{kind_of, parent_directory, read_limited, read_text_limited, ReadError};
 
 /// The repository's example manifest: the demo's week of updates. `boot`'s
 /// build script signs it; see [`crate::EXAMPLE_BUNDLE`].
@@ -244,15 +244,19 @@ impl ManifestFile {
 }
 
 /// Reads and checks the manifest file at `path`; payload paths are
-/// relative to its directory.
+/// relative to its directory (if `path` is a symbolic link, the directory
+/// of the file it leads to).
 pub fn read_manifest_file(path: &Path) -> Result<ManifestFile, String> {
     let text = read_text_limited(path, MAX_MANIFEST_FILE_LEN)
         .map_err(|error| format!("cannot read manifest {}: {error}", path.display()))?;
-    // `m.toml` has the parent `""`, which names no directory.
-    let base = path
-        .parent()
-        .filter(|parent| !parent.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    // Payloads lie beside the manifest file itself: when `path` is a
+    // symbolic link, beside the file it leads to.
+    let resolved = match path.symlink_metadata() {
+        Ok(metadata) if metadata.file_type().is_symlink() => std::fs::canonicalize(path)
+            .map_err(|error| format!("cannot read manifest {}: {error}", path.display()))?,
+        _ => path.to_path_buf(),
+    };
+    let base = parent_directory(&resolved);
     parse_manifest_file(&text, &path.display().to_string(), base)
 }
 

@@ -618,3 +618,51 @@ fn test_sign_and_runner_do_not_hang_on_a_fifo_without_writer() {
     assert!(!out.exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn test_sign_reads_payloads_beside_the_file_a_manifest_symlink_leads_to() {
+    let dir = temp_dir("manifest-symlink");
+    let manifest = manifest_with_payload(&dir, "payload.txt");
+    std::fs::write(dir.join("sub/dir/payload.txt"), "payload\n").unwrap();
+    let link = dir.join("linked.toml");
+    std::os::unix::fs::symlink(&manifest, &link).unwrap();
+    let out = dir.join("out.upk");
+    let output = sign_with(DEV_SECRET_KEY_FILE, &link, &out);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(read_bundle(&std::fs::read(&out).unwrap()).is_ok());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn test_sign_refuses_out_naming_no_file_or_in_a_missing_directory_before_signing() {
+    let dir = temp_dir("out-no-file");
+    let manifest = manifest_with_payload(&dir, "payload.txt");
+    std::fs::write(dir.join("sub/dir/payload.txt"), "payload\n").unwrap();
+    let new_dir = format!("{}/", dir.join("new").display());
+    let missing = dir.join("missing/out.upk");
+    for (out, expected) in [
+        (
+            new_dir.clone(),
+            format!("boot: --out {new_dir} names a directory: give the path of a file\n"),
+        ),
+        (
+            path(&missing).to_string(),
+            format!(
+                "boot: --out {}: there is no directory {} to write it in\n",
+                missing.display(),
+                dir.join("missing").display()
+            ),
+        ),
+    ] {
+        let output = sign_with(DEV_SECRET_KEY_FILE, &manifest, Path::new(&out));
+        assert_eq!(output.status.code(), Some(2), "{out}");
+        assert_eq!(stderr(&output), expected);
+    }
+    // A file name as long as a name may be still leaves room for the
+    // temporary file written beside it.
+    let long = dir.join("b".repeat(255));
+    let output = sign_with(DEV_SECRET_KEY_FILE, &manifest, &long);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(read_bundle(&std::fs::read(&long).unwrap()).is_ok());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
