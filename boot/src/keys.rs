@@ -77,7 +77,9 @@ pub fn read_key_file(path: &Path) -> Result<[u8; KEY_LEN], String> {
 
 /// Reads a secret key file. A file named `*.pub` is refused: any 32 bytes
 /// are a valid seed, so a public key given by mistake would otherwise
-/// sign with a key nobody trusts.
+/// sign with a key nobody trusts. So is a file whose first line calls it
+/// a public key, as `keygen` and `keys/dev.pub` write it: a public key
+/// file copied under another name.
 pub fn read_signing_key(path: &Path) -> Result<SigningKey, String> {
     if path.extension().is_some_and(|extension| extension == "pub") {
         return Err(format!(
@@ -85,7 +87,17 @@ pub fn read_signing_key(path: &Path) -> Result<SigningKey, String> {
             path.display()
         ));
     }
-    Ok(SigningKey::from_bytes(&read_key_file(path)?))
+    let text = read_text_limited(path, MAX_KEY_FILE_LEN)
+        .map_err(|error| format!("cannot read key file {}: {error}", path.display()))?;
+    let first = text.lines().next().unwrap_or("");
+    if first.starts_with('#') && first.to_ascii_lowercase().contains("public key") {
+        return Err(format!(
+            "{}: line 1 says it is a public key file: signing needs the secret key file",
+            path.display()
+        ));
+    }
+    let seed = parse_key_file(&text).map_err(|error| format!("{}: {error}", path.display()))?;
+    Ok(SigningKey::from_bytes(&seed))
 }
 
 /// Reads a public key file and checks that it holds a usable Ed25519
@@ -432,6 +444,28 @@ mod tests {
         let other = generate_key_pair(&dir.join("other")).unwrap();
         assert_ne!(other.key_id, pair.key_id);
         std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn test_sign_refuses_public_key_file_under_another_name() {
+        let dir = temp_dir("public-renamed");
+        std::fs::create_dir_all(&dir).unwrap();
+        let renamed = dir.join("signing.key");
+        std::fs::copy(DEV_PUBLIC_KEY_FILE, &renamed).unwrap();
+        assert_eq!(
+            read_signing_key(&renamed).unwrap_err(),
+            format!(
+                "{}: line 1 says it is a public key file: signing needs the secret key file",
+                renamed.display()
+            )
+        );
+        let pair = generate_key_pair(&dir.join("pair")).unwrap();
+        std::fs::copy(&pair.public_path, &renamed).unwrap();
+        assert!(read_signing_key(&renamed)
+            .unwrap_err()
+            .contains("says it is a public key file"));
+        assert!(read_signing_key(&pair.secret_path).is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
