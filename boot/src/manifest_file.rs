@@ -26,9 +26,10 @@
 //! security, important, optional or low`.
 //!
 //! A payload must lie inside the manifest file's directory: absolute
-//! paths, `..` and symbolic links that lead outside are refused. Every
-//! file is read with a size limit ([`MAX_MANIFEST_FILE_LEN`], and
-//! [`MAX_PAYLOAD_LEN`] for a payload).
+//! paths, `..`, symbolic links that lead outside, and an empty path or one
+//! with control characters (which would reach the terminal in messages)
+//! are refused. Every file is read with a size limit
+//! ([`MAX_MANIFEST_FILE_LEN`], and [`MAX_PAYLOAD_LEN`] for a payload).
 //!
 //! This file is also compiled into `boot`'s build script, which signs
 //! the example manifest (`boot/manifests/example.toml`): it uses only
@@ -474,6 +475,11 @@ fn check_update(update: &UpdateToml, base: &Path) -> Result<Update, (&'static st
 /// so is anything but a regular file.
 fn payload_inside(base: &Path, written: &str) -> Result<PathBuf, String> {
     let relative = Path::new(written);
+    if written.is_empty() || written.chars().any(char::is_control) {
+        return Err(format!(
+            "payload {written:?}: give the path of a file, without control characters"
+        ));
+    }
     if relative.has_root() {
         return Err(format!(
             "payload {written:?}: an absolute path; give a path relative to the manifest's \
@@ -911,6 +917,30 @@ payload = "payloads/a.txt"
                 format!(
                     "m.toml:14: update 1: payload {payload:?}: a `..` component leaves the \
                      manifest's directory; payloads must lie inside it"
+                )
+            );
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn test_sign_refuses_empty_payload_path_or_one_with_control_characters() {
+        let dir = workdir("control");
+        for (toml, payload) in [
+            ("", ""),
+            ("payloads/a.txt\\u0000", "payloads/a.txt\0"),
+            ("payloads/a\\u001b[2J.txt", "payloads/a\u{1b}[2J.txt"),
+            ("payloads/\\n", "payloads/\n"),
+        ] {
+            let text = edited(
+                "payload = \"payloads/a.txt\"",
+                &format!("payload = \"{toml}\""),
+            );
+            assert_eq!(
+                parse_manifest_file(&text, "m.toml", &dir).unwrap_err(),
+                format!(
+                    "m.toml:14: update 1: payload {payload:?}: give the path of a file, without \
+                     control characters"
                 )
             );
         }
