@@ -15,7 +15,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use boot::bundle::{read_bundle, OwnedSection, MAX_BUNDLE_LEN};
 use boot::config_file::{apply_console, read_config, DEMO_CONFIG};
-use boot::files::{check_not_an_input, check_replaceable, parent_directory, read_limited};
+use boot::files::{
+    check_not_an_input, check_replaceable, parent_directory, read_limited, ReadError,
+};
 use boot::manifest_file::{read_manifest_file, wall_time, Expiry};
 use boot::{keys, BootConfig, Firmware, Input, RamdiskSource, RunOptions, Tag, Verdict};
 
@@ -293,9 +295,14 @@ fn parse(args: &[String]) -> Result<Option<(RunOptions, Vec<String>)>, ArgError>
         describe_manifests(&sections, "example, signed at build time", &mut manifests);
         sections
     } else {
+        // All the bundles share one budget, the largest bundle: more would
+        // not fit in the guest's memory beside the kernel, and the runner
+        // would hold it all (the same 64 MiB file given a thousand times).
+        let mut budget = MAX_BUNDLE_LEN;
         let mut sections = Vec::new();
         for path in &bundles {
-            let bundle = read_bundle_file(path).map_err(ArgError::Config)?;
+            let (bundle, len) = read_bundle_file(path, budget).map_err(ArgError::Config)?;
+            budget -= len;
             describe_manifests(&bundle, &path.display().to_string(), &mut manifests);
             sections.extend(bundle);
         }
@@ -305,11 +312,20 @@ fn parse(args: &[String]) -> Result<Option<(RunOptions, Vec<String>)>, ArgError>
     Ok(Some((options, manifests)))
 }
 
-/// The sections of the bundle file at `path`.
-fn read_bundle_file(path: &Path) -> Result<Vec<OwnedSection>, String> {
-    let bytes = read_limited(path, MAX_BUNDLE_LEN)
-        .map_err(|error| format!("cannot read bundle {}: {error}", path.display()))?;
-    read_bundle(&bytes).map_err(|error| format!("{}: {error}", path.display()))
+/// The sections of the bundle file at `path`, and its length, which may
+/// be at most `budget` bytes: what is left of [`MAX_BUNDLE_LEN`] after the
+/// bundles before it.
+fn read_bundle_file(path: &Path, budget: usize) -> Result<(Vec<OwnedSection>, usize), String> {
+    let bytes = read_limited(path, budget).map_err(|error| match error {
+        ReadError::TooLarge { .. } if budget < MAX_BUNDLE_LEN => format!(
+            "cannot read bundle {}: with the bundles before it, larger than {MAX_BUNDLE_LEN} \
+             bytes, the most one boot takes",
+            path.display()
+        ),
+        error => format!("cannot read bundle {}: {error}", path.display()),
+    })?;
+    let sections = read_bundle(&bytes).map_err(|error| format!("{}: {error}", path.display()))?;
+    Ok((sections, bytes.len()))
 }
 
 /// Adds to `lines` what each manifest among `sections` says, unverified:

@@ -666,3 +666,38 @@ fn test_sign_refuses_out_naming_no_file_or_in_a_missing_directory_before_signing
     assert!(read_bundle(&std::fs::read(&long).unwrap()).is_ok());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn test_runner_bounds_the_bundles_together_not_only_each() {
+    let dir = temp_dir("bundles-together");
+    let out = dir.join("small.upk");
+    assert_eq!(sign_example(&out, "7").status.code(), Some(0));
+    let small = std::fs::metadata(&out).unwrap().len();
+    // A file that fills what the small bundle leaves, and one byte more.
+    let large = dir.join("large.upk");
+    let file = std::fs::File::create(&large).unwrap();
+    file.set_len(boot::bundle::MAX_BUNDLE_LEN as u64 - small + 1)
+        .unwrap();
+    let output = run_boot(&["--manifest", path(&out), "--manifest", path(&large)]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "boot: cannot read bundle {}: with the bundles before it, larger than {} bytes, the \
+             most one boot takes\n",
+            large.display(),
+            boot::bundle::MAX_BUNDLE_LEN
+        )
+    );
+    // One byte less fits (and is then refused for what it holds).
+    file.set_len(boot::bundle::MAX_BUNDLE_LEN as u64 - small)
+        .unwrap();
+    let output = run_boot(&["--manifest", path(&out), "--manifest", path(&large)]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("not a signed bundle"),
+        "{}",
+        stderr(&output)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
