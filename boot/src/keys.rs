@@ -155,6 +155,16 @@ pub enum KeygenError {
         /// What it is instead, as [`crate::files::kind_of`] says it.
         kind: &'static str,
     },
+    /// The `--out` directory does not exist, and cannot be made: the
+    /// nearest existing path above it is not a directory.
+    UnderNonDirectory {
+        /// The `--out` path.
+        path: PathBuf,
+        /// The existing path above it.
+        above: PathBuf,
+        /// What that is, as [`crate::files::kind_of`] says it.
+        kind: &'static str,
+    },
     /// Reading randomness, or making the directory or a file, failed.
     Io {
         /// The file or directory.
@@ -178,6 +188,12 @@ impl fmt::Display for KeygenError {
                 "--out {} is {kind}, not a directory: keygen writes the key pair into a \
                  directory",
                 path.display()
+            ),
+            KeygenError::UnderNonDirectory { path, above, kind } => write!(
+                f,
+                "--out {}: {} is {kind}, not a directory, so the directory cannot be made",
+                path.display(),
+                above.display()
             ),
             KeygenError::Io { path, error } => write!(f, "{}: {error}", path.display()),
         }
@@ -205,6 +221,28 @@ pub fn generate_key_pair(dir: &Path) -> Result<GeneratedKeyPair, KeygenError> {
                 path: dir.to_path_buf(),
                 kind: crate::files::kind_of(file_type),
             });
+        }
+    }
+    // A directory to be made needs a directory above it; say so now,
+    // rather than pass on the OS's `Not a directory`.
+    if let Some(above) = dir
+        .ancestors()
+        .skip(1)
+        .filter(|above| !above.as_os_str().is_empty())
+        .find(|above| above.symlink_metadata().is_ok())
+    {
+        if dir.symlink_metadata().is_err() {
+            let link = above.symlink_metadata().map(|m| m.file_type());
+            let file_type = above.metadata().map(|m| m.file_type()).or(link);
+            if let Ok(file_type) = file_type {
+                if !file_type.is_dir() {
+                    return Err(KeygenError::UnderNonDirectory {
+                        path: dir.to_path_buf(),
+                        above: above.to_path_buf(),
+                        kind: crate::files::kind_of(file_type),
+                    });
+                }
+            }
         }
     }
     let secret_path = dir.join(SECRET_KEY_FILE);
@@ -515,6 +553,33 @@ mod tests {
         std::os::unix::fs::symlink(&real, &to_real).unwrap();
         generate_key_pair(&to_real).unwrap();
         assert!(real.join(SECRET_KEY_FILE).exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn test_keygen_refuses_out_below_a_file_naming_it() {
+        let dir = temp_dir("below-a-file");
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("file");
+        std::fs::write(&file, "kept").unwrap();
+        let link = dir.join("link-to-null");
+        std::os::unix::fs::symlink("/dev/null", &link).unwrap();
+        for (path, above, kind) in [
+            (file.join("sub"), file.clone(), "a regular file"),
+            (file.join("a/b"), file.clone(), "a regular file"),
+            (link.join("sub"), link.clone(), "a character device"),
+        ] {
+            let error = generate_key_pair(&path).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "--out {}: {} is {kind}, not a directory, so the directory cannot be made",
+                    path.display(),
+                    above.display()
+                )
+            );
+        }
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "kept");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

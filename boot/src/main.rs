@@ -359,9 +359,9 @@ fn keygen(args: &[String]) -> Result<(), ArgError> {
     }
     let out = out.ok_or_else(|| "keygen needs --out DIR".to_string())?;
     let pair = keys::generate_key_pair(&out).map_err(|error| match error {
-        keys::KeygenError::Exists(_) | keys::KeygenError::NotDirectory { .. } => {
-            ArgError::Config(error.to_string())
-        }
+        keys::KeygenError::Exists(_)
+        | keys::KeygenError::NotDirectory { .. }
+        | keys::KeygenError::UnderNonDirectory { .. } => ArgError::Config(error.to_string()),
         keys::KeygenError::Io { .. } => ArgError::Failed(error.to_string()),
     })?;
     println!(
