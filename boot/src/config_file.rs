@@ -10,7 +10,7 @@ use std::path::Path;
 use boot_config::config::CONSOLE_SPEED;
 use boot_config::BootConfig;
 
-use crate::files::read_text_limited;
+use crate::files::{printable, read_text_limited};
 
 /// The configuration `cargo run` boots with when given none: the demo.
 pub const DEMO_CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../config/demo.toml");
@@ -36,7 +36,7 @@ pub fn read_config(path: &Path) -> Result<BootConfig, String> {
 /// by mistake (a secret key, say) is not echoed to the terminal.
 pub fn parse_config(text: &str, origin: &str) -> Result<BootConfig, String> {
     let config: BootConfig = toml::from_str(text).map_err(|error| {
-        let message = error.message().trim_end().replace('\n', "; ");
+        let message = printable(error.message().trim_end());
         let Some(span) = error.span() else {
             return format!("{origin}: {message}");
         };
@@ -204,13 +204,19 @@ mod tests {
                 "k.toml:2: speed: duplicate key".to_string(),
             ),
             (
+                "mode = \"\\u001b[2J\"\n".to_string(),
+                "k.toml:1: mode: unknown variant `\\u{1b}[2J`, expected `demo` or `console`"
+                    .to_string(),
+            ),
+            (
                 "speed = \"fast\"\n".to_string(),
                 "k.toml:1: speed: invalid type: string \"fast\", expected u32".to_string(),
             ),
         ] {
             let error = parse_config(&text, "k.toml").unwrap_err();
             assert_eq!(error, expected);
-            assert!(!error.contains('\n') && !error.contains(secret), "{error}");
+            assert!(!error.contains(char::is_control), "{error}");
+            assert!(!error.contains(secret), "{error}");
         }
     }
 

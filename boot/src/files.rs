@@ -133,6 +133,21 @@ pub fn read_text_limited(path: &Path, limit: usize) -> Result<String, ReadError>
     String::from_utf8(read_limited(path, limit)?).map_err(|_| ReadError::NotText)
 }
 
+/// `text` with each control character written as an escape (`\u{1b}`):
+/// a message quoting a file's text (a TOML parser's `unknown variant
+/// `...``) must not send the file's escape sequences to the terminal.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// What kind of file `file_type` is, for messages: `a directory`.
 pub fn kind_of(file_type: FileType) -> &'static str {
     if file_type.is_file() {
@@ -340,6 +355,14 @@ mod tests {
         );
         assert_eq!(std::fs::read(&key).unwrap(), b"secret");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn test_printable_escapes_control_characters() {
+        assert_eq!(
+            printable("a\u{1b}[2J\tb\n\u{7f}é"),
+            "a\\u{1b}[2J\\tb\\n\\u{7f}é"
+        );
     }
 
     #[test]

@@ -51,7 +51,9 @@ use update_sched::update::{UpdateName, Version};
 use update_sched::{Duration, Priority, UpdateId, UpdateKind};
 
 use crate::bundle::{payload_section, sign_manifest, write_container, OwnedSection};
-use crate::files::{kind_of, parent_directory, read_limited, read_text_limited, ReadError};
+use crate::files::{
+    kind_of, parent_directory, printable, read_limited, read_text_limited, ReadError,
+};
 
 /// The repository's example manifest: the demo's week of updates. `boot`'s
 /// build script signs it; see [`crate::EXAMPLE_BUNDLE`].
@@ -266,7 +268,8 @@ pub fn read_manifest_file(path: &Path) -> Result<ManifestFile, String> {
 pub fn parse_manifest_file(text: &str, origin: &str, base: &Path) -> Result<ManifestFile, String> {
     let layout = Layout::of(text);
     let file: FileToml = toml::from_str(text).map_err(|error| {
-        let message = error.message().trim_end();
+        let message = printable(error.message().trim_end());
+        let message = message.as_str();
         match error.span() {
             Some(span) => layout.locate(origin, span, message),
             None => format!("{origin}: {message}"),
@@ -945,6 +948,14 @@ payload = "payloads/a.txt"
             );
         }
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn test_manifest_parse_error_does_not_print_control_characters() {
+        let text = edited("reboot = false", "\"\\u001b[2J\" = 1\nreboot = false");
+        let error = parse("control-key", &text).unwrap_err();
+        assert!(error.contains("unknown field `\\u{1b}[2J`"), "{error}");
+        assert!(!error.contains(char::is_control), "{error}");
     }
 
     #[test]
