@@ -94,6 +94,12 @@ struct UpdateToml {
     payload: String,
 }
 
+/// The last expiry `sign` writes, 9999-12-31T23:59:59Z in Unix seconds:
+/// the kernel's clock (its RTC driver) represents no later time, so a
+/// manifest expiring later would in effect never expire. `expires` cannot
+/// name a later time; this bounds `valid_for`.
+pub const LAST_EXPIRY: i64 = 253_402_300_799;
+
 /// When a signed manifest expires.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Expiry {
@@ -126,6 +132,13 @@ impl Expiry {
             Expiry::At(time) => i64::try_from(time.as_unix_secs())
                 .map_err(|_| format!("expires {time} is too far in the future"))?,
         };
+        if expires_at > LAST_EXPIRY {
+            return Err(format!(
+                "expires {}: after {}, the last time the kernel's clock represents",
+                describe_unix_secs(expires_at),
+                wall_time(LAST_EXPIRY)
+            ));
+        }
         if expires_at <= issued_at {
             return Err(format!(
                 "expires {} is not after the signing time {}",
@@ -134,6 +147,19 @@ impl Expiry {
             ));
         }
         Ok(expires_at)
+    }
+}
+
+/// Unix seconds for a message: an RFC 3339 time through [`LAST_EXPIRY`],
+/// past it the seconds and the year, roughly.
+fn describe_unix_secs(unix_secs: i64) -> String {
+    if unix_secs <= LAST_EXPIRY {
+        wall_time(unix_secs).to_string()
+    } else {
+        format!(
+            "{unix_secs} s after 1970 (about the year {})",
+            1970 + unix_secs / 31_556_952
+        )
     }
 }
 
@@ -1079,6 +1105,25 @@ payload = "payloads/a.txt"
             error.starts_with("expires 2020-01-01T00:00:00Z is not after the signing time"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn test_sign_refuses_valid_for_running_past_the_year_9999() {
+        let error = Expiry::parse("1000000000000000s")
+            .unwrap()
+            .at(NOW)
+            .unwrap_err();
+        assert_eq!(
+            error,
+            "expires 1000001795000000 s after 1970 (about the year 31690765): after \
+             9999-12-31T23:59:59Z, the last time the kernel's clock represents"
+        );
+        let last = Expiry::parse("9999-12-31T23:59:59Z").unwrap();
+        assert_eq!(last.at(NOW), Ok(LAST_EXPIRY));
+        let to_last = Expiry::After(Duration::from_secs((LAST_EXPIRY - NOW) as u64));
+        assert_eq!(to_last.at(NOW), Ok(LAST_EXPIRY));
+        let past = Expiry::After(Duration::from_secs((LAST_EXPIRY - NOW + 1) as u64));
+        assert!(past.at(NOW).is_err());
     }
 
     #[test]
