@@ -10,8 +10,9 @@
 //! on).
 //!
 //! A named pipe with no writer would block the read at `open` forever,
-//! and a device or pipe may never end its data: anything that is not a
-//! regular file is read on a thread and given up after [`STALL_LIMIT`].
+//! and a device, a pipe or a `/proc` file may never end its data:
+//! anything that is not a regular file, or says it has size 0, is read on
+//! a thread and given up after [`STALL_LIMIT`].
 //!
 //! An output path is checked with [`check_replaceable`] before anything
 //! is written: a tool that writes a file aside and renames it over the
@@ -87,13 +88,13 @@ pub fn read_limited(path: &Path, limit: usize) -> Result<Vec<u8>, ReadError> {
 }
 
 /// [`read_limited`], giving a file that is not a regular file (nor a
-/// directory, which fails at once) `wait` to deliver its data.
+/// directory, which fails at once) `wait` to deliver its data. So too a
+/// regular file of size 0: files in `/proc` say so whatever they hold,
+/// and some (`/proc/kmsg`) wait for data.
 fn read_limited_within(path: &Path, limit: usize, wait: Duration) -> Result<Vec<u8>, ReadError> {
-    let file_type = match std::fs::metadata(path) {
-        Ok(metadata) => metadata.file_type(),
-        Err(error) => return Err(ReadError::Io(error)),
-    };
-    if file_type.is_file() || file_type.is_dir() {
+    let metadata = std::fs::metadata(path).map_err(ReadError::Io)?;
+    let file_type = metadata.file_type();
+    if file_type.is_dir() || (file_type.is_file() && metadata.len() > 0) {
         return read_now(path, limit);
     }
     // Opening a named pipe blocks until a writer comes, and reading one
@@ -319,6 +320,16 @@ mod tests {
             .unwrap();
         assert_eq!(read_limited(&fifo, 100).unwrap(), b"fed");
         let _ = { writer }.wait();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn test_read_limited_reads_empty_and_proc_files_on_the_waiting_path() {
+        let dir = temp_dir("size-zero");
+        std::fs::write(dir.join("empty"), "").unwrap();
+        assert_eq!(read_limited(&dir.join("empty"), 10).unwrap(), b"");
+        let status = read_text_limited(Path::new("/proc/self/status"), 1 << 20).unwrap();
+        assert!(status.starts_with("Name:"), "{status}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
