@@ -89,7 +89,11 @@ pub fn read_signing_key(path: &Path) -> Result<SigningKey, String> {
     }
     let text = read_text_limited(path, MAX_KEY_FILE_LEN)
         .map_err(|error| format!("cannot read key file {}: {error}", path.display()))?;
-    let first = text.lines().next().unwrap_or("");
+    let first = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .next()
+        .unwrap_or("");
     if first.starts_with('#') && first.to_ascii_lowercase().contains("public key") {
         return Err(format!(
             "{}: line 1 says it is a public key file: signing needs the secret key file",
@@ -553,6 +557,24 @@ mod tests {
         std::os::unix::fs::symlink(&real, &to_real).unwrap();
         generate_key_pair(&to_real).unwrap();
         assert!(real.join(SECRET_KEY_FILE).exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn test_key_file_with_a_byte_order_mark_is_read() {
+        let key = parse_key_file(HEX).unwrap();
+        assert_eq!(parse_key_file(&format!("\u{feff}{HEX}\r\n")), Ok(key));
+        assert_eq!(parse_key_file(&format!("\u{feff}# c\n{HEX}\n")), Ok(key));
+        // Only at the start.
+        assert!(parse_key_file(&format!("# c\n\u{feff}{HEX}\n")).is_err());
+        let dir = temp_dir("bom");
+        std::fs::create_dir_all(&dir).unwrap();
+        let public = std::fs::read_to_string(DEV_PUBLIC_KEY_FILE).unwrap();
+        let path = dir.join("signing.key");
+        std::fs::write(&path, format!("\u{feff}{public}")).unwrap();
+        assert!(read_signing_key(&path)
+            .unwrap_err()
+            .contains("says it is a public key file"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
