@@ -77,7 +77,9 @@ pub fn read_key_file(path: &Path) -> Result<[u8; KEY_LEN], String> {
 
 /// Reads a secret key file. A file named `*.pub` is refused: any 32 bytes
 /// are a valid seed, so a public key given by mistake would otherwise
-/// sign with a key nobody trusts.
+/// sign with a key nobody trusts. So is a file whose first line calls it
+/// a public key, as `keygen` and `keys/dev.pub` write it: a public key
+/// file copied under another name.
 pub fn read_signing_key(path: &Path) -> Result<SigningKey, String> {
     if path.extension().is_some_and(|extension| extension == "pub") {
         return Err(format!(
@@ -85,7 +87,21 @@ pub fn read_signing_key(path: &Path) -> Result<SigningKey, String> {
             path.display()
         ));
     }
-    Ok(SigningKey::from_bytes(&read_key_file(path)?))
+    let text = read_text_limited(path, MAX_KEY_FILE_LEN)
+        .map_err(|error| format!("cannot read key file {}: {error}", path.display()))?;
+    let first = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .next()
+        .unwrap_or("");
+    if first.starts_with('#') && first.to_ascii_lowercase().contains("public key") {
+        return Err(format!(
+            "{}: line 1 says it is a public key file: signing needs the secret key file",
+            path.display()
+        ));
+    }
+    let seed = parse_key_file(&text).map_err(|error| format!("{}: {error}", path.display()))?;
+    Ok(SigningKey::from_bytes(&seed))
 }
 
 /// Reads a public key file and checks that it holds a usable Ed25519
@@ -143,6 +159,16 @@ pub enum KeygenError {
         /// What it is instead, as [`crate::files::kind_of`] says it.
         kind: &'static str,
     },
+    /// The `--out` directory does not exist, and cannot be made: the
+    /// nearest existing path above it is not a directory.
+    UnderNonDirectory {
+        /// The `--out` path.
+        path: PathBuf,
+        /// The existing path above it.
+        above: PathBuf,
+        /// What that is, as [`crate::files::kind_of`] says it.
+        kind: &'static str,
+    },
     /// Reading randomness, or making the directory or a file, failed.
     Io {
         /// The file or directory.
@@ -166,6 +192,12 @@ impl fmt::Display for KeygenError {
                 "--out {} is {kind}, not a directory: keygen writes the key pair into a \
                  directory",
                 path.display()
+            ),
+            KeygenError::UnderNonDirectory { path, above, kind } => write!(
+                f,
+                "--out {}: {} is {kind}, not a directory, so the directory cannot be made",
+                path.display(),
+                above.display()
             ),
             KeygenError::Io { path, error } => write!(f, "{}: {error}", path.display()),
         }
@@ -193,6 +225,28 @@ pub fn generate_key_pair(dir: &Path) -> Result<GeneratedKeyPair, KeygenError> {
                 path: dir.to_path_buf(),
                 kind: crate::files::kind_of(file_type),
             });
+        }
+    }
+    // A directory to be made needs a directory above it; say so now,
+    // rather than pass on the OS's `Not a directory`.
+    if let Some(above) = dir
+        .ancestors()
+        .skip(1)
+        .filter(|above| !above.as_os_str().is_empty())
+        .find(|above| above.symlink_metadata().is_ok())
+    {
+        if dir.symlink_metadata().is_err() {
+            let link = above.symlink_metadata().map(|m| m.file_type());
+            let file_type = above.metadata().map(|m| m.file_type()).or(link);
+            if let Ok(file_type) = file_type {
+                if !file_type.is_dir() {
+                    return Err(KeygenError::UnderNonDirectory {
+                        path: dir.to_path_buf(),
+                        above: above.to_path_buf(),
+                        kind: crate::files::kind_of(file_type),
+                    });
+                }
+            }
         }
     }
     let secret_path = dir.join(SECRET_KEY_FILE);
@@ -435,6 +489,28 @@ mod tests {
     }
 
     #[test]
+    fn test_sign_refuses_public_key_file_under_another_name() {
+        let dir = temp_dir("public-renamed");
+        std::fs::create_dir_all(&dir).unwrap();
+        let renamed = dir.join("signing.key");
+        std::fs::copy(DEV_PUBLIC_KEY_FILE, &renamed).unwrap();
+        assert_eq!(
+            read_signing_key(&renamed).unwrap_err(),
+            format!(
+                "{}: line 1 says it is a public key file: signing needs the secret key file",
+                renamed.display()
+            )
+        );
+        let pair = generate_key_pair(&dir.join("pair")).unwrap();
+        std::fs::copy(&pair.public_path, &renamed).unwrap();
+        assert!(read_signing_key(&renamed)
+            .unwrap_err()
+            .contains("says it is a public key file"));
+        assert!(read_signing_key(&pair.secret_path).is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn test_read_key_file_refuses_dev_zero_past_the_limit() {
         let error = read_key_file(Path::new("/dev/zero")).unwrap_err();
         assert_eq!(
@@ -481,6 +557,51 @@ mod tests {
         std::os::unix::fs::symlink(&real, &to_real).unwrap();
         generate_key_pair(&to_real).unwrap();
         assert!(real.join(SECRET_KEY_FILE).exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn test_key_file_with_a_byte_order_mark_is_read() {
+        let key = parse_key_file(HEX).unwrap();
+        assert_eq!(parse_key_file(&format!("\u{feff}{HEX}\r\n")), Ok(key));
+        assert_eq!(parse_key_file(&format!("\u{feff}# c\n{HEX}\n")), Ok(key));
+        // Only at the start.
+        assert!(parse_key_file(&format!("# c\n\u{feff}{HEX}\n")).is_err());
+        let dir = temp_dir("bom");
+        std::fs::create_dir_all(&dir).unwrap();
+        let public = std::fs::read_to_string(DEV_PUBLIC_KEY_FILE).unwrap();
+        let path = dir.join("signing.key");
+        std::fs::write(&path, format!("\u{feff}{public}")).unwrap();
+        assert!(read_signing_key(&path)
+            .unwrap_err()
+            .contains("says it is a public key file"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn test_keygen_refuses_out_below_a_file_naming_it() {
+        let dir = temp_dir("below-a-file");
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("file");
+        std::fs::write(&file, "kept").unwrap();
+        let link = dir.join("link-to-null");
+        std::os::unix::fs::symlink("/dev/null", &link).unwrap();
+        for (path, above, kind) in [
+            (file.join("sub"), file.clone(), "a regular file"),
+            (file.join("a/b"), file.clone(), "a regular file"),
+            (link.join("sub"), link.clone(), "a character device"),
+        ] {
+            let error = generate_key_pair(&path).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "--out {}: {} is {kind}, not a directory, so the directory cannot be made",
+                    path.display(),
+                    above.display()
+                )
+            );
+        }
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "kept");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -15,7 +15,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use boot::bundle::{read_bundle, OwnedSection, MAX_BUNDLE_LEN};
 use boot::config_file::{apply_console, read_config, DEMO_CONFIG};
-use boot::files::{check_replaceable, read_limited};
+use boot::files::{
+    check_not_an_input, check_replaceable, parent_directory, read_limited, ReadError,
+};
 use boot::manifest_file::{read_manifest_file, wall_time, Expiry};
 use boot::{keys, BootConfig, Firmware, Input, RamdiskSource, RunOptions, Tag, Verdict};
 
@@ -57,7 +59,9 @@ commands:
                     secret key file KEY; --version and --expires override
                     the file's version and valid_for/expires; payloads must
                     lie inside the TOML file's directory, and FILE, if it
-                    exists, must be a regular file
+                    exists, must be a regular file and none of the inputs
+
+Each option is given at most once, except --manifest.
 
 exit status: 0 when the kernel reported success, 1 when it reported failure
 or QEMU ended without a verdict, 124 on timeout, 2 on bad arguments or a
@@ -200,8 +204,13 @@ fn parse(args: &[String]) -> Result<Option<(RunOptions, Vec<String>)>, ArgError>
     let mut timeout_given = false;
     let mut bundles: Vec<PathBuf> = Vec::new();
     let mut no_manifest = false;
+    let mut list = false;
+    let mut seen = Seen::default();
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
+        if arg != "--manifest" && arg.starts_with('-') && arg != "--" {
+            seen.once(arg)?;
+        }
         match arg.as_str() {
             "--uefi" => options.firmware = Firmware::Uefi,
             "--bios" => options.firmware = Firmware::Bios,
@@ -225,16 +234,7 @@ fn parse(args: &[String]) -> Result<Option<(RunOptions, Vec<String>)>, ArgError>
             "--console" => console = true,
             "--manifest" => bundles.push(PathBuf::from(value(&mut rest, "--manifest")?)),
             "--no-manifest" => no_manifest = true,
-            "--list" => {
-                for kernel in boot::KERNELS {
-                    println!("{}\n  elf: {}", kernel.name, kernel.elf);
-                }
-                println!(
-                    "images are made on demand in {}",
-                    boot::image_dir().display()
-                );
-                return Ok(None);
-            }
+            "--list" => list = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return Ok(None);
@@ -244,6 +244,19 @@ fn parse(args: &[String]) -> Result<Option<(RunOptions, Vec<String>)>, ArgError>
             }
             other => return Err(format!("unknown option '{other}'").into()),
         }
+    }
+    if seen.has("--uefi") && seen.has("--bios") {
+        return Err("--uefi and --bios exclude each other".to_string().into());
+    }
+    if list {
+        for kernel in boot::KERNELS {
+            println!("{}\n  elf: {}", kernel.name, kernel.elf);
+        }
+        println!(
+            "images are made on demand in {}",
+            boot::image_dir().display()
+        );
+        return Ok(None);
     }
     if no_manifest && !bundles.is_empty() {
         return Err("--manifest and --no-manifest exclude each other"
@@ -282,9 +295,14 @@ fn parse(args: &[String]) -> Result<Option<(RunOptions, Vec<String>)>, ArgError>
         describe_manifests(&sections, "example, signed at build time", &mut manifests);
         sections
     } else {
+        // All the bundles share one budget, the largest bundle: more would
+        // not fit in the guest's memory beside the kernel, and the runner
+        // would hold it all (the same 64 MiB file given a thousand times).
+        let mut budget = MAX_BUNDLE_LEN;
         let mut sections = Vec::new();
         for path in &bundles {
-            let bundle = read_bundle_file(path).map_err(ArgError::Config)?;
+            let (bundle, len) = read_bundle_file(path, budget).map_err(ArgError::Config)?;
+            budget -= len;
             describe_manifests(&bundle, &path.display().to_string(), &mut manifests);
             sections.extend(bundle);
         }
@@ -294,11 +312,20 @@ fn parse(args: &[String]) -> Result<Option<(RunOptions, Vec<String>)>, ArgError>
     Ok(Some((options, manifests)))
 }
 
-/// The sections of the bundle file at `path`.
-fn read_bundle_file(path: &Path) -> Result<Vec<OwnedSection>, String> {
-    let bytes = read_limited(path, MAX_BUNDLE_LEN)
-        .map_err(|error| format!("cannot read bundle {}: {error}", path.display()))?;
-    read_bundle(&bytes).map_err(|error| format!("{}: {error}", path.display()))
+/// The sections of the bundle file at `path`, and its length, which may
+/// be at most `budget` bytes: what is left of [`MAX_BUNDLE_LEN`] after the
+/// bundles before it.
+fn read_bundle_file(path: &Path, budget: usize) -> Result<(Vec<OwnedSection>, usize), String> {
+    let bytes = read_limited(path, budget).map_err(|error| match error {
+        ReadError::TooLarge { .. } if budget < MAX_BUNDLE_LEN => format!(
+            "cannot read bundle {}: with the bundles before it, larger than {MAX_BUNDLE_LEN} \
+             bytes, the most one boot takes",
+            path.display()
+        ),
+        error => format!("cannot read bundle {}: {error}", path.display()),
+    })?;
+    let sections = read_bundle(&bytes).map_err(|error| format!("{}: {error}", path.display()))?;
+    Ok((sections, bytes.len()))
 }
 
 /// Adds to `lines` what each manifest among `sections` says, unverified:
@@ -321,8 +348,10 @@ fn describe_manifests(sections: &[OwnedSection], origin: &str, lines: &mut Vec<S
 /// `keygen --out DIR`.
 fn keygen(args: &[String]) -> Result<(), ArgError> {
     let mut out = None;
+    let mut seen = Seen::default();
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
+        seen.once(arg)?;
         match arg.as_str() {
             "--out" => out = Some(PathBuf::from(value(&mut rest, "--out")?)),
             other => return Err(format!("keygen: unknown option '{other}'").into()),
@@ -330,9 +359,9 @@ fn keygen(args: &[String]) -> Result<(), ArgError> {
     }
     let out = out.ok_or_else(|| "keygen needs --out DIR".to_string())?;
     let pair = keys::generate_key_pair(&out).map_err(|error| match error {
-        keys::KeygenError::Exists(_) | keys::KeygenError::NotDirectory { .. } => {
-            ArgError::Config(error.to_string())
-        }
+        keys::KeygenError::Exists(_)
+        | keys::KeygenError::NotDirectory { .. }
+        | keys::KeygenError::UnderNonDirectory { .. } => ArgError::Config(error.to_string()),
         keys::KeygenError::Io { .. } => ArgError::Failed(error.to_string()),
     })?;
     println!(
@@ -347,8 +376,10 @@ fn keygen(args: &[String]) -> Result<(), ArgError> {
 /// `sign --key KEY --manifest TOML --out FILE [--version N] [--expires X]`.
 fn sign(args: &[String]) -> Result<(), ArgError> {
     let (mut key, mut manifest, mut out, mut version, mut expiry) = (None, None, None, None, None);
+    let mut seen = Seen::default();
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
+        seen.once(arg)?;
         match arg.as_str() {
             "--key" => key = Some(PathBuf::from(value(&mut rest, "--key")?)),
             "--manifest" => manifest = Some(PathBuf::from(value(&mut rest, "--manifest")?)),
@@ -372,8 +403,31 @@ fn sign(args: &[String]) -> Result<(), ArgError> {
     let out = out.ok_or_else(|| missing("--out", "FILE"))?;
     check_replaceable(&out, "--out").map_err(ArgError::Config)?;
 
-    let key = keys::read_signing_key(&key).map_err(ArgError::Config)?;
+    let key_path = key;
+    let key = keys::read_signing_key(&key_path).map_err(ArgError::Config)?;
     let mut file = read_manifest_file(&manifest).map_err(ArgError::Config)?;
+    let inputs = [
+        (
+            key_path.as_path(),
+            format!("the key file {}", key_path.display()),
+        ),
+        (
+            manifest.as_path(),
+            format!("the manifest file {}", manifest.display()),
+        ),
+    ];
+    let payloads = file.updates.iter().map(|update| {
+        (
+            update.payload_path.as_path(),
+            format!(
+                "the payload of update {} ({})",
+                update.entry.id.0,
+                update.payload_path.display()
+            ),
+        )
+    });
+    check_not_an_input(&out, "--out", inputs.into_iter().chain(payloads))
+        .map_err(ArgError::Config)?;
     if let Some(version) = version {
         file.version = version;
     }
@@ -392,9 +446,9 @@ fn sign(args: &[String]) -> Result<(), ArgError> {
     // bundle under the name. The rename replaces whatever is at `out`,
     // which is why `check_replaceable` allowed only a regular file there;
     // the temporary file is made new, never written through a link.
-    let mut temporary = out.as_os_str().to_owned();
-    temporary.push(format!(".{}.tmp", std::process::id()));
-    let temporary = PathBuf::from(temporary);
+    // In the same directory, for the rename; a name of its own, so that
+    // an `--out` name near the length limit still has room.
+    let temporary = parent_directory(&out).join(format!(".upkeep-sign-{}.tmp", std::process::id()));
     let cannot_write = |error| ArgError::Failed(format!("cannot write {}: {error}", out.display()));
     let mut written = std::fs::File::options()
         .write(true)
@@ -412,8 +466,33 @@ fn sign(args: &[String]) -> Result<(), ArgError> {
     Ok(())
 }
 
+/// The value after `flag`; an empty one is refused (an unset shell
+/// variable, say), since it names no file and no setting.
 fn value<'a>(rest: &mut impl Iterator<Item = &'a String>, flag: &str) -> Result<&'a str, String> {
-    rest.next()
-        .map(String::as_str)
-        .ok_or_else(|| format!("{flag} needs a value"))
+    match rest.next().map(String::as_str) {
+        None => Err(format!("{flag} needs a value")),
+        Some("") => Err(format!("{flag} needs a value, not an empty string")),
+        Some(text) => Ok(text),
+    }
+}
+
+/// The options given so far, so that one given twice is refused instead
+/// of the first being silently overridden (`--out a --out b`).
+#[derive(Default)]
+struct Seen(Vec<String>);
+
+impl Seen {
+    /// Notes `option`, refusing it if it was given before.
+    fn once(&mut self, option: &str) -> Result<(), String> {
+        if self.has(option) {
+            return Err(format!("{option} is given twice; give it once"));
+        }
+        self.0.push(option.to_string());
+        Ok(())
+    }
+
+    /// Whether `option` was given.
+    fn has(&self, option: &str) -> bool {
+        self.0.iter().any(|seen| seen == option)
+    }
 }

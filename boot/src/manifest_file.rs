@@ -26,9 +26,10 @@
 //! security, important, optional or low`.
 //!
 //! A payload must lie inside the manifest file's directory: absolute
-//! paths, `..` and symbolic links that lead outside are refused. Every
-//! file is read with a size limit ([`MAX_MANIFEST_FILE_LEN`], and
-//! [`MAX_PAYLOAD_LEN`] for a payload).
+//! paths, `..`, symbolic links that lead outside, and an empty path or one
+//! with control characters (which would reach the terminal in messages)
+//! are refused. Every file is read with a size limit
+//! ([`MAX_MANIFEST_FILE_LEN`], and [`MAX_PAYLOAD_LEN`] for a payload).
 //!
 //! This file is also compiled into `boot`'s build script, which signs
 //! the example manifest (`boot/manifests/example.toml`): it uses only
@@ -50,7 +51,9 @@ use update_sched::update::{UpdateName, Version};
 use update_sched::{Duration, Priority, UpdateId, UpdateKind};
 
 use crate::bundle::{payload_section, sign_manifest, write_container, OwnedSection};
-use crate::files::{kind_of, read_limited, read_text_limited, ReadError};
+use crate::files::{
+    kind_of, parent_directory, printable, read_limited, read_text_limited, ReadError,
+};
 
 /// The repository's example manifest: the demo's week of updates. `boot`'s
 /// build script signs it; see [`crate::EXAMPLE_BUNDLE`].
@@ -91,6 +94,12 @@ struct UpdateToml {
     payload: String,
 }
 
+/// The last expiry `sign` writes, 9999-12-31T23:59:59Z in Unix seconds:
+/// the kernel's clock (its RTC driver) represents no later time, so a
+/// manifest expiring later would in effect never expire. `expires` cannot
+/// name a later time; this bounds `valid_for`.
+pub const LAST_EXPIRY: i64 = 253_402_300_799;
+
 /// When a signed manifest expires.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Expiry {
@@ -123,6 +132,13 @@ impl Expiry {
             Expiry::At(time) => i64::try_from(time.as_unix_secs())
                 .map_err(|_| format!("expires {time} is too far in the future"))?,
         };
+        if expires_at > LAST_EXPIRY {
+            return Err(format!(
+                "expires {}: after {}, the last time the kernel's clock represents",
+                describe_unix_secs(expires_at),
+                wall_time(LAST_EXPIRY)
+            ));
+        }
         if expires_at <= issued_at {
             return Err(format!(
                 "expires {} is not after the signing time {}",
@@ -131,6 +147,19 @@ impl Expiry {
             ));
         }
         Ok(expires_at)
+    }
+}
+
+/// Unix seconds for a message: an RFC 3339 time through [`LAST_EXPIRY`],
+/// past it the seconds and the year, roughly.
+fn describe_unix_secs(unix_secs: i64) -> String {
+    if unix_secs <= LAST_EXPIRY {
+        wall_time(unix_secs).to_string()
+    } else {
+        format!(
+            "{unix_secs} s after 1970 (about the year {})",
+            1970 + unix_secs / 31_556_952
+        )
     }
 }
 
@@ -244,15 +273,19 @@ impl ManifestFile {
 }
 
 /// Reads and checks the manifest file at `path`; payload paths are
-/// relative to its directory.
+/// relative to its directory (if `path` is a symbolic link, the directory
+/// of the file it leads to).
 pub fn read_manifest_file(path: &Path) -> Result<ManifestFile, String> {
     let text = read_text_limited(path, MAX_MANIFEST_FILE_LEN)
         .map_err(|error| format!("cannot read manifest {}: {error}", path.display()))?;
-    // `m.toml` has the parent `""`, which names no directory.
-    let base = path
-        .parent()
-        .filter(|parent| !parent.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    // Payloads lie beside the manifest file itself: when `path` is a
+    // symbolic link, beside the file it leads to.
+    let resolved = match path.symlink_metadata() {
+        Ok(metadata) if metadata.file_type().is_symlink() => std::fs::canonicalize(path)
+            .map_err(|error| format!("cannot read manifest {}: {error}", path.display()))?,
+        _ => path.to_path_buf(),
+    };
+    let base = parent_directory(&resolved);
     parse_manifest_file(&text, &path.display().to_string(), base)
 }
 
@@ -261,7 +294,8 @@ pub fn read_manifest_file(path: &Path) -> Result<ManifestFile, String> {
 pub fn parse_manifest_file(text: &str, origin: &str, base: &Path) -> Result<ManifestFile, String> {
     let layout = Layout::of(text);
     let file: FileToml = toml::from_str(text).map_err(|error| {
-        let message = error.message().trim_end();
+        let message = printable(error.message().trim_end());
+        let message = message.as_str();
         match error.span() {
             Some(span) => layout.locate(origin, span, message),
             None => format!("{origin}: {message}"),
@@ -470,6 +504,11 @@ fn check_update(update: &UpdateToml, base: &Path) -> Result<Update, (&'static st
 /// so is anything but a regular file.
 fn payload_inside(base: &Path, written: &str) -> Result<PathBuf, String> {
     let relative = Path::new(written);
+    if written.is_empty() || written.chars().any(char::is_control) {
+        return Err(format!(
+            "payload {written:?}: give the path of a file, without control characters"
+        ));
+    }
     if relative.has_root() {
         return Err(format!(
             "payload {written:?}: an absolute path; give a path relative to the manifest's \
@@ -914,6 +953,38 @@ payload = "payloads/a.txt"
     }
 
     #[test]
+    fn test_sign_refuses_empty_payload_path_or_one_with_control_characters() {
+        let dir = workdir("control");
+        for (toml, payload) in [
+            ("", ""),
+            ("payloads/a.txt\\u0000", "payloads/a.txt\0"),
+            ("payloads/a\\u001b[2J.txt", "payloads/a\u{1b}[2J.txt"),
+            ("payloads/\\n", "payloads/\n"),
+        ] {
+            let text = edited(
+                "payload = \"payloads/a.txt\"",
+                &format!("payload = \"{toml}\""),
+            );
+            assert_eq!(
+                parse_manifest_file(&text, "m.toml", &dir).unwrap_err(),
+                format!(
+                    "m.toml:14: update 1: payload {payload:?}: give the path of a file, without \
+                     control characters"
+                )
+            );
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn test_manifest_parse_error_does_not_print_control_characters() {
+        let text = edited("reboot = false", "\"\\u001b[2J\" = 1\nreboot = false");
+        let error = parse("control-key", &text).unwrap_err();
+        assert!(error.contains("unknown field `\\u{1b}[2J`"), "{error}");
+        assert!(!error.contains(char::is_control), "{error}");
+    }
+
+    #[test]
     fn test_sign_refuses_absolute_payload_path() {
         let dir = workdir("absolute");
         let inside = dir.join("payloads/a.txt");
@@ -1034,6 +1105,25 @@ payload = "payloads/a.txt"
             error.starts_with("expires 2020-01-01T00:00:00Z is not after the signing time"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn test_sign_refuses_valid_for_running_past_the_year_9999() {
+        let error = Expiry::parse("1000000000000000s")
+            .unwrap()
+            .at(NOW)
+            .unwrap_err();
+        assert_eq!(
+            error,
+            "expires 1000001795000000 s after 1970 (about the year 31690765): after \
+             9999-12-31T23:59:59Z, the last time the kernel's clock represents"
+        );
+        let last = Expiry::parse("9999-12-31T23:59:59Z").unwrap();
+        assert_eq!(last.at(NOW), Ok(LAST_EXPIRY));
+        let to_last = Expiry::After(Duration::from_secs((LAST_EXPIRY - NOW) as u64));
+        assert_eq!(to_last.at(NOW), Ok(LAST_EXPIRY));
+        let past = Expiry::After(Duration::from_secs((LAST_EXPIRY - NOW + 1) as u64));
+        assert!(past.at(NOW).is_err());
     }
 
     #[test]

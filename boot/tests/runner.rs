@@ -47,6 +47,59 @@ fn test_runner_bad_arguments_exit_two() {
     }
 }
 
+#[test]
+fn test_repeated_or_empty_options_exit_two_instead_of_overriding() {
+    for (args, expected) in [
+        (
+            &["--rtc", "2026-01-01", "--rtc", "2027-01-01", "--list"][..],
+            "boot: --rtc is given twice; give it once",
+        ),
+        (
+            &["--timeout", "5", "--timeout", "6"],
+            "boot: --timeout is given twice; give it once",
+        ),
+        (
+            &["--kernel", "kernel", "--kernel", "nope", "--list"],
+            "boot: --kernel is given twice; give it once",
+        ),
+        (
+            &["--uefi", "--bios", "--list"],
+            "boot: --uefi and --bios exclude each other",
+        ),
+        (&["--list", "--bogus"], "boot: unknown option '--bogus'"),
+        (
+            &["--config", ""],
+            "boot: --config needs a value, not an empty string",
+        ),
+        (
+            &["keygen", "--out", "a", "--out", "b"],
+            "boot: --out is given twice; give it once",
+        ),
+        (
+            &["keygen", "--out", ""],
+            "boot: --out needs a value, not an empty string",
+        ),
+        (
+            &["sign", "--key", "k", "--key", "k"],
+            "boot: --key is given twice; give it once",
+        ),
+        (
+            &["sign", "--out", ""],
+            "boot: --out needs a value, not an empty string",
+        ),
+    ] {
+        let output = run_boot(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.lines().next(), Some(expected), "{args:?}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+    }
+    assert!(!std::path::Path::new("a").exists() && !std::path::Path::new("b").exists());
+    // --manifest is the one option meant to repeat.
+    let output = run_boot(&["--manifest", "x", "--manifest", "y", "--list"]);
+    assert_eq!(output.status.code(), Some(0));
+}
+
 /// Writes `text` to a fresh file in the temporary directory.
 fn temp_config(name: &str, text: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("boot-runner-test-{}", std::process::id()));
@@ -60,7 +113,11 @@ fn temp_config(name: &str, text: &str) -> std::path::PathBuf {
 fn test_runner_bad_config_exits_two_naming_the_problem() {
     let cases = [
         ("unknown-key.toml", "sped = 600\n", "unknown field `sped`"),
-        ("bad-type.toml", "speed = \"fast\"\n", "line 1"),
+        (
+            "bad-type.toml",
+            "speed = \"fast\"\n",
+            "bad-type.toml:1: speed: invalid type",
+        ),
         (
             "bad-window.toml",
             "mode = \"demo\"\nwindows = \"Sat 25:00 +1h\"\n",
@@ -81,6 +138,7 @@ fn test_runner_bad_config_exits_two_naming_the_problem() {
         assert!(stderr.contains(name), "names the file: {stderr}");
         assert!(stderr.contains(expected), "{name}: {stderr}");
         assert!(!stderr.contains("usage:"), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
     }
     let output = run_boot(&["--config", "/nonexistent/upkeep.toml"]);
     assert_eq!(output.status.code(), Some(2));

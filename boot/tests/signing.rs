@@ -510,3 +510,194 @@ fn test_sign_refuses_unbounded_key_and_manifest_reads() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn test_sign_refuses_out_that_is_an_input_file() {
+    let dir = temp_dir("out-is-input");
+    let manifest = manifest_with_payload(&dir, "payload.txt");
+    let payload = dir.join("sub/dir/payload.txt");
+    std::fs::write(&payload, "payload\n").unwrap();
+    let key = dir.join("signing.key");
+    std::fs::copy(DEV_SECRET_KEY_FILE, &key).unwrap();
+    let contents = |paths: &[&Path]| -> Vec<Vec<u8>> {
+        paths.iter().map(|p| std::fs::read(p).unwrap()).collect()
+    };
+    let before = contents(&[&key, &manifest, &payload]);
+    let dotted = dir.join("sub/../sub/dir/./m.toml");
+    for (out, what) in [
+        (key.clone(), format!("the key file {}", key.display())),
+        (
+            manifest.clone(),
+            format!("the manifest file {}", manifest.display()),
+        ),
+        (dotted, format!("the manifest file {}", manifest.display())),
+        (
+            payload.clone(),
+            format!("the payload of update 7 ({})", payload.display()),
+        ),
+    ] {
+        let output = sign_with(path(&key), &manifest, &out);
+        assert_eq!(output.status.code(), Some(2), "{out:?}");
+        assert_eq!(
+            stderr(&output),
+            format!(
+                "boot: --out {} is {what}: writing there would destroy it, so choose another \
+                 path\n",
+                out.display()
+            )
+        );
+        assert_eq!(contents(&[&key, &manifest, &payload]), before, "{out:?}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn test_sign_and_runner_do_not_hang_on_a_fifo_without_writer() {
+    let dir = temp_dir("fifo-input");
+    let fifo = dir.join("fifo");
+    make_fifo(&fifo);
+    let manifest = manifest_with_payload(&dir, "payload.txt");
+    std::fs::write(dir.join("sub/dir/payload.txt"), "payload\n").unwrap();
+    let out = dir.join("out.upk");
+    let stalled = format!(
+        "{}: a named pipe (fifo) that gave no end of data within {} s (does anything write to \
+         it?); give a regular file\n",
+        fifo.display(),
+        boot::files::STALL_LIMIT.as_secs()
+    );
+    let runs: Vec<(Vec<String>, String)> = vec![
+        (
+            vec!["sign", "--key", path(&fifo), "--manifest", path(&manifest)],
+            format!("boot: cannot read key file {stalled}"),
+        ),
+        (
+            vec![
+                "sign",
+                "--key",
+                DEV_SECRET_KEY_FILE,
+                "--manifest",
+                path(&fifo),
+            ],
+            format!("boot: cannot read manifest {stalled}"),
+        ),
+        (
+            vec!["--config", path(&fifo), "--kernel", "test-config"],
+            format!("boot: cannot read config {stalled}"),
+        ),
+        (
+            vec!["--manifest", path(&fifo), "--kernel", "test-config"],
+            format!("boot: cannot read bundle {stalled}"),
+        ),
+    ]
+    .into_iter()
+    .map(|(args, expected)| {
+        let mut args: Vec<String> = args.into_iter().map(String::from).collect();
+        if args[0] == "sign" {
+            args.extend(["--out".to_string(), path(&out).to_string()]);
+        }
+        (args, expected)
+    })
+    .collect();
+    // All at once: each waits out the limit.
+    let started = std::time::Instant::now();
+    let handles: Vec<_> = runs
+        .into_iter()
+        .map(|(args, expected)| {
+            std::thread::spawn(move || {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                (run_boot(&args), expected)
+            })
+        })
+        .collect();
+    for handle in handles {
+        let (output, expected) = handle.join().unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        assert_eq!(stderr(&output), expected);
+    }
+    assert!(started.elapsed() < boot::files::STALL_LIMIT * 4);
+    assert!(!out.exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn test_sign_reads_payloads_beside_the_file_a_manifest_symlink_leads_to() {
+    let dir = temp_dir("manifest-symlink");
+    let manifest = manifest_with_payload(&dir, "payload.txt");
+    std::fs::write(dir.join("sub/dir/payload.txt"), "payload\n").unwrap();
+    let link = dir.join("linked.toml");
+    std::os::unix::fs::symlink(&manifest, &link).unwrap();
+    let out = dir.join("out.upk");
+    let output = sign_with(DEV_SECRET_KEY_FILE, &link, &out);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(read_bundle(&std::fs::read(&out).unwrap()).is_ok());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn test_sign_refuses_out_naming_no_file_or_in_a_missing_directory_before_signing() {
+    let dir = temp_dir("out-no-file");
+    let manifest = manifest_with_payload(&dir, "payload.txt");
+    std::fs::write(dir.join("sub/dir/payload.txt"), "payload\n").unwrap();
+    let new_dir = format!("{}/", dir.join("new").display());
+    let missing = dir.join("missing/out.upk");
+    for (out, expected) in [
+        (
+            new_dir.clone(),
+            format!("boot: --out {new_dir} names a directory: give the path of a file\n"),
+        ),
+        (
+            path(&missing).to_string(),
+            format!(
+                "boot: --out {}: there is no directory {} to write it in\n",
+                missing.display(),
+                dir.join("missing").display()
+            ),
+        ),
+    ] {
+        let output = sign_with(DEV_SECRET_KEY_FILE, &manifest, Path::new(&out));
+        assert_eq!(output.status.code(), Some(2), "{out}");
+        assert_eq!(stderr(&output), expected);
+    }
+    // A file name as long as a name may be still leaves room for the
+    // temporary file written beside it.
+    let long = dir.join("b".repeat(255));
+    let output = sign_with(DEV_SECRET_KEY_FILE, &manifest, &long);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(read_bundle(&std::fs::read(&long).unwrap()).is_ok());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn test_runner_bounds_the_bundles_together_not_only_each() {
+    let dir = temp_dir("bundles-together");
+    let out = dir.join("small.upk");
+    assert_eq!(sign_example(&out, "7").status.code(), Some(0));
+    let small = std::fs::metadata(&out).unwrap().len();
+    // A file that fills what the small bundle leaves, and one byte more.
+    let large = dir.join("large.upk");
+    let file = std::fs::File::create(&large).unwrap();
+    file.set_len(boot::bundle::MAX_BUNDLE_LEN as u64 - small + 1)
+        .unwrap();
+    let output = run_boot(&["--manifest", path(&out), "--manifest", path(&large)]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "boot: cannot read bundle {}: with the bundles before it, larger than {} bytes, the \
+             most one boot takes\n",
+            large.display(),
+            boot::bundle::MAX_BUNDLE_LEN
+        )
+    );
+    // One byte less fits (and is then refused for what it holds).
+    file.set_len(boot::bundle::MAX_BUNDLE_LEN as u64 - small)
+        .unwrap();
+    let output = run_boot(&["--manifest", path(&out), "--manifest", path(&large)]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("not a signed bundle"),
+        "{}",
+        stderr(&output)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

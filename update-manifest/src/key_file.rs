@@ -88,8 +88,10 @@ impl core::error::Error for KeyFileError {}
 ///
 /// Lines that are blank or start with `#` (after leading white space) are
 /// comments. Exactly one other line must remain: 64 hexadecimal digits,
-/// upper or lower case, with white space around them allowed.
+/// upper or lower case, with white space around them allowed. A leading
+/// byte order mark (some editors write one) is skipped.
 pub fn parse_key_file(text: &str) -> Result<[u8; KEY_LEN], KeyFileError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut key = None;
     for (index, raw) in text.lines().enumerate() {
         let line = index + 1;
