@@ -29,7 +29,7 @@ use update_sched::{Duration, Instant, Priority, UpdateId, UpdateKind};
 use crate::drivers::serial;
 use crate::update::{self, ApiError, Authority, Holder, CAPACITY};
 use crate::worker::{self, Worker};
-use crate::{audit, clock, inventory, manifest, serial_print, serial_println};
+use crate::{arch, audit, clock, inventory, manifest, serial_print, serial_println};
 
 /// The longest line the console accepts.
 pub const MAX_LINE: usize = 120;
@@ -72,6 +72,9 @@ pub struct Console {
     typeahead: Deque<u8, TYPEAHEAD>,
     /// Bytes typed during a `wait` beyond [`TYPEAHEAD`], dropped.
     typeahead_dropped: usize,
+    /// A complete line held for the next poll: it ended after a tick
+    /// passed.
+    held: Option<String<MAX_LINE>>,
     /// The console's right to approve and to queue unsigned updates.
     authority: Option<Authority>,
 }
@@ -120,6 +123,7 @@ impl Console {
             waiting_until: None,
             typeahead: Deque::new(),
             typeahead_dropped: 0,
+            held: None,
             authority: update::authority(Holder::Console).ok(),
         }
     }
@@ -159,19 +163,38 @@ impl Console {
             }
             self.show_prompt();
         }
-        while let Some(byte) = self.typeahead.pop_front().or_else(serial::try_receive_byte) {
-            if let Some(line) = self.feed(byte) {
-                let action = self.run(line.as_str(), worker);
-                if action == Action::Shutdown {
-                    return action;
+        // Every command of one poll runs in the tick the poll began in:
+        // a line completed after a tick passed waits for the next poll,
+        // after the worker's step, so the worker acts on each command at
+        // that command's time.
+        let tick = arch::ticks();
+        loop {
+            let line = match self.held.take() {
+                Some(line) => line,
+                None => {
+                    let Some(byte) = self.typeahead.pop_front().or_else(serial::try_receive_byte)
+                    else {
+                        return Action::Continue;
+                    };
+                    let Some(line) = self.feed(byte) else {
+                        continue;
+                    };
+                    line
                 }
-                if self.waiting_until.is_some() {
-                    return Action::Continue;
-                }
-                self.show_prompt();
+            };
+            if arch::ticks() != tick {
+                self.held = Some(line);
+                return Action::Continue;
             }
+            let action = self.run(line.as_str(), worker);
+            if action == Action::Shutdown {
+                return action;
+            }
+            if self.waiting_until.is_some() {
+                return Action::Continue;
+            }
+            self.show_prompt();
         }
-        Action::Continue
     }
 
     /// During a `wait`: keeps what has arrived; says whether a `^C` ends
@@ -480,6 +503,10 @@ fn help() {
     serial_println!("  priorities: critical security important optional low");
     serial_println!("  kinds: security kernel driver application firmware");
     serial_println!("  durations: 90m, 2h, 1d, 2h30m, 45s");
+    serial_println!(
+        "  submit (as in signed manifests): estimate in whole minutes, 1m to 1092m (18h12m); version=1.2.3; each option once"
+    );
+    serial_println!("  ^C ends a wait; what was typed during it is dropped");
 }
 
 fn parse_id(text: &str) -> Result<UpdateId, Message> {
@@ -646,6 +673,58 @@ fn show(id: UpdateId, worker: &Worker) -> Result<(), Message> {
     Ok(())
 }
 
+/// The options of `submit`, each allowed once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SubmitOption {
+    Reboot,
+    Approval,
+    Exclusive,
+    After,
+    Needs,
+    Version,
+}
+
+impl SubmitOption {
+    const ALL: [SubmitOption; 6] = [
+        SubmitOption::Reboot,
+        SubmitOption::Approval,
+        SubmitOption::Exclusive,
+        SubmitOption::After,
+        SubmitOption::Needs,
+        SubmitOption::Version,
+    ];
+
+    /// The word before any `=`.
+    fn key(self) -> &'static str {
+        match self {
+            SubmitOption::Reboot => "reboot",
+            SubmitOption::Approval => "approval",
+            SubmitOption::Exclusive => "exclusive",
+            SubmitOption::After => "after",
+            SubmitOption::Needs => "needs",
+            SubmitOption::Version => "version",
+        }
+    }
+
+    /// Whether it is written `key=value`.
+    fn takes_value(self) -> bool {
+        matches!(
+            self,
+            SubmitOption::After | SubmitOption::Needs | SubmitOption::Version
+        )
+    }
+
+    /// As an error names it: `reboot`, `after=`.
+    fn name(self) -> &'static str {
+        match self {
+            SubmitOption::After => "after=",
+            SubmitOption::Needs => "needs=",
+            SubmitOption::Version => "version=",
+            flag => flag.key(),
+        }
+    }
+}
+
 fn submit(args: &[&str], authority: &Authority) -> Result<(), Message> {
     let [id, name, priority, kind, estimate, options @ ..] = args else {
         return Err(Message::Usage(usage("submit")));
@@ -663,46 +742,39 @@ fn submit(args: &[&str], authority: &Authority) -> Result<(), Message> {
     let estimate = parse_estimate(estimate).map_err(Message::Estimate)?;
     let now = clock::now();
     let mut record = UpdateRecord::new(id, name, kind, priority, estimate, now);
-    let mut given: Vec<&'static str, 6> = Vec::new();
+    let mut given: Vec<SubmitOption, { SubmitOption::ALL.len() }> = Vec::new();
     for option in options {
         let (key, value) = match option.split_once('=') {
             Some((key, value)) => (key, Some(value)),
             None => (*option, None),
         };
-        let key = match (key, value) {
-            ("reboot", None) => "reboot",
-            ("approval", None) => "approval",
-            ("exclusive", None) => "exclusive",
-            ("after", Some(_)) => "after=",
-            ("needs", Some(_)) => "needs=",
-            ("version", Some(_)) => "version=",
-            _ => {
-                return Err(Message::Text(
-                    "options are reboot, approval, exclusive, after=<duration>, needs=<id>,<id>, version=<x.y.z>",
-                ))
-            }
-        };
-        if given.contains(&key) {
-            return Err(Message::Repeated(key));
+        let option = SubmitOption::ALL
+            .into_iter()
+            .find(|known| known.key() == key && known.takes_value() == value.is_some())
+            .ok_or(Message::Text(
+                "options are reboot, approval, exclusive, after=<duration>, needs=<id>,<id>, version=<x.y.z>",
+            ))?;
+        if given.contains(&option) {
+            return Err(Message::Repeated(option.name()));
         }
-        // Six options, six places.
-        let _ = given.push(key);
+        // Each option at most once: room for all of them.
+        let _ = given.push(option);
         let value = value.unwrap_or("");
-        match key {
-            "reboot" => record.flags |= UpdateFlags::NEEDS_REBOOT,
-            "approval" => record.flags |= UpdateFlags::NEEDS_APPROVAL,
-            "exclusive" => record.flags |= UpdateFlags::EXCLUSIVE,
+        match option {
+            SubmitOption::Reboot => record.flags |= UpdateFlags::NEEDS_REBOOT,
+            SubmitOption::Approval => record.flags |= UpdateFlags::NEEDS_APPROVAL,
+            SubmitOption::Exclusive => record.flags |= UpdateFlags::EXCLUSIVE,
             // Past the scheduler's latest instant the submission is
             // refused, not clamped.
-            "after=" => {
+            SubmitOption::After => {
                 record.available_at = now.checked_add(parse_duration(value)?).ok_or(
                     Message::Api(ApiError::Submit(SubmitError::AvailableTooLate)),
                 )?;
             }
-            "needs=" => {
+            SubmitOption::Needs => {
                 record.dependencies = parse_dependencies(id, value).map_err(Message::Needs)?
             }
-            _ => {
+            SubmitOption::Version => {
                 record.version = Version::parse(value).ok_or(Message::Text(
                     "a version is MAJOR.MINOR.PATCH, e.g. 1.2.3, numbers 0 to 65535 without leading zeros",
                 ))?;

@@ -216,21 +216,19 @@ pub struct Service {
 
 static SERVICE: Mutex<Option<Service>> = Mutex::new(None);
 
-/// The earliest clock time, in milliseconds, of a call that changed the
-/// scheduler's state since the worker last looked ([`NO_POLL_REQUEST`]
-/// when none did), so the worker polls at that call's own time instead of
-/// a tick later.
-static POLL_REQUESTED_AT: AtomicU64 = AtomicU64::new(NO_POLL_REQUEST);
+/// One past the latest clock time, in milliseconds, of a call that
+/// changed the scheduler's state since the worker last looked (0 when none
+/// did), so the worker polls at that call's own time instead of a tick
+/// later. The latest, so the scheduler never sees time go back.
+static POLL_REQUESTED_AT: AtomicU64 = AtomicU64::new(0);
 
-/// [`POLL_REQUESTED_AT`] when no call asked for a poll.
-const NO_POLL_REQUEST: u64 = u64::MAX;
-
-/// The time of the earliest API call that asked for a poll since the last
+/// The time of the latest API call that asked for a poll since the last
 /// time this was called, if any did.
 pub(crate) fn take_poll_request() -> Option<Instant> {
-    let at = POLL_REQUESTED_AT.swap(NO_POLL_REQUEST, Ordering::Relaxed);
-    (at != NO_POLL_REQUEST).then_some(Instant::from_millis(at))
+    let after = POLL_REQUESTED_AT.swap(0, Ordering::Relaxed);
+    after.checked_sub(1).map(Instant::from_millis)
 }
+
 static SUBSCRIBERS: Mutex<[Option<Subscriber>; MAX_SUBSCRIBERS]> =
     Mutex::new([None; MAX_SUBSCRIBERS]);
 
@@ -260,7 +258,10 @@ fn with_scheduler<R>(f: impl FnOnce(&mut KernelScheduler) -> R) -> Result<R, Api
 /// decide: the worker polls at its next step.
 fn changing_service<R>(f: impl FnOnce(&mut Service) -> R) -> Result<R, ApiError> {
     let result = with_service(f);
-    POLL_REQUESTED_AT.fetch_min(clock::now().as_millis(), Ordering::Relaxed);
+    POLL_REQUESTED_AT.fetch_max(
+        clock::now().as_millis().saturating_add(1),
+        Ordering::Relaxed,
+    );
     result
 }
 

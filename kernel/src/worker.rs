@@ -239,10 +239,10 @@ impl Worker {
             let scheduler = &mut service.scheduler;
             let mut at = self.last_now.min(now);
             let mut wake = self.wake;
-            // A call made between ticks (a submission, an approval) is
-            // acted on at its own time, not at the end of this tick: at
-            // high speed a tick is minutes long, more than a Critical
-            // update's grace.
+            // Calls made between ticks (a submission, an approval) are
+            // acted on at their own time (the latest of them), not at the
+            // end of this tick: at high speed a tick is minutes long, more
+            // than a Critical update's grace.
             if let Some(asked) = asked.filter(|&asked| asked >= at && asked < now) {
                 at = asked;
                 let at_wall = wall_at(at, now, wall);

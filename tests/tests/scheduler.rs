@@ -436,13 +436,14 @@ fn console_at_15000x_critical_not_late_available_when_due_far_times_refused_line
     let mut script = String::from(
         "submit 1 fix critical security 10m\n\
          submit 2 later optional application 3m after=1d\napprove 2\n\
-         submit 3 app optional application 3m\napprove 3\n\
-         defer 3 100000d\n\
+         submit 3 app optional application 90m\napprove 3\n\
+         defer 2 100000d\n\
          submit 4 far optional application 3m after=100000d\n\
          defer 2 1d\n",
     );
-    // A chain: each starts the moment the one before it is done, so its
-    // steps fall inside the tick of that moment's DONE and START.
+    // A chain, queued while #3 runs for 90 minutes: each starts the moment
+    // the one before it is done, so its first step falls inside the tick
+    // of that moment's DONE and START.
     for id in 5..=9 {
         let needs = if id == 5 { 3 } else { id - 1 };
         script.push_str(&format!(
@@ -490,7 +491,7 @@ fn console_at_15000x_critical_not_late_available_when_due_far_times_refused_line
     // reply to a deferral names the instant its event does.
     assert!(
         serial.contains("error: the deferral ends too late"),
-        "defer 3 100000d refused"
+        "defer 2 100000d refused"
     );
     assert!(
         serial.contains("available too late: the scheduler holds times up to"),
