@@ -10,7 +10,7 @@
 //! name = "openssl"            # 1 to 16 characters of [A-Za-z0-9._+-]
 //! kind = "security"           # security, kernel, driver, application or firmware
 //! priority = "security"       # critical, security, important, optional or low
-//! version = "1.1.1"
+//! version = "1.1.1"           # exactly MAJOR.MINOR.PATCH, no leading zeros
 //! estimate = "20m"            # whole minutes, 1m to 1092m (18h12m)
 //! reboot = false
 //! runs_alone = false          # optional, default false
@@ -44,10 +44,10 @@ use boot_config::Tag;
 use serde::Deserialize;
 use update_manifest::{
     is_name_byte, sha256, DependencyGraph, Entry, KeyId, SigningKey, MAX_AVAILABLE_AFTER_MINUTES,
-    MAX_DEPENDENCIES, MAX_ENTRIES, MAX_ESTIMATE_MINUTES, MAX_PAYLOAD_LEN, NAME_CAPACITY,
+    MAX_ENTRIES, MAX_ESTIMATE_MINUTES, MAX_PAYLOAD_LEN, NAME_CAPACITY,
 };
 use update_sched::civil::WallTime;
-use update_sched::update::{UpdateName, Version};
+use update_sched::update::{check_dependencies, parse_estimate, UpdateName, Version};
 use update_sched::{Duration, Priority, UpdateId, UpdateKind};
 
 use crate::bundle::{payload_section, sign_manifest, write_container, OwnedSection};
@@ -367,6 +367,9 @@ pub fn parse_manifest_file(text: &str, origin: &str, base: &Path) -> Result<Mani
     })
 }
 
+// The scheduler's estimate limit and the manifest format's are one.
+const _: () = assert!(MAX_ESTIMATE_MINUTES as u64 == update_sched::scheduler::MAX_ESTIMATE_MINUTES);
+
 /// Checks one update's fields and reads its payload; an error names the
 /// field.
 fn check_update(update: &UpdateToml, base: &Path) -> Result<Update, (&'static str, String)> {
@@ -399,24 +402,20 @@ fn check_update(update: &UpdateToml, base: &Path) -> Result<Update, (&'static st
         (
             "version",
             format!(
-                "version {:?}: expected MAJOR.MINOR.PATCH, numbers 0 to 65535",
+                "version {:?}: expected MAJOR.MINOR.PATCH, numbers 0 to 65535 without leading zeros",
                 update.version
             ),
         )
     })?;
-    let estimate = minutes("estimate", &update.estimate)?;
-    let estimate_minutes = u16::try_from(estimate)
-        .ok()
-        .filter(|minutes| (1..=MAX_ESTIMATE_MINUTES).contains(minutes))
-        .ok_or_else(|| {
-            (
-                "estimate",
-                format!(
-                    "estimate {:?}: must be 1m to {MAX_ESTIMATE_MINUTES}m",
-                    update.estimate
-                ),
-            )
-        })?;
+    // The console's grammar: whole minutes, 1m to the scheduler's limit,
+    // which is the manifest format's (checked below), so it fits a `u16`.
+    let estimate = parse_estimate(&update.estimate).map_err(|error| {
+        (
+            "estimate",
+            format!("estimate {:?}: {error}", update.estimate),
+        )
+    })?;
+    let estimate_minutes = u16::try_from(estimate.as_minutes()).unwrap_or(MAX_ESTIMATE_MINUTES);
     let available_after = minutes("available_after", &update.available_after)?;
     let available_after_minutes = u32::try_from(available_after)
         .ok()
@@ -430,25 +429,11 @@ fn check_update(update: &UpdateToml, base: &Path) -> Result<Update, (&'static st
                 ),
             )
         })?;
-    let mut dependencies = heapless::Vec::new();
-    for &dependency in &update.depends_on {
-        let problem = if dependency == update.id {
-            Some("an update cannot depend on itself".to_string())
-        } else if dependencies.contains(&UpdateId(dependency)) {
-            Some(format!("{dependency} is listed twice"))
-        } else {
-            None
-        };
-        if let Some(problem) = problem {
-            return Err(("depends_on", format!("depends_on: {problem}")));
-        }
-        dependencies.push(UpdateId(dependency)).map_err(|_| {
-            (
-                "depends_on",
-                format!("depends_on: at most {MAX_DEPENDENCIES} updates"),
-            )
-        })?;
-    }
+    let dependencies = check_dependencies(
+        UpdateId(update.id),
+        update.depends_on.iter().copied().map(UpdateId),
+    )
+    .map_err(|error| ("depends_on", format!("depends_on: {error}")))?;
     let payload_path = base.join(&update.payload);
     let inside = payload_inside(base, &update.payload).map_err(|message| ("payload", message))?;
     let payload = read_limited(&inside, MAX_PAYLOAD_LEN as usize).map_err(|error| {
@@ -720,7 +705,7 @@ id = 2
 name = "linux"
 kind = "kernel"
 priority = "critical"
-version = "6.1"
+version = "6.1.0"
 estimate = "1h30m"
 reboot = true
 runs_alone = true
@@ -835,7 +820,7 @@ payload = "payloads/a.txt"
                 "m.toml:19: update 2: kind \"kernal\": expected security, kernel",
             ),
             (
-                edited("version = \"6.1\"", "version = \"6.x\""),
+                edited("version = \"6.1.0\"", "version = \"6.x\""),
                 "m.toml:21: update 2: version \"6.x\": expected MAJOR.MINOR.PATCH",
             ),
             (
@@ -849,6 +834,10 @@ payload = "payloads/a.txt"
             (
                 edited("estimate = \"20m\"", "estimate = \"19h\""),
                 "m.toml:11: update 1: estimate \"19h\": must be 1m to 1092m",
+            ),
+            (
+                edited("estimate = \"20m\"", "estimate = \"18h13m\""),
+                "m.toml:11: update 1: estimate \"18h13m\": must be 1m to 1092m (18h12m)",
             ),
             (
                 edited("available_after = \"7m\"", "available_after = \"91d\""),
@@ -899,6 +888,32 @@ payload = "payloads/a.txt"
             assert!(error.starts_with(expected), "{expected}\n{error}");
             assert!(!error.contains('\n'), "{error}");
         }
+    }
+
+    #[test]
+    fn test_sign_refuses_short_or_zero_padded_versions_and_repeated_dependencies() {
+        for version in ["6.1", "6", "06.01.00", "6.1.0.1"] {
+            let error = parse(
+                "loose-version",
+                &edited("version = \"6.1.0\"", &format!("version = \"{version}\"")),
+            )
+            .unwrap_err();
+            assert!(
+                error.starts_with(&format!(
+                    "m.toml:21: update 2: version \"{version}\": expected MAJOR.MINOR.PATCH"
+                )),
+                "{error}"
+            );
+        }
+        let error = parse(
+            "repeated-dependency",
+            &edited("id = 2", "id = 3").replace("depends_on = [1]", "depends_on = [1, 1]"),
+        )
+        .unwrap_err();
+        assert!(
+            error.starts_with("m.toml:26: update 3: depends_on: #1 is listed twice"),
+            "{error}"
+        );
     }
 
     #[test]

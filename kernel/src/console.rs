@@ -8,22 +8,38 @@
 //! text, is refused as a whole with a one-line error: nothing a person
 //! types can crash the kernel or lose an update, because every command
 //! goes through the same checked kernel API as any other subsystem.
+//!
+//! While a `wait` runs, what is typed is kept (up to [`TYPEAHEAD`] bytes)
+//! and run, in order, when the wait ends: a script's `wait 2h` followed by
+//! `status` and `shutdown` shows the state two hours on. `^C` ends the
+//! wait at once, dropping what was typed during it before the `^C`; a
+//! person who wants to stop types `^C` and then `shutdown`.
 
-use heapless::{String, Vec};
+use heapless::{Deque, String, Vec};
 use spin::Mutex;
 use update_sched::civil::WallTime;
 use update_sched::config::Profile;
-use update_sched::scheduler::UpdateState;
-use update_sched::update::{UpdateFlags, UpdateRecord, Version, MAX_DEPENDENCIES};
+use update_sched::scheduler::{SubmitError, UpdateState};
+use update_sched::update::{
+    parse_dependencies, parse_estimate, DependencyError, EstimateError, UpdateFlags, UpdateRecord,
+    Version,
+};
 use update_sched::{Duration, Instant, Priority, UpdateId, UpdateKind};
 
 use crate::drivers::serial;
 use crate::update::{self, ApiError, Authority, Holder, CAPACITY};
 use crate::worker::{self, Worker};
-use crate::{audit, clock, inventory, manifest, serial_print, serial_println};
+use crate::{arch, audit, clock, inventory, manifest, serial_print, serial_println};
 
 /// The longest line the console accepts.
 pub const MAX_LINE: usize = 120;
+
+/// Bytes typed during a `wait` that are kept to run after it. More are
+/// dropped, and said so when the wait ends; `^C` is seen all the same.
+pub const TYPEAHEAD: usize = 2048;
+
+/// `^C`: abandons the line being typed, or ends a `wait`.
+const CONTROL_C: u8 = 0x03;
 
 /// What the main loop should do after a command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +68,13 @@ pub struct Console {
     escape: Escape,
     last_was_cr: bool,
     waiting_until: Option<Instant>,
+    /// What was typed during a `wait`, to run after it.
+    typeahead: Deque<u8, TYPEAHEAD>,
+    /// Bytes typed during a `wait` beyond [`TYPEAHEAD`], dropped.
+    typeahead_dropped: usize,
+    /// A complete line held for the next poll: it ended after a tick
+    /// passed.
+    held: Option<String<MAX_LINE>>,
     /// The console's right to approve and to queue unsigned updates.
     authority: Option<Authority>,
 }
@@ -98,6 +121,9 @@ impl Console {
             escape: Escape::None,
             last_was_cr: false,
             waiting_until: None,
+            typeahead: Deque::new(),
+            typeahead_dropped: 0,
+            held: None,
             authority: update::authority(Holder::Console).ok(),
         }
     }
@@ -115,29 +141,88 @@ impl Console {
     }
 
     /// Reads whatever input has arrived and runs complete lines. While a
-    /// `wait` command is in progress, input stays unread in the UART (and
-    /// in QEMU) until the wait is over.
+    /// `wait` command is in progress, input is kept and run after it; `^C`
+    /// ends the wait early.
     pub fn poll(&mut self, worker: &mut Worker) -> Action {
         if let Some(until) = self.waiting_until {
-            if clock::now() < until {
+            if self.read_ahead() {
+                serial_println!("^C");
+                serial_println!(
+                    "wait interrupted at {}; what was typed during it is dropped",
+                    local(clock::wall())
+                );
+            } else if clock::now() < until {
                 return Action::Continue;
             }
             self.waiting_until = None;
+            let dropped = core::mem::take(&mut self.typeahead_dropped);
+            if dropped > 0 {
+                serial_println!(
+                    "error: {dropped} bytes typed during the wait did not fit the {TYPEAHEAD} kept; ignored"
+                );
+            }
             self.show_prompt();
         }
-        while let Some(byte) = serial::try_receive_byte() {
-            if let Some(line) = self.feed(byte) {
-                let action = self.run(line.as_str(), worker);
-                if action == Action::Shutdown {
-                    return action;
+        // Every command of one poll runs in the tick the poll began in:
+        // a line completed after a tick passed waits for the next poll,
+        // after the worker's step, so the worker acts on each command at
+        // that command's time.
+        let tick = arch::ticks();
+        loop {
+            let line = match self.held.take() {
+                Some(line) => line,
+                None => {
+                    let Some(byte) = self.typeahead.pop_front().or_else(serial::try_receive_byte)
+                    else {
+                        return Action::Continue;
+                    };
+                    let Some(line) = self.feed(byte) else {
+                        continue;
+                    };
+                    line
                 }
-                if self.waiting_until.is_some() {
-                    return Action::Continue;
-                }
-                self.show_prompt();
+            };
+            if arch::ticks() != tick {
+                self.held = Some(line);
+                return Action::Continue;
+            }
+            let action = self.run(line.as_str(), worker);
+            if action == Action::Shutdown {
+                return action;
+            }
+            if self.waiting_until.is_some() {
+                return Action::Continue;
+            }
+            self.show_prompt();
+        }
+    }
+
+    /// During a `wait`: keeps what has arrived; says whether a `^C` ends
+    /// the wait. A `^C` drops what was typed before it; what follows it
+    /// stays unread until the wait has ended.
+    fn read_ahead(&mut self) -> bool {
+        // A `^C` kept before this wait began (typed during an earlier one,
+        // ahead of this `wait`) counts too.
+        let mut interrupted = self.typeahead.iter().any(|&byte| byte == CONTROL_C);
+        while !interrupted {
+            let Some(byte) = serial::try_receive_byte() else {
+                break;
+            };
+            interrupted = byte == CONTROL_C;
+            if self.typeahead.push_back(byte).is_err() {
+                self.typeahead_dropped += 1;
             }
         }
-        Action::Continue
+        if !interrupted {
+            return false;
+        }
+        while let Some(byte) = self.typeahead.pop_front() {
+            if byte == CONTROL_C {
+                break;
+            }
+        }
+        self.typeahead_dropped = 0;
+        true
     }
 
     /// Takes one input byte; returns a complete, acceptable line when one
@@ -196,7 +281,7 @@ impl Console {
                 self.bad_byte = None;
                 None
             }
-            0x03 => {
+            CONTROL_C => {
                 serial_println!("^C");
                 EDITOR_LINE.lock().take();
                 self.too_long = false;
@@ -283,8 +368,10 @@ impl Console {
             ("defer", [id, delay]) => {
                 let id = parse_id(id)?;
                 let delay = parse_duration(delay)?;
-                update::defer(id, delay)?;
-                let until = clock::wall().saturating_add(delay);
+                let until = update::defer(id, delay)?;
+                // The instant the scheduler holds, as its event says.
+                let reading = clock::read();
+                let until = worker::wall_at(until, reading.now, reading.wall);
                 serial_println!("deferred {id} until {}", local(until));
             }
             ("submit", [..]) if args.len() >= 5 => submit(args, self.authority()?)?,
@@ -347,6 +434,10 @@ enum Message {
     Usage(&'static str),
     Unknown,
     Api(ApiError),
+    Estimate(EstimateError),
+    Needs(DependencyError),
+    /// A `submit` option given twice.
+    Repeated(&'static str),
 }
 
 impl From<ApiError> for Message {
@@ -362,6 +453,9 @@ impl core::fmt::Display for Message {
             Message::Usage(usage) => write!(f, "usage: {usage}"),
             Message::Unknown => f.write_str("unknown command; type `help` for the list"),
             Message::Api(error) => error.fmt(f),
+            Message::Estimate(error) => write!(f, "estimate: {error}"),
+            Message::Needs(error) => write!(f, "needs: {error}"),
+            Message::Repeated(option) => write!(f, "option {option} given twice"),
         }
     }
 }
@@ -409,6 +503,10 @@ fn help() {
     serial_println!("  priorities: critical security important optional low");
     serial_println!("  kinds: security kernel driver application firmware");
     serial_println!("  durations: 90m, 2h, 1d, 2h30m, 45s");
+    serial_println!(
+        "  submit (as in signed manifests): estimate in whole minutes, 1m to 1092m (18h12m); version=1.2.3; each option once"
+    );
+    serial_println!("  ^C ends a wait; what was typed during it is dropped");
 }
 
 fn parse_id(text: &str) -> Result<UpdateId, Message> {
@@ -575,10 +673,57 @@ fn show(id: UpdateId, worker: &Worker) -> Result<(), Message> {
     Ok(())
 }
 
-/// The error for a `needs=` list longer than an update may have.
-const TOO_MANY_DEPENDENCIES: &str = "at most 2 dependencies";
-// The text above names the library's limit.
-const _: () = assert!(MAX_DEPENDENCIES == 2);
+/// The options of `submit`, each allowed once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SubmitOption {
+    Reboot,
+    Approval,
+    Exclusive,
+    After,
+    Needs,
+    Version,
+}
+
+impl SubmitOption {
+    const ALL: [SubmitOption; 6] = [
+        SubmitOption::Reboot,
+        SubmitOption::Approval,
+        SubmitOption::Exclusive,
+        SubmitOption::After,
+        SubmitOption::Needs,
+        SubmitOption::Version,
+    ];
+
+    /// The word before any `=`.
+    fn key(self) -> &'static str {
+        match self {
+            SubmitOption::Reboot => "reboot",
+            SubmitOption::Approval => "approval",
+            SubmitOption::Exclusive => "exclusive",
+            SubmitOption::After => "after",
+            SubmitOption::Needs => "needs",
+            SubmitOption::Version => "version",
+        }
+    }
+
+    /// Whether it is written `key=value`.
+    fn takes_value(self) -> bool {
+        matches!(
+            self,
+            SubmitOption::After | SubmitOption::Needs | SubmitOption::Version
+        )
+    }
+
+    /// As an error names it: `reboot`, `after=`.
+    fn name(self) -> &'static str {
+        match self {
+            SubmitOption::After => "after=",
+            SubmitOption::Needs => "needs=",
+            SubmitOption::Version => "version=",
+            flag => flag.key(),
+        }
+    }
+}
 
 fn submit(args: &[&str], authority: &Authority) -> Result<(), Message> {
     let [id, name, priority, kind, estimate, options @ ..] = args else {
@@ -594,32 +739,45 @@ fn submit(args: &[&str], authority: &Authority) -> Result<(), Message> {
     let kind = UpdateKind::from_name(kind).ok_or(Message::Text(
         "kind is one of security, kernel, driver, application, firmware",
     ))?;
-    let estimate = parse_duration(estimate)?;
+    let estimate = parse_estimate(estimate).map_err(Message::Estimate)?;
     let now = clock::now();
     let mut record = UpdateRecord::new(id, name, kind, priority, estimate, now);
+    let mut given: Vec<SubmitOption, { SubmitOption::ALL.len() }> = Vec::new();
     for option in options {
-        match *option {
-            "reboot" => record.flags |= UpdateFlags::NEEDS_REBOOT,
-            "approval" => record.flags |= UpdateFlags::NEEDS_APPROVAL,
-            "exclusive" => record.flags |= UpdateFlags::EXCLUSIVE,
-            other => {
-                if let Some(delay) = other.strip_prefix("after=") {
-                    record.available_at = now.saturating_add(parse_duration(delay)?);
-                } else if let Some(list) = other.strip_prefix("needs=") {
-                    for dependency in list.split(',') {
-                        record
-                            .dependencies
-                            .push(parse_id(dependency)?)
-                            .map_err(|_| Message::Text(TOO_MANY_DEPENDENCIES))?;
-                    }
-                } else if let Some(version) = other.strip_prefix("version=") {
-                    record.version = Version::parse(version)
-                        .ok_or(Message::Text("a version looks like 1.2.3"))?;
-                } else {
-                    return Err(Message::Text(
-                        "options are reboot, approval, exclusive, after=<duration>, needs=<id>,<id>, version=<x.y.z>",
-                    ));
-                }
+        let (key, value) = match option.split_once('=') {
+            Some((key, value)) => (key, Some(value)),
+            None => (*option, None),
+        };
+        let option = SubmitOption::ALL
+            .into_iter()
+            .find(|known| known.key() == key && known.takes_value() == value.is_some())
+            .ok_or(Message::Text(
+                "options are reboot, approval, exclusive, after=<duration>, needs=<id>,<id>, version=<x.y.z>",
+            ))?;
+        if given.contains(&option) {
+            return Err(Message::Repeated(option.name()));
+        }
+        // Each option at most once: room for all of them.
+        let _ = given.push(option);
+        let value = value.unwrap_or("");
+        match option {
+            SubmitOption::Reboot => record.flags |= UpdateFlags::NEEDS_REBOOT,
+            SubmitOption::Approval => record.flags |= UpdateFlags::NEEDS_APPROVAL,
+            SubmitOption::Exclusive => record.flags |= UpdateFlags::EXCLUSIVE,
+            // Past the scheduler's latest instant the submission is
+            // refused, not clamped.
+            SubmitOption::After => {
+                record.available_at = now.checked_add(parse_duration(value)?).ok_or(
+                    Message::Api(ApiError::Submit(SubmitError::AvailableTooLate)),
+                )?;
+            }
+            SubmitOption::Needs => {
+                record.dependencies = parse_dependencies(id, value).map_err(Message::Needs)?
+            }
+            SubmitOption::Version => {
+                record.version = Version::parse(value).ok_or(Message::Text(
+                    "a version is MAJOR.MINOR.PATCH, e.g. 1.2.3, numbers 0 to 65535 without leading zeros",
+                ))?;
             }
         }
     }

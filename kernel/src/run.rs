@@ -327,10 +327,13 @@ pub fn run(boot: &BootConfig, ramdisk: Option<&'static [u8]>) -> ! {
             last_tick = tick;
             let now = clock::now();
             load.poll();
+            worker.step();
+            // After the step, whose lines are stamped up to `now`: the
+            // operator's lines are stamped `now` too, and the worker acts
+            // on the approvals at that same time in its next step.
             if demo {
                 grant_approvals(now);
             }
-            worker.step();
             if demo && now >= end {
                 serial_println!();
                 worker.print_status(clock::wall(), offset_now());

@@ -12,7 +12,7 @@
 //! is released, so a subscriber may call back into the API.
 
 use core::fmt;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use spin::Mutex;
 use update_sched::config::{Config, ConfigErrors, Profile};
@@ -21,7 +21,7 @@ use update_sched::scheduler::{
     CommandError, Explanation, StatusCounts, SubmitError, UpdateInfo, UpdateScheduler, UpdateState,
 };
 use update_sched::update::UpdateRecord;
-use update_sched::{Duration, UpdateId};
+use update_sched::{Duration, Instant, UpdateId};
 
 use crate::{audit, clock};
 
@@ -216,15 +216,19 @@ pub struct Service {
 
 static SERVICE: Mutex<Option<Service>> = Mutex::new(None);
 
-/// Set by every call that changes the scheduler's state, so the worker
-/// polls at its next step instead of waiting for the next wake.
-static POLL_REQUESTED: AtomicBool = AtomicBool::new(false);
+/// One past the latest clock time, in milliseconds, of a call that
+/// changed the scheduler's state since the worker last looked (0 when none
+/// did), so the worker polls at that call's own time instead of a tick
+/// later. The latest, so the scheduler never sees time go back.
+static POLL_REQUESTED_AT: AtomicU64 = AtomicU64::new(0);
 
-/// Whether an API call asked for a poll since the last time this was
-/// called.
-pub(crate) fn take_poll_request() -> bool {
-    POLL_REQUESTED.swap(false, Ordering::Relaxed)
+/// The time of the latest API call that asked for a poll since the last
+/// time this was called, if any did.
+pub(crate) fn take_poll_request() -> Option<Instant> {
+    let after = POLL_REQUESTED_AT.swap(0, Ordering::Relaxed);
+    after.checked_sub(1).map(Instant::from_millis)
 }
+
 static SUBSCRIBERS: Mutex<[Option<Subscriber>; MAX_SUBSCRIBERS]> =
     Mutex::new([None; MAX_SUBSCRIBERS]);
 
@@ -254,7 +258,10 @@ fn with_scheduler<R>(f: impl FnOnce(&mut KernelScheduler) -> R) -> Result<R, Api
 /// decide: the worker polls at its next step.
 fn changing_service<R>(f: impl FnOnce(&mut Service) -> R) -> Result<R, ApiError> {
     let result = with_service(f);
-    POLL_REQUESTED.store(true, Ordering::Relaxed);
+    POLL_REQUESTED_AT.fetch_max(
+        clock::now().as_millis().saturating_add(1),
+        Ordering::Relaxed,
+    );
     result
 }
 
@@ -317,11 +324,17 @@ pub fn cancel(id: UpdateId) -> Result<(), ApiError> {
     })??)
 }
 
-/// Puts an update off for `delay` from now.
-pub fn defer(id: UpdateId, delay: Duration) -> Result<(), ApiError> {
+/// Puts an update off for `delay` from now; returns the instant it is put
+/// off to, as the scheduler holds it (whole seconds). A deferral past the
+/// scheduler's [`LATEST_INSTANT`](update_sched::scheduler::LATEST_INSTANT)
+/// is refused.
+pub fn defer(id: UpdateId, delay: Duration) -> Result<Instant, ApiError> {
     let now = clock::now();
+    let until = now
+        .checked_add(delay)
+        .ok_or(ApiError::Command(CommandError::TooLate))?;
     Ok(changing_scheduler(|scheduler| {
-        scheduler.defer(id, now.saturating_add(delay), now)
+        scheduler.defer(id, until, now)
     })??)
 }
 

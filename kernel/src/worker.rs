@@ -205,10 +205,10 @@ impl Worker {
         let now = clock::now();
         let wall = clock::wall();
         let hour = wall.as_unix_secs() / 3600;
-        if hour != self.last_hour {
-            self.last_hour = hour;
-            console::print_above(|| self.print_status(wall, offset_now()));
-        }
+        // The hour's status line comes after this step's events, which
+        // happened before `now`: lines come out in time order.
+        let status_due = hour != self.last_hour;
+        self.last_hour = hour;
         // Nothing to do unless a minute passed (a new sample, which may
         // open a gate), someone called the API, the scheduler or the
         // executor has something due, or events are still queued. At real
@@ -219,7 +219,14 @@ impl Worker {
                 .executor
                 .next_change()
                 .is_some_and(|change| change <= now);
-        if wall.as_unix_secs() / 60 <= self.last_minute && !asked && !due && !self.events_left {
+        if wall.as_unix_secs() / 60 <= self.last_minute
+            && asked.is_none()
+            && !due
+            && !self.events_left
+        {
+            if status_due {
+                console::print_above(|| self.print_status(wall, offset_now()));
+            }
             return;
         }
 
@@ -232,6 +239,16 @@ impl Worker {
             let scheduler = &mut service.scheduler;
             let mut at = self.last_now.min(now);
             let mut wake = self.wake;
+            // Calls made between ticks (a submission, an approval) are
+            // acted on at their own time (the latest of them), not at the
+            // end of this tick: at high speed a tick is minutes long, more
+            // than a Critical update's grace.
+            if let Some(asked) = asked.filter(|&asked| asked >= at && asked < now) {
+                at = asked;
+                let at_wall = wall_at(at, now, wall);
+                self.act(scheduler, at, at_wall, &mut progress);
+                wake = timed(&mut self.cost.wake, || scheduler.next_timer(at, at_wall));
+            }
             for moment in 0..MAX_MOMENTS_PER_STEP {
                 let due = [wake, self.executor.next_change()]
                     .into_iter()
@@ -276,19 +293,36 @@ impl Worker {
         let Ok(offset) = offset else {
             return;
         };
-        if !progress.is_empty() || !events.is_empty() {
+        if !progress.is_empty() || !events.is_empty() || status_due {
             console::print_above(|| {
-                for (at, change, name) in &progress {
-                    if let Progress::Step { id, step } = change {
-                        print_line(
-                            wall_at(*at, now, wall),
-                            offset,
-                            format_args!("STEP {id} {}: {step}", display_name(name)),
-                        );
+                // Both lists are in time order each; print them merged,
+                // so the lines' stamps never go backwards.
+                let mut steps = progress
+                    .iter()
+                    .filter(|(_, change, _)| matches!(change, Progress::Step { .. }))
+                    .peekable();
+                let mut scheduled = events.iter().peekable();
+                loop {
+                    let step_first = match (steps.peek(), scheduled.peek()) {
+                        (Some((step_at, _, _)), Some((event, _))) => *step_at <= event.at,
+                        (Some(_), None) => true,
+                        (None, Some(_)) => false,
+                        (None, None) => break,
+                    };
+                    if step_first {
+                        if let Some((at, Progress::Step { id, step }, name)) = steps.next() {
+                            print_line(
+                                wall_at(*at, now, wall),
+                                offset,
+                                format_args!("STEP {id} {}: {step}", display_name(name)),
+                            );
+                        }
+                    } else if let Some((event, subject)) = scheduled.next() {
+                        print_event(now, wall, offset, event, subject.as_ref());
                     }
                 }
-                for (event, subject) in &events {
-                    print_event(now, wall, offset, event, subject.as_ref());
+                if status_due {
+                    self.print_status(wall, offset);
                 }
             });
         }
@@ -446,7 +480,15 @@ fn print_event(
     let at_wall = wall_at(timed.at, now, wall);
     let mut line: String<160> = String::new();
     // A line longer than the buffer is cut short, never dropped.
-    let _ = format_event(&mut line, now, wall, offset, &timed.event, subject);
+    let _ = format_event(
+        &mut line,
+        timed.at,
+        now,
+        wall,
+        offset,
+        &timed.event,
+        subject,
+    );
     print_line(at_wall, offset, format_args!("{line}"));
 }
 
@@ -455,6 +497,7 @@ fn print_event(
 /// monotonic ones.
 fn format_event(
     out: &mut impl fmt::Write,
+    at: Instant,
     now: Instant,
     wall: WallTime,
     offset: UtcOffset,
@@ -484,7 +527,7 @@ fn format_event(
                 out.write_str(", deadline reached")?;
             }
             if let (1, Some(subject)) = (attempt, subject) {
-                let queued = now.saturating_duration_since(subject.available_at);
+                let queued = at.saturating_duration_since(subject.available_at);
                 let tick_ms = millis_per_tick().max(1);
                 let ticks = queued.as_millis().div_ceil(tick_ms);
                 let unit = if ticks == 1 { "tick" } else { "ticks" };

@@ -90,6 +90,30 @@ fn position(serial: &str, needle: &str) -> Option<usize> {
     serial.find(needle)
 }
 
+/// Panics unless the stamps of the event and status lines never go back
+/// in time.
+fn assert_stamps_in_time_order(serial: &str) {
+    let mut last: Option<(i64, &str)> = None;
+    for line in serial.lines().filter(|line| line.starts_with('[')) {
+        let Some(stamp) = stamp_minutes(line) else {
+            continue;
+        };
+        if let Some((before, previous)) = last {
+            assert!(
+                stamp >= before,
+                "a line went back in time:\n{previous}\n{line}"
+            );
+        }
+        last = Some((stamp, line));
+    }
+    assert!(last.is_some(), "no stamped lines");
+}
+
+/// The text after `until ` in `line`.
+fn until_of(line: &str) -> &str {
+    line.split("until ").nth(1).unwrap_or("")
+}
+
 #[test]
 fn critical_update_during_peak_usage_starts_within_one_tick() {
     // Tuesday 10:00: the office workload's busiest hours.
@@ -371,6 +395,145 @@ fn demo_lives_through_a_week_and_its_summary_holds() {
         !lines_with(serial, "ALONE").is_empty(),
         "staged updates took their reboot or flash alone"
     );
+    assert_stamps_in_time_order(serial);
+}
+
+#[test]
+fn console_wait_ends_at_control_c_instead_of_ignoring_input() {
+    // At real time a day's wait would outlast the test; each ^C ends one,
+    // and what follows it runs.
+    let script = "speed 1\nwait 1d\n\x03status\nwait 1d\n\x03shutdown\n";
+    let outcome = console_run(console(60), "2026-11-29T10:00:00", script);
+    assert_eq!(
+        outcome.verdict,
+        Verdict::Success,
+        "shutdown after ^C ended the run"
+    );
+    let serial = &outcome.serial;
+    assert_eq!(
+        serial.matches("wait interrupted at").count(),
+        2,
+        "both waits interrupted"
+    );
+    assert!(
+        serial.contains("(speed 1x)"),
+        "status ran after the first ^C"
+    );
+}
+
+/// Basic profile, every hour a window, so optional updates run as soon as
+/// they are approved (two at a time).
+fn basic_always_open(speed: u32) -> BootConfig {
+    let mut config = console(speed);
+    config.profile = update_sched::config::Profile::Basic;
+    config.frequency = Some("daily".parse().expect("frequency"));
+    config.windows = Some("Mon 00:00 +7d; UTC".parse().expect("calendar"));
+    config
+}
+
+#[test]
+fn console_at_15000x_critical_not_late_available_when_due_far_times_refused_lines_in_order() {
+    let mut script = String::from(
+        "submit 1 fix critical security 10m\n\
+         submit 2 later optional application 3m after=1d\napprove 2\n\
+         submit 3 app optional application 90m\napprove 3\n\
+         defer 2 100000d\n\
+         submit 4 far optional application 3m after=100000d\n\
+         defer 2 1d\n",
+    );
+    // A chain, queued while #3 runs for 90 minutes: each starts the moment
+    // the one before it is done, so its first step falls inside the tick
+    // of that moment's DONE and START.
+    for id in 5..=9 {
+        let needs = if id == 5 { 3 } else { id - 1 };
+        script.push_str(&format!(
+            "submit {id} chain optional application 3m needs={needs}\napprove {id}\n"
+        ));
+    }
+    // Refused by the grammar `sign` uses too.
+    script.push_str(
+        "submit 20 a optional application 3m needs=1,1\n\
+         submit 21 a optional application 3m version=1.2\n\
+         submit 22 a optional application 3m version=01.02.03\n\
+         submit 23 a optional application 3m after=1h after=2h\n\
+         submit 24 a optional application 3m reboot reboot\n\
+         submit 25 a optional application 1093m\n\
+         submit 26 a optional application 18h12m approval\n\
+         wait 3d\nstatus\nshutdown\n",
+    );
+    let outcome = console_run(basic_always_open(15_000), "2026-11-29T10:00:00", script);
+    assert_eq!(outcome.verdict, Verdict::Success);
+    let serial = &outcome.serial;
+
+    // A Critical update typed at 15,000x (150 s a tick) starts at its
+    // own time, not a tick later past its grace.
+    let start = event_line(serial, "START #1 ").expect("the critical update started");
+    assert!(start.contains("(0 ticks)"), "{start}");
+    assert!(event_line(serial, "LATE #1 ").is_none(), "{start}");
+    let misses = serial.rsplit("deadline_misses=").next().unwrap_or("");
+    assert!(misses.starts_with('0'), "a miss counted: {misses}");
+
+    // AVAILABLE when the update becomes available, a day on.
+    let submitted =
+        stamp_minutes(event_line(serial, "AVAILABLE #1 ").expect("#1 available")).expect("stamp");
+    let available = event_line(serial, "AVAILABLE #2 ").expect("#2 available");
+    let later = stamp_minutes(available).expect("stamp");
+    assert!(
+        later >= submitted + 24 * 60 - 3,
+        "#2 announced at submission: {available}"
+    );
+    assert!(
+        event_line(serial, "DONE #2 ").is_some(),
+        "#2 ran after its day"
+    );
+
+    // Times past the scheduler's 136 years are refused, not clamped; the
+    // reply to a deferral names the instant its event does.
+    assert!(
+        serial.contains("error: the deferral ends too late"),
+        "defer 2 100000d refused"
+    );
+    assert!(
+        serial.contains("available too late: the scheduler holds times up to"),
+        "after=100000d refused"
+    );
+    assert!(!serial.contains("submitted #4"), "#4 not queued");
+    let reply = serial
+        .lines()
+        .find(|line| line.starts_with("deferred #2 until "))
+        .expect("defer 2 1d replied");
+    let event = event_line(serial, "DEFER #2 ").expect("deferral event");
+    assert_eq!(until_of(reply), until_of(event), "{reply}\n{event}");
+
+    // The console's grammar is `sign`'s.
+    for expected in [
+        "error: needs: #1 is listed twice",
+        "error: a version is MAJOR.MINOR.PATCH",
+        "error: option after= given twice",
+        "error: option reboot given twice",
+        "error: estimate: must be 1m to 1092m (18h12m)",
+        "submitted #26 a",
+    ] {
+        assert!(serial.contains(expected), "missing {expected:?}");
+    }
+    assert_eq!(
+        serial
+            .matches("error: a version is MAJOR.MINOR.PATCH")
+            .count(),
+        2,
+        "1.2 and 01.02.03 both refused"
+    );
+    for refused in 20..=25 {
+        assert!(
+            !serial.contains(&format!("submitted #{refused} ")),
+            "#{refused} accepted"
+        );
+    }
+
+    // Every line in time order, with chained updates stepping inside the
+    // ticks of their starts.
+    assert!(event_line(serial, "DONE #9 ").is_some(), "the chain ran");
+    assert_stamps_in_time_order(serial);
 }
 
 #[test]
@@ -386,7 +549,7 @@ fn critical_update_preempts_an_update_that_runs_alone_while_it_downloads() {
     let outcome = console_run(config, "2026-11-29T10:00:00", script);
     assert_eq!(outcome.verdict, Verdict::Success);
     let serial = &outcome.serial;
-    let first = position(serial, "START #1").expect("#1 started");
+    let first = position(serial, "START #1 ").expect("#1 started");
     let preempt = position(serial, "PREEMPT #1").expect("#1 was preempted");
     let critical = position(serial, "START #2").expect("the critical update started");
     assert!(
@@ -398,8 +561,8 @@ fn critical_update_preempts_an_update_that_runs_alone_while_it_downloads() {
         start.contains("(0 ticks)") || start.contains("(1 tick)"),
         "#2 started within a tick: {start}"
     );
-    assert!(event_line(serial, "DONE #2").is_some(), "#2 completed");
-    let restarts = lines_with(serial, "START #1");
+    assert!(event_line(serial, "DONE #2 ").is_some(), "#2 completed");
+    let restarts = lines_with(serial, "START #1 ");
     assert_eq!(restarts.len(), 2, "#1 started again after #2: {restarts:?}");
     assert!(
         restarts[1].contains("attempt 1"),

@@ -11,7 +11,8 @@ use crate::update::{Priority, UpdateId};
 /// Something the platform may want to tell a person or a subsystem.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
-    /// A new update was accepted.
+    /// An update became available: at its submission, or later, at the
+    /// first poll at or after its `available_at`.
     UpdateAvailable {
         /// The update.
         id: UpdateId,

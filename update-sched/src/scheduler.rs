@@ -234,9 +234,21 @@ pub const MAX_STARTS_PER_POLL: usize = 16;
 /// Updates looked at past a head that cannot start for a reason of its
 /// own (it needs an idle machine, it does not fit the window, ...).
 const LOOKAHEAD: usize = 8;
-/// Longest estimated duration an update may declare: the estimate is kept
-/// in 16 bits of seconds.
-pub const MAX_ESTIMATE: Duration = Duration::from_secs(u16::MAX as u64);
+/// Longest estimated duration an update may declare: 1,092 minutes
+/// (18h12m). The estimate is kept in 16 bits of seconds (at most 65,535
+/// s), and 1,092 is the most whole minutes that fit; whole minutes are
+/// what a signed manifest carries, so the console, `sign` and the
+/// scheduler share this one limit.
+pub const MAX_ESTIMATE: Duration = Duration::from_minutes(MAX_ESTIMATE_MINUTES);
+/// [`MAX_ESTIMATE`] in minutes.
+pub const MAX_ESTIMATE_MINUTES: u64 = u16::MAX as u64 / 60;
+/// The latest instant the scheduler can hold: it keeps times as whole
+/// seconds since boot in 32 bits, with `u32::MAX` meaning "never", so
+/// this is `u32::MAX - 1` seconds after boot, about 136 years. A
+/// submission available later, or a deferral to later, is refused
+/// ([`SubmitError::AvailableTooLate`], [`CommandError::TooLate`]), never
+/// clamped.
+pub const LATEST_INSTANT: Instant = Instant::from_secs(u32::MAX as u64 - 1);
 /// How many updates beyond [`Config::max_concurrent`] a Critical update
 /// may make running (see "Critical updates and the concurrency limit" in
 /// the module docs): one, so at most `max_concurrent + 1` updates run, and
@@ -482,6 +494,8 @@ pub enum SubmitError {
     EstimateTooLong,
     /// The estimate is zero.
     ZeroEstimate,
+    /// It becomes available after [`LATEST_INSTANT`].
+    AvailableTooLate,
 }
 
 impl fmt::Display for SubmitError {
@@ -497,6 +511,11 @@ impl fmt::Display for SubmitError {
                 write!(f, "estimated duration above the {MAX_ESTIMATE} limit")
             }
             SubmitError::ZeroEstimate => f.write_str("estimated duration must be above zero"),
+            SubmitError::AvailableTooLate => write!(
+                f,
+                "available too late: the scheduler holds times up to {} after boot",
+                Rounded(LATEST_INSTANT.since_boot())
+            ),
         }
     }
 }
@@ -519,6 +538,8 @@ pub enum CommandError {
     CriticalCannotWait,
     /// The deferral ends no later than now.
     NotInFuture,
+    /// The deferral ends after [`LATEST_INSTANT`].
+    TooLate,
     /// An outcome was reported for an update that is not running.
     NotRunning,
     /// An exclusive phase was asked for an update that has none (no
@@ -535,6 +556,11 @@ impl fmt::Display for CommandError {
             CommandError::AlreadyApproved => f.write_str("the update is already approved"),
             CommandError::CriticalCannotWait => f.write_str("critical updates cannot be deferred"),
             CommandError::NotInFuture => f.write_str("the deferral must end in the future"),
+            CommandError::TooLate => write!(
+                f,
+                "the deferral ends too late: the scheduler holds times up to {} after boot",
+                Rounded(LATEST_INSTANT.since_boot())
+            ),
             CommandError::NotRunning => f.write_str("the update is not running"),
             CommandError::NoExclusivePhase => {
                 f.write_str("the update neither reboots nor touches firmware")
@@ -847,6 +873,9 @@ mod marks {
     /// started in time (so a retry, or a restart after a preemption,
     /// after the deadline is no miss).
     pub const MISSED: u8 = 1 << 3;
+    /// Its UpdateAvailable event went out (when it became available, not
+    /// when it was submitted).
+    pub const AVAILABLE: u8 = 1 << 4;
 }
 
 /// One update in its slot: 36 bytes.
@@ -1439,6 +1468,9 @@ impl<const N: usize> UpdateScheduler<N> {
         if record.estimated_duration == Duration::ZERO {
             return Err(SubmitError::ZeroEstimate);
         }
+        if record.available_at > LATEST_INSTANT {
+            return Err(SubmitError::AvailableTooLate);
+        }
         if self.index.find(record.id).is_some() {
             return Err(SubmitError::Duplicate);
         }
@@ -1492,8 +1524,6 @@ impl<const N: usize> UpdateScheduler<N> {
         }
         self.counts.submitted += 1;
         self.counts.by_state[UpdateState::Waiting as usize] += 1;
-        self.events
-            .push(now, Event::UpdateAvailable { id: record.id });
         if record.available_at <= now {
             self.make_available(slot, now);
         } else {
@@ -1551,14 +1581,16 @@ impl<const N: usize> UpdateScheduler<N> {
         Ok(())
     }
 
-    /// Puts an update off until `until`. Its deadline does not move: a
-    /// deferral past it is counted as a miss.
+    /// Puts an update off until `until`, rounded up to a whole second;
+    /// returns the instant it is put off to. Its deadline does not move: a
+    /// deferral past it is counted as a miss. A deferral past
+    /// [`LATEST_INSTANT`] is refused.
     pub fn defer(
         &mut self,
         id: UpdateId,
         until: Instant,
         now: Instant,
-    ) -> Result<(), CommandError> {
+    ) -> Result<Instant, CommandError> {
         let slot = self.live_slot(id)?;
         let stored = self.slots[slot.index()];
         if stored.state() == UpdateState::Running {
@@ -1566,6 +1598,9 @@ impl<const N: usize> UpdateScheduler<N> {
         }
         if stored.priority() == Priority::Critical {
             return Err(CommandError::CriticalCannotWait);
+        }
+        if until > LATEST_INSTANT {
+            return Err(CommandError::TooLate);
         }
         let until_s = seconds_up(until);
         if until_s <= seconds_down(now) {
@@ -1584,7 +1619,7 @@ impl<const N: usize> UpdateScheduler<N> {
                 until: instant_of(until_s),
             },
         );
-        Ok(())
+        Ok(instant_of(until_s))
     }
 
     /// Reports how an update the scheduler started ended: `Ok(())`, or
@@ -2392,6 +2427,12 @@ impl<const N: usize> UpdateScheduler<N> {
     /// The update has become available: on to approval or the queue.
     fn make_available(&mut self, slot: Slot, now: Instant) {
         let stored = self.slots[slot.index()];
+        if !stored.has(marks::AVAILABLE) {
+            self.slots[slot.index()].marks |= marks::AVAILABLE;
+            if let Some(id) = self.index.id_at(slot) {
+                self.events.push(now, Event::UpdateAvailable { id });
+            }
+        }
         let needs_approval = self.config.approval.requires(stored.priority())
             || stored.flags().contains(UpdateFlags::NEEDS_APPROVAL);
         if needs_approval && !stored.has(marks::APPROVED) {
@@ -4199,6 +4240,96 @@ mod tests {
         );
         assert_eq!(small.status().submitted, 2);
         assert_eq!(small.status().count(UpdateState::Ready), 2);
+    }
+
+    #[test]
+    fn test_defer_beyond_latest_instant_is_refused_not_clamped() {
+        let mut scheduler = scheduler(unattended());
+        scheduler
+            .submit(&record(1, Priority::Optional, 0), Instant::ZERO)
+            .unwrap();
+        let (now, _) = at(0);
+        let far = now + Duration::from_days(100_000);
+        assert_eq!(
+            scheduler.defer(UpdateId(1), far, now),
+            Err(CommandError::TooLate)
+        );
+        assert_eq!(
+            scheduler.defer(UpdateId(1), LATEST_INSTANT + Duration::from_millis(1), now),
+            Err(CommandError::TooLate)
+        );
+        assert_eq!(scheduler.state_of(UpdateId(1)), Some(UpdateState::Ready));
+        assert_eq!(
+            scheduler.defer(UpdateId(1), LATEST_INSTANT, now),
+            Ok(LATEST_INSTANT)
+        );
+        // The instant returned is the one the event carries, rounded up to
+        // a whole second.
+        let until = scheduler
+            .defer(UpdateId(1), now + Duration::from_millis(90_500), now)
+            .unwrap();
+        assert_eq!(until, now + Duration::from_secs(91));
+        let deferred: std::vec::Vec<Instant> = core::iter::from_fn(|| scheduler.pop_event())
+            .filter_map(|timed| match timed.event {
+                Event::Deferred { until, .. } => Some(until),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(deferred, [LATEST_INSTANT, until]);
+    }
+
+    #[test]
+    fn test_submit_available_beyond_latest_instant_is_refused_not_clamped() {
+        let mut scheduler = scheduler(unattended());
+        let mut far = record(1, Priority::Optional, 0);
+        far.available_at = Instant::ZERO + Duration::from_days(1_000_000);
+        assert_eq!(
+            scheduler.submit(&far, Instant::ZERO),
+            Err(SubmitError::AvailableTooLate)
+        );
+        far.available_at = LATEST_INSTANT;
+        assert_eq!(scheduler.submit(&far, Instant::ZERO), Ok(()));
+        assert_eq!(
+            scheduler
+                .get(UpdateId(1))
+                .map(|info| info.record.available_at),
+            Some(LATEST_INSTANT)
+        );
+    }
+
+    #[test]
+    fn test_available_event_goes_out_when_the_update_becomes_available_not_at_submit() {
+        let mut scheduler = scheduler(unattended());
+        scheduler
+            .submit(&record(1, Priority::Optional, 120), Instant::ZERO)
+            .unwrap();
+        scheduler
+            .submit(&record(2, Priority::Optional, 0), Instant::ZERO)
+            .unwrap();
+        let available = |scheduler: &mut UpdateScheduler<64>| -> std::vec::Vec<(u32, Instant)> {
+            core::iter::from_fn(|| scheduler.pop_event())
+                .filter_map(|timed| match timed.event {
+                    Event::UpdateAvailable { id } => Some((id.0, timed.at)),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(available(&mut scheduler), [(2, Instant::ZERO)]);
+        poll_at(&mut scheduler, 60);
+        assert_eq!(available(&mut scheduler), []);
+        // A deferral made before it is available delays the announcement
+        // too, which is made once.
+        let (now, _) = at(60);
+        scheduler
+            .defer(UpdateId(1), now + Duration::from_minutes(90), now)
+            .unwrap();
+        poll_at(&mut scheduler, 120);
+        assert_eq!(available(&mut scheduler), []);
+        poll_at(&mut scheduler, 150);
+        let (at_150, _) = at(150);
+        assert_eq!(available(&mut scheduler), [(1, at_150)]);
+        poll_at(&mut scheduler, 170);
+        assert_eq!(available(&mut scheduler), []);
     }
 
     #[test]

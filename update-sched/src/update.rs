@@ -4,7 +4,8 @@ use core::fmt;
 
 use bitflags::bitflags;
 
-use crate::time::{Duration, Instant};
+use crate::scheduler::{MAX_ESTIMATE, MAX_ESTIMATE_MINUTES};
+use crate::time::{Duration, DurationError, Instant};
 
 /// Identifies one update. Chosen by the caller (a manifest, a feed, the
 /// console); unique among the updates a scheduler knows.
@@ -167,14 +168,23 @@ impl Version {
         }
     }
 
-    /// Parses `1.2.3`; `1.2` and `1` are read with the missing parts as 0.
+    /// Parses `MAJOR.MINOR.PATCH`: exactly three decimal numbers, 0 to
+    /// 65,535, without leading zeros (`1.2.3`, `0.10.0`). `1.2`, `01.2.3`
+    /// and `1.2.3.4` are refused. The one version grammar of the console
+    /// and of `sign`.
     pub fn parse(text: &str) -> Option<Version> {
         let mut parts = [0u16; 3];
-        for (count, piece) in text.split('.').enumerate() {
-            if count == 3 || piece.is_empty() || !piece.bytes().all(|b| b.is_ascii_digit()) {
+        let mut pieces = text.split('.');
+        for part in &mut parts {
+            let piece = pieces.next()?;
+            let digits_only = !piece.is_empty() && piece.bytes().all(|b| b.is_ascii_digit());
+            if !digits_only || (piece.len() > 1 && piece.starts_with('0')) {
                 return None;
             }
-            parts[count] = piece.parse().ok()?;
+            *part = piece.parse().ok()?;
+        }
+        if pieces.next().is_some() {
+            return None;
         }
         Some(Version::new(parts[0], parts[1], parts[2]))
     }
@@ -254,6 +264,120 @@ impl UpdateRecord {
     }
 }
 
+/// The updates one update depends on.
+pub type Dependencies = heapless::Vec<UpdateId, MAX_DEPENDENCIES>;
+
+/// Why a dependency list was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DependencyError {
+    /// An entry of a written list is not an update id.
+    NotAnId,
+    /// The update names itself.
+    OnItself,
+    /// An update is named twice.
+    Repeated(UpdateId),
+    /// More than [`MAX_DEPENDENCIES`].
+    TooMany,
+}
+
+impl fmt::Display for DependencyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DependencyError::NotAnId => f.write_str("a dependency is an update id, e.g. 7 or #7"),
+            DependencyError::OnItself => f.write_str("an update cannot depend on itself"),
+            DependencyError::Repeated(id) => write!(f, "{id} is listed twice"),
+            DependencyError::TooMany => write!(f, "at most {MAX_DEPENDENCIES} updates"),
+        }
+    }
+}
+
+impl core::error::Error for DependencyError {}
+
+/// Checks the dependencies of update `id`: at most [`MAX_DEPENDENCIES`],
+/// none of them `id` itself, none named twice. The one dependency rule of
+/// the console and of `sign`.
+pub fn check_dependencies(
+    id: UpdateId,
+    list: impl IntoIterator<Item = UpdateId>,
+) -> Result<Dependencies, DependencyError> {
+    let mut dependencies = Dependencies::new();
+    for dependency in list {
+        if dependency == id {
+            return Err(DependencyError::OnItself);
+        }
+        if dependencies.contains(&dependency) {
+            return Err(DependencyError::Repeated(dependency));
+        }
+        dependencies
+            .push(dependency)
+            .map_err(|_| DependencyError::TooMany)?;
+    }
+    Ok(dependencies)
+}
+
+/// Parses a written dependency list, ids separated by commas (`3`,
+/// `3,#4`), and checks it with [`check_dependencies`].
+pub fn parse_dependencies(id: UpdateId, text: &str) -> Result<Dependencies, DependencyError> {
+    let mut ids: heapless::Vec<UpdateId, { MAX_DEPENDENCIES + 1 }> = heapless::Vec::new();
+    for piece in text.split(',') {
+        let digits = piece.strip_prefix('#').unwrap_or(piece);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(DependencyError::NotAnId);
+        }
+        let dependency = UpdateId(digits.parse().map_err(|_| DependencyError::NotAnId)?);
+        // One more than allowed is enough for `check_dependencies` to say
+        // the list is too long.
+        if ids.push(dependency).is_err() {
+            return Err(DependencyError::TooMany);
+        }
+    }
+    check_dependencies(id, ids)
+}
+
+/// Why an estimated duration was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EstimateError {
+    /// The text is not a duration.
+    Duration(DurationError),
+    /// Not a whole number of minutes.
+    NotWholeMinutes,
+    /// Zero, or longer than [`MAX_ESTIMATE`].
+    OutOfRange,
+}
+
+impl fmt::Display for EstimateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EstimateError::Duration(error) => error.fmt(f),
+            EstimateError::NotWholeMinutes => {
+                f.write_str("must be whole minutes, e.g. \"90m\" or \"2h30m\"")
+            }
+            EstimateError::OutOfRange => write!(
+                f,
+                "must be 1m to {MAX_ESTIMATE_MINUTES}m ({}h{}m)",
+                MAX_ESTIMATE_MINUTES / 60,
+                MAX_ESTIMATE_MINUTES % 60
+            ),
+        }
+    }
+}
+
+impl core::error::Error for EstimateError {}
+
+/// Parses an estimated duration: a [`Duration`] of whole minutes, 1m to
+/// [`MAX_ESTIMATE`] (1,092 minutes, 18h12m). The one estimate grammar of
+/// the console and of `sign`.
+pub fn parse_estimate(text: &str) -> Result<Duration, EstimateError> {
+    let estimate: Duration = text.parse().map_err(EstimateError::Duration)?;
+    if !estimate.as_millis().is_multiple_of(60_000) {
+        return Err(EstimateError::NotWholeMinutes);
+    }
+    if estimate == Duration::ZERO || estimate > MAX_ESTIMATE {
+        return Err(EstimateError::OutOfRange);
+    }
+    Ok(estimate)
+}
+
 /// `name` cut to at most [`NAME_CAPACITY`] bytes at a character boundary.
 pub fn truncated_name(name: &str) -> UpdateName {
     let mut out = UpdateName::new();
@@ -284,12 +408,79 @@ mod tests {
     #[test]
     fn test_version_parse_and_order() {
         assert_eq!(Version::parse("1.2.3"), Some(Version::new(1, 2, 3)));
-        assert_eq!(Version::parse("2"), Some(Version::new(2, 0, 0)));
+        assert_eq!(Version::parse("0.10.0"), Some(Version::new(0, 10, 0)));
+        assert_eq!(Version::parse("65535.0.0"), Some(Version::new(65535, 0, 0)));
         assert_eq!(Version::parse("1..3"), None);
         assert_eq!(Version::parse("1.2.3.4"), None);
         assert_eq!(Version::parse("1.x"), None);
         assert_eq!(Version::parse("70000"), None);
         assert!(Version::new(1, 10, 0) > Version::new(1, 9, 9));
+    }
+
+    #[test]
+    fn test_version_parse_refuses_short_and_zero_padded_versions() {
+        for text in [
+            "1.2", "1.0", "2", "01.02.03", "1.02.3", "1.2.00", "", "1.2.3.", "+1.2.3",
+        ] {
+            assert_eq!(Version::parse(text), None, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn test_dependencies_refuse_repeats_self_and_too_many() {
+        let id = UpdateId(5);
+        assert_eq!(
+            parse_dependencies(id, "1,#2").map(|list| list.to_vec()),
+            Ok(std::vec![UpdateId(1), UpdateId(2)])
+        );
+        assert_eq!(
+            parse_dependencies(id, "1,1"),
+            Err(DependencyError::Repeated(UpdateId(1)))
+        );
+        assert_eq!(
+            parse_dependencies(id, "#1,1"),
+            Err(DependencyError::Repeated(UpdateId(1)))
+        );
+        assert_eq!(parse_dependencies(id, "5"), Err(DependencyError::OnItself));
+        assert_eq!(
+            parse_dependencies(id, "1,2,3"),
+            Err(DependencyError::TooMany)
+        );
+        assert_eq!(
+            parse_dependencies(id, "1,2,3,4,5,6"),
+            Err(DependencyError::TooMany)
+        );
+        for bad in ["", "1,", ",1", "x", "1;2", "-1", "99999999999"] {
+            assert_eq!(
+                parse_dependencies(id, bad),
+                Err(DependencyError::NotAnId),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            check_dependencies(id, [UpdateId(3), UpdateId(3)]),
+            Err(DependencyError::Repeated(UpdateId(3)))
+        );
+    }
+
+    #[test]
+    fn test_estimate_limit_is_the_documented_1092_minutes() {
+        assert_eq!(MAX_ESTIMATE_MINUTES, 1092);
+        assert_eq!(MAX_ESTIMATE, Duration::from_minutes(1092));
+        assert!(MAX_ESTIMATE.as_secs() <= u64::from(u16::MAX));
+        assert_eq!(parse_estimate("18h12m"), Ok(MAX_ESTIMATE));
+        assert_eq!(parse_estimate("1m"), Ok(Duration::from_minutes(1)));
+        assert_eq!(parse_estimate("18h13m"), Err(EstimateError::OutOfRange));
+        assert_eq!(parse_estimate("0m"), Err(EstimateError::OutOfRange));
+        assert_eq!(parse_estimate("45s"), Err(EstimateError::NotWholeMinutes));
+        assert_eq!(
+            parse_estimate("20"),
+            Err(EstimateError::Duration(DurationError::MissingUnit))
+        );
+        assert_eq!(
+            EstimateError::OutOfRange.to_string(),
+            "must be 1m to 1092m (18h12m)"
+        );
     }
 
     #[test]
