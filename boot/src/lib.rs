@@ -24,8 +24,8 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::process::{ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
@@ -86,9 +86,18 @@ pub enum Input {
     Inherit,
     /// Nothing: the kernel sees no serial input.
     Null,
-    /// These bytes, written once the kernel has printed its boot banner
-    /// (for tests that type at the serial console), then end of input.
+    /// These bytes, typed at the serial console once the kernel has
+    /// printed its boot banner (for tests), then end of input. They are
+    /// typed as a person would type them: a line after a console `wait`
+    /// waits until the kernel says the wait is over (`wait over at ..` or
+    /// `wait interrupted at ..`), since a line typed during a wait may end
+    /// it (`shutdown`); a line that begins with `^C` (0x03) is typed at
+    /// once, to interrupt the wait.
     Bytes(Vec<u8>),
+    /// These bytes, typed all at once after the banner, then end of input:
+    /// typeahead, as a paste is (a `shutdown` in it ends a `wait` before
+    /// it).
+    Typeahead(Vec<u8>),
 }
 
 /// What goes into the image's ramdisk.
@@ -637,31 +646,22 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome, RunError> {
     command.stdin(match options.input {
         Input::Inherit => Stdio::inherit(),
         Input::Null => Stdio::null(),
-        Input::Bytes(_) => Stdio::piped(),
+        Input::Bytes(_) | Input::Typeahead(_) => Stdio::piped(),
     });
     let started = Instant::now();
     let mut child = command.spawn().map_err(RunError::Spawn)?;
 
     let captured = Arc::new(Mutex::new(Vec::new()));
-    if let (Input::Bytes(bytes), Some(mut stdin)) = (&options.input, child.stdin.take()) {
+    let finished = Arc::new(AtomicBool::new(false));
+    if let (Input::Bytes(bytes) | Input::Typeahead(bytes), Some(stdin)) =
+        (&options.input, child.stdin.take())
+    {
         let bytes = bytes.clone();
+        let paced = matches!(options.input, Input::Bytes(_));
         let captured = Arc::clone(&captured);
+        let finished = Arc::clone(&finished);
         // A writer thread, so a kernel that never reads cannot block us.
-        // It waits for the kernel's banner: the firmware, the bootloader
-        // and the kernel each reset the UART while setting it up, which
-        // throws away whatever input its FIFO held.
-        thread::spawn(move || {
-            let waiting = Instant::now();
-            while waiting.elapsed() < INPUT_WAIT_LIMIT {
-                let seen = captured.lock().expect("reader never panics holding it");
-                if contains(&seen, INPUT_READY_MARKER) {
-                    break;
-                }
-                drop(seen);
-                thread::sleep(Duration::from_millis(10));
-            }
-            let _ = stdin.write_all(&bytes);
-        });
+        thread::spawn(move || type_input(stdin, &bytes, paced, &captured, &finished));
     }
 
     let reader = {
@@ -704,6 +704,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome, RunError> {
         }
         thread::sleep(Duration::from_millis(20));
     };
+    finished.store(true, Ordering::Relaxed);
     let elapsed = started.elapsed();
     let _ = reader.join();
     let bytes = captured.lock().expect("reader has finished").clone();
@@ -738,6 +739,151 @@ const INPUT_READY_MARKER: &[u8] = b"upkeep kernel ";
 /// anyway (to a kernel that never prints it).
 const INPUT_WAIT_LIMIT: Duration = Duration::from_secs(60);
 
+/// `^C`: a typed line that begins with it is typed at once, even during a
+/// console `wait`.
+const CONTROL_C: u8 = 0x03;
+
+/// Types `bytes` at the console after the banner: all at once
+/// ([`Input::Typeahead`]), or `paced`, line by line, each line after a
+/// `wait` held until that wait is over ([`Input::Bytes`]).
+fn type_input(
+    mut stdin: ChildStdin,
+    bytes: &[u8],
+    paced: bool,
+    captured: &Mutex<Vec<u8>>,
+    finished: &AtomicBool,
+) {
+    // The firmware, the bootloader and the kernel each reset the UART
+    // while setting it up, which throws away whatever its FIFO held: type
+    // only after the kernel's banner.
+    let waiting = Instant::now();
+    let ready = |seen: &[u8]| contains(seen, INPUT_READY_MARKER);
+    if !wait_for_output(captured, finished, |seen| {
+        ready(seen) || waiting.elapsed() >= INPUT_WAIT_LIMIT
+    }) {
+        return;
+    }
+    if !paced {
+        let _ = stdin.write_all(bytes);
+        return;
+    }
+    // Waits the kernel has started for lines typed here.
+    let mut started = 0;
+    for line in bytes.split_inclusive(|&byte| byte == b'\n') {
+        if line.first() != Some(&CONTROL_C)
+            && !wait_for_output(captured, finished, |seen| {
+                console_waits(seen).ended >= started
+            })
+        {
+            return;
+        }
+        let sent_at = captured
+            .lock()
+            .expect("reader never panics holding it")
+            .len();
+        if stdin.write_all(line).and_then(|()| stdin.flush()).is_err() {
+            return;
+        }
+        if first_word(line) == b"wait" {
+            // Until the kernel has answered (`waiting ..` or an error),
+            // nothing more is typed.
+            let before = console_waits(&captured.lock().expect("reader never panics")[..sent_at]);
+            let mut began = false;
+            if !wait_for_output(captured, finished, |seen| {
+                began = console_waits(seen).started > before.started;
+                // An error refusing this line comes after its echo (errors
+                // of lines typed before it may still be coming out).
+                began
+                    || echo_end(&seen[sent_at..], typed_text(line))
+                        .is_some_and(|end| contains(&seen[sent_at + end..], b"error: "))
+            }) {
+                return;
+            }
+            if began {
+                started += 1;
+            }
+        }
+    }
+}
+
+/// Polls the output until `done` says yes; false if the run ended first.
+fn wait_for_output(
+    captured: &Mutex<Vec<u8>>,
+    finished: &AtomicBool,
+    mut done: impl FnMut(&[u8]) -> bool,
+) -> bool {
+    loop {
+        if done(&captured.lock().expect("reader never panics holding it")) {
+            return true;
+        }
+        if finished.load(Ordering::Relaxed) {
+            return false;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The first word of a typed line, leading `^C`s and blanks aside.
+fn first_word(line: &[u8]) -> &[u8] {
+    let start = line
+        .iter()
+        .position(|&byte| byte != CONTROL_C && !byte.is_ascii_whitespace())
+        .unwrap_or(line.len());
+    let line = &line[start..];
+    let end = line
+        .iter()
+        .position(u8::is_ascii_whitespace)
+        .unwrap_or(line.len());
+    &line[..end]
+}
+
+/// A typed line's text as the console echoes it: without leading `^C`s
+/// and blanks or the line ending.
+fn typed_text(line: &[u8]) -> &[u8] {
+    let start = line
+        .iter()
+        .position(|&byte| byte != CONTROL_C && !byte.is_ascii_whitespace())
+        .unwrap_or(line.len());
+    line[start..].trim_ascii_end()
+}
+
+/// Where the echo of `text` and the line break after it end in `output`.
+fn echo_end(output: &[u8], text: &[u8]) -> Option<usize> {
+    (0..output.len()).find_map(|at| {
+        let rest = output[at..].strip_prefix(text)?;
+        match rest.first() {
+            Some(b'\r' | b'\n') => Some(at + text.len() + 1),
+            _ => None,
+        }
+    })
+}
+
+/// Console waits seen in complete output lines.
+#[derive(Clone, Copy, Debug, Default)]
+struct ConsoleWaits {
+    /// `waiting <duration> of simulated time`.
+    started: usize,
+    /// `wait over at ..` or `wait interrupted at ..`.
+    ended: usize,
+}
+
+fn console_waits(output: &[u8]) -> ConsoleWaits {
+    let mut waits = ConsoleWaits::default();
+    let complete = output
+        .iter()
+        .rposition(|&byte| byte == b'\n')
+        .map_or(&output[..0], |end| &output[..end]);
+    for line in complete.split(|&byte| byte == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.starts_with(b"waiting ") && line.ends_with(b" of simulated time") {
+            waits.started += 1;
+        } else if line.starts_with(b"wait over at ") || line.starts_with(b"wait interrupted at ") {
+            waits.ended += 1;
+        }
+    }
+    waits
+}
+
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack
         .windows(needle.len())
@@ -771,6 +917,44 @@ pub fn image_dir() -> &'static Path {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn test_typed_wait_lines_found_by_first_word() {
+        assert_eq!(first_word(b"wait 2h\n"), b"wait");
+        assert_eq!(first_word(b"  wait\t1d\r\n"), b"wait");
+        assert_eq!(first_word(b"\x03wait 1d\n"), b"wait");
+        assert_eq!(first_word(b"waiting\n"), b"waiting");
+        assert_eq!(first_word(b"\n"), b"");
+        assert_eq!(first_word(b"status"), b"status");
+        assert_eq!(typed_text(b"\x03 wait 1d \r\n"), b"wait 1d");
+    }
+
+    #[test]
+    fn test_echo_of_a_typed_line_found_after_earlier_output() {
+        let output = b"error: version 1.2 is not x.y.z\r\n> wait 3d\r\nerror: bad duration\r\n";
+        let end = echo_end(output, b"wait 3d").expect("echoed");
+        assert_eq!(&output[end..end + 7], b"\nerror:");
+        assert_eq!(echo_end(b"> wait 3", b"wait 3d"), None);
+        assert_eq!(
+            echo_end(b"> wait 3d", b"wait 3d"),
+            None,
+            "no line break yet"
+        );
+    }
+
+    #[test]
+    fn test_console_waits_counted_from_complete_lines_only() {
+        let output = b"> wait 2h\r\nwaiting 2h of simulated time\r\n[Sun] START #1\r\n\
+                       wait over at Sun 12:00\r\n> wait 1d\r\nwaiting 1d of simulated time\r\n\
+                       wait interrupted at Sun 12:01; what was typed\r\nwait over at Sun";
+        let waits = console_waits(output);
+        assert_eq!((waits.started, waits.ended), (2, 2));
+        let waits = console_waits(&output[..41]);
+        assert_eq!((waits.started, waits.ended), (1, 0));
+        // An `explain` line that mentions waiting is not a wait.
+        let waits = console_waits(b"#1 waiting for a window; next in 3h\n");
+        assert_eq!((waits.started, waits.ended), (0, 0));
+    }
 
     fn line_for(options: &RunOptions) -> String {
         let command = qemu_command_for(options, Path::new("/images/kernel.img"));

@@ -145,14 +145,28 @@ impl Console {
     /// ends the wait early.
     pub fn poll(&mut self, worker: &mut Worker) -> Action {
         if let Some(until) = self.waiting_until {
-            if self.read_ahead() {
-                serial_println!("^C");
-                serial_println!(
-                    "wait interrupted at {}; what was typed during it is dropped",
-                    local(clock::wall())
-                );
-            } else if clock::now() < until {
-                return Action::Continue;
+            match self.read_ahead() {
+                WaitInput::ControlC => {
+                    serial_println!("^C");
+                    serial_println!(
+                        "wait interrupted at {}; what was typed during it is dropped",
+                        local(clock::wall())
+                    );
+                }
+                WaitInput::Shutdown => {
+                    self.waiting_until = None;
+                    self.typeahead.clear();
+                    self.typeahead_dropped = 0;
+                    serial_println!(
+                        "wait interrupted at {} by shutdown; what was typed before it is dropped",
+                        local(clock::wall())
+                    );
+                    return Action::Shutdown;
+                }
+                WaitInput::Nothing if clock::now() < until => return Action::Continue,
+                WaitInput::Nothing => {
+                    serial_println!("wait over at {}", local(clock::wall()));
+                }
             }
             self.waiting_until = None;
             let dropped = core::mem::take(&mut self.typeahead_dropped);
@@ -197,10 +211,10 @@ impl Console {
         }
     }
 
-    /// During a `wait`: keeps what has arrived; says whether a `^C` ends
-    /// the wait. A `^C` drops what was typed before it; what follows it
-    /// stays unread until the wait has ended.
-    fn read_ahead(&mut self) -> bool {
+    /// During a `wait`: keeps what has arrived; says whether a `^C` or a
+    /// `shutdown` line ends the wait. A `^C` drops what was typed before
+    /// it; what follows it stays unread until the wait has ended.
+    fn read_ahead(&mut self) -> WaitInput {
         // A `^C` kept before this wait began (typed during an earlier one,
         // ahead of this `wait`) counts too.
         let mut interrupted = self.typeahead.iter().any(|&byte| byte == CONTROL_C);
@@ -214,7 +228,11 @@ impl Console {
             }
         }
         if !interrupted {
-            return false;
+            return if holds_shutdown_line(self.typeahead.iter().copied()) {
+                WaitInput::Shutdown
+            } else {
+                WaitInput::Nothing
+            };
         }
         while let Some(byte) = self.typeahead.pop_front() {
             if byte == CONTROL_C {
@@ -222,7 +240,7 @@ impl Console {
             }
         }
         self.typeahead_dropped = 0;
-        true
+        WaitInput::ControlC
     }
 
     /// Takes one input byte; returns a complete, acceptable line when one
@@ -427,6 +445,37 @@ impl Console {
     }
 }
 
+/// What was typed during a `wait`, as far as ending it goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum WaitInput {
+    /// Nothing that ends it: the wait goes on, and what was typed runs
+    /// after it.
+    Nothing,
+    /// A `^C`: the wait ends and the console reads on.
+    ControlC,
+    /// A complete `shutdown` line: the wait ends and the kernel shuts down.
+    Shutdown,
+}
+
+/// Whether `typed` holds a complete line (ended by CR or LF) that reads
+/// `shutdown`, spaces around it aside.
+fn holds_shutdown_line(typed: impl Iterator<Item = u8>) -> bool {
+    let mut line: Vec<u8, 16> = Vec::new();
+    let mut overflow = false;
+    for byte in typed {
+        if byte == b'\r' || byte == b'\n' {
+            if !overflow && line.trim_ascii() == b"shutdown" {
+                return true;
+            }
+            line.clear();
+            overflow = false;
+        } else if line.push(byte).is_err() {
+            overflow = true;
+        }
+    }
+    false
+}
+
 /// A command's one-line error.
 #[derive(Debug)]
 enum Message {
@@ -483,7 +532,11 @@ const COMMANDS: &[(&str, &str, &str)] = &[
     ("profile", "profile <basic|server|desktop|iot>", "switch configuration profile"),
     ("emergency", "emergency on|off", "only critical and security updates run"),
     ("speed", "speed [factor]", "show or set the time acceleration"),
-    ("wait", "wait <duration>", "let simulated time pass before reading on"),
+    (
+        "wait",
+        "wait <duration>",
+        "let simulated time pass before reading on (^C or shutdown ends it)",
+    ),
     ("audit", "audit [count]", "the audit log (the newest <count> records)"),
     ("inventory", "inventory", "installed and pending version of each component"),
     ("shutdown", "shutdown", "print the summary and power off"),

@@ -421,6 +421,48 @@ fn console_wait_ends_at_control_c_instead_of_ignoring_input() {
     );
 }
 
+#[test]
+fn console_wait_ends_at_a_shutdown_typed_during_it() {
+    // At real time the wait would outlast the test by a day: the
+    // `shutdown` typed during it ends it and the run.
+    let mut config = console(60);
+    config.mode = Mode::Console;
+    let mut options = RunOptions::new("kernel");
+    options.rtc_base = Some("2026-11-29T10:00:00".to_string());
+    options.ramdisk = boot::RamdiskSource::Config(config);
+    options.input = Input::Typeahead(b"speed 1\nwait 1d\nshutdown\n".to_vec());
+    options.timeout = Duration::from_secs(120);
+    let outcome = run(&options);
+    assert_eq!(outcome.verdict, Verdict::Success, "shutdown ended the wait");
+    let serial = &outcome.serial;
+    assert!(
+        serial.contains("wait interrupted at Sun 2026-11-29 10:0"),
+        "the wait says it was cut short"
+    );
+    assert!(serial.contains("by shutdown"), "and by what");
+    assert!(!serial.contains("wait over at"), "the day never passed");
+    assert!(serial.contains("SUMMARY"), "the summary printed");
+}
+
+#[test]
+fn console_lines_after_a_wait_are_typed_when_it_is_over() {
+    // The runner types line by line: `status` and `shutdown` come after
+    // the wait is over, so the wait runs its full length.
+    let outcome = console_run(
+        console(6000),
+        "2026-11-29T10:00:00",
+        "wait 2h\nstatus\nshutdown\n",
+    );
+    assert_eq!(outcome.verdict, Verdict::Success);
+    let serial = &outcome.serial;
+    let over = serial
+        .find("wait over at Sun 2026-11-29 12:0")
+        .expect("the wait ran its length");
+    let status = serial.find("(speed 6000x)").expect("status ran");
+    assert!(over < status, "status ran after the wait");
+    assert!(!serial.contains("wait interrupted"), "{serial}");
+}
+
 /// Basic profile, every hour a window, so optional updates run as soon as
 /// they are approved (two at a time).
 fn basic_always_open(speed: u32) -> BootConfig {
