@@ -11,9 +11,11 @@
 //!    accepted, and expiry against the wall clock;
 //! 2. each update: a version newer than the installed or already accepted
 //!    version of the same component (anti-rollback), an id no earlier
-//!    manifest's accepted update used, a payload delivered with it with
-//!    exactly the signed size, and the scheduler's own checks (duplicate
-//!    ids, known dependencies, capacity).
+//!    manifest's accepted update used, room for its component in the
+//!    inventory (else nothing would stop its rollback later), a payload
+//!    delivered with it with exactly the signed size, no dependency on an
+//!    entry of the same manifest that was refused, and the scheduler's own
+//!    checks (duplicate ids, known dependencies, capacity).
 //!
 //! A manifest's entries are queued in dependency order
 //! ([`update_manifest::Manifest::queue_order`]), so an entry may depend on
@@ -349,6 +351,9 @@ fn accept(manifest: &Manifest<'_>) {
 fn queue_entries(manifest: &Manifest<'_>, payloads: &[(UpdateId, &'static [u8])]) -> usize {
     let now = clock::now();
     let mut queued = 0;
+    // Entries of this manifest refused so far: one that depends on them
+    // is refused for that reason, by name.
+    let mut refused: Vec<UpdateId, MAX_ENTRIES> = Vec::new();
     for index in manifest.queue_order().indices() {
         let Some(entry) = manifest.entries().nth(index) else {
             continue;
@@ -357,10 +362,19 @@ fn queue_entries(manifest: &Manifest<'_>, payloads: &[(UpdateId, &'static [u8])]
             .iter()
             .find(|(id, _)| *id == entry.id)
             .map(|(_, payload)| *payload);
-        let payload = match check_entry(&entry, payload) {
+        let checked = match refused
+            .iter()
+            .find(|refused| entry.dependencies.contains(refused))
+        {
+            Some(&dependency) => Err(EntryProblem::DependencyRefused(dependency)),
+            None => check_entry(&entry, payload),
+        };
+        let payload = match checked {
             Ok(payload) => payload,
             Err(why) => {
                 reject_update(entry.id, Some(&entry), format_args!("{why}"));
+                // At most MAX_ENTRIES entries, each refused once.
+                let _ = refused.push(entry.id);
                 continue;
             }
         };
@@ -369,6 +383,7 @@ fn queue_entries(manifest: &Manifest<'_>, payloads: &[(UpdateId, &'static [u8])]
         )));
         if let Err(error) = update::submit_trusted(&entry.record(available_at)) {
             reject_update(entry.id, Some(&entry), format_args!("{error}"));
+            let _ = refused.push(entry.id);
             continue;
         }
         inventory::note_accepted(&entry.name, entry.version);
@@ -404,6 +419,8 @@ enum EntryProblem {
     Payload(PayloadError),
     IdUsed,
     Full,
+    InventoryFull,
+    DependencyRefused(UpdateId),
 }
 
 impl fmt::Display for EntryProblem {
@@ -415,6 +432,14 @@ impl fmt::Display for EntryProblem {
                 f.write_str("an update of an earlier manifest was accepted with this id")
             }
             EntryProblem::Full => write!(f, "the channel holds {MAX_ACCEPTED} updates already"),
+            EntryProblem::InventoryFull => write!(
+                f,
+                "the inventory holds {} components already, so a new one could not be recorded",
+                inventory::CAPACITY
+            ),
+            EntryProblem::DependencyRefused(id) => {
+                write!(f, "dependency {id}, in the same manifest, was refused")
+            }
         }
     }
 }
@@ -427,6 +452,11 @@ fn check_entry(
     entry
         .check_version(inventory::newest(&entry.name))
         .map_err(EntryProblem::Rollback)?;
+    // A component the inventory cannot hold would escape the rollback
+    // check above from now on.
+    if !inventory::has_room_for(&entry.name) {
+        return Err(EntryProblem::InventoryFull);
+    }
     let channel = CHANNEL.lock();
     if channel.accepted(entry.id).is_some() {
         return Err(EntryProblem::IdUsed);
@@ -487,10 +517,11 @@ impl core::error::Error for InstallRefusal {}
 /// Checks update `id` right before install: its version is still newer
 /// than its component's installed version, and its payload is exactly
 /// the signed one. Updates that came in no manifest (queued by a holder
-/// of an authority) have nothing to check and pass.
+/// of an authority) have nothing to check and pass, also one that reuses
+/// the id of a signed update that has ended.
 pub fn check_before_install(id: UpdateId) -> Result<(), InstallRefusal> {
     let channel = CHANNEL.lock();
-    let Some(accepted) = channel.accepted(id) else {
+    let Some(accepted) = channel.accepted(id).filter(|accepted| accepted.outstanding) else {
         return Ok(());
     };
     let (entry, payload) = (accepted.entry.clone(), accepted.payload);
@@ -578,7 +609,8 @@ fn reject_named(id: UpdateId, name: &str, version: Version, why: fmt::Arguments<
 /// update of the component still outstanding. The name and version come
 /// from the channel's own record of the update, which outlives the
 /// scheduler's. Updates that came in no manifest are not in the
-/// inventory.
+/// inventory, nor is one that reuses the id of a signed update that has
+/// ended: only the signed update's own end counts.
 pub fn on_event(event: &TimedEvent) {
     let (id, installed) = match event.event {
         Event::Completed { id } => (id, true),
@@ -593,10 +625,13 @@ pub fn on_event(event: &TimedEvent) {
         _ => return,
     };
     let mut channel = CHANNEL.lock();
+    // Only the end of the signed update itself: once it has ended, its id
+    // may be reused by an update queued some other way (the console), and
+    // that one is not the signed one.
     let Some(accepted) = channel
         .accepted
         .iter_mut()
-        .find(|accepted| accepted.entry.id == id)
+        .find(|accepted| accepted.entry.id == id && accepted.outstanding)
     else {
         return;
     };

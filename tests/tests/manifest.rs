@@ -643,3 +643,144 @@ fn approval_needs_a_live_authority_and_the_audit_ring_counts_drops() {
     }
     assert_eq!(outcome.verdict, Verdict::Success);
 }
+
+/// A console configuration without failure injection, so every update
+/// runs to the outcome the test gives it.
+fn config_without_failures() -> BootConfig {
+    let mut config = config();
+    config.failures = boot_config::Failures::NONE;
+    config
+}
+
+/// Boots with `bundles` (no failure injection) and types `script`.
+fn boot_bundles(bundles: &[Bundle], script: &str) -> RunOutcome {
+    let mut sections: Vec<OwnedSection> = Vec::new();
+    for (manifest, payloads) in bundles {
+        sections.push((Tag::MANIFEST, manifest.clone()));
+        for (id, payload) in payloads {
+            sections.push((Tag::PAYLOAD, payload_section(UpdateId(*id), payload)));
+        }
+    }
+    let bytes = RamdiskSource::ConfigWith(config_without_failures(), sections)
+        .bytes()
+        .expect("encodes")
+        .expect("a ramdisk");
+    boot_raw(bytes, script)
+}
+
+/// The inventory lines of component `name`, blanks squeezed.
+fn inventory_of(serial: &str, name: &str) -> Vec<String> {
+    serial
+        .lines()
+        .filter(|l| l.split_whitespace().next() == Some(name))
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+#[test]
+fn update_reusing_the_id_of_an_ended_signed_update_is_not_taken_for_it() {
+    // Signed: `a` 2.0.0 (cancelled), `b` 1.0.0 (declined), `e` 1.0.0
+    // (Critical: installed at once). Then the console queues unsigned
+    // updates under the same three ids: they are not the signed ones, so
+    // their installs neither record the signed versions nor are checked
+    // against them.
+    let mut e = update(6, "e", Version::new(1, 0, 0));
+    e.priority = Priority::Critical;
+    let updates = vec![
+        update(2, "a", Version::new(2, 0, 0)),
+        update(3, "b", Version::new(1, 0, 0)),
+        e,
+    ];
+    let script = "cancel 2\nreject 3\nwait 30m\ninventory\n\
+                  submit 2 zz critical application 5m\n\
+                  submit 3 b critical application 5m version=9.0.0\n\
+                  submit 6 e critical application 5m\nwait 1h\ninventory\nshutdown\n";
+    let outcome = boot_bundles(&[(valid(1, &updates), payloads(&updates))], script);
+    assert_eq!(outcome.verdict, Verdict::Success);
+    let serial = &outcome.serial;
+    assert_eq!(count(serial, "update rejected"), 0, "nothing refused");
+    let done = |id: u32| {
+        serial
+            .lines()
+            .filter(|l| l.contains(&format!("] DONE #{id} ")))
+            .count()
+    };
+    assert_eq!(
+        (done(2), done(3), done(6)),
+        (1, 1, 2),
+        "the console's updates were installed"
+    );
+    assert_eq!(inventory_of(serial, "a"), ["a not installed"; 2]);
+    assert_eq!(inventory_of(serial, "b"), ["b not installed"; 2]);
+    assert_eq!(inventory_of(serial, "e"), ["e installed 1.0.0"; 2]);
+}
+
+#[test]
+fn update_of_a_component_the_full_inventory_cannot_hold_is_refused() {
+    // The inventory holds 128 components, 21 of them the baseline: 107
+    // new ones fit, the 108th could not be recorded, so its version would
+    // escape every later rollback check.
+    let mut id = 1000;
+    let mut bundles = Vec::new();
+    for (version, count) in [(1, 64), (2, 44)] {
+        let updates: Vec<Update> = (0..count)
+            .map(|_| {
+                id += 1;
+                let name: &'static str = Box::leak(format!("c{id}").into_boxed_str());
+                update(id, name, Version::new(1, 0, 0))
+            })
+            .collect();
+        bundles.push((valid(version, &updates), payloads(&updates)));
+    }
+    let outcome = boot_bundles(&bundles, "status\nshutdown\n");
+    assert_eq!(outcome.verdict, Verdict::Success);
+    let serial = &outcome.serial;
+    let rejected: Vec<&str> = serial
+        .lines()
+        .filter(|l| l.starts_with("update rejected: "))
+        .collect();
+    assert_eq!(
+        rejected,
+        [
+            "update rejected: #1108 c1108 1.0.0: the inventory holds 128 components already, \
+          so a new one could not be recorded"
+        ]
+    );
+    assert!(serial.contains("updates accepted=107 rejected=1"));
+}
+
+#[test]
+fn update_depending_on_a_refused_entry_of_its_manifest_names_the_refusal() {
+    // openssl 1.0.0 is no newer than the installed 1.0.0; curl needs it,
+    // and python needs curl: both are refused because of it, by name,
+    // not as depending on an update nobody knows.
+    let mut curl = update(12, "curl", Version::new(1, 2, 0));
+    curl.depends_on = vec![11];
+    let mut python = update(13, "python", Version::new(1, 2, 0));
+    python.depends_on = vec![12];
+    let updates = vec![
+        python,
+        curl,
+        update(11, "openssl", Version::new(1, 0, 0)),
+        update(14, "mesa", Version::new(1, 2, 0)),
+    ];
+    let outcome = boot_bundles(
+        &[(valid(1, &updates), payloads(&updates))],
+        "list\nshutdown\n",
+    );
+    assert_eq!(outcome.verdict, Verdict::Success);
+    let serial = &outcome.serial;
+    let rejected: Vec<&str> = serial
+        .lines()
+        .filter(|l| l.starts_with("update rejected: "))
+        .collect();
+    assert_eq!(
+        rejected,
+        [
+            "update rejected: #11 openssl 1.0.0: version 1.0.0 is not newer than 1.0.0 (rollback)",
+            "update rejected: #12 curl 1.2.0: dependency #11, in the same manifest, was refused",
+            "update rejected: #13 python 1.2.0: dependency #12, in the same manifest, was refused",
+        ]
+    );
+    assert!(listed(serial, 14));
+}
