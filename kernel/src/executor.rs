@@ -324,7 +324,7 @@ impl Executor {
                         report(Progress::Finished {
                             id: job.id,
                             outcome: Err(error.reason()),
-                            for_good: true,
+                            for_good: error.for_good(),
                         });
                         *slot = None;
                         break;

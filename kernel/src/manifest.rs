@@ -33,10 +33,12 @@
 //! refused update one `update rejected: <id> <name>: <why>`. Either counts
 //! in [`counts`], goes into the audit log, and changes nothing already
 //! queued. Right before installing, the executor asks
-//! [`check_before_install`]: the version must still be newer than the one
-//! installed (another update of the component may have been installed
-//! meanwhile) and the payload's SHA-256 must match the manifest, so a
-//! payload changed after verification is refused too.
+//! [`check_before_install`]: no other update of the component may be
+//! installing (two at once could end with the older written last; the
+//! attempt is retried later), the version must still be newer than the
+//! one installed (another update of the component may have been
+//! installed meanwhile) and the payload's SHA-256 must match the
+//! manifest, so a payload changed after verification is refused too.
 //!
 //! The channel keeps each accepted update's signed entry until shutdown,
 //! so [`on_event`] can keep the inventory right whenever an update ends,
@@ -78,6 +80,9 @@ struct Accepted {
     /// Whether it may still be installed: not yet completed, failed for
     /// good, cancelled or declined.
     outstanding: bool,
+    /// Whether an attempt of it passed [`check_before_install`] and has
+    /// not ended yet: it is installing (or waiting to reboot).
+    installing: bool,
 }
 
 /// The channel's state.
@@ -394,6 +399,7 @@ fn queue_entries(manifest: &Manifest<'_>, payloads: &[(UpdateId, &'static [u8])]
             entry: entry.clone(),
             payload,
             outstanding: true,
+            installing: false,
         });
         drop(channel);
         audit::record(
@@ -486,6 +492,13 @@ pub enum InstallRefusal {
     },
     /// Its payload is not the one signed.
     Payload(PayloadError),
+    /// Another update of its component is installing: two installs of one
+    /// component at once could end with the older one written last. Not
+    /// for good: the attempt is retried later, and checked again then.
+    ComponentBusy {
+        /// The update installing.
+        installing: UpdateId,
+    },
 }
 
 impl InstallRefusal {
@@ -494,7 +507,13 @@ impl InstallRefusal {
         match self {
             InstallRefusal::NotNewer { .. } => "not newer than the installed version",
             InstallRefusal::Payload(error) => error.reason(),
+            InstallRefusal::ComponentBusy { .. } => "another update of its component is installing",
         }
+    }
+
+    /// Whether no later attempt can succeed either.
+    pub const fn for_good(&self) -> bool {
+        !matches!(self, InstallRefusal::ComponentBusy { .. })
     }
 }
 
@@ -508,15 +527,21 @@ impl fmt::Display for InstallRefusal {
                 )
             }
             InstallRefusal::Payload(error) => error.fmt(f),
+            InstallRefusal::ComponentBusy { installing } => write!(
+                f,
+                "{installing}, another update of the same component, is installing"
+            ),
         }
     }
 }
 
 impl core::error::Error for InstallRefusal {}
 
-/// Checks update `id` right before install: its version is still newer
-/// than its component's installed version, and its payload is exactly
-/// the signed one. Updates that came in no manifest (queued by a holder
+/// Checks update `id` right before install: no other update of its
+/// component is installing (that one is refused for now and retried), its
+/// version is still newer than its component's installed version, and
+/// its payload is exactly the signed one. On success the update counts as
+/// installing until its attempt ends. Updates that came in no manifest (queued by a holder
 /// of an authority) have nothing to check and pass, also one that reuses
 /// the id of a signed update that has ended.
 pub fn check_before_install(id: UpdateId) -> Result<(), InstallRefusal> {
@@ -525,8 +550,18 @@ pub fn check_before_install(id: UpdateId) -> Result<(), InstallRefusal> {
         return Ok(());
     };
     let (entry, payload) = (accepted.entry.clone(), accepted.payload);
+    if let Some(other) = channel
+        .accepted
+        .iter()
+        .find(|other| other.installing && other.entry.id != id && other.entry.name == entry.name)
+    {
+        return Err(InstallRefusal::ComponentBusy {
+            installing: other.entry.id,
+        });
+    }
     // Hashing takes a while, and the inventory has its own lock: not under
-    // this one.
+    // this one. The executor runs on one core: nothing else installs
+    // meanwhile.
     drop(channel);
     if let Some(installed) = inventory::installed(&entry.name) {
         if entry.version <= installed {
@@ -538,15 +573,35 @@ pub fn check_before_install(id: UpdateId) -> Result<(), InstallRefusal> {
     }
     entry
         .check_payload(payload)
-        .map_err(InstallRefusal::Payload)
+        .map_err(InstallRefusal::Payload)?;
+    if let Some(accepted) = CHANNEL
+        .lock()
+        .accepted
+        .iter_mut()
+        .find(|accepted| accepted.entry.id == id && accepted.outstanding)
+    {
+        accepted.installing = true;
+    }
+    Ok(())
 }
 
-/// Records an update refused at install: counted, audited, printed.
+/// Records an update refused at install: counted, audited, printed; one
+/// refused only for now ([`InstallRefusal::for_good`] false) is printed as
+/// held, and not counted.
 pub fn install_refused(id: UpdateId, refusal: InstallRefusal) {
     let signed = CHANNEL
         .lock()
         .accepted(id)
         .map(|accepted| (accepted.entry.name.clone(), accepted.entry.version));
+    if !refusal.for_good() {
+        console::print_above(|| match &signed {
+            Some((name, version)) => {
+                serial_println!("update held: {id} {name} {version}: {refusal}; tried again later")
+            }
+            None => serial_println!("update held: {id}: {refusal}; tried again later"),
+        });
+        return;
+    }
     match signed {
         Some((name, version)) => {
             reject_named(id, &name, version, format_args!("{refusal}; not installed"))
@@ -612,6 +667,23 @@ fn reject_named(id: UpdateId, name: &str, version: Version, why: fmt::Arguments<
 /// inventory, nor is one that reuses the id of a signed update that has
 /// ended: only the signed update's own end counts.
 pub fn on_event(event: &TimedEvent) {
+    if let Event::Failed {
+        id,
+        permanent: false,
+        ..
+    } = event.event
+    {
+        // The attempt ended; the update stays outstanding.
+        if let Some(accepted) = CHANNEL
+            .lock()
+            .accepted
+            .iter_mut()
+            .find(|accepted| accepted.entry.id == id && accepted.outstanding)
+        {
+            accepted.installing = false;
+        }
+        return;
+    }
     let (id, installed) = match event.event {
         Event::Completed { id } => (id, true),
         Event::Failed {
@@ -636,6 +708,7 @@ pub fn on_event(event: &TimedEvent) {
         return;
     };
     accepted.outstanding = false;
+    accepted.installing = false;
     let (name, version) = (accepted.entry.name.clone(), accepted.entry.version);
     let pending = channel.newest_outstanding(&name);
     drop(channel);

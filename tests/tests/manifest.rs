@@ -784,3 +784,47 @@ fn update_depending_on_a_refused_entry_of_its_manifest_names_the_refusal() {
     );
     assert!(listed(serial, 14));
 }
+
+#[test]
+fn two_versions_of_one_component_never_install_at_once() {
+    // `f` 1.0.0 and 2.0.0, both Critical, with room for four updates at
+    // once: both start together. Installed side by side, the older could
+    // end last, over the newer. The second to reach install is held until
+    // the first ends, then checked again.
+    let mut older = update(7, "f", Version::new(1, 0, 0));
+    older.priority = Priority::Critical;
+    let mut newer = update(8, "f", Version::new(2, 0, 0));
+    newer.priority = Priority::Critical;
+    let updates = vec![older, newer];
+    let mut config = config_without_failures();
+    config.max_concurrent = Some(4);
+    let mut sections = vec![(Tag::MANIFEST, valid(1, &updates))];
+    for (id, payload) in payloads(&updates) {
+        sections.push((Tag::PAYLOAD, payload_section(UpdateId(id), &payload)));
+    }
+    let bytes = RamdiskSource::ConfigWith(config, sections)
+        .bytes()
+        .expect("encodes")
+        .expect("a ramdisk");
+    let outcome = boot_raw(bytes, "wait 3h\ninventory\nshutdown\n");
+    assert_eq!(outcome.verdict, Verdict::Success);
+    let serial = &outcome.serial;
+    assert!(
+        serial.lines().any(|l| l
+            == "update held: #8 f 2.0.0: #7, another update of the same component, \
+                is installing; tried again later"),
+        "the newer was held while the older installed"
+    );
+    let finished: Vec<&str> = serial
+        .lines()
+        .filter(|l| l.contains("] DONE #") || l.contains("] FAIL #"))
+        .collect();
+    let done_older = finished.iter().position(|l| l.contains("DONE #7 "));
+    let done_newer = finished.iter().position(|l| l.contains("DONE #8 "));
+    assert!(done_newer.is_some(), "2.0.0 was installed: {finished:?}");
+    assert!(
+        done_older.is_none() || done_older < done_newer,
+        "1.0.0 was not installed after 2.0.0: {finished:?}"
+    );
+    assert_eq!(inventory_of(serial, "f"), ["f installed 2.0.0"]);
+}
