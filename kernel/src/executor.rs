@@ -334,6 +334,7 @@ impl Executor {
                     // Installed: wait for the scheduler to grant the
                     // reboot or flash.
                     Some(Step::Reboot | Step::Flash) => {
+                        crate::manifest::install_written(job.id);
                         job.held = true;
                         break;
                     }

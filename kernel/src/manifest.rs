@@ -80,9 +80,19 @@ struct Accepted {
     /// Whether it may still be installed: not yet completed, failed for
     /// good, cancelled or declined.
     outstanding: bool,
-    /// Whether an attempt of it passed [`check_before_install`] and has
-    /// not ended yet: it is installing (or waiting to reboot).
-    installing: bool,
+    /// Where its current attempt is, as far as installing goes.
+    install: Install,
+}
+
+/// How far an accepted update's current attempt has got with installing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Install {
+    /// Not installing: not started, or before its install step.
+    Not,
+    /// In its install step: it passed [`check_before_install`].
+    Writing,
+    /// Installed, waiting for its reboot or flash ([`install_written`]).
+    Written,
 }
 
 /// The channel's state.
@@ -399,7 +409,7 @@ fn queue_entries(manifest: &Manifest<'_>, payloads: &[(UpdateId, &'static [u8])]
             entry: entry.clone(),
             payload,
             outstanding: true,
-            installing: false,
+            install: Install::Not,
         });
         drop(channel);
         audit::record(
@@ -492,9 +502,10 @@ pub enum InstallRefusal {
     },
     /// Its payload is not the one signed.
     Payload(PayloadError),
-    /// Another update of its component is installing: two installs of one
-    /// component at once could end with the older one written last. Not
-    /// for good: the attempt is retried later, and checked again then.
+    /// Another update of its component is in its install step: two
+    /// installs of one component at once could end with the older one
+    /// written last. Not for good: the attempt is retried later, and
+    /// checked again then.
     ComponentBusy {
         /// The update installing.
         installing: UpdateId,
@@ -538,10 +549,12 @@ impl fmt::Display for InstallRefusal {
 impl core::error::Error for InstallRefusal {}
 
 /// Checks update `id` right before install: no other update of its
-/// component is installing (that one is refused for now and retried), its
-/// version is still newer than its component's installed version, and
-/// its payload is exactly the signed one. On success the update counts as
-/// installing until its attempt ends. Updates that came in no manifest (queued by a holder
+/// component is in its install step (this one is then refused for now,
+/// and retried), its version is still newer than its component's
+/// installed version and than any installed and waiting for its reboot,
+/// and its payload is exactly the signed one. On success the update is
+/// in its install step until [`install_written`] or the attempt's end.
+/// Updates that came in no manifest (queued by a holder
 /// of an authority) have nothing to check and pass, also one that reuses
 /// the id of a signed update that has ended.
 pub fn check_before_install(id: UpdateId) -> Result<(), InstallRefusal> {
@@ -550,13 +563,28 @@ pub fn check_before_install(id: UpdateId) -> Result<(), InstallRefusal> {
         return Ok(());
     };
     let (entry, payload) = (accepted.entry.clone(), accepted.payload);
-    if let Some(other) = channel
-        .accepted
-        .iter()
-        .find(|other| other.installing && other.entry.id != id && other.entry.name == entry.name)
-    {
+    let others = || {
+        channel
+            .accepted
+            .iter()
+            .filter(|other| other.entry.id != id && other.entry.name == entry.name)
+    };
+    if let Some(other) = others().find(|other| other.install == Install::Writing) {
         return Err(InstallRefusal::ComponentBusy {
             installing: other.entry.id,
+        });
+    }
+    // Written and waiting for its reboot, a version as new would be
+    // overwritten by this older one.
+    if let Some(written) = others()
+        .filter(|other| other.install == Install::Written)
+        .map(|other| other.entry.version)
+        .filter(|&written| written >= entry.version)
+        .max()
+    {
+        return Err(InstallRefusal::NotNewer {
+            version: entry.version,
+            installed: written,
         });
     }
     // Hashing takes a while, and the inventory has its own lock: not under
@@ -580,9 +608,23 @@ pub fn check_before_install(id: UpdateId) -> Result<(), InstallRefusal> {
         .iter_mut()
         .find(|accepted| accepted.entry.id == id && accepted.outstanding)
     {
-        accepted.installing = true;
+        accepted.install = Install::Writing;
     }
     Ok(())
+}
+
+/// Notes that update `id` finished its install step and waits for its
+/// reboot or flash: another update of its component may install now,
+/// if newer. The executor calls this.
+pub fn install_written(id: UpdateId) {
+    if let Some(accepted) = CHANNEL
+        .lock()
+        .accepted
+        .iter_mut()
+        .find(|accepted| accepted.entry.id == id && accepted.outstanding)
+    {
+        accepted.install = Install::Written;
+    }
 }
 
 /// Records an update refused at install: counted, audited, printed; one
@@ -680,7 +722,7 @@ pub fn on_event(event: &TimedEvent) {
             .iter_mut()
             .find(|accepted| accepted.entry.id == id && accepted.outstanding)
         {
-            accepted.installing = false;
+            accepted.install = Install::Not;
         }
         return;
     }
@@ -708,7 +750,7 @@ pub fn on_event(event: &TimedEvent) {
         return;
     };
     accepted.outstanding = false;
-    accepted.installing = false;
+    accepted.install = Install::Not;
     let (name, version) = (accepted.entry.name.clone(), accepted.entry.version);
     let pending = channel.newest_outstanding(&name);
     drop(channel);

@@ -45,6 +45,8 @@ struct Update {
     priority: Priority,
     payload: Vec<u8>,
     depends_on: Vec<u32>,
+    needs_reboot: bool,
+    estimate_minutes: u16,
 }
 
 fn update(id: u32, name: &'static str, version: Version) -> Update {
@@ -55,6 +57,8 @@ fn update(id: u32, name: &'static str, version: Version) -> Update {
         priority: Priority::Optional,
         payload: format!("payload of {name} {version}\n").into_bytes(),
         depends_on: Vec::new(),
+        needs_reboot: false,
+        estimate_minutes: 10,
     }
 }
 
@@ -65,9 +69,9 @@ fn entry(update: &Update) -> Entry {
         kind: UpdateKind::Application,
         priority: update.priority,
         version: update.version,
-        needs_reboot: false,
+        needs_reboot: update.needs_reboot,
         runs_alone: false,
-        estimate_minutes: 10,
+        estimate_minutes: update.estimate_minutes,
         available_after_minutes: 0,
         payload_size: update.payload.len() as u32,
         payload_sha256: sha256(&update.payload),
@@ -785,6 +789,52 @@ fn update_depending_on_a_refused_entry_of_its_manifest_names_the_refusal() {
     assert!(listed(serial, 14));
 }
 
+/// Boots with one bundle of `updates`, room for four updates at once, and
+/// types `script`.
+fn boot_four_at_once(updates: &[Update], script: &str) -> RunOutcome {
+    let mut config = config_without_failures();
+    config.max_concurrent = Some(4);
+    let mut sections = vec![(Tag::MANIFEST, valid(1, updates))];
+    for (id, payload) in payloads(updates) {
+        sections.push((Tag::PAYLOAD, payload_section(UpdateId(id), &payload)));
+    }
+    let bytes = RamdiskSource::ConfigWith(config, sections)
+        .bytes()
+        .expect("encodes")
+        .expect("a ramdisk");
+    boot_raw(bytes, script)
+}
+
+#[test]
+fn older_version_is_refused_while_a_newer_one_waits_for_its_reboot() {
+    // `f` 2.0.0 needs a reboot, which waits for the other running update;
+    // `f` 1.0.0 takes longer, and reaches install after 2.0.0 is written:
+    // installing it would overwrite the newer version.
+    let mut newer = update(8, "f", Version::new(2, 0, 0));
+    newer.priority = Priority::Critical;
+    newer.needs_reboot = true;
+    let mut older = update(7, "f", Version::new(1, 0, 0));
+    older.priority = Priority::Critical;
+    older.estimate_minutes = 60;
+    let outcome = boot_four_at_once(&[older, newer], "wait 3h\ninventory\nshutdown\n");
+    assert_eq!(outcome.verdict, Verdict::Success);
+    let serial = &outcome.serial;
+    let refused: Vec<&str> = serial
+        .lines()
+        .filter(|l| l.starts_with("update rejected: "))
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            "update rejected: #7 f 1.0.0: version 1.0.0 is not newer than installed 2.0.0; \
+          not installed"
+        ]
+    );
+    assert!(!serial.contains("] DONE #7 "));
+    assert!(serial.contains("] DONE #8 "));
+    assert_eq!(inventory_of(serial, "f"), ["f installed 2.0.0"]);
+}
+
 #[test]
 fn two_versions_of_one_component_never_install_at_once() {
     // `f` 1.0.0 and 2.0.0, both Critical, with room for four updates at
@@ -795,18 +845,7 @@ fn two_versions_of_one_component_never_install_at_once() {
     older.priority = Priority::Critical;
     let mut newer = update(8, "f", Version::new(2, 0, 0));
     newer.priority = Priority::Critical;
-    let updates = vec![older, newer];
-    let mut config = config_without_failures();
-    config.max_concurrent = Some(4);
-    let mut sections = vec![(Tag::MANIFEST, valid(1, &updates))];
-    for (id, payload) in payloads(&updates) {
-        sections.push((Tag::PAYLOAD, payload_section(UpdateId(id), &payload)));
-    }
-    let bytes = RamdiskSource::ConfigWith(config, sections)
-        .bytes()
-        .expect("encodes")
-        .expect("a ramdisk");
-    let outcome = boot_raw(bytes, "wait 3h\ninventory\nshutdown\n");
+    let outcome = boot_four_at_once(&[older, newer], "wait 3h\ninventory\nshutdown\n");
     assert_eq!(outcome.verdict, Verdict::Success);
     let serial = &outcome.serial;
     assert!(
