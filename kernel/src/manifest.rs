@@ -30,7 +30,9 @@
 //! block the payload of another.
 //!
 //! A refused manifest prints one `manifest rejected: <why>` line; a
-//! refused update one `update rejected: <id> <name>: <why>`. Either counts
+//! refused update one `update rejected: <id> <name>: <why>`; a payload
+//! section dropped (outside any bundle, of no entry of its manifest, a
+//! second one for an entry) one `payload rejected: <id>: <why>`. Each counts
 //! in [`counts`], goes into the audit log, and changes nothing already
 //! queued. Right before installing, the executor asks
 //! [`check_before_install`]: no other update of the component may be
@@ -103,6 +105,7 @@ struct Channel {
     manifests_rejected: u32,
     updates_accepted: u32,
     updates_rejected: u32,
+    payloads_rejected: u32,
     /// Every update accepted since boot. Ids are unique here: an id an
     /// earlier manifest's update used is refused.
     accepted: Vec<Accepted, MAX_ACCEPTED>,
@@ -132,6 +135,7 @@ static CHANNEL: Mutex<Channel> = Mutex::new(Channel {
     manifests_rejected: 0,
     updates_accepted: 0,
     updates_rejected: 0,
+    payloads_rejected: 0,
     accepted: Vec::new(),
 });
 
@@ -146,6 +150,9 @@ pub struct Counts {
     pub updates_accepted: u32,
     /// Updates refused one by one (at acceptance or at install).
     pub updates_rejected: u32,
+    /// Payload sections dropped: outside any bundle, of no entry, a second
+    /// one for an entry, or too many.
+    pub payloads_rejected: u32,
     /// The version of the last manifest accepted.
     pub last_version: Option<u64>,
 }
@@ -154,11 +161,12 @@ impl fmt::Display for Counts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "manifests accepted={} rejected={}, updates accepted={} rejected={}, last manifest version ",
+            "manifests accepted={} rejected={}, updates accepted={} rejected={}, payloads rejected={}, last manifest version ",
             self.manifests_accepted,
             self.manifests_rejected,
             self.updates_accepted,
-            self.updates_rejected
+            self.updates_rejected,
+            self.payloads_rejected
         )?;
         match self.last_version {
             Some(version) => write!(f, "{version}"),
@@ -175,6 +183,7 @@ pub fn counts() -> Counts {
         manifests_rejected: channel.manifests_rejected,
         updates_accepted: channel.updates_accepted,
         updates_rejected: channel.updates_rejected,
+        payloads_rejected: channel.payloads_rejected,
         last_version: channel.last_version,
     }
 }
@@ -307,22 +316,25 @@ fn bind_payloads(
     let mut bound: Vec<(UpdateId, &'static [u8]), MAX_BUNDLE_PAYLOADS> = Vec::new();
     for &section in sections {
         let Some((id, payload)) = split_payload(section) else {
-            reject_payload(section, format_args!("has no update id; dropped"));
-            continue;
-        };
-        let Some(entry) = manifest.entries().find(|entry| entry.id == id) else {
-            reject_update(
-                id,
-                None,
-                format_args!("payload has no entry in its bundle's manifest; dropped"),
+            reject_payload(
+                section,
+                format_args!("too short to hold an update id; dropped"),
             );
             continue;
         };
+        if !manifest.entries().any(|entry| entry.id == id) {
+            reject_payload(
+                section,
+                format_args!("no entry of its bundle's manifest has this id; dropped"),
+            );
+            continue;
+        }
         if bound.iter().any(|(known, _)| *known == id) {
-            reject_update(
-                id,
-                Some(&entry),
-                format_args!("a second payload was delivered in its bundle; the first is kept"),
+            reject_payload(
+                section,
+                format_args!(
+                    "a second payload for this id in its bundle; dropped, the first is kept"
+                ),
             );
             continue;
         }
@@ -660,19 +672,25 @@ fn reject_manifest(why: fmt::Arguments<'_>) {
 
 /// Refuses a payload section that belongs to no entry it could be checked
 /// against.
+/// Prints `payload rejected: #<id>: <why>` (or, without an id,
+/// `payload rejected: section of <n> bytes: <why>`): a payload section is
+/// no update, and its refusal says nothing about the update it names.
 fn reject_payload(section: &[u8], why: fmt::Arguments<'_>) {
+    CHANNEL.lock().payloads_rejected += 1;
     match split_payload(section) {
-        Some((id, _)) => reject_update(id, None, format_args!("payload {why}")),
+        Some((id, _)) => {
+            console::print_above(|| serial_println!("payload rejected: {id}: {why}"));
+            audit::record(What::Rejected, Some(id), format_args!("payload: {why}"));
+        }
         None => {
-            CHANNEL.lock().updates_rejected += 1;
             let len = section.len();
             console::print_above(|| {
-                serial_println!("update rejected: payload section of {len} bytes {why}")
+                serial_println!("payload rejected: section of {len} bytes: {why}")
             });
             audit::record(
                 What::Rejected,
                 None,
-                format_args!("payload section of {len} bytes {why}"),
+                format_args!("payload section of {len} bytes: {why}"),
             );
         }
     }

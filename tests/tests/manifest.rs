@@ -468,12 +468,19 @@ fn payload_outside_its_own_bundle_is_not_used_and_an_accepted_id_is_not_reused()
         rejected,
         [
             "update rejected: #201 mesa 1.2.0: payload missing",
-            "update rejected: #201: payload has no entry in its bundle's manifest; dropped",
             "update rejected: #301 vlc 1.4.0: an update of an earlier manifest was accepted \
              with this id",
         ]
     );
     assert!(listed(&serial, 301) && !listed(&serial, 201));
+    let dropped: Vec<&str> = serial
+        .lines()
+        .filter(|l| l.starts_with("payload rejected: "))
+        .collect();
+    assert_eq!(
+        dropped,
+        ["payload rejected: #201: no entry of its bundle's manifest has this id; dropped"]
+    );
 }
 
 #[test]
@@ -866,4 +873,50 @@ fn two_versions_of_one_component_never_install_at_once() {
         "1.0.0 was not installed after 2.0.0: {finished:?}"
     );
     assert_eq!(inventory_of(serial, "f"), ["f installed 2.0.0"]);
+}
+
+#[test]
+fn dropped_payload_section_is_not_reported_as_a_rejected_update() {
+    // Sections around one good bundle: before any manifest, without an
+    // id, naming no entry, and a second one for a queued update. Each is
+    // dropped with a `payload rejected:` line; update #1 itself is queued
+    // and nothing says it was rejected.
+    let updates = vec![update(1, "firefox", Version::new(1, 1, 0))];
+    let sections: Vec<OwnedSection> = vec![
+        (Tag::PAYLOAD, payload_section(UpdateId(1), b"early")),
+        (Tag::MANIFEST, valid(1, &updates)),
+        (
+            Tag::PAYLOAD,
+            payload_section(UpdateId(1), &updates[0].payload),
+        ),
+        (Tag::PAYLOAD, payload_section(UpdateId(1), b"junk")),
+        (Tag::PAYLOAD, payload_section(UpdateId(99), b"nobody's")),
+        (Tag::PAYLOAD, vec![9, 9]),
+    ];
+    let bytes = RamdiskSource::ConfigWith(config_without_failures(), sections)
+        .bytes()
+        .expect("encodes")
+        .expect("a ramdisk");
+    let outcome = boot_raw(bytes, "list\nstatus\nshutdown\n");
+    assert_eq!(outcome.verdict, Verdict::Success);
+    let serial = &outcome.serial;
+    assert_eq!(count(serial, "update rejected"), 0);
+    let dropped: Vec<&str> = serial
+        .lines()
+        .filter(|l| l.starts_with("payload rejected: "))
+        .collect();
+    assert_eq!(
+        dropped,
+        [
+            "payload rejected: #1: comes before any manifest; dropped",
+            "payload rejected: #1: a second payload for this id in its bundle; dropped, \
+             the first is kept",
+            "payload rejected: #99: no entry of its bundle's manifest has this id; dropped",
+            "payload rejected: section of 2 bytes: too short to hold an update id; dropped",
+        ]
+    );
+    assert!(listed(serial, 1));
+    assert!(serial.contains(
+        "manifests accepted=1 rejected=0, updates accepted=1 rejected=0, payloads rejected=4"
+    ));
 }
