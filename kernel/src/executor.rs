@@ -324,7 +324,7 @@ impl Executor {
                         report(Progress::Finished {
                             id: job.id,
                             outcome: Err(error.reason()),
-                            for_good: true,
+                            for_good: error.for_good(),
                         });
                         *slot = None;
                         break;
@@ -334,6 +334,7 @@ impl Executor {
                     // Installed: wait for the scheduler to grant the
                     // reboot or flash.
                     Some(Step::Reboot | Step::Flash) => {
+                        crate::manifest::install_written(job.id);
                         job.held = true;
                         break;
                     }

@@ -118,6 +118,13 @@ fn entry<'a>(table: &'a mut Vec<Component, CAPACITY>, name: &str) -> Option<&'a 
     table.get_mut(index)
 }
 
+/// Whether the table holds `name` or has room to add it. An update of a
+/// component the table cannot hold is refused: its version could not be
+/// recorded, so nothing would stop a later rollback.
+pub fn has_room_for(name: &str) -> bool {
+    with_table(|table| !table.is_full() || table.iter().any(|component| component.name == name))
+}
+
 /// Notes that `version` of `name` was accepted for installation.
 pub fn note_accepted(name: &str, version: Version) {
     with_table(|table| {

@@ -11,9 +11,11 @@
 //!    accepted, and expiry against the wall clock;
 //! 2. each update: a version newer than the installed or already accepted
 //!    version of the same component (anti-rollback), an id no earlier
-//!    manifest's accepted update used, a payload delivered with it with
-//!    exactly the signed size, and the scheduler's own checks (duplicate
-//!    ids, known dependencies, capacity).
+//!    manifest's accepted update used, room for its component in the
+//!    inventory (else nothing would stop its rollback later), a payload
+//!    delivered with it with exactly the signed size, no dependency on an
+//!    entry of the same manifest that was refused, and the scheduler's own
+//!    checks (duplicate ids, known dependencies, capacity).
 //!
 //! A manifest's entries are queued in dependency order
 //! ([`update_manifest::Manifest::queue_order`]), so an entry may depend on
@@ -28,13 +30,17 @@
 //! block the payload of another.
 //!
 //! A refused manifest prints one `manifest rejected: <why>` line; a
-//! refused update one `update rejected: <id> <name>: <why>`. Either counts
+//! refused update one `update rejected: <id> <name>: <why>`; a payload
+//! section dropped (outside any bundle, of no entry of its manifest, a
+//! second one for an entry) one `payload rejected: <id>: <why>`. Each counts
 //! in [`counts`], goes into the audit log, and changes nothing already
 //! queued. Right before installing, the executor asks
-//! [`check_before_install`]: the version must still be newer than the one
-//! installed (another update of the component may have been installed
-//! meanwhile) and the payload's SHA-256 must match the manifest, so a
-//! payload changed after verification is refused too.
+//! [`check_before_install`]: no other update of the component may be
+//! installing (two at once could end with the older written last; the
+//! attempt is retried later), the version must still be newer than the
+//! one installed (another update of the component may have been
+//! installed meanwhile) and the payload's SHA-256 must match the
+//! manifest, so a payload changed after verification is refused too.
 //!
 //! The channel keeps each accepted update's signed entry until shutdown,
 //! so [`on_event`] can keep the inventory right whenever an update ends,
@@ -76,6 +82,19 @@ struct Accepted {
     /// Whether it may still be installed: not yet completed, failed for
     /// good, cancelled or declined.
     outstanding: bool,
+    /// Where its current attempt is, as far as installing goes.
+    install: Install,
+}
+
+/// How far an accepted update's current attempt has got with installing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Install {
+    /// Not installing: not started, or before its install step.
+    Not,
+    /// In its install step: it passed [`check_before_install`].
+    Writing,
+    /// Installed, waiting for its reboot or flash ([`install_written`]).
+    Written,
 }
 
 /// The channel's state.
@@ -86,6 +105,7 @@ struct Channel {
     manifests_rejected: u32,
     updates_accepted: u32,
     updates_rejected: u32,
+    payloads_rejected: u32,
     /// Every update accepted since boot. Ids are unique here: an id an
     /// earlier manifest's update used is refused.
     accepted: Vec<Accepted, MAX_ACCEPTED>,
@@ -115,6 +135,7 @@ static CHANNEL: Mutex<Channel> = Mutex::new(Channel {
     manifests_rejected: 0,
     updates_accepted: 0,
     updates_rejected: 0,
+    payloads_rejected: 0,
     accepted: Vec::new(),
 });
 
@@ -129,6 +150,9 @@ pub struct Counts {
     pub updates_accepted: u32,
     /// Updates refused one by one (at acceptance or at install).
     pub updates_rejected: u32,
+    /// Payload sections dropped: outside any bundle, of no entry, a second
+    /// one for an entry, or too many.
+    pub payloads_rejected: u32,
     /// The version of the last manifest accepted.
     pub last_version: Option<u64>,
 }
@@ -137,11 +161,12 @@ impl fmt::Display for Counts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "manifests accepted={} rejected={}, updates accepted={} rejected={}, last manifest version ",
+            "manifests accepted={} rejected={}, updates accepted={} rejected={}, payloads rejected={}, last manifest version ",
             self.manifests_accepted,
             self.manifests_rejected,
             self.updates_accepted,
-            self.updates_rejected
+            self.updates_rejected,
+            self.payloads_rejected
         )?;
         match self.last_version {
             Some(version) => write!(f, "{version}"),
@@ -158,6 +183,7 @@ pub fn counts() -> Counts {
         manifests_rejected: channel.manifests_rejected,
         updates_accepted: channel.updates_accepted,
         updates_rejected: channel.updates_rejected,
+        payloads_rejected: channel.payloads_rejected,
         last_version: channel.last_version,
     }
 }
@@ -290,22 +316,25 @@ fn bind_payloads(
     let mut bound: Vec<(UpdateId, &'static [u8]), MAX_BUNDLE_PAYLOADS> = Vec::new();
     for &section in sections {
         let Some((id, payload)) = split_payload(section) else {
-            reject_payload(section, format_args!("has no update id; dropped"));
-            continue;
-        };
-        let Some(entry) = manifest.entries().find(|entry| entry.id == id) else {
-            reject_update(
-                id,
-                None,
-                format_args!("payload has no entry in its bundle's manifest; dropped"),
+            reject_payload(
+                section,
+                format_args!("too short to hold an update id; dropped"),
             );
             continue;
         };
+        if !manifest.entries().any(|entry| entry.id == id) {
+            reject_payload(
+                section,
+                format_args!("no entry of its bundle's manifest has this id; dropped"),
+            );
+            continue;
+        }
         if bound.iter().any(|(known, _)| *known == id) {
-            reject_update(
-                id,
-                Some(&entry),
-                format_args!("a second payload was delivered in its bundle; the first is kept"),
+            reject_payload(
+                section,
+                format_args!(
+                    "a second payload for this id in its bundle; dropped, the first is kept"
+                ),
             );
             continue;
         }
@@ -349,6 +378,9 @@ fn accept(manifest: &Manifest<'_>) {
 fn queue_entries(manifest: &Manifest<'_>, payloads: &[(UpdateId, &'static [u8])]) -> usize {
     let now = clock::now();
     let mut queued = 0;
+    // Entries of this manifest refused so far: one that depends on them
+    // is refused for that reason, by name.
+    let mut refused: Vec<UpdateId, MAX_ENTRIES> = Vec::new();
     for index in manifest.queue_order().indices() {
         let Some(entry) = manifest.entries().nth(index) else {
             continue;
@@ -357,10 +389,19 @@ fn queue_entries(manifest: &Manifest<'_>, payloads: &[(UpdateId, &'static [u8])]
             .iter()
             .find(|(id, _)| *id == entry.id)
             .map(|(_, payload)| *payload);
-        let payload = match check_entry(&entry, payload) {
+        let checked = match refused
+            .iter()
+            .find(|refused| entry.dependencies.contains(refused))
+        {
+            Some(&dependency) => Err(EntryProblem::DependencyRefused(dependency)),
+            None => check_entry(&entry, payload),
+        };
+        let payload = match checked {
             Ok(payload) => payload,
             Err(why) => {
                 reject_update(entry.id, Some(&entry), format_args!("{why}"));
+                // At most MAX_ENTRIES entries, each refused once.
+                let _ = refused.push(entry.id);
                 continue;
             }
         };
@@ -369,6 +410,7 @@ fn queue_entries(manifest: &Manifest<'_>, payloads: &[(UpdateId, &'static [u8])]
         )));
         if let Err(error) = update::submit_trusted(&entry.record(available_at)) {
             reject_update(entry.id, Some(&entry), format_args!("{error}"));
+            let _ = refused.push(entry.id);
             continue;
         }
         inventory::note_accepted(&entry.name, entry.version);
@@ -379,6 +421,7 @@ fn queue_entries(manifest: &Manifest<'_>, payloads: &[(UpdateId, &'static [u8])]
             entry: entry.clone(),
             payload,
             outstanding: true,
+            install: Install::Not,
         });
         drop(channel);
         audit::record(
@@ -404,6 +447,8 @@ enum EntryProblem {
     Payload(PayloadError),
     IdUsed,
     Full,
+    InventoryFull,
+    DependencyRefused(UpdateId),
 }
 
 impl fmt::Display for EntryProblem {
@@ -415,6 +460,14 @@ impl fmt::Display for EntryProblem {
                 f.write_str("an update of an earlier manifest was accepted with this id")
             }
             EntryProblem::Full => write!(f, "the channel holds {MAX_ACCEPTED} updates already"),
+            EntryProblem::InventoryFull => write!(
+                f,
+                "the inventory holds {} components already, so a new one could not be recorded",
+                inventory::CAPACITY
+            ),
+            EntryProblem::DependencyRefused(id) => {
+                write!(f, "dependency {id}, in the same manifest, was refused")
+            }
         }
     }
 }
@@ -427,6 +480,11 @@ fn check_entry(
     entry
         .check_version(inventory::newest(&entry.name))
         .map_err(EntryProblem::Rollback)?;
+    // A component the inventory cannot hold would escape the rollback
+    // check above from now on.
+    if !inventory::has_room_for(&entry.name) {
+        return Err(EntryProblem::InventoryFull);
+    }
     let channel = CHANNEL.lock();
     if channel.accepted(entry.id).is_some() {
         return Err(EntryProblem::IdUsed);
@@ -456,6 +514,14 @@ pub enum InstallRefusal {
     },
     /// Its payload is not the one signed.
     Payload(PayloadError),
+    /// Another update of its component is in its install step: two
+    /// installs of one component at once could end with the older one
+    /// written last. Not for good: the attempt is retried later, and
+    /// checked again then.
+    ComponentBusy {
+        /// The update installing.
+        installing: UpdateId,
+    },
 }
 
 impl InstallRefusal {
@@ -464,7 +530,13 @@ impl InstallRefusal {
         match self {
             InstallRefusal::NotNewer { .. } => "not newer than the installed version",
             InstallRefusal::Payload(error) => error.reason(),
+            InstallRefusal::ComponentBusy { .. } => "another update of its component is installing",
         }
+    }
+
+    /// Whether no later attempt can succeed either.
+    pub const fn for_good(&self) -> bool {
+        !matches!(self, InstallRefusal::ComponentBusy { .. })
     }
 }
 
@@ -478,24 +550,58 @@ impl fmt::Display for InstallRefusal {
                 )
             }
             InstallRefusal::Payload(error) => error.fmt(f),
+            InstallRefusal::ComponentBusy { installing } => write!(
+                f,
+                "{installing}, another update of the same component, is installing"
+            ),
         }
     }
 }
 
 impl core::error::Error for InstallRefusal {}
 
-/// Checks update `id` right before install: its version is still newer
-/// than its component's installed version, and its payload is exactly
-/// the signed one. Updates that came in no manifest (queued by a holder
-/// of an authority) have nothing to check and pass.
+/// Checks update `id` right before install: no other update of its
+/// component is in its install step (this one is then refused for now,
+/// and retried), its version is still newer than its component's
+/// installed version and than any installed and waiting for its reboot,
+/// and its payload is exactly the signed one. On success the update is
+/// in its install step until [`install_written`] or the attempt's end.
+/// Updates that came in no manifest (queued by a holder
+/// of an authority) have nothing to check and pass, also one that reuses
+/// the id of a signed update that has ended.
 pub fn check_before_install(id: UpdateId) -> Result<(), InstallRefusal> {
     let channel = CHANNEL.lock();
-    let Some(accepted) = channel.accepted(id) else {
+    let Some(accepted) = channel.accepted(id).filter(|accepted| accepted.outstanding) else {
         return Ok(());
     };
     let (entry, payload) = (accepted.entry.clone(), accepted.payload);
+    let others = || {
+        channel
+            .accepted
+            .iter()
+            .filter(|other| other.entry.id != id && other.entry.name == entry.name)
+    };
+    if let Some(other) = others().find(|other| other.install == Install::Writing) {
+        return Err(InstallRefusal::ComponentBusy {
+            installing: other.entry.id,
+        });
+    }
+    // Written and waiting for its reboot, a version as new would be
+    // overwritten by this older one.
+    if let Some(written) = others()
+        .filter(|other| other.install == Install::Written)
+        .map(|other| other.entry.version)
+        .filter(|&written| written >= entry.version)
+        .max()
+    {
+        return Err(InstallRefusal::NotNewer {
+            version: entry.version,
+            installed: written,
+        });
+    }
     // Hashing takes a while, and the inventory has its own lock: not under
-    // this one.
+    // this one. The executor runs on one core: nothing else installs
+    // meanwhile.
     drop(channel);
     if let Some(installed) = inventory::installed(&entry.name) {
         if entry.version <= installed {
@@ -507,15 +613,49 @@ pub fn check_before_install(id: UpdateId) -> Result<(), InstallRefusal> {
     }
     entry
         .check_payload(payload)
-        .map_err(InstallRefusal::Payload)
+        .map_err(InstallRefusal::Payload)?;
+    if let Some(accepted) = CHANNEL
+        .lock()
+        .accepted
+        .iter_mut()
+        .find(|accepted| accepted.entry.id == id && accepted.outstanding)
+    {
+        accepted.install = Install::Writing;
+    }
+    Ok(())
 }
 
-/// Records an update refused at install: counted, audited, printed.
+/// Notes that update `id` finished its install step and waits for its
+/// reboot or flash: another update of its component may install now,
+/// if newer. The executor calls this.
+pub fn install_written(id: UpdateId) {
+    if let Some(accepted) = CHANNEL
+        .lock()
+        .accepted
+        .iter_mut()
+        .find(|accepted| accepted.entry.id == id && accepted.outstanding)
+    {
+        accepted.install = Install::Written;
+    }
+}
+
+/// Records an update refused at install: counted, audited, printed; one
+/// refused only for now ([`InstallRefusal::for_good`] false) is printed as
+/// held, and not counted.
 pub fn install_refused(id: UpdateId, refusal: InstallRefusal) {
     let signed = CHANNEL
         .lock()
         .accepted(id)
         .map(|accepted| (accepted.entry.name.clone(), accepted.entry.version));
+    if !refusal.for_good() {
+        console::print_above(|| match &signed {
+            Some((name, version)) => {
+                serial_println!("update held: {id} {name} {version}: {refusal}; tried again later")
+            }
+            None => serial_println!("update held: {id}: {refusal}; tried again later"),
+        });
+        return;
+    }
     match signed {
         Some((name, version)) => {
             reject_named(id, &name, version, format_args!("{refusal}; not installed"))
@@ -532,19 +672,25 @@ fn reject_manifest(why: fmt::Arguments<'_>) {
 
 /// Refuses a payload section that belongs to no entry it could be checked
 /// against.
+/// Prints `payload rejected: #<id>: <why>` (or, without an id,
+/// `payload rejected: section of <n> bytes: <why>`): a payload section is
+/// no update, and its refusal says nothing about the update it names.
 fn reject_payload(section: &[u8], why: fmt::Arguments<'_>) {
+    CHANNEL.lock().payloads_rejected += 1;
     match split_payload(section) {
-        Some((id, _)) => reject_update(id, None, format_args!("payload {why}")),
+        Some((id, _)) => {
+            console::print_above(|| serial_println!("payload rejected: {id}: {why}"));
+            audit::record(What::Rejected, Some(id), format_args!("payload: {why}"));
+        }
         None => {
-            CHANNEL.lock().updates_rejected += 1;
             let len = section.len();
             console::print_above(|| {
-                serial_println!("update rejected: payload section of {len} bytes {why}")
+                serial_println!("payload rejected: section of {len} bytes: {why}")
             });
             audit::record(
                 What::Rejected,
                 None,
-                format_args!("payload section of {len} bytes {why}"),
+                format_args!("payload section of {len} bytes: {why}"),
             );
         }
     }
@@ -578,8 +724,26 @@ fn reject_named(id: UpdateId, name: &str, version: Version, why: fmt::Arguments<
 /// update of the component still outstanding. The name and version come
 /// from the channel's own record of the update, which outlives the
 /// scheduler's. Updates that came in no manifest are not in the
-/// inventory.
+/// inventory, nor is one that reuses the id of a signed update that has
+/// ended: only the signed update's own end counts.
 pub fn on_event(event: &TimedEvent) {
+    if let Event::Failed {
+        id,
+        permanent: false,
+        ..
+    } = event.event
+    {
+        // The attempt ended; the update stays outstanding.
+        if let Some(accepted) = CHANNEL
+            .lock()
+            .accepted
+            .iter_mut()
+            .find(|accepted| accepted.entry.id == id && accepted.outstanding)
+        {
+            accepted.install = Install::Not;
+        }
+        return;
+    }
     let (id, installed) = match event.event {
         Event::Completed { id } => (id, true),
         Event::Failed {
@@ -593,14 +757,18 @@ pub fn on_event(event: &TimedEvent) {
         _ => return,
     };
     let mut channel = CHANNEL.lock();
+    // Only the end of the signed update itself: once it has ended, its id
+    // may be reused by an update queued some other way (the console), and
+    // that one is not the signed one.
     let Some(accepted) = channel
         .accepted
         .iter_mut()
-        .find(|accepted| accepted.entry.id == id)
+        .find(|accepted| accepted.entry.id == id && accepted.outstanding)
     else {
         return;
     };
     accepted.outstanding = false;
+    accepted.install = Install::Not;
     let (name, version) = (accepted.entry.name.clone(), accepted.entry.version);
     let pending = channel.newest_outstanding(&name);
     drop(channel);

@@ -55,7 +55,7 @@ fn check_test_timer(firmware: Firmware) {
     assert!(boot_seconds < 60, "{clock}");
     assert!(clock.ends_with("UTC; timer 100 Hz"), "{clock}");
 
-    assert!(serial.contains("test-timer: RTC decoding: 11 cases right"));
+    assert!(serial.contains("test-timer: RTC decoding: 12 cases right"));
     let ticks = line(serial, "test-timer: 200 ticks at 100 Hz: ");
     assert!(ticks.contains("clock +2000 ms, wall +2 s"), "{ticks}");
     // Timer and RTC run from the same emulated clock (`clock=vm`).
@@ -139,4 +139,17 @@ fn rtc_century_register_is_read_not_assumed() {
         let clock = clock_line_at(rtc);
         assert!(clock.starts_with(expected), "{rtc}: {clock}");
     }
+}
+
+#[test]
+fn rtc_century_below_19_is_read_and_untrusted_not_guessed_as_20xx() {
+    // QEMU's RTC counts nanoseconds in 64 bits: past 2262-04-11 it wraps,
+    // and 9999-12-31 reads as 1816-03-30, century register 18. Taken as
+    // 2016 the clock would be trusted at a guessed date.
+    let clock = clock_line_at("9999-12-31T23:59:59");
+    assert!(
+        clock.starts_with("clock: RTC unusable (the RTC reads 1816-03-30, outside ")
+            && clock.contains("untrusted: manifests are refused"),
+        "{clock}"
+    );
 }

@@ -45,6 +45,8 @@ struct Update {
     priority: Priority,
     payload: Vec<u8>,
     depends_on: Vec<u32>,
+    needs_reboot: bool,
+    estimate_minutes: u16,
 }
 
 fn update(id: u32, name: &'static str, version: Version) -> Update {
@@ -55,6 +57,8 @@ fn update(id: u32, name: &'static str, version: Version) -> Update {
         priority: Priority::Optional,
         payload: format!("payload of {name} {version}\n").into_bytes(),
         depends_on: Vec::new(),
+        needs_reboot: false,
+        estimate_minutes: 10,
     }
 }
 
@@ -65,9 +69,9 @@ fn entry(update: &Update) -> Entry {
         kind: UpdateKind::Application,
         priority: update.priority,
         version: update.version,
-        needs_reboot: false,
+        needs_reboot: update.needs_reboot,
         runs_alone: false,
-        estimate_minutes: 10,
+        estimate_minutes: update.estimate_minutes,
         available_after_minutes: 0,
         payload_size: update.payload.len() as u32,
         payload_sha256: sha256(&update.payload),
@@ -464,12 +468,19 @@ fn payload_outside_its_own_bundle_is_not_used_and_an_accepted_id_is_not_reused()
         rejected,
         [
             "update rejected: #201 mesa 1.2.0: payload missing",
-            "update rejected: #201: payload has no entry in its bundle's manifest; dropped",
             "update rejected: #301 vlc 1.4.0: an update of an earlier manifest was accepted \
              with this id",
         ]
     );
     assert!(listed(&serial, 301) && !listed(&serial, 201));
+    let dropped: Vec<&str> = serial
+        .lines()
+        .filter(|l| l.starts_with("payload rejected: "))
+        .collect();
+    assert_eq!(
+        dropped,
+        ["payload rejected: #201: no entry of its bundle's manifest has this id; dropped"]
+    );
 }
 
 #[test]
@@ -642,4 +653,270 @@ fn approval_needs_a_live_authority_and_the_audit_ring_counts_drops() {
         );
     }
     assert_eq!(outcome.verdict, Verdict::Success);
+}
+
+/// A console configuration without failure injection, so every update
+/// runs to the outcome the test gives it.
+fn config_without_failures() -> BootConfig {
+    let mut config = config();
+    config.failures = boot_config::Failures::NONE;
+    config
+}
+
+/// Boots with `bundles` (no failure injection) and types `script`.
+fn boot_bundles(bundles: &[Bundle], script: &str) -> RunOutcome {
+    let mut sections: Vec<OwnedSection> = Vec::new();
+    for (manifest, payloads) in bundles {
+        sections.push((Tag::MANIFEST, manifest.clone()));
+        for (id, payload) in payloads {
+            sections.push((Tag::PAYLOAD, payload_section(UpdateId(*id), payload)));
+        }
+    }
+    let bytes = RamdiskSource::ConfigWith(config_without_failures(), sections)
+        .bytes()
+        .expect("encodes")
+        .expect("a ramdisk");
+    boot_raw(bytes, script)
+}
+
+/// The inventory lines of component `name`, blanks squeezed.
+fn inventory_of(serial: &str, name: &str) -> Vec<String> {
+    serial
+        .lines()
+        .filter(|l| l.split_whitespace().next() == Some(name))
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+#[test]
+fn update_reusing_the_id_of_an_ended_signed_update_is_not_taken_for_it() {
+    // Signed: `a` 2.0.0 (cancelled), `b` 1.0.0 (declined), `e` 1.0.0
+    // (Critical: installed at once). Then the console queues unsigned
+    // updates under the same three ids: they are not the signed ones, so
+    // their installs neither record the signed versions nor are checked
+    // against them.
+    let mut e = update(6, "e", Version::new(1, 0, 0));
+    e.priority = Priority::Critical;
+    let updates = vec![
+        update(2, "a", Version::new(2, 0, 0)),
+        update(3, "b", Version::new(1, 0, 0)),
+        e,
+    ];
+    let script = "cancel 2\nreject 3\nwait 30m\ninventory\n\
+                  submit 2 zz critical application 5m\n\
+                  submit 3 b critical application 5m version=9.0.0\n\
+                  submit 6 e critical application 5m\nwait 1h\ninventory\nshutdown\n";
+    let outcome = boot_bundles(&[(valid(1, &updates), payloads(&updates))], script);
+    assert_eq!(outcome.verdict, Verdict::Success);
+    let serial = &outcome.serial;
+    assert_eq!(count(serial, "update rejected"), 0, "nothing refused");
+    let done = |id: u32| {
+        serial
+            .lines()
+            .filter(|l| l.contains(&format!("] DONE #{id} ")))
+            .count()
+    };
+    assert_eq!(
+        (done(2), done(3), done(6)),
+        (1, 1, 2),
+        "the console's updates were installed"
+    );
+    assert_eq!(inventory_of(serial, "a"), ["a not installed"; 2]);
+    assert_eq!(inventory_of(serial, "b"), ["b not installed"; 2]);
+    assert_eq!(inventory_of(serial, "e"), ["e installed 1.0.0"; 2]);
+}
+
+#[test]
+fn update_of_a_component_the_full_inventory_cannot_hold_is_refused() {
+    // The inventory holds 128 components, 21 of them the baseline: 107
+    // new ones fit, the 108th could not be recorded, so its version would
+    // escape every later rollback check.
+    let mut id = 1000;
+    let mut bundles = Vec::new();
+    for (version, count) in [(1, 64), (2, 44)] {
+        let updates: Vec<Update> = (0..count)
+            .map(|_| {
+                id += 1;
+                let name: &'static str = Box::leak(format!("c{id}").into_boxed_str());
+                update(id, name, Version::new(1, 0, 0))
+            })
+            .collect();
+        bundles.push((valid(version, &updates), payloads(&updates)));
+    }
+    let outcome = boot_bundles(&bundles, "status\nshutdown\n");
+    assert_eq!(outcome.verdict, Verdict::Success);
+    let serial = &outcome.serial;
+    let rejected: Vec<&str> = serial
+        .lines()
+        .filter(|l| l.starts_with("update rejected: "))
+        .collect();
+    assert_eq!(
+        rejected,
+        [
+            "update rejected: #1108 c1108 1.0.0: the inventory holds 128 components already, \
+          so a new one could not be recorded"
+        ]
+    );
+    assert!(serial.contains("updates accepted=107 rejected=1"));
+}
+
+#[test]
+fn update_depending_on_a_refused_entry_of_its_manifest_names_the_refusal() {
+    // openssl 1.0.0 is no newer than the installed 1.0.0; curl needs it,
+    // and python needs curl: both are refused because of it, by name,
+    // not as depending on an update nobody knows.
+    let mut curl = update(12, "curl", Version::new(1, 2, 0));
+    curl.depends_on = vec![11];
+    let mut python = update(13, "python", Version::new(1, 2, 0));
+    python.depends_on = vec![12];
+    let updates = vec![
+        python,
+        curl,
+        update(11, "openssl", Version::new(1, 0, 0)),
+        update(14, "mesa", Version::new(1, 2, 0)),
+    ];
+    let outcome = boot_bundles(
+        &[(valid(1, &updates), payloads(&updates))],
+        "list\nshutdown\n",
+    );
+    assert_eq!(outcome.verdict, Verdict::Success);
+    let serial = &outcome.serial;
+    let rejected: Vec<&str> = serial
+        .lines()
+        .filter(|l| l.starts_with("update rejected: "))
+        .collect();
+    assert_eq!(
+        rejected,
+        [
+            "update rejected: #11 openssl 1.0.0: version 1.0.0 is not newer than 1.0.0 (rollback)",
+            "update rejected: #12 curl 1.2.0: dependency #11, in the same manifest, was refused",
+            "update rejected: #13 python 1.2.0: dependency #12, in the same manifest, was refused",
+        ]
+    );
+    assert!(listed(serial, 14));
+}
+
+/// Boots with one bundle of `updates`, room for four updates at once, and
+/// types `script`.
+fn boot_four_at_once(updates: &[Update], script: &str) -> RunOutcome {
+    let mut config = config_without_failures();
+    config.max_concurrent = Some(4);
+    let mut sections = vec![(Tag::MANIFEST, valid(1, updates))];
+    for (id, payload) in payloads(updates) {
+        sections.push((Tag::PAYLOAD, payload_section(UpdateId(id), &payload)));
+    }
+    let bytes = RamdiskSource::ConfigWith(config, sections)
+        .bytes()
+        .expect("encodes")
+        .expect("a ramdisk");
+    boot_raw(bytes, script)
+}
+
+#[test]
+fn older_version_is_refused_while_a_newer_one_waits_for_its_reboot() {
+    // `f` 2.0.0 needs a reboot, which waits for the other running update;
+    // `f` 1.0.0 takes longer, and reaches install after 2.0.0 is written:
+    // installing it would overwrite the newer version.
+    let mut newer = update(8, "f", Version::new(2, 0, 0));
+    newer.priority = Priority::Critical;
+    newer.needs_reboot = true;
+    let mut older = update(7, "f", Version::new(1, 0, 0));
+    older.priority = Priority::Critical;
+    older.estimate_minutes = 60;
+    let outcome = boot_four_at_once(&[older, newer], "wait 3h\ninventory\nshutdown\n");
+    assert_eq!(outcome.verdict, Verdict::Success);
+    let serial = &outcome.serial;
+    let refused: Vec<&str> = serial
+        .lines()
+        .filter(|l| l.starts_with("update rejected: "))
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            "update rejected: #7 f 1.0.0: version 1.0.0 is not newer than installed 2.0.0; \
+          not installed"
+        ]
+    );
+    assert!(!serial.contains("] DONE #7 "));
+    assert!(serial.contains("] DONE #8 "));
+    assert_eq!(inventory_of(serial, "f"), ["f installed 2.0.0"]);
+}
+
+#[test]
+fn two_versions_of_one_component_never_install_at_once() {
+    // `f` 1.0.0 and 2.0.0, both Critical, with room for four updates at
+    // once: both start together. Installed side by side, the older could
+    // end last, over the newer. The second to reach install is held until
+    // the first ends, then checked again.
+    let mut older = update(7, "f", Version::new(1, 0, 0));
+    older.priority = Priority::Critical;
+    let mut newer = update(8, "f", Version::new(2, 0, 0));
+    newer.priority = Priority::Critical;
+    let outcome = boot_four_at_once(&[older, newer], "wait 3h\ninventory\nshutdown\n");
+    assert_eq!(outcome.verdict, Verdict::Success);
+    let serial = &outcome.serial;
+    assert!(
+        serial.lines().any(|l| l
+            == "update held: #8 f 2.0.0: #7, another update of the same component, \
+                is installing; tried again later"),
+        "the newer was held while the older installed"
+    );
+    let finished: Vec<&str> = serial
+        .lines()
+        .filter(|l| l.contains("] DONE #") || l.contains("] FAIL #"))
+        .collect();
+    let done_older = finished.iter().position(|l| l.contains("DONE #7 "));
+    let done_newer = finished.iter().position(|l| l.contains("DONE #8 "));
+    assert!(done_newer.is_some(), "2.0.0 was installed: {finished:?}");
+    assert!(
+        done_older.is_none() || done_older < done_newer,
+        "1.0.0 was not installed after 2.0.0: {finished:?}"
+    );
+    assert_eq!(inventory_of(serial, "f"), ["f installed 2.0.0"]);
+}
+
+#[test]
+fn dropped_payload_section_is_not_reported_as_a_rejected_update() {
+    // Sections around one good bundle: before any manifest, without an
+    // id, naming no entry, and a second one for a queued update. Each is
+    // dropped with a `payload rejected:` line; update #1 itself is queued
+    // and nothing says it was rejected.
+    let updates = vec![update(1, "firefox", Version::new(1, 1, 0))];
+    let sections: Vec<OwnedSection> = vec![
+        (Tag::PAYLOAD, payload_section(UpdateId(1), b"early")),
+        (Tag::MANIFEST, valid(1, &updates)),
+        (
+            Tag::PAYLOAD,
+            payload_section(UpdateId(1), &updates[0].payload),
+        ),
+        (Tag::PAYLOAD, payload_section(UpdateId(1), b"junk")),
+        (Tag::PAYLOAD, payload_section(UpdateId(99), b"nobody's")),
+        (Tag::PAYLOAD, vec![9, 9]),
+    ];
+    let bytes = RamdiskSource::ConfigWith(config_without_failures(), sections)
+        .bytes()
+        .expect("encodes")
+        .expect("a ramdisk");
+    let outcome = boot_raw(bytes, "list\nstatus\nshutdown\n");
+    assert_eq!(outcome.verdict, Verdict::Success);
+    let serial = &outcome.serial;
+    assert_eq!(count(serial, "update rejected"), 0);
+    let dropped: Vec<&str> = serial
+        .lines()
+        .filter(|l| l.starts_with("payload rejected: "))
+        .collect();
+    assert_eq!(
+        dropped,
+        [
+            "payload rejected: #1: comes before any manifest; dropped",
+            "payload rejected: #1: a second payload for this id in its bundle; dropped, \
+             the first is kept",
+            "payload rejected: #99: no entry of its bundle's manifest has this id; dropped",
+            "payload rejected: section of 2 bytes: too short to hold an update id; dropped",
+        ]
+    );
+    assert!(listed(serial, 1));
+    assert!(serial.contains(
+        "manifests accepted=1 rejected=0, updates accepted=1 rejected=0, payloads rejected=4"
+    ));
 }

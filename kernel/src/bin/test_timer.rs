@@ -144,6 +144,18 @@ fn check_rtc_decoding() {
             wall("2026-11-28T21:30:05Z").ok_or(RtcError::Unsettled),
         ),
         (
+            // A century before the clock's range is read, not replaced by
+            // a guess (QEMU's RTC wraps to 1816 past 2262).
+            RawReading {
+                day: 0x30,
+                month: 0x03,
+                year: 0x16,
+                century: 0x18,
+                ..qemu_style
+            },
+            Err(Date::new(1816, 3, 30).map_or(RtcError::Unsettled, RtcError::OutOfRange)),
+        ),
+        (
             // Before the Unix epoch: the clock cannot represent it.
             RawReading {
                 year: 0x69,

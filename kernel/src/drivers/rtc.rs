@@ -16,11 +16,14 @@
 //! register, whose index ACPI's FADT names. This kernel reads no ACPI
 //! tables, so it reads index 0x32, where the IBM AT put the century and
 //! where QEMU and most PC firmware keep it, and checks it is plausible: a
-//! number in the chip's encoding from 19 to 99 ([`century`]). A value that
+//! number in the chip's encoding from 1 to 99 ([`century`]). A value that
 //! is not (0x00 or 0xff where there is no such register) is reported and
-//! years are taken as 2000-2099. The clock cannot represent a time before
-//! 1970-01-01 (Unix time 0); a reading before that is [`RtcError::OutOfRange`].
-//! So the RTC can give any time from 1970-01-01 to 9999-12-31.
+//! years are taken as 2000-2099. A century that is a number is never
+//! replaced by a guess: 18 reads as 18xx (QEMU's RTC, for one, wraps to
+//! 1677-1816 past 2262-04-11), and the clock cannot represent a time
+//! before 1970-01-01 (Unix time 0): a reading before that is
+//! [`RtcError::OutOfRange`], and the clock is then untrusted. So the RTC
+//! can give any time from 1970-01-01 to 9999-12-31.
 //!
 //! [`decode`] turns raw register values into a [`WallTime`] without
 //! touching hardware, so the format rules sit in one small, pure function.
@@ -61,9 +64,10 @@ const HOUR_PM: u8 = 0x80;
 
 /// The century assumed when the century register is not plausible.
 const CENTURY_ASSUMED: u8 = 20;
-/// The lowest plausible century register value: the RTC was designed in
-/// the 1980s.
-const CENTURY_MIN: u8 = 19;
+/// The lowest plausible century register value: 0 is what a CMOS without
+/// a century register commonly holds there; any other number is a century
+/// as read, even one before the clock's range.
+const CENTURY_MIN: u8 = 1;
 /// The highest: two decimal digits.
 const CENTURY_MAX: u8 = 99;
 
@@ -277,7 +281,7 @@ pub fn decode(raw: RawReading) -> Result<WallTime, RtcError> {
 }
 
 /// The century of a reading: its century register if that holds a
-/// plausible century (19 to 99 in the chip's encoding), else 20, assumed.
+/// plausible century (1 to 99 in the chip's encoding), else 20, assumed.
 pub fn century(raw: RawReading) -> Century {
     let value = if raw.status_b & STATUS_B_BINARY != 0 {
         Some(raw.century)
