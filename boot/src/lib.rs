@@ -519,9 +519,11 @@ fn prune_cache(cache: &Path, prefix: &str, keep: &Path) {
 /// seconds since 1970-01-01T00:00:00Z, so nothing earlier exists for it.
 pub const RTC_FIRST_YEAR: i64 = 1970;
 
-/// The last year `--rtc` may name: the end of the range of dates the
-/// kernel's RTC driver (`kernel/src/drivers/rtc.rs`) accepts.
-pub const RTC_LAST_YEAR: i64 = 9999;
+/// The last year `--rtc` may name. The kernel's RTC driver reads any year
+/// through 9999 (it reads the century register), but QEMU's emulated RTC
+/// counts nanoseconds since 1970 in 64 bits and wraps on 2262-04-11, to a
+/// date the kernel would distrust: the last whole year before that.
+pub const RTC_LAST_YEAR: i64 = 2261;
 
 /// Checks a `--rtc` value before QEMU sees it: QEMU's `-rtc base=` date
 /// forms `YYYY-MM-DDTHH:MM:SS` and `YYYY-MM-DD` (midnight), naming a real
@@ -557,7 +559,7 @@ pub fn check_rtc_base(text: &str) -> Result<(), String> {
     .map_err(out_of_range)?;
     if !(RTC_FIRST_YEAR..=RTC_LAST_YEAR).contains(&year) {
         return Err(format!(
-            "--rtc {text:?}: the kernel's clock runs from {RTC_FIRST_YEAR}-01-01T00:00:00 \
+            "--rtc {text:?}: the emulated clock runs from {RTC_FIRST_YEAR}-01-01T00:00:00 \
              through {RTC_LAST_YEAR}-12-31T23:59:59"
         ));
     }
@@ -1006,7 +1008,7 @@ mod tests {
             "2024-02-29T23:59:59",
             "1970-01-01T00:00:00",
             "2100-02-28T00:00:00",
-            "9999-12-31T23:59:59",
+            "2261-12-31T23:59:59",
         ] {
             assert_eq!(check_rtc_base(good), Ok(()), "{good}");
         }
@@ -1032,8 +1034,13 @@ mod tests {
             ("2026-11-28T22:45:60", "second out of range"),
             (
                 "1969-12-31T23:59:59",
-                "runs from 1970-01-01T00:00:00 through 9999-12-31",
+                "runs from 1970-01-01T00:00:00 through 2261-12-31",
             ),
+            (
+                "2262-01-01T00:00:00",
+                "runs from 1970-01-01T00:00:00 through 2261-12-31",
+            ),
+            ("9999-12-31", "through 2261-12-31"),
             ("0000-01-01", "runs from 1970"),
         ] {
             let error = check_rtc_base(bad).unwrap_err();

@@ -38,7 +38,7 @@ options:
   --kvm             use KVM instead of plain emulation
   --rtc DATETIME    start the emulated clock at DATETIME (UTC), e.g.
                     2026-11-28T22:45:00, or at midnight of a date YYYY-MM-DD;
-                    1970-01-01T00:00:00 through 9999-12-31T23:59:59
+                    1970-01-01T00:00:00 through 2261-12-31T23:59:59
   --config FILE     boot configuration from a TOML file (default: config/demo.toml)
   --console         wait at the serial console: mode = console, speed = 60,
                     scenario = none (over --config's file if given, else the
