@@ -103,6 +103,14 @@ impl<'a> ManifestWriter<'a> {
         if entry.dependencies.contains(&entry.id) {
             return Err(EncodeError::BadEntry("an update cannot depend on itself"));
         }
+        if entry
+            .dependencies
+            .iter()
+            .enumerate()
+            .any(|(at, dependency)| entry.dependencies[..at].contains(dependency))
+        {
+            return Err(EncodeError::BadEntry("a dependency is listed twice"));
+        }
         let mut flags = 0;
         if entry.needs_reboot {
             flags |= FLAG_REBOOT;

@@ -639,6 +639,9 @@ fn read_entry(reader: &mut Reader<'_>) -> Result<Entry, Problem> {
         if dependency == id {
             return Err(fail("depends on itself"));
         }
+        if dependencies.contains(&dependency) {
+            return Err(fail("lists a dependency twice"));
+        }
         // Capacity checked above.
         let _ = dependencies.push(dependency);
     }

@@ -204,6 +204,10 @@ fn test_writer_refuses_what_reader_refuses() {
     let mut bad = entry(1, "ok", b"");
     bad.dependencies.push(UpdateId(1)).unwrap();
     assert!(writer.entry(&bad).is_err());
+    let mut bad = entry(1, "ok", b"");
+    bad.dependencies.push(UpdateId(2)).unwrap();
+    bad.dependencies.push(UpdateId(2)).unwrap();
+    assert!(writer.entry(&bad).is_err());
     for id in 0..MAX_ENTRIES as u32 {
         writer.entry(&entry(id, "fill", b"")).unwrap();
     }
@@ -284,6 +288,34 @@ fn test_signed_garbage_entry_is_refused_with_its_offset() {
             offset: HEADER_LEN,
             problem: "unknown kind"
         }
+    );
+}
+
+#[test]
+fn test_signed_entry_listing_a_dependency_twice_is_refused() {
+    // `sign` and the console refuse `needs=2,2`; a manifest signed by
+    // other means that lists it is refused too.
+    let signer = key(1);
+    let mut only = entry(1, "abc", b"");
+    only.dependencies.push(UpdateId(2)).unwrap();
+    only.dependencies.push(UpdateId(3)).unwrap();
+    let mut bytes = build(1, NOW + 60, &[only], &signer);
+    let signed_len = bytes.len() - SIGNATURE_LEN;
+    // The entry's last four bytes are its second dependency.
+    bytes[signed_len - 4..signed_len].copy_from_slice(&2u32.to_le_bytes());
+    let signature = sign(&bytes[..signed_len], &signer);
+    bytes[signed_len..].copy_from_slice(&signature);
+    let error = verify(&bytes, &trusted(&signer), &policy(None)).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ManifestError::BadEntry {
+                index: 0,
+                problem: "lists a dependency twice",
+                ..
+            }
+        ),
+        "{error}"
     );
 }
 
