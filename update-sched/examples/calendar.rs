@@ -18,8 +18,10 @@
 //! given at most once. Bad input prints `error: <message>` and exits with
 //! status 2, the usual status for a usage error.
 
+#[path = "cli/mod.rs"]
+mod cli;
+
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
@@ -27,6 +29,8 @@ use update_sched::civil::{UtcOffset, WallTime};
 use update_sched::config::{Calendar, MAX_WINDOWS};
 use update_sched::window::WindowError;
 use update_sched::Duration;
+
+use cli::{arguments, emit, escaped};
 
 /// Openings listed unless `--next` says otherwise.
 const DEFAULT_OPENINGS: usize = 5;
@@ -86,52 +90,6 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-/// `text` with its control characters escaped (`\n`, `\u{1b}`): an
-/// argument quoted back stays on one line and cannot move the terminal's
-/// cursor or clear its screen.
-fn escaped(text: &str) -> String {
-    text.chars()
-        .map(|character| {
-            if character.is_control() {
-                character.escape_default().to_string()
-            } else {
-                character.to_string()
-            }
-        })
-        .collect()
-}
-
-/// Writes `text` to standard output. A reader that went away early (`|
-/// head`) is no error; any other failure (a full disk) is, rather than a
-/// panic in `print!`.
-fn emit(text: &str) -> Result<(), String> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(format!("cannot write to standard output: {error}"))
-        }
-        _ => Ok(()),
-    }
-}
-
-/// The command line's arguments after the program's name, or the message
-/// for one that is not UTF-8 text (`std::env::args` would panic on it).
-fn arguments() -> Result<Vec<String>, String> {
-    std::env::args_os()
-        .skip(1)
-        .enumerate()
-        .map(|(index, arg)| {
-            arg.into_string().map_err(|arg| {
-                format!(
-                    "argument {} is not UTF-8 text: `{}`",
-                    index + 1,
-                    arg.to_string_lossy()
-                )
-            })
-        })
-        .collect()
 }
 
 /// Reads the command line; the error is the message for the user.

@@ -14,13 +14,14 @@
 //! crate's README for what is measured and the targets.
 
 mod arrivals;
+#[path = "../cli/mod.rs"]
+mod cli;
 mod plot;
 mod report;
 mod sim;
 mod targets;
 mod trace;
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant as Stopwatch;
@@ -30,6 +31,7 @@ use update_sched::config::Profile;
 use update_sched::workload::{Workload, WorkloadKind};
 use update_sched::Duration;
 
+use crate::cli::{arguments, emit, escaped};
 use crate::sim::{Outcome, Policy, Scenario};
 use crate::trace::Trace;
 
@@ -164,52 +166,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// The command line's arguments after the program's name, or the message
-/// for one that is not UTF-8 text (`std::env::args` would panic on it).
-fn arguments() -> Result<Vec<String>, String> {
-    std::env::args_os()
-        .skip(1)
-        .enumerate()
-        .map(|(index, arg)| {
-            arg.into_string().map_err(|arg| {
-                format!(
-                    "argument {} is not UTF-8 text: `{}`",
-                    index + 1,
-                    arg.to_string_lossy()
-                )
-            })
-        })
-        .collect()
-}
-
-/// Writes `text` to standard output. A reader that went away early (`|
-/// head`) is no error: the figures were wanted only so far. Any other
-/// failure (a full disk) is, or the figures would be lost without a word.
-fn emit(text: &str) -> Result<(), String> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(format!("cannot write to standard output: {error}"))
-        }
-        _ => Ok(()),
-    }
-}
-
 /// Prints `error: message` and returns the usual status of a usage error.
 /// Control characters in the message (from an argument or a file name)
 /// are escaped, so that it stays one line and cannot drive the terminal.
 fn usage_error(message: &str) -> ExitCode {
-    let escaped: String = message
-        .chars()
-        .map(|character| {
-            if character.is_control() {
-                character.escape_default().to_string()
-            } else {
-                character.to_string()
-            }
-        })
-        .collect();
-    eprintln!("error: {escaped}");
+    eprintln!("error: {}", escaped(message));
     ExitCode::from(2)
 }
 
