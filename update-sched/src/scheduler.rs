@@ -43,6 +43,15 @@
 //! greedy (the best choice is a hard problem): it may force an update
 //! earlier than strictly needed, never later.
 //!
+//! Deadline order is not always the one that fits: a 100-minute update
+//! due at 3:00 and a 5-minute one due at 3:15 fit only if the short one
+//! starts first. So when, in deadline order, some update could not start
+//! in time (before now, before its lane is free of what runs, or before
+//! it is available), the scan also works the latest starts out in the
+//! order of latest *ends* (deadline plus estimate), which on one lane
+//! fits whenever any order does (Jackson's rule), and keeps that order if
+//! it leaves more time.
+//!
 //! Every live update whose deadline is still to be kept counts: ready,
 //! blocked, not yet available, awaiting approval or deferred. Its work
 //! will need the time once it is ready, and reserving it costs at most an
@@ -74,8 +83,11 @@
 //! earliest deadlines are kept in a bounded heap, O(n log 32) on the
 //! stack, and their latest starts worked out one by one; any others are
 //! forced together at the earliest of their deadlines less all their
-//! work, as on one lane after the first 32 (sound; early only when more
-//! than 32 updates with deadlines are queued). The scan runs when a
+//! work shared out over the lanes, rounded up (started in deadline order
+//! on lanes nothing else may take, each starts once the work ahead of it
+//! is done or under way), or less all their work if one of them runs
+//! alone or is staged (sound; early only when more than 32 updates with
+//! deadlines are queued). The scan runs when a
 //! latest start (or the end of a grace) comes, when an update with a
 //! deadline is submitted, after a poll that starts an update that was
 //! not forced (it took a lane no latest start counted on), and when one
@@ -1068,6 +1080,9 @@ struct Pending {
     /// It needs every lane while it runs: it runs alone, or it is staged
     /// (its exclusive phase needs them, and one is staged at a time).
     alone: bool,
+    /// It cannot start before this second: not available, or deferred,
+    /// until then.
+    from_s: u32,
 }
 
 /// A time in seconds since boot per lane of the concurrency limit.
@@ -1138,29 +1153,41 @@ impl LatestStarts {
     }
 }
 
-/// Works out latest starts backwards from the latest deadline, over one
-/// lane per entry of `floors` (see "Order and deadlines" in the module
-/// docs). `exact` is in deadline order; `floors` says from when each lane
-/// is free of the updates running now; every lane is reserved from
-/// `rest_from` on for the updates not in `exact`. Returns, per lane, the
-/// earliest start reserved on it and the update it is reserved for.
+/// Works out latest starts backwards from the last update of `exact`,
+/// over one lane per entry of `floors` (see "Order and deadlines" in the
+/// module docs). `exact` is in the order the updates are to start;
+/// `floors` says from when each lane is free of the updates running now;
+/// every lane is reserved from `rest_from` on for the updates not in
+/// `exact`. Returns, per lane, the earliest start reserved on it and the
+/// update it is reserved for, and the least slack: how long, at the
+/// least, an update could start after `now_s`, after its lane is free
+/// and after it can start at all (negative: in this order some update
+/// starts late).
 fn plan_backwards(
     exact: &mut Vec<(Pending, u32), EXACT_LATEST_STARTS>,
     floors: &[u32],
     rest_from: u32,
-) -> (Lanes, LaneOwners) {
+    now_s: u32,
+) -> (Lanes, LaneOwners, i64) {
     let mut bounds: Lanes = Vec::new();
     let mut owners: LaneOwners = Vec::new();
     for _ in floors {
         let _ = bounds.push(rest_from);
         let _ = owners.push(None);
     }
+    let mut slack = i64::MAX;
     for (pending, latest) in exact.iter_mut().rev() {
         let estimate = u32::from(pending.estimated_s);
         let start_before = |bound: u32| pending.deadline_s.min(bound.saturating_sub(estimate));
+        let slack_of = |bound: u32, floor: u32| {
+            i64::from(pending.deadline_s).min(i64::from(bound) - i64::from(estimate))
+                - i64::from(floor.max(now_s).max(pending.from_s))
+        };
         if pending.alone {
             let lowest = bounds.iter().copied().min().unwrap_or(rest_from);
             *latest = start_before(lowest);
+            let highest_floor = floors.iter().copied().max().unwrap_or(0);
+            slack = slack.min(slack_of(lowest, highest_floor));
             for (bound, owner) in bounds.iter_mut().zip(owners.iter_mut()) {
                 *bound = *latest;
                 *owner = Some(pending.slot);
@@ -1184,12 +1211,13 @@ fn plan_backwards(
             }
         }
         if let Some((lane, start, _)) = best {
+            slack = slack.min(slack_of(bounds[lane], floors[lane]));
             *latest = start;
             bounds[lane] = start;
             owners[lane] = Some(pending.slot);
         }
     }
-    (bounds, owners)
+    (bounds, owners, slack)
 }
 
 /// How long a plan stands without the pattern changing: an hour, so a
@@ -2279,6 +2307,7 @@ impl<const N: usize> UpdateScheduler<N> {
         let mut earliest: BinaryHeap<Pending, Max, EXACT_LATEST_STARTS> = BinaryHeap::new();
         let mut rest_deadline = u32::MAX;
         let mut rest_work = 0u32;
+        let mut rest_alone = false;
         let mut has_rest = false;
         let mut ends: Vec<u32, RUNNING_CAPACITY> = Vec::new();
         let mut serialised = false;
@@ -2297,11 +2326,18 @@ impl<const N: usize> UpdateScheduler<N> {
             let Some(deadline_s) = self.deadline_s(stored) else {
                 continue;
             };
+            let from_s = match stored.state() {
+                UpdateState::Waiting | UpdateState::Deferred => {
+                    stored.wake_s.max(stored.available_s)
+                }
+                _ => 0,
+            };
             let mut pending = Pending {
                 deadline_s,
                 slot,
                 estimated_s: stored.estimated_s,
                 alone,
+                from_s,
             };
             if earliest.len() == EXACT_LATEST_STARTS {
                 match earliest.peek() {
@@ -2315,6 +2351,7 @@ impl<const N: usize> UpdateScheduler<N> {
                 has_rest = true;
                 rest_deadline = rest_deadline.min(pending.deadline_s);
                 rest_work = rest_work.saturating_add(u32::from(pending.estimated_s));
+                rest_alone |= pending.alone;
             } else {
                 let _ = earliest.push(pending);
             }
@@ -2339,12 +2376,43 @@ impl<const N: usize> UpdateScheduler<N> {
             let _ = exact.push((pending, pending.deadline_s));
         }
         exact.sort_unstable_by_key(|&(pending, _)| pending);
-        let rest_from = if has_rest {
+        let rest_from = if !has_rest {
+            u32::MAX
+        } else if rest_alone {
             rest_deadline.saturating_sub(rest_work)
         } else {
-            u32::MAX
+            // Started in deadline order from `rest_from` on lanes nothing
+            // else may take, each starts once the work ahead of it is
+            // done or under way: by `rest_from` plus that work shared
+            // out over the lanes, rounded up.
+            let lanes = u32::from(self.config.max_concurrent.max(1));
+            rest_deadline.saturating_sub(rest_work.div_ceil(lanes))
         };
-        let (reserved_from, reserved_by) = plan_backwards(&mut exact, &floors, rest_from);
+        let mut by_deadline = exact.clone();
+        let (mut reserved_from, mut reserved_by, slack) =
+            plan_backwards(&mut by_deadline, &floors, rest_from, now_s);
+        if slack < 0 {
+            // In deadline order some update would start late. A long
+            // update due first can leave no time for a short one due
+            // just after it, while the short one first keeps both: the
+            // order of latest *ends* (deadline plus estimate) keeps every
+            // deadline on one lane whenever any order does (Jackson's
+            // rule). Take it if it leaves more time.
+            exact.sort_unstable_by_key(|&(pending, _)| {
+                (
+                    u64::from(pending.deadline_s) + u64::from(pending.estimated_s),
+                    pending,
+                )
+            });
+            let (from, by, slack_by_end) = plan_backwards(&mut exact, &floors, rest_from, now_s);
+            if slack_by_end > slack {
+                exact.sort_unstable_by_key(|&(pending, _)| pending);
+                by_deadline = exact;
+                reserved_from = from;
+                reserved_by = by;
+            }
+        }
+        let exact = by_deadline;
         LatestStarts {
             exact,
             rest: has_rest.then_some(rest_from),

@@ -17,7 +17,9 @@
 //!
 //! Deadlines: a random set of updates with deadlines that can all start
 //! in time one after another, in deadline order, never misses one, at any
-//! concurrency limit, whether or not the platform stages updates.
+//! concurrency limit, whether or not the platform stages updates; nor does
+//! a set that fits only in the order of latest ends (a long update due
+//! just before a short one).
 
 use proptest::prelude::*;
 use update_sched::civil::WallTime;
@@ -227,8 +229,61 @@ fn feasible_in_deadline_order(dues: Vec<Due>) -> Vec<Due> {
     kept.into_iter().map(|index| dues[index]).collect()
 }
 
+/// Keeps the updates of `dues` that start in time one after another in
+/// the order of their latest ends (deadline plus estimate), as
+/// [`feasible_in_deadline_order`] does for deadline order. A long update
+/// due first and a short one due just after it fit only in this order.
+fn feasible_in_order_of_latest_end(dues: Vec<Due>) -> Vec<Due> {
+    let mut order: Vec<usize> = (0..dues.len()).collect();
+    order.sort_by_key(|&index| {
+        let due = &dues[index];
+        (
+            deadline_minute(due) + due.minutes,
+            deadline_minute(due),
+            index,
+        )
+    });
+    let mut kept = Vec::new();
+    let mut free_at = 0;
+    for index in order {
+        let due = dues[index];
+        let start = due.available.max(free_at);
+        if start <= deadline_minute(&due) {
+            free_at = start + due.minutes;
+            kept.push(index);
+        }
+    }
+    kept.sort_unstable();
+    kept.into_iter().map(|index| dues[index]).collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// Sets that fit only when a later deadline goes first (long
+    /// estimates, all available at once): none may miss.
+    #[test]
+    fn prop_sets_that_fit_in_order_of_latest_end_never_miss(
+        max_concurrent in 1u8..4,
+        staged in proptest::bool::ANY,
+        dues in proptest::collection::vec(due(), 1..10),
+    ) {
+        let config = Config {
+            frequency: FrequencyPolicy::Manual,
+            windows: Default::default(),
+            approval: ApprovalPolicy::NONE,
+            deadlines: CASE_DEADLINES,
+            max_concurrent,
+            resources: ResourceThresholds::UNLIMITED,
+            idle: ResourceThresholds::UNLIMITED,
+            ..Config::preset(Profile::Basic)
+        };
+        let dues: Vec<Due> = dues
+            .into_iter()
+            .map(|due| Due { available: due.available % 30, minutes: due.minutes * 2, ..due })
+            .collect();
+        check_no_miss(config, staged, &feasible_in_order_of_latest_end(dues))?;
+    }
 
     /// Nothing starts but by force (manual release, nothing approved, no
     /// windows): every start is a latest start, and none is late.

@@ -1,0 +1,232 @@
+//! Hostile and careless uses of the latest-start rule: orders that only
+//! keep every deadline when a later deadline goes first, many updates
+//! with deadlines, times near the end of the scheduler's clock, changes
+//! of the concurrency limit while updates wait, and `explain` and
+//! `next_wake` against what `poll` then does.
+
+use update_sched::civil::WallTime;
+use update_sched::config::{Config, Deadlines, Profile};
+use update_sched::gate::{Metrics, ResourceThresholds};
+use update_sched::policy::{ApprovalPolicy, FrequencyPolicy};
+use update_sched::scheduler::{UpdateScheduler, UpdateState};
+use update_sched::update::UpdateRecord;
+use update_sched::{Duration, Instant, Priority, UpdateId, UpdateKind};
+
+const BOOT: &str = "2026-11-27T20:00:00Z";
+
+/// Security due in 3 hours, Important in 6.
+const SHORT_DEADLINES: Deadlines = Deadlines::DEFAULT
+    .with(Priority::Security, Some(Duration::from_hours(3)))
+    .with(Priority::Important, Some(Duration::from_hours(6)));
+
+/// Nothing starts but by force: manual release, no windows, no gates.
+fn forced_only(max_concurrent: u8) -> Config {
+    Config {
+        frequency: FrequencyPolicy::Manual,
+        windows: Default::default(),
+        approval: ApprovalPolicy::NONE,
+        deadlines: SHORT_DEADLINES,
+        max_concurrent,
+        resources: ResourceThresholds::UNLIMITED,
+        idle: ResourceThresholds::UNLIMITED,
+        ..Config::preset(Profile::Basic)
+    }
+}
+
+fn minute(at: u64) -> Instant {
+    Instant::ZERO + Duration::from_minutes(at)
+}
+
+fn wall(now: Instant) -> WallTime {
+    let boot: WallTime = BOOT.parse().unwrap();
+    boot.saturating_add(now.since_boot())
+}
+
+fn record(id: u32, priority: Priority, available: u64, minutes: u64) -> UpdateRecord {
+    UpdateRecord::new(
+        UpdateId(id),
+        "pkg",
+        UpdateKind::Application,
+        priority,
+        Duration::from_minutes(minutes),
+        minute(available),
+    )
+}
+
+/// Polls once a minute from `from` to `to`, reporting each start done
+/// once its estimate has passed. Returns the starts as (id, minute).
+fn drive<const N: usize>(
+    scheduler: &mut UpdateScheduler<N>,
+    from: u64,
+    to: u64,
+) -> Vec<(u32, u64)> {
+    let mut started = Vec::new();
+    let mut running: Vec<(UpdateId, u64)> = Vec::new();
+    for at in from..=to {
+        let now = minute(at);
+        running.retain(|&(id, ends)| {
+            if ends > at {
+                return true;
+            }
+            scheduler.report_outcome(id, Ok(()), now).unwrap();
+            false
+        });
+        for start in scheduler.poll(now, wall(now), &Metrics::IDLE) {
+            started.push((start.id.0, at));
+            running.push((start.id, at + start.estimated_duration.as_minutes()));
+        }
+    }
+    started
+}
+
+#[test]
+fn short_update_due_just_after_a_long_one_goes_first_and_neither_misses() {
+    // X 100 min due at 180, A 100 min due at 190, B 5 min due at 195.
+    // In deadline order B starts at 200; X, B, A keeps every deadline.
+    let mut scheduler: UpdateScheduler<16> = UpdateScheduler::new(forced_only(1)).unwrap();
+    scheduler
+        .submit(&record(1, Priority::Security, 0, 100), Instant::ZERO)
+        .unwrap();
+    scheduler
+        .submit(&record(2, Priority::Security, 10, 100), Instant::ZERO)
+        .unwrap();
+    scheduler
+        .submit(&record(3, Priority::Security, 15, 5), Instant::ZERO)
+        .unwrap();
+    let started = drive(&mut scheduler, 0, 600);
+    assert_eq!(scheduler.status().total_deadline_misses(), 0, "{started:?}");
+}
+
+#[test]
+fn more_than_32_updates_with_deadlines_on_four_lanes_are_not_forced_hours_early() {
+    // 64 Important updates of 10 minutes due in 6 hours, 4 at a time:
+    // 160 minutes of work per lane. None needs forcing in the first hour.
+    let mut scheduler: UpdateScheduler<128> = UpdateScheduler::new(forced_only(4)).unwrap();
+    for id in 0..64 {
+        scheduler
+            .submit(&record(id, Priority::Important, 0, 10), Instant::ZERO)
+            .unwrap();
+    }
+    let started = drive(&mut scheduler, 0, 60);
+    assert!(
+        started.is_empty(),
+        "{} started in the first hour: {started:?}",
+        started.len()
+    );
+    let started = drive(&mut scheduler, 61, 800);
+    assert_eq!(started.len(), 64);
+    assert_eq!(scheduler.status().total_deadline_misses(), 0);
+}
+
+#[test]
+fn latest_starts_near_the_end_of_the_clock_do_not_overflow() {
+    let end = u64::from(u32::MAX);
+    for max_concurrent in [1, 3] {
+        let mut scheduler: UpdateScheduler<64> =
+            UpdateScheduler::new(forced_only(max_concurrent)).unwrap();
+        let base = end / 60 - 200;
+        for id in 0..40u32 {
+            let priority =
+                [Priority::Critical, Priority::Security, Priority::Important][id as usize % 3];
+            let mut record = record(
+                id,
+                priority,
+                base + u64::from(id) * 3,
+                1 + u64::from(id) * 7,
+            );
+            if id == 5 {
+                record.estimated_duration = Duration::from_hours(18);
+            }
+            scheduler.submit(&record, minute(base - 10)).unwrap();
+        }
+        let _ = drive(&mut scheduler, base - 10, base + 400);
+        let now = Instant::from_secs(end + 5_000);
+        let _ = scheduler.poll(now, wall(now), &Metrics::IDLE);
+        let _ = scheduler.next_wake(now, wall(now));
+        for id in 0..40 {
+            let _ = scheduler.explain(UpdateId(id), now, wall(now));
+        }
+        let status = scheduler.status();
+        assert_eq!(status.total(), 40);
+    }
+}
+
+#[test]
+fn lowering_max_concurrent_while_updates_wait_keeps_their_deadlines() {
+    let mut scheduler: UpdateScheduler<16> = UpdateScheduler::new(forced_only(3)).unwrap();
+    for id in 0..3 {
+        scheduler
+            .submit(&record(id, Priority::Security, 0, 50), Instant::ZERO)
+            .unwrap();
+    }
+    // 3 lanes: all forced at 180. Down to 1 lane at minute 60: they must
+    // be forced at 80, 130 and 180.
+    let mut started = drive(&mut scheduler, 0, 59);
+    scheduler.set_config(forced_only(1)).unwrap();
+    started.extend(drive(&mut scheduler, 60, 400));
+    assert_eq!(scheduler.status().total_deadline_misses(), 0, "{started:?}");
+}
+
+#[test]
+fn raising_max_concurrent_while_updates_wait_forces_them_later() {
+    let mut scheduler: UpdateScheduler<16> = UpdateScheduler::new(forced_only(1)).unwrap();
+    for id in 0..3 {
+        scheduler
+            .submit(&record(id, Priority::Security, 0, 50), Instant::ZERO)
+            .unwrap();
+    }
+    let mut started = drive(&mut scheduler, 0, 29);
+    scheduler.set_config(forced_only(3)).unwrap();
+    started.extend(drive(&mut scheduler, 30, 400));
+    assert_eq!(started, [(0, 180), (1, 180), (2, 180)]);
+}
+
+#[test]
+fn platform_polling_only_at_next_wake_keeps_every_deadline() {
+    // Polled only at next_wake, the platform must still start every
+    // update in time.
+    let mut scheduler: UpdateScheduler<32> = UpdateScheduler::new(forced_only(2)).unwrap();
+    let mut running: Vec<(UpdateId, Instant)> = Vec::new();
+    let mut submitted = 0u32;
+    let mut now = Instant::ZERO;
+    let estimates = [30u64, 95, 5, 60, 120, 15, 45, 10];
+    let mut steps = 0;
+    while now < minute(2000) && steps < 10_000 {
+        steps += 1;
+        running.retain(|&(id, ends)| {
+            if ends > now {
+                return true;
+            }
+            scheduler.report_outcome(id, Ok(()), now).unwrap();
+            false
+        });
+        if submitted < 8 && now >= minute(u64::from(submitted) * 17) {
+            let priority = if submitted.is_multiple_of(2) {
+                Priority::Security
+            } else {
+                Priority::Important
+            };
+            let record = record(
+                submitted,
+                priority,
+                u64::from(submitted) * 17,
+                estimates[submitted as usize],
+            );
+            scheduler.submit(&record, now).unwrap();
+            submitted += 1;
+        }
+        for start in scheduler.poll(now, wall(now), &Metrics::IDLE) {
+            running.push((start.id, now.saturating_add(start.estimated_duration)));
+        }
+        let mut next = scheduler.next_wake(now, wall(now)).unwrap_or(minute(2000));
+        for &(_, ends) in &running {
+            next = next.min(ends);
+        }
+        if submitted < 8 {
+            next = next.min(minute(u64::from(submitted) * 17));
+        }
+        now = next.max(now.saturating_add(Duration::from_secs(1)));
+    }
+    assert_eq!(scheduler.status().total_deadline_misses(), 0);
+    assert_eq!(scheduler.status().count(UpdateState::Completed), 8);
+}
