@@ -72,9 +72,15 @@
 //! may still start. Without this an hour-long update starting in a
 //! window at 02:00 would make a Critical reboot due at 02:05 wait for it.
 //! Its own reservation is no obstacle: starting earlier, it ends earlier.
+//! An update waiting for approval keeps its latest start (those due
+//! before it leave it time) but holds no room: a person approves it at
+//! any moment or never, and a stream of updates never approved would
+//! otherwise keep every window reserved for ever. Approved close to its
+//! latest start, it may find the lanes taken and start late.
 //! Critical, forced and (in emergency maintenance) Security updates do
 //! not wait for room. The room is kept from the last scan, less the lanes
-//! taken since; the scan runs again when an update stops running. While
+//! taken since; the scan runs again when an update stops running or is
+//! approved. While
 //! an update that runs alone or is staged runs, every lane counts as held
 //! until its estimated end, so nothing that is not forced starts beside a
 //! staged update while an update with a deadline waits.
@@ -91,7 +97,7 @@
 //! latest start (or the end of a grace) comes, when an update with a
 //! deadline is submitted, after a poll that starts an update that was
 //! not forced (it took a lane no latest start counted on), and when one
-//! stops running.
+//! stops running or one with a deadline is approved.
 //!
 //! # Preemption
 //!
@@ -1083,6 +1089,8 @@ struct Pending {
     /// It cannot start before this second: not available, or deferred,
     /// until then.
     from_s: u32,
+    /// Its reserved start holds room: it is not waiting for approval.
+    holds_room: bool,
 }
 
 /// A time in seconds since boot per lane of the concurrency limit.
@@ -1158,8 +1166,9 @@ impl LatestStarts {
 /// module docs). `exact` is in the order the updates are to start;
 /// `floors` says from when each lane is free of the updates running now;
 /// every lane is reserved from `rest_from` on for the updates not in
-/// `exact`. Returns, per lane, the earliest start reserved on it and the
-/// update it is reserved for, and the least slack: how long, at the
+/// `exact`. Returns, per lane, the earliest start reserved on it for an
+/// update that holds room (one not waiting for approval) and the update
+/// it is reserved for, and the least slack: how long, at the
 /// least, an update could start after `now_s`, after its lane is free
 /// and after it can start at all (negative: in this order some update
 /// starts late).
@@ -1175,6 +1184,7 @@ fn plan_backwards(
         let _ = bounds.push(rest_from);
         let _ = owners.push(None);
     }
+    let mut room_from = bounds.clone();
     let mut slack = i64::MAX;
     for (pending, latest) in exact.iter_mut().rev() {
         let estimate = u32::from(pending.estimated_s);
@@ -1188,9 +1198,12 @@ fn plan_backwards(
             *latest = start_before(lowest);
             let highest_floor = floors.iter().copied().max().unwrap_or(0);
             slack = slack.min(slack_of(lowest, highest_floor));
-            for (bound, owner) in bounds.iter_mut().zip(owners.iter_mut()) {
+            for (lane, bound) in bounds.iter_mut().enumerate() {
                 *bound = *latest;
-                *owner = Some(pending.slot);
+                if pending.holds_room {
+                    room_from[lane] = *latest;
+                    owners[lane] = Some(pending.slot);
+                }
             }
             continue;
         }
@@ -1214,10 +1227,13 @@ fn plan_backwards(
             slack = slack.min(slack_of(bounds[lane], floors[lane]));
             *latest = start;
             bounds[lane] = start;
-            owners[lane] = Some(pending.slot);
+            if pending.holds_room {
+                room_from[lane] = start;
+                owners[lane] = Some(pending.slot);
+            }
         }
     }
-    (bounds, owners, slack)
+    (room_from, owners, slack)
 }
 
 /// How long a plan stands without the pattern changing: an hour, so a
@@ -1548,6 +1564,10 @@ impl<const N: usize> UpdateScheduler<N> {
         self.events.push(now, Event::Approved { id });
         if stored.state() == UpdateState::AwaitingApproval {
             self.enqueue(slot);
+            if self.deadline_s(&stored).is_some() && !stored.has(marks::MISSED) {
+                // Waiting for approval it held no room; now it does.
+                self.handle_deadlines(now, seconds_down(now));
+            }
         }
         Ok(())
     }
@@ -2338,6 +2358,7 @@ impl<const N: usize> UpdateScheduler<N> {
                 estimated_s: stored.estimated_s,
                 alone,
                 from_s,
+                holds_room: stored.state() != UpdateState::AwaitingApproval,
             };
             if earliest.len() == EXACT_LATEST_STARTS {
                 match earliest.peek() {
