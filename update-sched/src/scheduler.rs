@@ -1144,6 +1144,27 @@ impl Room {
         }
         (0..self.busy_until.len()).find(|&lane| self.busy_until[lane] <= now_s && room(lane))
     }
+
+    /// How many lanes [`Room::lane_for`] could choose from.
+    fn lanes_for(&self, slot: Slot, now_s: u32, estimated_s: u32, alone: bool) -> usize {
+        match self.lane_for(slot, now_s, estimated_s, alone) {
+            None => 0,
+            Some(_) if alone => 1,
+            Some(first) => {
+                let ends = now_s.saturating_add(estimated_s);
+                (first..self.busy_until.len())
+                    .filter(|&lane| {
+                        self.busy_until[lane] <= now_s
+                            && (self
+                                .reserved_from
+                                .get(lane)
+                                .is_some_and(|&from| from >= ends)
+                                || self.reserved_by.get(lane) == Some(&Some(slot)))
+                    })
+                    .count()
+            }
+        }
+    }
 }
 
 impl LatestStarts {
@@ -2122,25 +2143,12 @@ impl<const N: usize> UpdateScheduler<N> {
                     };
                     (reason, chance)
                 }
-                None => match self.ready.peek() {
-                    Some((head, _))
-                        if head != slot
-                            && self
-                                .blocker(
-                                    head,
-                                    &window,
-                                    self.current_plan(head, now, wall).as_ref(),
-                                    wall,
-                                    now_s,
-                                )
-                                .is_none_or(|reason| reason.holds_everyone()) =>
-                    {
-                        (
-                            WaitReason::QueuedBehind(self.index.id_at(head).unwrap_or(id)),
-                            None,
-                        )
-                    }
-                    _ => (WaitReason::StartsNextPoll, Some(now)),
+                None => match self.starts_ahead(slot, &window, now, wall, now_s) {
+                    Some(ahead) => (
+                        WaitReason::QueuedBehind(self.index.id_at(ahead).unwrap_or(id)),
+                        None,
+                    ),
+                    None => (WaitReason::StartsNextPoll, Some(now)),
                 },
             },
         };
@@ -2188,6 +2196,67 @@ impl<const N: usize> UpdateScheduler<N> {
     }
 
     // ----- internals -----------------------------------------------------
+
+    /// The update ahead of the queued `slot` that keeps it from starting
+    /// at the next poll, though nothing else holds it: a head of the queue
+    /// that holds everyone, or one ahead that would start and leave no
+    /// place (the last under the limit, or one running alone beside it).
+    /// Those ahead held for reasons of their own (waiting for room, not
+    /// idle) are passed over, as the poll passes them.
+    fn starts_ahead(
+        &self,
+        slot: Slot,
+        window: &WindowState,
+        now: Instant,
+        wall: WallTime,
+        now_s: u32,
+    ) -> Option<Slot> {
+        let (head, _) = self.ready.peek()?;
+        if head == slot {
+            return None;
+        }
+        let blocker = |other: Slot| {
+            self.blocker(
+                other,
+                window,
+                self.current_plan(other, now, wall).as_ref(),
+                wall,
+                now_s,
+            )
+        };
+        if blocker(head).is_some_and(|reason| reason.holds_everyone()) {
+            return Some(head);
+        }
+        let own_key = self.ready.key_of(slot)?;
+        let stored = &self.slots[slot.index()];
+        let mut first: Option<(u64, Slot)> = None;
+        let mut starting: u8 = 0;
+        let mut takes_all = self.runs_alone_throughout(stored);
+        for (other, key) in self.ready.iter() {
+            if key >= own_key || blocker(other).is_some() {
+                continue;
+            }
+            starting = starting.saturating_add(1);
+            takes_all |= self.runs_alone_throughout(&self.slots[other.index()]);
+            if first.is_none_or(|(first_key, _)| key < first_key) {
+                first = Some((key, other));
+            }
+        }
+        let (_, ahead) = first?;
+        let limit = self.concurrency_limit(stored.priority());
+        // Those ahead may take the lanes that leave it room.
+        let roomy = stored.has(marks::FORCED)
+            || stored.priority() == Priority::Critical
+            || (self.emergency && stored.priority() == Priority::Security)
+            || self.earliest_deadline_s == u32::MAX
+            || self.room.lanes_for(
+                slot,
+                now_s,
+                u32::from(stored.estimated_s),
+                takes_all || self.stages(stored),
+            ) > usize::from(starting);
+        (takes_all || self.running.saturating_add(starting) >= limit || !roomy).then_some(ahead)
+    }
 
     fn live_slot(&self, id: UpdateId) -> Result<Slot, CommandError> {
         match self.index.find(id) {

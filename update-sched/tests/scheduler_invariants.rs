@@ -648,3 +648,78 @@ fn check_invariants(choice: u8, staged: bool, ops: Vec<Op>) -> Result<(), TestCa
     }
     Ok(())
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// What `explain` says just before a poll agrees with what the poll
+    /// does: an update said to start at the next poll starts, and one
+    /// that starts was not said to wait for a later moment.
+    #[test]
+    fn prop_explain_agrees_with_poll_under_latest_starts(
+        max_concurrent in 1u8..4,
+        dues in proptest::collection::vec(due(), 1..10),
+    ) {
+        let mut config = Config {
+            frequency: FrequencyPolicy::Daily,
+            approval: ApprovalPolicy::NONE,
+            deadlines: CASE_DEADLINES,
+            max_concurrent,
+            resources: ResourceThresholds::UNLIMITED,
+            idle: ResourceThresholds::UNLIMITED,
+            ..Config::preset(Profile::Basic)
+        };
+        config.windows = Default::default();
+        config.windows.push("Mon..Sun 02:00 +60m".parse().unwrap()).unwrap();
+        let mut scheduler: UpdateScheduler<32> = UpdateScheduler::new(config).unwrap();
+        let boot: WallTime = "2026-11-27T20:00:00Z".parse().unwrap();
+        for (id, due) in dues.iter().enumerate() {
+            let record = UpdateRecord::new(
+                UpdateId(id as u32),
+                "due",
+                UpdateKind::Application,
+                due.priority,
+                Duration::from_minutes(due.minutes),
+                Instant::ZERO + Duration::from_minutes(due.available),
+            );
+            scheduler.submit(&record, Instant::ZERO).unwrap();
+        }
+        let mut running: Vec<(UpdateId, u64)> = Vec::new();
+        for minute in 0..1500u64 {
+            let now = Instant::ZERO + Duration::from_minutes(minute);
+            let wall = boot.saturating_add(now.since_boot());
+            running.retain(|&(id, ends)| {
+                if ends > minute {
+                    return true;
+                }
+                scheduler.report_outcome(id, Ok(()), now).unwrap();
+                false
+            });
+            let said: Vec<_> = (0..dues.len() as u32)
+                .filter_map(|id| scheduler.explain(UpdateId(id), now, wall).ok())
+                .filter(|why| why.state == UpdateState::Ready)
+                .collect();
+            let starts: Vec<UpdateId> = scheduler
+                .poll(now, wall, &Metrics::IDLE)
+                .into_iter()
+                .map(|start| start.id)
+                .collect();
+            for why in &said {
+                let started = starts.contains(&why.id);
+                if why.reason == update_sched::scheduler::WaitReason::StartsNextPoll {
+                    prop_assert!(started, "minute {}: said {} but did not start: {:?}", minute, why, starts);
+                }
+                if started {
+                    prop_assert!(
+                        why.next_chance.is_none_or(|at| at <= now),
+                        "minute {}: said {} but started", minute, why
+                    );
+                }
+            }
+            for id in starts {
+                let due = dues[id.0 as usize];
+                running.push((id, minute + due.minutes));
+            }
+        }
+    }
+}
