@@ -58,10 +58,11 @@
 //! earlier start for those due before it. It is forced only once ready,
 //! so one that is not ready by its latest start (deferred past it,
 //! approved late) starts as soon as it is, and may be late, as may those
-//! after it. Critical updates count like the others (their deadline is
-//! their arrival, so they come first); Critical updates still to come
-//! cannot be foreseen, and the one that starts beyond the limit takes a
-//! lane like any running update. Updates without a deadline, and those
+//! after it; one deferred past its deadline does not count at all (it
+//! cannot start in time). Critical updates count like the others (their
+//! deadline is their arrival, so they come first); Critical updates
+//! still to come cannot be foreseen, and the one that starts beyond the
+//! limit takes a lane like any running update. Updates without a deadline, and those
 //! whose deadline is settled (started once), reserve nothing.
 //!
 //! An update that is not forced (one in a window, say) starts only if
@@ -97,7 +98,8 @@
 //! latest start (or the end of a grace) comes, when an update with a
 //! deadline is submitted, after a poll that starts an update that was
 //! not forced (it took a lane no latest start counted on), and when one
-//! stops running or one with a deadline is approved.
+//! stops running or one with a deadline is approved, deferred, cancelled
+//! or rejected.
 //!
 //! # Preemption
 //!
@@ -1615,9 +1617,21 @@ impl<const N: usize> UpdateScheduler<N> {
         if self.slots[slot.index()].state() == UpdateState::Running {
             return Err(CommandError::Running);
         }
+        let kept_deadline = self.keeps_deadline(slot);
         self.events.push(now, event);
         self.finish(slot, state, now);
+        if kept_deadline {
+            // The time reserved for it is free.
+            self.handle_deadlines(now, seconds_down(now));
+        }
         Ok(())
+    }
+
+    /// Whether the update in `slot` has a deadline still to keep, so that
+    /// it counts in the latest starts.
+    fn keeps_deadline(&self, slot: Slot) -> bool {
+        let stored = &self.slots[slot.index()];
+        !stored.has(marks::MISSED) && self.deadline_s(stored).is_some()
     }
 
     /// Puts an update off until `until`. Its deadline does not move: a
@@ -1653,6 +1667,10 @@ impl<const N: usize> UpdateScheduler<N> {
                 until: instant_of(until_s),
             },
         );
+        if self.keeps_deadline(slot) {
+            // It can start only from `until` now: the latest starts move.
+            self.handle_deadlines(now, seconds_down(now));
+        }
         Ok(())
     }
 
@@ -2421,6 +2439,11 @@ impl<const N: usize> UpdateScheduler<N> {
                 }
                 _ => 0,
             };
+            if from_s > deadline_s.saturating_add(DEADLINE_GRACE_SECS) {
+                // Deferred past its deadline: it cannot start in time,
+                // and time kept for it would only be taken from others.
+                continue;
+            }
             let mut pending = Pending {
                 deadline_s,
                 slot,

@@ -313,3 +313,54 @@ fn approved_update_holds_room_for_its_latest_start_at_once() {
     assert_eq!(scheduler.status().total_deadline_misses(), 0, "{started:?}");
     assert_eq!(started[0], (1, 480), "{started:?}");
 }
+
+/// Window 02:00 to 05:00 (minutes 360 to 540); a 150-minute Security
+/// update due at 480, available at 300, too long for what is left of the
+/// window after 390, waits to be forced. A 70-minute Low update submitted
+/// at 420 would still run at 480: it waits for room.
+fn low_waiting_for_room_of_a_long_security_update() -> UpdateScheduler<16> {
+    let mut config = Config {
+        frequency: FrequencyPolicy::Daily,
+        approval: ApprovalPolicy::NONE,
+        deadlines: SHORT_DEADLINES,
+        max_concurrent: 1,
+        resources: ResourceThresholds::UNLIMITED,
+        idle: ResourceThresholds::UNLIMITED,
+        ..Config::preset(Profile::Basic)
+    };
+    config.windows = Default::default();
+    config
+        .windows
+        .push("Mon..Sun 02:00 +180m".parse().unwrap())
+        .unwrap();
+    let mut scheduler: UpdateScheduler<16> = UpdateScheduler::new(config).unwrap();
+    scheduler
+        .submit(&record(1, Priority::Security, 300, 150), minute(300))
+        .unwrap();
+    // Keep the Security update out of the window's first half hour.
+    scheduler
+        .defer(UpdateId(1), minute(400), minute(300))
+        .unwrap();
+    assert!(drive(&mut scheduler, 300, 419).is_empty());
+    scheduler
+        .submit(&record(2, Priority::Low, 420, 70), minute(420))
+        .unwrap();
+    assert!(drive(&mut scheduler, 420, 424).is_empty());
+    scheduler
+}
+
+#[test]
+fn cancelling_an_update_frees_the_room_kept_for_it_at_once() {
+    let mut scheduler = low_waiting_for_room_of_a_long_security_update();
+    scheduler.cancel(UpdateId(1), minute(425)).unwrap();
+    assert_eq!(drive(&mut scheduler, 425, 425), [(2, 425)]);
+}
+
+#[test]
+fn deferring_an_update_past_its_deadline_frees_the_room_kept_for_it() {
+    let mut scheduler = low_waiting_for_room_of_a_long_security_update();
+    scheduler
+        .defer(UpdateId(1), minute(2000), minute(425))
+        .unwrap();
+    assert_eq!(drive(&mut scheduler, 425, 425), [(2, 425)]);
+}

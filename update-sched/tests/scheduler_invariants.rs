@@ -653,8 +653,9 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 
     /// What `explain` says just before a poll agrees with what the poll
-    /// does: an update said to start at the next poll starts, and one
-    /// that starts was not said to wait for a later moment.
+    /// does: an update said to start at the next poll starts (unless one
+    /// that becomes ready at that poll goes first), and one that starts
+    /// was not said to wait for a later moment.
     #[test]
     fn prop_explain_agrees_with_poll_under_latest_starts(
         max_concurrent in 1u8..4,
@@ -704,9 +705,13 @@ proptest! {
                 .into_iter()
                 .map(|start| start.id)
                 .collect();
+            // An update that becomes ready at this very poll (available
+            // now, a Critical one first of all) is not in the queue the
+            // explanation described.
+            let woke = starts.iter().any(|id| said.iter().all(|why| why.id != *id));
             for why in &said {
                 let started = starts.contains(&why.id);
-                if why.reason == update_sched::scheduler::WaitReason::StartsNextPoll {
+                if why.reason == update_sched::scheduler::WaitReason::StartsNextPoll && !woke {
                     prop_assert!(started, "minute {}: said {} but did not start: {:?}", minute, why, starts);
                 }
                 if started {
