@@ -43,14 +43,15 @@
 //! greedy (the best choice is a hard problem): it may force an update
 //! earlier than strictly needed, never later.
 //!
-//! Deadline order is not always the one that fits: a 100-minute update
-//! due at 3:00 and a 5-minute one due at 3:15 fit only if the short one
-//! starts first. So when, in deadline order, some update could not start
-//! in time (before now, before its lane is free of what runs, or before
-//! it is available), the scan also works the latest starts out in the
-//! order of latest *ends* (deadline plus estimate), which on one lane
-//! fits whenever any order does (Jackson's rule), and keeps that order if
-//! it leaves more time.
+//! Deadline order is not always the best: a 100-minute update due at
+//! 3:00 and a 5-minute one due at 3:15 fit only if the short one starts
+//! first, and an 18-hour update due an hour before four short ones would
+//! be forced 17 hours early to let them follow it. So the scan also works
+//! the latest starts out in the order of latest *ends* (deadline plus
+//! estimate), which on one lane fits whenever any order does (Jackson's
+//! rule), and keeps that order if it leaves more slack: more time, at the
+//! least, between a latest start and the moment the update could start
+//! at all (now, its lane free of what runs, and it available).
 //!
 //! Every live update whose deadline is still to be kept counts: ready,
 //! blocked, not yet available, awaiting approval or deferred. Its work
@@ -2504,13 +2505,13 @@ impl<const N: usize> UpdateScheduler<N> {
         let mut by_deadline = exact.clone();
         let (mut reserved_from, mut reserved_by, slack) =
             plan_backwards(&mut by_deadline, &floors, rest_from, now_s);
-        if slack < 0 {
-            // In deadline order some update would start late. A long
-            // update due first can leave no time for a short one due
-            // just after it, while the short one first keeps both: the
-            // order of latest *ends* (deadline plus estimate) keeps every
-            // deadline on one lane whenever any order does (Jackson's
-            // rule). Take it if it leaves more time.
+        if exact.len() > 1 {
+            // A long update due first can leave no time for a short one
+            // due just after it, while the short one first keeps both,
+            // or forces the long one hours early: the order of latest
+            // *ends* (deadline plus estimate) keeps every deadline on one
+            // lane whenever any order does (Jackson's rule). Take it if
+            // it leaves more time before the most pressing start.
             exact.sort_unstable_by_key(|&(pending, _)| {
                 (
                     u64::from(pending.deadline_s) + u64::from(pending.estimated_s),

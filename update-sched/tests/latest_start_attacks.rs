@@ -364,3 +364,27 @@ fn deferring_an_update_past_its_deadline_frees_the_room_kept_for_it() {
         .unwrap();
     assert_eq!(drive(&mut scheduler, 425, 425), [(2, 425)]);
 }
+
+#[test]
+fn update_of_18_hours_is_not_forced_17_hours_before_its_deadline() {
+    // Default deadlines (Security in 24 h), one at a time. An 18-hour
+    // Security update due at minute 1440 and four 10-minute ones due an
+    // hour later: the short ones can go first, before 1440, and the long
+    // one at its deadline; none need start before minute 1400.
+    let config = Config {
+        deadlines: Deadlines::DEFAULT,
+        ..forced_only(1)
+    };
+    let mut scheduler: UpdateScheduler<16> = UpdateScheduler::new(config).unwrap();
+    scheduler
+        .submit(&record(1, Priority::Security, 0, 18 * 60), Instant::ZERO)
+        .unwrap();
+    for id in 2..6 {
+        scheduler
+            .submit(&record(id, Priority::Security, 60, 10), Instant::ZERO)
+            .unwrap();
+    }
+    let started = drive(&mut scheduler, 0, 3000);
+    assert_eq!(scheduler.status().total_deadline_misses(), 0, "{started:?}");
+    assert!(started.iter().all(|&(_, at)| at >= 1400), "{started:?}");
+}
