@@ -388,3 +388,42 @@ fn update_of_18_hours_is_not_forced_17_hours_before_its_deadline() {
     assert_eq!(scheduler.status().total_deadline_misses(), 0, "{started:?}");
     assert!(started.iter().all(|&(_, at)| at >= 1400), "{started:?}");
 }
+
+#[test]
+fn full_queue_of_updates_with_deadlines_keeps_counts_and_lanes() {
+    // 1,024 Security and Important updates, far more than fit before
+    // their deadlines on three lanes: nothing panics, at most three run,
+    // and the counts add up throughout.
+    let mut scheduler = Box::new(UpdateScheduler::<1024>::new(forced_only(3)).unwrap());
+    for id in 0..1024u32 {
+        let priority = if id % 3 == 0 {
+            Priority::Security
+        } else {
+            Priority::Important
+        };
+        let record = record(id, priority, u64::from(id % 97), 5 + u64::from(id % 40));
+        scheduler.submit(&record, Instant::ZERO).unwrap();
+    }
+    let mut running: Vec<(UpdateId, u64)> = Vec::new();
+    for at in (0..8 * 24 * 60u64).step_by(5) {
+        let now = minute(at);
+        running.retain(|&(id, ends)| {
+            if ends > at {
+                return true;
+            }
+            scheduler.report_outcome(id, Ok(()), now).unwrap();
+            false
+        });
+        for start in scheduler.poll(now, wall(now), &Metrics::IDLE) {
+            running.push((start.id, at + start.estimated_duration.as_minutes()));
+        }
+        assert!(running.len() <= 3);
+        let status = scheduler.status();
+        assert_eq!(status.total(), 1024);
+        while scheduler.pop_event().is_some() {}
+    }
+    assert_eq!(
+        scheduler.status().count(UpdateState::Completed) as usize + running.len(),
+        1024
+    );
+}
