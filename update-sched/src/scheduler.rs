@@ -43,16 +43,27 @@
 //! greedy (the best choice is a hard problem): it may force an update
 //! earlier than strictly needed, never later.
 //!
+//! Deadline order is not always the best: a 100-minute update due at
+//! 3:00 and a 5-minute one due at 3:15 fit only if the short one starts
+//! first, and an 18-hour update due an hour before four short ones would
+//! be forced 17 hours early to let them follow it. So the scan also works
+//! the latest starts out in the order of latest *ends* (deadline plus
+//! estimate), which on one lane fits whenever any order does (Jackson's
+//! rule), and keeps that order if it leaves more slack: more time, at the
+//! least, between a latest start and the moment the update could start
+//! at all (now, its lane free of what runs, and it available).
+//!
 //! Every live update whose deadline is still to be kept counts: ready,
 //! blocked, not yet available, awaiting approval or deferred. Its work
 //! will need the time once it is ready, and reserving it costs at most an
 //! earlier start for those due before it. It is forced only once ready,
 //! so one that is not ready by its latest start (deferred past it,
 //! approved late) starts as soon as it is, and may be late, as may those
-//! after it. Critical updates count like the others (their deadline is
-//! their arrival, so they come first); Critical updates still to come
-//! cannot be foreseen, and the one that starts beyond the limit takes a
-//! lane like any running update. Updates without a deadline, and those
+//! after it; one deferred past its deadline does not count at all (it
+//! cannot start in time). Critical updates count like the others (their
+//! deadline is their arrival, so they come first); Critical updates
+//! still to come cannot be foreseen, and the one that starts beyond the
+//! limit takes a lane like any running update. Updates without a deadline, and those
 //! whose deadline is settled (started once), reserve nothing.
 //!
 //! An update that is not forced (one in a window, say) starts only if
@@ -63,9 +74,15 @@
 //! may still start. Without this an hour-long update starting in a
 //! window at 02:00 would make a Critical reboot due at 02:05 wait for it.
 //! Its own reservation is no obstacle: starting earlier, it ends earlier.
+//! An update waiting for approval keeps its latest start (those due
+//! before it leave it time) but holds no room: a person approves it at
+//! any moment or never, and a stream of updates never approved would
+//! otherwise keep every window reserved for ever. Approved close to its
+//! latest start, it may find the lanes taken and start late.
 //! Critical, forced and (in emergency maintenance) Security updates do
 //! not wait for room. The room is kept from the last scan, less the lanes
-//! taken since; the scan runs again when an update stops running. While
+//! taken since; the scan runs again when an update stops running or is
+//! approved. While
 //! an update that runs alone or is staged runs, every lane counts as held
 //! until its estimated end, so nothing that is not forced starts beside a
 //! staged update while an update with a deadline waits.
@@ -74,12 +91,16 @@
 //! earliest deadlines are kept in a bounded heap, O(n log 32) on the
 //! stack, and their latest starts worked out one by one; any others are
 //! forced together at the earliest of their deadlines less all their
-//! work, as on one lane after the first 32 (sound; early only when more
-//! than 32 updates with deadlines are queued). The scan runs when a
+//! work shared out over the lanes, rounded up (started in deadline order
+//! on lanes nothing else may take, each starts once the work ahead of it
+//! is done or under way), or less all their work if one of them runs
+//! alone or is staged (sound; early only when more than 32 updates with
+//! deadlines are queued). The scan runs when a
 //! latest start (or the end of a grace) comes, when an update with a
 //! deadline is submitted, after a poll that starts an update that was
 //! not forced (it took a lane no latest start counted on), and when one
-//! stops running.
+//! stops running or one with a deadline is approved, deferred, cancelled
+//! or rejected.
 //!
 //! # Preemption
 //!
@@ -1097,6 +1118,11 @@ struct Pending {
     /// It needs every lane while it runs: it runs alone, or it is staged
     /// (its exclusive phase needs them, and one is staged at a time).
     alone: bool,
+    /// It cannot start before this second: not available, or deferred,
+    /// until then.
+    from_s: u32,
+    /// Its reserved start holds room: it is not waiting for approval.
+    holds_room: bool,
 }
 
 /// A time in seconds since boot per lane of the concurrency limit.
@@ -1150,6 +1176,27 @@ impl Room {
         }
         (0..self.busy_until.len()).find(|&lane| self.busy_until[lane] <= now_s && room(lane))
     }
+
+    /// How many lanes [`Room::lane_for`] could choose from.
+    fn lanes_for(&self, slot: Slot, now_s: u32, estimated_s: u32, alone: bool) -> usize {
+        match self.lane_for(slot, now_s, estimated_s, alone) {
+            None => 0,
+            Some(_) if alone => 1,
+            Some(first) => {
+                let ends = now_s.saturating_add(estimated_s);
+                (first..self.busy_until.len())
+                    .filter(|&lane| {
+                        self.busy_until[lane] <= now_s
+                            && (self
+                                .reserved_from
+                                .get(lane)
+                                .is_some_and(|&from| from >= ends)
+                                || self.reserved_by.get(lane) == Some(&Some(slot)))
+                    })
+                    .count()
+            }
+        }
+    }
 }
 
 impl LatestStarts {
@@ -1167,32 +1214,49 @@ impl LatestStarts {
     }
 }
 
-/// Works out latest starts backwards from the latest deadline, over one
-/// lane per entry of `floors` (see "Order and deadlines" in the module
-/// docs). `exact` is in deadline order; `floors` says from when each lane
-/// is free of the updates running now; every lane is reserved from
-/// `rest_from` on for the updates not in `exact`. Returns, per lane, the
-/// earliest start reserved on it and the update it is reserved for.
+/// Works out latest starts backwards from the last update of `exact`,
+/// over one lane per entry of `floors` (see "Order and deadlines" in the
+/// module docs). `exact` is in the order the updates are to start;
+/// `floors` says from when each lane is free of the updates running now;
+/// every lane is reserved from `rest_from` on for the updates not in
+/// `exact`. Returns, per lane, the earliest start reserved on it for an
+/// update that holds room (one not waiting for approval) and the update
+/// it is reserved for, and the least slack: how long, at the
+/// least, an update could start after `now_s`, after its lane is free
+/// and after it can start at all (negative: in this order some update
+/// starts late).
 fn plan_backwards(
     exact: &mut Vec<(Pending, u32), EXACT_LATEST_STARTS>,
     floors: &[u32],
     rest_from: u32,
-) -> (Lanes, LaneOwners) {
+    now_s: u32,
+) -> (Lanes, LaneOwners, i64) {
     let mut bounds: Lanes = Vec::new();
     let mut owners: LaneOwners = Vec::new();
     for _ in floors {
         let _ = bounds.push(rest_from);
         let _ = owners.push(None);
     }
+    let mut room_from = bounds.clone();
+    let mut slack = i64::MAX;
     for (pending, latest) in exact.iter_mut().rev() {
         let estimate = u32::from(pending.estimated_s);
         let start_before = |bound: u32| pending.deadline_s.min(bound.saturating_sub(estimate));
+        let slack_of = |bound: u32, floor: u32| {
+            i64::from(pending.deadline_s).min(i64::from(bound) - i64::from(estimate))
+                - i64::from(floor.max(now_s).max(pending.from_s))
+        };
         if pending.alone {
             let lowest = bounds.iter().copied().min().unwrap_or(rest_from);
             *latest = start_before(lowest);
-            for (bound, owner) in bounds.iter_mut().zip(owners.iter_mut()) {
+            let highest_floor = floors.iter().copied().max().unwrap_or(0);
+            slack = slack.min(slack_of(lowest, highest_floor));
+            for (lane, bound) in bounds.iter_mut().enumerate() {
                 *bound = *latest;
-                *owner = Some(pending.slot);
+                if pending.holds_room {
+                    room_from[lane] = *latest;
+                    owners[lane] = Some(pending.slot);
+                }
             }
             continue;
         }
@@ -1213,12 +1277,16 @@ fn plan_backwards(
             }
         }
         if let Some((lane, start, _)) = best {
+            slack = slack.min(slack_of(bounds[lane], floors[lane]));
             *latest = start;
             bounds[lane] = start;
-            owners[lane] = Some(pending.slot);
+            if pending.holds_room {
+                room_from[lane] = start;
+                owners[lane] = Some(pending.slot);
+            }
         }
     }
-    (bounds, owners)
+    (room_from, owners, slack)
 }
 
 /// How long a plan stands without the pattern changing: an hour, so a
@@ -1550,6 +1618,10 @@ impl<const N: usize> UpdateScheduler<N> {
         self.events.push(now, Event::Approved { id });
         if stored.state() == UpdateState::AwaitingApproval {
             self.enqueue(slot);
+            if self.deadline_s(&stored).is_some() && !stored.has(marks::MISSED) {
+                // Waiting for approval it held no room; now it does.
+                self.handle_deadlines(now, seconds_down(now));
+            }
         }
         Ok(())
     }
@@ -1576,9 +1648,21 @@ impl<const N: usize> UpdateScheduler<N> {
         if self.slots[slot.index()].state() == UpdateState::Running {
             return Err(CommandError::Running);
         }
+        let kept_deadline = self.keeps_deadline(slot);
         self.events.push(now, event);
         self.finish(slot, state, now);
+        if kept_deadline {
+            // The time reserved for it is free.
+            self.handle_deadlines(now, seconds_down(now));
+        }
         Ok(())
+    }
+
+    /// Whether the update in `slot` has a deadline still to keep, so that
+    /// it counts in the latest starts.
+    fn keeps_deadline(&self, slot: Slot) -> bool {
+        let stored = &self.slots[slot.index()];
+        !stored.has(marks::MISSED) && self.deadline_s(stored).is_some()
     }
 
     /// Puts an update off until `until`, rounded up to a whole second;
@@ -1619,6 +1703,10 @@ impl<const N: usize> UpdateScheduler<N> {
                 until: instant_of(until_s),
             },
         );
+        if self.keeps_deadline(slot) {
+            // It can start only from `until` now: the latest starts move.
+            self.handle_deadlines(now, seconds_down(now));
+        }
         Ok(instant_of(until_s))
     }
 
@@ -2109,25 +2197,12 @@ impl<const N: usize> UpdateScheduler<N> {
                     };
                     (reason, chance)
                 }
-                None => match self.ready.peek() {
-                    Some((head, _))
-                        if head != slot
-                            && self
-                                .blocker(
-                                    head,
-                                    &window,
-                                    self.current_plan(head, now, wall).as_ref(),
-                                    wall,
-                                    now_s,
-                                )
-                                .is_none_or(|reason| reason.holds_everyone()) =>
-                    {
-                        (
-                            WaitReason::QueuedBehind(self.index.id_at(head).unwrap_or(id)),
-                            None,
-                        )
-                    }
-                    _ => (WaitReason::StartsNextPoll, Some(now)),
+                None => match self.starts_ahead(slot, &window, now, wall, now_s) {
+                    Some(ahead) => (
+                        WaitReason::QueuedBehind(self.index.id_at(ahead).unwrap_or(id)),
+                        None,
+                    ),
+                    None => (WaitReason::StartsNextPoll, Some(now)),
                 },
             },
         };
@@ -2175,6 +2250,67 @@ impl<const N: usize> UpdateScheduler<N> {
     }
 
     // ----- internals -----------------------------------------------------
+
+    /// The update ahead of the queued `slot` that keeps it from starting
+    /// at the next poll, though nothing else holds it: a head of the queue
+    /// that holds everyone, or one ahead that would start and leave no
+    /// place (the last under the limit, or one running alone beside it).
+    /// Those ahead held for reasons of their own (waiting for room, not
+    /// idle) are passed over, as the poll passes them.
+    fn starts_ahead(
+        &self,
+        slot: Slot,
+        window: &WindowState,
+        now: Instant,
+        wall: WallTime,
+        now_s: u32,
+    ) -> Option<Slot> {
+        let (head, _) = self.ready.peek()?;
+        if head == slot {
+            return None;
+        }
+        let blocker = |other: Slot| {
+            self.blocker(
+                other,
+                window,
+                self.current_plan(other, now, wall).as_ref(),
+                wall,
+                now_s,
+            )
+        };
+        if blocker(head).is_some_and(|reason| reason.holds_everyone()) {
+            return Some(head);
+        }
+        let own_key = self.ready.key_of(slot)?;
+        let stored = &self.slots[slot.index()];
+        let mut first: Option<(u64, Slot)> = None;
+        let mut starting: u8 = 0;
+        let mut takes_all = self.runs_alone_throughout(stored);
+        for (other, key) in self.ready.iter() {
+            if key >= own_key || blocker(other).is_some() {
+                continue;
+            }
+            starting = starting.saturating_add(1);
+            takes_all |= self.runs_alone_throughout(&self.slots[other.index()]);
+            if first.is_none_or(|(first_key, _)| key < first_key) {
+                first = Some((key, other));
+            }
+        }
+        let (_, ahead) = first?;
+        let limit = self.concurrency_limit(stored.priority());
+        // Those ahead may take the lanes that leave it room.
+        let roomy = stored.has(marks::FORCED)
+            || stored.priority() == Priority::Critical
+            || (self.emergency && stored.priority() == Priority::Security)
+            || self.earliest_deadline_s == u32::MAX
+            || self.room.lanes_for(
+                slot,
+                now_s,
+                u32::from(stored.estimated_s),
+                takes_all || self.stages(stored),
+            ) > usize::from(starting);
+        (takes_all || self.running.saturating_add(starting) >= limit || !roomy).then_some(ahead)
+    }
 
     fn live_slot(&self, id: UpdateId) -> Result<Slot, CommandError> {
         match self.index.find(id) {
@@ -2314,6 +2450,7 @@ impl<const N: usize> UpdateScheduler<N> {
         let mut earliest: BinaryHeap<Pending, Max, EXACT_LATEST_STARTS> = BinaryHeap::new();
         let mut rest_deadline = u32::MAX;
         let mut rest_work = 0u32;
+        let mut rest_alone = false;
         let mut has_rest = false;
         let mut ends: Vec<u32, RUNNING_CAPACITY> = Vec::new();
         let mut serialised = false;
@@ -2332,11 +2469,24 @@ impl<const N: usize> UpdateScheduler<N> {
             let Some(deadline_s) = self.deadline_s(stored) else {
                 continue;
             };
+            let from_s = match stored.state() {
+                UpdateState::Waiting | UpdateState::Deferred => {
+                    stored.wake_s.max(stored.available_s)
+                }
+                _ => 0,
+            };
+            if from_s > deadline_s.saturating_add(DEADLINE_GRACE_SECS) {
+                // Deferred past its deadline: it cannot start in time,
+                // and time kept for it would only be taken from others.
+                continue;
+            }
             let mut pending = Pending {
                 deadline_s,
                 slot,
                 estimated_s: stored.estimated_s,
                 alone,
+                from_s,
+                holds_room: stored.state() != UpdateState::AwaitingApproval,
             };
             if earliest.len() == EXACT_LATEST_STARTS {
                 match earliest.peek() {
@@ -2350,6 +2500,7 @@ impl<const N: usize> UpdateScheduler<N> {
                 has_rest = true;
                 rest_deadline = rest_deadline.min(pending.deadline_s);
                 rest_work = rest_work.saturating_add(u32::from(pending.estimated_s));
+                rest_alone |= pending.alone;
             } else {
                 let _ = earliest.push(pending);
             }
@@ -2374,12 +2525,43 @@ impl<const N: usize> UpdateScheduler<N> {
             let _ = exact.push((pending, pending.deadline_s));
         }
         exact.sort_unstable_by_key(|&(pending, _)| pending);
-        let rest_from = if has_rest {
+        let rest_from = if !has_rest {
+            u32::MAX
+        } else if rest_alone {
             rest_deadline.saturating_sub(rest_work)
         } else {
-            u32::MAX
+            // Started in deadline order from `rest_from` on lanes nothing
+            // else may take, each starts once the work ahead of it is
+            // done or under way: by `rest_from` plus that work shared
+            // out over the lanes, rounded up.
+            let lanes = u32::from(self.config.max_concurrent.max(1));
+            rest_deadline.saturating_sub(rest_work.div_ceil(lanes))
         };
-        let (reserved_from, reserved_by) = plan_backwards(&mut exact, &floors, rest_from);
+        let mut by_deadline = exact.clone();
+        let (mut reserved_from, mut reserved_by, slack) =
+            plan_backwards(&mut by_deadline, &floors, rest_from, now_s);
+        if exact.len() > 1 {
+            // A long update due first can leave no time for a short one
+            // due just after it, while the short one first keeps both,
+            // or forces the long one hours early: the order of latest
+            // *ends* (deadline plus estimate) keeps every deadline on one
+            // lane whenever any order does (Jackson's rule). Take it if
+            // it leaves more time before the most pressing start.
+            exact.sort_unstable_by_key(|&(pending, _)| {
+                (
+                    u64::from(pending.deadline_s) + u64::from(pending.estimated_s),
+                    pending,
+                )
+            });
+            let (from, by, slack_by_end) = plan_backwards(&mut exact, &floors, rest_from, now_s);
+            if slack_by_end > slack {
+                exact.sort_unstable_by_key(|&(pending, _)| pending);
+                by_deadline = exact;
+                reserved_from = from;
+                reserved_by = by;
+            }
+        }
+        let exact = by_deadline;
         LatestStarts {
             exact,
             rest: has_rest.then_some(rest_from),

@@ -17,7 +17,9 @@
 //!
 //! Deadlines: a random set of updates with deadlines that can all start
 //! in time one after another, in deadline order, never misses one, at any
-//! concurrency limit, whether or not the platform stages updates.
+//! concurrency limit, whether or not the platform stages updates; nor does
+//! a set that fits only in the order of latest ends (a long update due
+//! just before a short one).
 
 use proptest::prelude::*;
 use update_sched::civil::WallTime;
@@ -227,8 +229,61 @@ fn feasible_in_deadline_order(dues: Vec<Due>) -> Vec<Due> {
     kept.into_iter().map(|index| dues[index]).collect()
 }
 
+/// Keeps the updates of `dues` that start in time one after another in
+/// the order of their latest ends (deadline plus estimate), as
+/// [`feasible_in_deadline_order`] does for deadline order. A long update
+/// due first and a short one due just after it fit only in this order.
+fn feasible_in_order_of_latest_end(dues: Vec<Due>) -> Vec<Due> {
+    let mut order: Vec<usize> = (0..dues.len()).collect();
+    order.sort_by_key(|&index| {
+        let due = &dues[index];
+        (
+            deadline_minute(due) + due.minutes,
+            deadline_minute(due),
+            index,
+        )
+    });
+    let mut kept = Vec::new();
+    let mut free_at = 0;
+    for index in order {
+        let due = dues[index];
+        let start = due.available.max(free_at);
+        if start <= deadline_minute(&due) {
+            free_at = start + due.minutes;
+            kept.push(index);
+        }
+    }
+    kept.sort_unstable();
+    kept.into_iter().map(|index| dues[index]).collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// Sets that fit only when a later deadline goes first (long
+    /// estimates, all available at once): none may miss.
+    #[test]
+    fn prop_sets_that_fit_in_order_of_latest_end_never_miss(
+        max_concurrent in 1u8..4,
+        staged in proptest::bool::ANY,
+        dues in proptest::collection::vec(due(), 1..10),
+    ) {
+        let config = Config {
+            frequency: FrequencyPolicy::Manual,
+            windows: Default::default(),
+            approval: ApprovalPolicy::NONE,
+            deadlines: CASE_DEADLINES,
+            max_concurrent,
+            resources: ResourceThresholds::UNLIMITED,
+            idle: ResourceThresholds::UNLIMITED,
+            ..Config::preset(Profile::Basic)
+        };
+        let dues: Vec<Due> = dues
+            .into_iter()
+            .map(|due| Due { available: due.available % 30, minutes: due.minutes * 2, ..due })
+            .collect();
+        check_no_miss(config, staged, &feasible_in_order_of_latest_end(dues))?;
+    }
 
     /// Nothing starts but by force (manual release, nothing approved, no
     /// windows): every start is a latest start, and none is late.
@@ -592,4 +647,84 @@ fn check_invariants(choice: u8, staged: bool, ops: Vec<Op>) -> Result<(), TestCa
         prop_assert_eq!(status.live(), live);
     }
     Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// What `explain` says just before a poll agrees with what the poll
+    /// does: an update said to start at the next poll starts (unless one
+    /// that becomes ready at that poll goes first), and one that starts
+    /// was not said to wait for a later moment.
+    #[test]
+    fn prop_explain_agrees_with_poll_under_latest_starts(
+        max_concurrent in 1u8..4,
+        dues in proptest::collection::vec(due(), 1..10),
+    ) {
+        let mut config = Config {
+            frequency: FrequencyPolicy::Daily,
+            approval: ApprovalPolicy::NONE,
+            deadlines: CASE_DEADLINES,
+            max_concurrent,
+            resources: ResourceThresholds::UNLIMITED,
+            idle: ResourceThresholds::UNLIMITED,
+            ..Config::preset(Profile::Basic)
+        };
+        config.windows = Default::default();
+        config.windows.push("Mon..Sun 02:00 +60m".parse().unwrap()).unwrap();
+        let mut scheduler: UpdateScheduler<32> = UpdateScheduler::new(config).unwrap();
+        let boot: WallTime = "2026-11-27T20:00:00Z".parse().unwrap();
+        for (id, due) in dues.iter().enumerate() {
+            let record = UpdateRecord::new(
+                UpdateId(id as u32),
+                "due",
+                UpdateKind::Application,
+                due.priority,
+                Duration::from_minutes(due.minutes),
+                Instant::ZERO + Duration::from_minutes(due.available),
+            );
+            scheduler.submit(&record, Instant::ZERO).unwrap();
+        }
+        let mut running: Vec<(UpdateId, u64)> = Vec::new();
+        for minute in 0..1500u64 {
+            let now = Instant::ZERO + Duration::from_minutes(minute);
+            let wall = boot.saturating_add(now.since_boot());
+            running.retain(|&(id, ends)| {
+                if ends > minute {
+                    return true;
+                }
+                scheduler.report_outcome(id, Ok(()), now).unwrap();
+                false
+            });
+            let said: Vec<_> = (0..dues.len() as u32)
+                .filter_map(|id| scheduler.explain(UpdateId(id), now, wall).ok())
+                .filter(|why| why.state == UpdateState::Ready)
+                .collect();
+            let starts: Vec<UpdateId> = scheduler
+                .poll(now, wall, &Metrics::IDLE)
+                .into_iter()
+                .map(|start| start.id)
+                .collect();
+            // An update that becomes ready at this very poll (available
+            // now, a Critical one first of all) is not in the queue the
+            // explanation described.
+            let woke = starts.iter().any(|id| said.iter().all(|why| why.id != *id));
+            for why in &said {
+                let started = starts.contains(&why.id);
+                if why.reason == update_sched::scheduler::WaitReason::StartsNextPoll && !woke {
+                    prop_assert!(started, "minute {}: said {} but did not start: {:?}", minute, why, starts);
+                }
+                if started {
+                    prop_assert!(
+                        why.next_chance.is_none_or(|at| at <= now),
+                        "minute {}: said {} but started", minute, why
+                    );
+                }
+            }
+            for id in starts {
+                let due = dues[id.0 as usize];
+                running.push((id, minute + due.minutes));
+            }
+        }
+    }
 }
