@@ -308,8 +308,12 @@ impl Console {
         }
     }
 
-    /// Runs one command line.
+    /// Runs one command line. The clock is held from here until the
+    /// worker's next step ([`clock::hold`]): every command run between two
+    /// steps, and every kernel call it makes, happens at one instant, the
+    /// one the worker then acts at.
     pub fn run(&mut self, line: &str, worker: &mut Worker) -> Action {
+        clock::hold();
         let mut words: Vec<&str, 12> = Vec::new();
         for word in line.split_ascii_whitespace() {
             if words.push(word).is_err() {
