@@ -296,6 +296,8 @@ pub(crate) fn submit_trusted(record: &UpdateRecord) -> Result<(), ApiError> {
     let mut record = record.clone();
     record.available_at = record.available_at.max(now);
     changing_scheduler(now, |scheduler| scheduler.submit(&record, now))??;
+    // Its event lines name it even if it is gone before the worker looks.
+    crate::worker::remember(&record);
     Ok(())
 }
 
