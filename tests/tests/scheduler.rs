@@ -598,3 +598,35 @@ fn events_name_an_update_cancelled_or_rejected_before_the_worker_saw_it() {
         assert!(line.contains(name), "{line}");
     }
 }
+
+/// A `defer` or `after=` too long to count at all is refused as too late,
+/// as a long but countable one past the scheduler's 136 years is, not as
+/// if it did not look like a duration.
+#[test]
+fn durations_too_large_to_count_are_refused_as_too_late_not_as_malformed() {
+    let outcome = console_run(
+        basic_always_open(60),
+        "2026-11-29T10:00:00",
+        "submit 1 a optional application 3m\n\
+         defer 1 99999999999999999999d\ndefer 1 100000d\n\
+         submit 2 b optional application 3m after=99999999999999999999d\n\
+         submit 3 c optional application 3m after=100000d\n\
+         wait 99999999999999999999d\nshutdown\n",
+    );
+    assert_eq!(outcome.verdict, Verdict::Success);
+    let serial = &outcome.serial;
+    assert_eq!(
+        serial.matches("error: the deferral ends too late").count(),
+        2,
+        "{serial}"
+    );
+    assert_eq!(
+        serial
+            .matches("error: submit refused: available too late")
+            .count(),
+        2,
+        "{serial}"
+    );
+    assert!(serial.contains("error: a wait that long cannot be counted"));
+    assert!(!serial.contains("a duration looks like"), "{serial}");
+}
