@@ -53,9 +53,16 @@ struct State {
     speed: u32,
     /// Why the wall time is not to be trusted, if it is not.
     untrusted: Option<Untrusted>,
+    /// The tick the clock reads as while it is held ([`hold`]).
+    held_tick: Option<u64>,
 }
 
 impl State {
+    /// The tick readings are taken at: the held one, else the current one.
+    fn tick(&self) -> u64 {
+        self.held_tick.unwrap_or_else(arch::ticks)
+    }
+
     /// Clock milliseconds since boot at `tick`.
     fn millis_at(&self, tick: u64) -> u64 {
         let elapsed_ticks = tick.saturating_sub(self.base_tick);
@@ -74,6 +81,7 @@ static CLOCK: Mutex<State> = Mutex::new(State {
     base_millis: 0,
     speed: MIN_SPEED,
     untrusted: None,
+    held_tick: None,
 });
 
 /// Why the wall clock cannot be trusted.
@@ -164,6 +172,7 @@ fn start(boot_wall: WallTime, untrusted: Option<Untrusted>) {
         clock.boot_wall = boot_wall;
         clock.base_tick = arch::ticks();
         clock.base_millis = 0;
+        clock.held_tick = None;
     });
 }
 
@@ -181,7 +190,7 @@ pub fn wall() -> WallTime {
 /// [`now`] and [`wall`] at one tick.
 pub fn read() -> Reading {
     with_clock(|clock| {
-        let millis = clock.millis_at(arch::ticks());
+        let millis = clock.millis_at(clock.tick());
         Reading {
             now: Instant::from_millis(millis),
             wall: clock
@@ -213,12 +222,36 @@ pub fn set_speed(speed: u32) -> Result<(), ClockError> {
         return Err(ClockError::SpeedOutOfRange(speed));
     }
     with_clock(|clock| {
-        let tick = arch::ticks();
+        let tick = clock.tick();
         clock.base_millis = clock.millis_at(tick);
         clock.base_tick = tick;
         clock.speed = speed;
     });
     Ok(())
+}
+
+/// Holds the clock at the current tick, if it is not held already: until
+/// [`release`], every reading is the one of that tick.
+///
+/// The console holds it while it runs commands, so that every command
+/// typed between two steps of the worker, and every kernel call one
+/// command makes, happens at one instant even if a timer tick passes
+/// while it runs. The worker then acts on them at that instant: at high
+/// speed a tick is minutes of clock time, and a Critical update submitted
+/// at tick `k` and seen by the worker at `k + 1` would otherwise start a
+/// tick after it became available.
+pub fn hold() {
+    with_clock(|clock| {
+        if clock.held_tick.is_none() {
+            clock.held_tick = Some(arch::ticks());
+        }
+    });
+}
+
+/// Lets the clock follow the ticks again after [`hold`]. The main loop
+/// releases it at every new tick, before the worker steps.
+pub fn release() {
+    with_clock(|clock| clock.held_tick = None);
 }
 
 fn with_clock<R>(f: impl FnOnce(&mut State) -> R) -> R {

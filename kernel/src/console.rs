@@ -19,7 +19,8 @@ use heapless::{Deque, String, Vec};
 use spin::Mutex;
 use update_sched::civil::WallTime;
 use update_sched::config::Profile;
-use update_sched::scheduler::{SubmitError, UpdateState};
+use update_sched::scheduler::{CommandError, SubmitError, UpdateState};
+use update_sched::time::DurationError;
 use update_sched::update::{
     parse_dependencies, parse_estimate, DependencyError, EstimateError, UpdateFlags, UpdateRecord,
     Version,
@@ -326,8 +327,12 @@ impl Console {
         }
     }
 
-    /// Runs one command line.
+    /// Runs one command line. The clock is held from here until the
+    /// worker's next step ([`clock::hold`]): every command run between two
+    /// steps, and every kernel call it makes, happens at one instant, the
+    /// one the worker then acts at.
     pub fn run(&mut self, line: &str, worker: &mut Worker) -> Action {
+        clock::hold();
         let mut words: Vec<&str, 12> = Vec::new();
         for word in line.split_ascii_whitespace() {
             if words.push(word).is_err() {
@@ -385,7 +390,7 @@ impl Console {
             }
             ("defer", [id, delay]) => {
                 let id = parse_id(id)?;
-                let delay = parse_duration(delay)?;
+                let delay = parse_duration(delay, Message::Api(CommandError::TooLate.into()))?;
                 let until = update::defer(id, delay)?;
                 // The instant the scheduler holds, as its event says.
                 let reading = clock::read();
@@ -428,7 +433,8 @@ impl Console {
                 serial_println!("speed {factor}x: one real second is {factor} simulated seconds");
             }
             ("wait", [delay]) => {
-                let delay = parse_duration(delay)?;
+                let delay =
+                    parse_duration(delay, Message::Text("a wait that long cannot be counted"))?;
                 self.waiting_until = Some(clock::now().saturating_add(delay));
                 serial_println!("waiting {delay} of simulated time");
             }
@@ -570,9 +576,14 @@ fn parse_id(text: &str) -> Result<UpdateId, Message> {
         .map_err(|_| Message::Text("an update id is a whole number, e.g. 7 or #7"))
 }
 
-fn parse_duration(text: &str) -> Result<Duration, Message> {
-    text.parse::<Duration>()
-        .map_err(|_| Message::Text("a duration looks like 90m, 2h, 1d or 2h30m"))
+/// A duration; one too large to represent at all is refused with
+/// `too_large` (for `defer` and `after=`, the error a long but
+/// representable one past the scheduler's latest instant gets).
+fn parse_duration(text: &str, too_large: Message) -> Result<Duration, Message> {
+    text.parse::<Duration>().map_err(|error| match error {
+        DurationError::TooLarge => too_large,
+        _ => Message::Text("a duration looks like 90m, 2h, 1d or 2h30m"),
+    })
 }
 
 fn local(wall: WallTime) -> update_sched::civil::LocalTime {
@@ -820,9 +831,10 @@ fn submit(args: &[&str], authority: &Authority) -> Result<(), Message> {
             // Past the scheduler's latest instant the submission is
             // refused, not clamped.
             SubmitOption::After => {
-                record.available_at = now.checked_add(parse_duration(value)?).ok_or(
-                    Message::Api(ApiError::Submit(SubmitError::AvailableTooLate)),
-                )?;
+                let too_late = || Message::Api(ApiError::Submit(SubmitError::AvailableTooLate));
+                record.available_at = now
+                    .checked_add(parse_duration(value, too_late())?)
+                    .ok_or_else(too_late)?;
             }
             SubmitOption::Needs => {
                 record.dependencies = parse_dependencies(id, value).map_err(Message::Needs)?

@@ -325,6 +325,9 @@ pub fn run(boot: &BootConfig, ramdisk: Option<&'static [u8]>) -> ! {
         let tick = arch::ticks();
         if tick != last_tick {
             last_tick = tick;
+            // The console's commands since the last step happened at the
+            // instant they held the clock at; time moves on from here.
+            clock::release();
             let now = clock::now();
             load.poll();
             worker.step();

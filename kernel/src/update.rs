@@ -255,19 +255,20 @@ fn with_scheduler<R>(f: impl FnOnce(&mut KernelScheduler) -> R) -> Result<R, Api
 }
 
 /// As [`with_service`], for calls that change what the scheduler would
-/// decide: the worker polls at its next step.
-fn changing_service<R>(f: impl FnOnce(&mut Service) -> R) -> Result<R, ApiError> {
+/// decide, made at clock time `now` (the one reading the call took): the
+/// worker polls at its next step, at `now`.
+fn changing_service<R>(now: Instant, f: impl FnOnce(&mut Service) -> R) -> Result<R, ApiError> {
     let result = with_service(f);
-    POLL_REQUESTED_AT.fetch_max(
-        clock::now().as_millis().saturating_add(1),
-        Ordering::Relaxed,
-    );
+    POLL_REQUESTED_AT.fetch_max(now.as_millis().saturating_add(1), Ordering::Relaxed);
     result
 }
 
 /// [`changing_service`] for calls on the scheduler alone.
-fn changing_scheduler<R>(f: impl FnOnce(&mut KernelScheduler) -> R) -> Result<R, ApiError> {
-    changing_service(|service| f(&mut service.scheduler))
+fn changing_scheduler<R>(
+    now: Instant,
+    f: impl FnOnce(&mut KernelScheduler) -> R,
+) -> Result<R, ApiError> {
+    changing_service(now, |service| f(&mut service.scheduler))
 }
 
 /// Submits an update that came in no signed manifest (signed ones arrive
@@ -294,14 +295,17 @@ pub(crate) fn submit_trusted(record: &UpdateRecord) -> Result<(), ApiError> {
     let now = clock::now();
     let mut record = record.clone();
     record.available_at = record.available_at.max(now);
-    changing_scheduler(|scheduler| scheduler.submit(&record, now))??;
+    changing_scheduler(now, |scheduler| scheduler.submit(&record, now))??;
+    // Its event lines name it even if it is gone before the worker looks.
+    crate::worker::remember(&record);
     Ok(())
 }
 
 /// Approves an update that needs approval.
 pub fn approve(id: UpdateId, authority: &Authority) -> Result<(), ApiError> {
     check(authority)?;
-    changing_scheduler(|scheduler| scheduler.approve(id, clock::now()))??;
+    let now = clock::now();
+    changing_scheduler(now, |scheduler| scheduler.approve(id, now))??;
     audit::record(
         audit::What::Approved,
         Some(id),
@@ -312,15 +316,17 @@ pub fn approve(id: UpdateId, authority: &Authority) -> Result<(), ApiError> {
 
 /// Rejects an update: it will never run.
 pub fn reject(id: UpdateId) -> Result<(), ApiError> {
-    Ok(changing_scheduler(|scheduler| {
-        scheduler.reject(id, clock::now())
+    let now = clock::now();
+    Ok(changing_scheduler(now, |scheduler| {
+        scheduler.reject(id, now)
     })??)
 }
 
 /// Cancels an update that has not started.
 pub fn cancel(id: UpdateId) -> Result<(), ApiError> {
-    Ok(changing_scheduler(|scheduler| {
-        scheduler.cancel(id, clock::now())
+    let now = clock::now();
+    Ok(changing_scheduler(now, |scheduler| {
+        scheduler.cancel(id, now)
     })??)
 }
 
@@ -333,7 +339,7 @@ pub fn defer(id: UpdateId, delay: Duration) -> Result<Instant, ApiError> {
     let until = now
         .checked_add(delay)
         .ok_or(ApiError::Command(CommandError::TooLate))?;
-    Ok(changing_scheduler(|scheduler| {
+    Ok(changing_scheduler(now, |scheduler| {
         scheduler.defer(id, until, now)
     })??)
 }
@@ -369,7 +375,7 @@ pub fn set_profile(profile: Profile) -> Result<(), ApiError> {
 
 /// Replaces the configuration. On error the old one stays.
 pub fn set_config(config: Config, profile: Option<Profile>) -> Result<(), ApiError> {
-    changing_service(|service| {
+    changing_service(clock::now(), |service| {
         service.scheduler.set_config(config)?;
         service.profile = profile;
         Ok(())
@@ -378,7 +384,7 @@ pub fn set_config(config: Config, profile: Option<Profile>) -> Result<(), ApiErr
 
 /// Emergency mode: only Critical and Security updates run.
 pub fn set_emergency(on: bool) -> Result<(), ApiError> {
-    changing_scheduler(|scheduler| scheduler.set_emergency(on))
+    changing_scheduler(clock::now(), |scheduler| scheduler.set_emergency(on))
 }
 
 /// Calls `subscriber` for every event from now on.

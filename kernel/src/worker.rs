@@ -17,6 +17,7 @@
 use core::fmt::{self, Write as _};
 
 use heapless::{Deque, String, Vec};
+use spin::Mutex;
 use update_sched::civil::{UtcOffset, WallTime};
 use update_sched::event::{Event, TimedEvent};
 use update_sched::scheduler::{PhaseGrant, Rounded};
@@ -108,26 +109,46 @@ impl Subject {
     }
 }
 
-/// How many recently seen updates the worker remembers the names of, for
-/// event lines about updates the scheduler has already let go of (a
-/// completed update's slot is free before its event is printed).
+/// How many recently submitted or seen updates the worker remembers the
+/// names of, for event lines about updates the scheduler has already let
+/// go of (a completed update's slot is free before its event is printed).
 const RECENT_SUBJECTS: usize = 128;
 
 /// The subjects of recently seen updates, oldest first.
 #[derive(Debug)]
 struct Recent(Deque<(UpdateId, Subject), RECENT_SUBJECTS>);
 
+/// The subjects of recently submitted or seen updates. Submissions are
+/// remembered as they are made ([`remember`]): an update submitted and
+/// cancelled between two steps is gone from the scheduler before the
+/// worker prints its events, which would otherwise have no name.
+static RECENT: Mutex<Recent> = Mutex::new(Recent(Deque::new()));
+
+/// Remembers the subject of an update just submitted, for its event lines.
+pub(crate) fn remember(record: &UpdateRecord) {
+    RECENT.lock().remember(record.id, Subject::of(record));
+}
+
 impl Recent {
+    /// Remembers `subject` as `id`'s, in place of any older one.
+    fn remember(&mut self, id: UpdateId, subject: Subject) {
+        if let Some(known) = self.0.iter_mut().find(|(known, _)| *known == id) {
+            known.1 = subject;
+            return;
+        }
+        if self.0.is_full() {
+            self.0.pop_front();
+        }
+        let _ = self.0.push_back((id, subject));
+    }
+
     /// The subject of `id`: from the scheduler while it holds the update
     /// (and remembered), else as last remembered.
     fn subject(&mut self, scheduler: &update::KernelScheduler, id: UpdateId) -> Option<Subject> {
         if let Some(info) = scheduler.get(id) {
             let subject = Subject::of(&info.record);
             if !self.0.iter().any(|(known, _)| *known == id) {
-                if self.0.is_full() {
-                    self.0.pop_front();
-                }
-                let _ = self.0.push_back((id, subject.clone()));
+                self.remember(id, subject.clone());
             }
             return Some(subject);
         }
@@ -141,7 +162,6 @@ impl Recent {
 /// The worker's state between steps.
 #[derive(Debug)]
 pub struct Worker {
-    recent: Recent,
     executor: Executor,
     sampler: Sampler,
     sample: Sample,
@@ -158,7 +178,6 @@ impl Worker {
     pub fn new(executor: Executor, sampler: Sampler) -> Worker {
         let wall = clock::wall().as_unix_secs();
         Worker {
-            recent: Recent(Deque::new()),
             executor,
             sampler,
             sample: Sample::default(),
@@ -280,7 +299,7 @@ impl Worker {
                 let subject = event
                     .event
                     .update()
-                    .and_then(|id| self.recent.subject(scheduler, id));
+                    .and_then(|id| RECENT.lock().subject(scheduler, id));
                 let _ = events.push((event, subject));
             }
             self.events_left = events.is_full();
@@ -349,7 +368,7 @@ impl Worker {
         }
         self.last_minute = self.last_minute.max(minute);
 
-        let recent = &mut self.recent;
+        let mut recent = RECENT.lock();
         let poll_cycles = &mut self.cost.poll;
         self.executor.advance(now, |change| {
             let id = match change {
@@ -375,6 +394,7 @@ impl Worker {
             // line is lost, never the outcome (reported above).
             let _ = progress.push((now, change, name));
         });
+        drop(recent);
 
         // Staged updates that finished installing wait for their reboot
         // or flash to run alone: ask for each, again after every change.
@@ -394,8 +414,8 @@ impl Worker {
             };
             if enter {
                 if let Some(step) = self.executor.enter_final_step(id, now) {
-                    let name = self
-                        .recent
+                    let name = RECENT
+                        .lock()
                         .subject(scheduler, id)
                         .map(|subject| subject.name);
                     let _ = progress.push((now, Progress::Step { id, step }, name));

@@ -616,3 +616,59 @@ fn critical_update_preempts_an_update_that_runs_alone_while_it_downloads() {
         "a preemption is no failure"
     );
 }
+
+/// An update submitted and then cancelled or rejected before the worker's
+/// next step is gone from the scheduler when its events are printed; the
+/// lines name it all the same.
+#[test]
+fn events_name_an_update_cancelled_or_rejected_before_the_worker_saw_it() {
+    let outcome = console_run(
+        basic_always_open(60),
+        "2026-11-29T10:00:00",
+        "submit 1 gone optional application 3m\ncancel 1\n\
+         submit 2 nope optional application 3m\nreject 2\nwait 1m\nshutdown\n",
+    );
+    assert_eq!(outcome.verdict, Verdict::Success);
+    let serial = &outcome.serial;
+    for (event, name) in [
+        ("AVAILABLE #1", "#1 gone (optional application)"),
+        ("CANCEL #1", "#1 gone (optional application)"),
+        ("AVAILABLE #2", "#2 nope (optional application)"),
+        ("REJECTED #2", "#2 nope (optional application)"),
+    ] {
+        let line = event_line(serial, event).unwrap_or_else(|| panic!("no {event} line"));
+        assert!(line.contains(name), "{line}");
+    }
+}
+
+/// A `defer` or `after=` too long to count at all is refused as too late,
+/// as a long but countable one past the scheduler's 136 years is, not as
+/// if it did not look like a duration.
+#[test]
+fn durations_too_large_to_count_are_refused_as_too_late_not_as_malformed() {
+    let outcome = console_run(
+        basic_always_open(60),
+        "2026-11-29T10:00:00",
+        "submit 1 a optional application 3m\n\
+         defer 1 99999999999999999999d\ndefer 1 100000d\n\
+         submit 2 b optional application 3m after=99999999999999999999d\n\
+         submit 3 c optional application 3m after=100000d\n\
+         wait 99999999999999999999d\nshutdown\n",
+    );
+    assert_eq!(outcome.verdict, Verdict::Success);
+    let serial = &outcome.serial;
+    assert_eq!(
+        serial.matches("error: the deferral ends too late").count(),
+        2,
+        "{serial}"
+    );
+    assert_eq!(
+        serial
+            .matches("error: submit refused: available too late")
+            .count(),
+        2,
+        "{serial}"
+    );
+    assert!(serial.contains("error: a wait that long cannot be counted"));
+    assert!(!serial.contains("a duration looks like"), "{serial}");
+}

@@ -1686,10 +1686,12 @@ impl<const N: usize> UpdateScheduler<N> {
         if until > LATEST_INSTANT {
             return Err(CommandError::TooLate);
         }
-        let until_s = seconds_up(until);
-        if until_s <= seconds_down(now) {
+        // Compared before rounding: `until == now` is refused whatever
+        // fraction of a second `now` has.
+        if until <= now {
             return Err(CommandError::NotInFuture);
         }
+        let until_s = seconds_up(until);
         self.leave_state(slot);
         let stored = &mut self.slots[slot.index()];
         stored.wake_s = until_s;
@@ -4458,6 +4460,33 @@ mod tests {
             })
             .collect();
         assert_eq!(deferred, [LATEST_INSTANT, until]);
+    }
+
+    #[test]
+    fn test_defer_to_now_is_refused_whatever_the_fraction_of_a_second() {
+        let mut scheduler = scheduler(unattended());
+        scheduler
+            .submit(&record(1, Priority::Optional, 0), Instant::ZERO)
+            .unwrap();
+        let (whole, _) = at(10);
+        for now in [whole, whole + Duration::from_millis(600)] {
+            assert_eq!(
+                scheduler.defer(UpdateId(1), now, now),
+                Err(CommandError::NotInFuture),
+                "{now:?}"
+            );
+            assert_eq!(
+                scheduler.defer(UpdateId(1), Instant::from_millis(now.as_millis() - 1), now),
+                Err(CommandError::NotInFuture)
+            );
+        }
+        assert_eq!(scheduler.state_of(UpdateId(1)), Some(UpdateState::Ready));
+        // Any time after now is a deferral, to the next whole second.
+        let now = whole + Duration::from_millis(600);
+        assert_eq!(
+            scheduler.defer(UpdateId(1), now + Duration::from_millis(1), now),
+            Ok(whole + Duration::from_secs(1))
+        );
     }
 
     #[test]

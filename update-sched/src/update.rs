@@ -1,6 +1,6 @@
 //! Update records: what an update is, independent of when it runs.
 
-use core::fmt;
+use core::fmt::{self, Write as _};
 
 use bitflags::bitflags;
 
@@ -13,8 +13,12 @@ use crate::time::{Duration, DurationError, Instant};
 pub struct UpdateId(pub u32);
 
 impl fmt::Display for UpdateId {
+    /// `#7`, padded to the width asked for (`{:>6}` in a table).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{}", self.0)
+        // `#` and the ten digits of `u32::MAX`.
+        let mut text: heapless::String<11> = heapless::String::new();
+        write!(text, "#{}", self.0)?;
+        f.pad(&text)
     }
 }
 
@@ -392,6 +396,14 @@ pub fn truncated_name(name: &str) -> UpdateName {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn test_update_id_pads_to_the_width_of_a_table_column() {
+        assert_eq!(std::format!("{}", UpdateId(7)), "#7");
+        assert_eq!(std::format!("{:>6}|", UpdateId(7)), "    #7|");
+        assert_eq!(std::format!("{:<6}|", UpdateId(42)), "#42   |");
+        assert_eq!(std::format!("{:>6}", UpdateId(u32::MAX)), "#4294967295");
+    }
 
     #[test]
     fn test_priority_order_most_urgent_first() {

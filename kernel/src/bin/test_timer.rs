@@ -8,7 +8,10 @@
 //!    read again, by 2 s give or take the second it was read in.
 //! 3. At speed 3600, `TIMER_HZ` ticks move the wall clock by an hour.
 //! 4. Speeds out of range are refused.
-//! 5. Each frame allocated counts 4 KiB more memory in use.
+//! 5. A held clock reads the same across ticks (so a console command and
+//!    the kernel calls it makes happen at one instant), a change of speed
+//!    while held keeps it continuous, and released it follows the ticks.
+//! 6. Each frame allocated counts 4 KiB more memory in use.
 #![no_std]
 #![no_main]
 
@@ -27,6 +30,7 @@ fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     check_real_time();
     check_accelerated_time();
     check_speed_limits();
+    check_clock_held_across_ticks();
     check_frame_accounting();
     serial_println!("test-timer: passed");
     qemu::exit(qemu::ExitCode::Success)
@@ -289,6 +293,47 @@ fn check_speed_limits() {
         format_args!("a refused speed changed the speed to {}", clock::speed()),
     );
     serial_println!("test-timer: speeds 0 and {} refused", clock::MAX_SPEED + 1);
+}
+
+fn check_clock_held_across_ticks() {
+    const SPEED: u32 = 15_000;
+    let (start_tick, held) = arch::without_interrupts(|| {
+        clock::hold();
+        snapshot()
+    });
+    let _ = wait_until(start_tick + 2);
+    let still = clock::read();
+    check(
+        still == held,
+        format_args!("held at {held:?}, the clock read {still:?} two ticks on"),
+    );
+    // A second hold keeps the first instant.
+    clock::hold();
+    let changed = clock::set_speed(SPEED);
+    check(
+        changed.is_ok(),
+        format_args!("set_speed({SPEED}): {changed:?}"),
+    );
+    let after_speed = clock::read();
+    check(
+        after_speed == held,
+        format_args!("held at {held:?}, a change of speed moved it to {after_speed:?}"),
+    );
+    let (tick, released) = arch::without_interrupts(|| {
+        clock::release();
+        snapshot()
+    });
+    let ticks = tick - start_tick;
+    let millis = released.now.as_millis() - held.now.as_millis();
+    check(
+        millis == ticks * arch::MILLIS_PER_TICK * u64::from(SPEED),
+        format_args!(
+            "released {ticks} ticks after the hold at speed {SPEED}, the clock moved {millis} ms"
+        ),
+    );
+    let restored = clock::set_speed(1);
+    check(restored.is_ok(), format_args!("set_speed(1): {restored:?}"));
+    serial_println!("test-timer: a held clock stood still for {ticks} ticks");
 }
 
 fn check_frame_accounting() {
