@@ -73,6 +73,9 @@ pub struct Console {
     typeahead: Deque<u8, TYPEAHEAD>,
     /// Bytes typed during a `wait` beyond [`TYPEAHEAD`], dropped.
     typeahead_dropped: usize,
+    /// Watches every byte typed during a `wait`, kept or dropped, for a
+    /// `shutdown` line.
+    shutdown_watch: ShutdownWatch,
     /// A complete line held for the next poll: it ended after a tick
     /// passed.
     held: Option<String<MAX_LINE>>,
@@ -124,6 +127,7 @@ impl Console {
             waiting_until: None,
             typeahead: Deque::new(),
             typeahead_dropped: 0,
+            shutdown_watch: ShutdownWatch::new(),
             held: None,
             authority: update::authority(Holder::Console).ok(),
         }
@@ -224,12 +228,17 @@ impl Console {
                 break;
             };
             interrupted = byte == CONTROL_C;
+            self.shutdown_watch.push(byte);
             if self.typeahead.push_back(byte).is_err() {
                 self.typeahead_dropped += 1;
             }
         }
         if !interrupted {
-            return if holds_shutdown_line(self.typeahead.iter().copied()) {
+            // Kept bytes from before this wait, and everything typed
+            // during it, dropped bytes too: a `shutdown` is never lost.
+            return if self.shutdown_watch.seen
+                || holds_shutdown_line(self.typeahead.iter().copied())
+            {
                 WaitInput::Shutdown
             } else {
                 WaitInput::Nothing
@@ -241,6 +250,7 @@ impl Console {
             }
         }
         self.typeahead_dropped = 0;
+        self.shutdown_watch = ShutdownWatch::new();
         WaitInput::ControlC
     }
 
@@ -436,6 +446,7 @@ impl Console {
                 let delay =
                     parse_duration(delay, Message::Text("a wait that long cannot be counted"))?;
                 self.waiting_until = Some(clock::now().saturating_add(delay));
+                self.shutdown_watch = ShutdownWatch::new();
                 serial_println!("waiting {delay} of simulated time");
             }
             ("shutdown", []) => return Ok(Action::Shutdown),
@@ -466,20 +477,40 @@ enum WaitInput {
 /// Whether `typed` holds a complete line (ended by CR or LF) that reads
 /// `shutdown`, spaces around it aside.
 fn holds_shutdown_line(typed: impl Iterator<Item = u8>) -> bool {
-    let mut line: Vec<u8, 16> = Vec::new();
-    let mut overflow = false;
-    for byte in typed {
-        if byte == b'\r' || byte == b'\n' {
-            if !overflow && line.trim_ascii() == b"shutdown" {
-                return true;
-            }
-            line.clear();
-            overflow = false;
-        } else if line.push(byte).is_err() {
-            overflow = true;
+    let mut watch = ShutdownWatch::new();
+    typed.for_each(|byte| watch.push(byte));
+    watch.seen
+}
+
+/// Looks for a complete `shutdown` line in typed bytes, one at a time.
+#[derive(Debug)]
+struct ShutdownWatch {
+    /// The line so far, while it is short enough to be one.
+    line: Vec<u8, 16>,
+    /// The line is too long to read `shutdown`.
+    overflow: bool,
+    /// A `shutdown` line was seen.
+    seen: bool,
+}
+
+impl ShutdownWatch {
+    const fn new() -> ShutdownWatch {
+        ShutdownWatch {
+            line: Vec::new(),
+            overflow: false,
+            seen: false,
         }
     }
-    false
+
+    fn push(&mut self, byte: u8) {
+        if byte == b'\r' || byte == b'\n' {
+            self.seen |= !self.overflow && self.line.trim_ascii() == b"shutdown";
+            self.line.clear();
+            self.overflow = false;
+        } else if self.line.push(byte).is_err() {
+            self.overflow = true;
+        }
+    }
 }
 
 /// A command's one-line error.

@@ -445,6 +445,23 @@ fn console_wait_ends_at_a_shutdown_typed_during_it() {
 }
 
 #[test]
+fn console_wait_ends_at_a_shutdown_typed_past_the_bytes_it_keeps() {
+    // 3,000 bytes typed during the wait, more than the 2,048 kept for
+    // after it: the `shutdown` that comes last still ends it.
+    let mut script = b"speed 1\nwait 1d\n".to_vec();
+    script.extend(b"help\n".repeat(600));
+    script.extend(b"shutdown\n");
+    let mut options = RunOptions::new("kernel");
+    options.rtc_base = Some("2026-11-29T10:00:00".to_string());
+    options.ramdisk = boot::RamdiskSource::Config(console(60));
+    options.input = Input::Typeahead(script);
+    options.timeout = Duration::from_secs(120);
+    let outcome = run(&options);
+    assert_eq!(outcome.verdict, Verdict::Success, "shutdown ended the wait");
+    assert!(outcome.serial.contains("by shutdown"));
+}
+
+#[test]
 fn console_lines_after_a_wait_are_typed_when_it_is_over() {
     // The runner types line by line: `status` and `shutdown` come after
     // the wait is over, so the wait runs its full length.
