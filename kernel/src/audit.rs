@@ -156,7 +156,7 @@ pub fn on_event(event: &TimedEvent) {
             Some(id),
             format_args!(
                 "attempt {attempt}{}",
-                if forced { ", deadline reached" } else { "" }
+                if forced { ", latest start reached" } else { "" }
             ),
         ),
         Event::Completed { id } => record_at(at, What::Completed, Some(id), format_args!("")),

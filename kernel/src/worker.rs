@@ -544,7 +544,7 @@ fn format_event(
         } => {
             write!(out, " attempt {attempt}")?;
             if forced {
-                out.write_str(", deadline reached")?;
+                out.write_str(", latest start reached")?;
             }
             if let (1, Some(subject)) = (attempt, subject) {
                 let queued = at.saturating_duration_since(subject.available_at);

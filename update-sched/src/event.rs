@@ -46,7 +46,8 @@ pub enum Event {
         id: UpdateId,
         /// 1 for the first attempt.
         attempt: u8,
-        /// Started because its deadline came, whatever the windows said.
+        /// Forced: its latest start came (its deadline, or earlier to leave
+        /// room for updates due after it), whatever the windows said.
         forced: bool,
     },
     /// The update installed.
@@ -183,7 +184,7 @@ impl fmt::Display for Event {
             } => {
                 write!(f, " attempt {attempt}")?;
                 if forced {
-                    f.write_str(" (deadline reached)")?;
+                    f.write_str(" (latest start reached)")?;
                 }
                 Ok(())
             }
@@ -321,7 +322,7 @@ mod tests {
                 forced: true
             }
             .to_string(),
-            "START #2 attempt 1 (deadline reached)"
+            "START #2 attempt 1 (latest start reached)"
         );
         assert_eq!(
             Event::Preempted {

@@ -460,7 +460,7 @@ pub struct Start {
     /// 1 for the first attempt; a restart after a preemption keeps the
     /// number of the attempt that was aborted.
     pub attempt: u8,
-    /// Started because its deadline came.
+    /// Forced: its latest start (at or before its deadline) came.
     pub forced: bool,
 }
 
