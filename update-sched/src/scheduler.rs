@@ -2020,7 +2020,7 @@ impl<const N: usize> UpdateScheduler<N> {
                 break;
             }
             let plan = self.plan_for(slot, now, wall);
-            match self.blocker(slot, &window, plan.as_ref(), wall, now_s) {
+            match self.blocker(slot, &window, plan.as_ref(), wall, now_s, &self.room) {
                 None => {
                     let _ = self.ready.pop();
                     let start = self.start(slot, now, now_s);
@@ -2120,6 +2120,11 @@ impl<const N: usize> UpdateScheduler<N> {
         let deadline = self.deadline_s(&stored);
         let wake = Some(instant_of(stored.wake_s));
         let now_s = seconds_down(now);
+        // The next poll first scans the deadlines if one is due: describe
+        // the queue as that poll will find it, with the latest starts and
+        // the room they leave worked out afresh.
+        let fresh = (now_s >= self.earliest_deadline_s).then(|| self.latest_starts(now_s));
+        let room = fresh.as_ref().map_or(&self.room, |latest| &latest.room);
         // An update behind a head that waits for its planned slot waits
         // for that slot too (poll stops at the head), whatever its own
         // plan would say.
@@ -2131,6 +2136,7 @@ impl<const N: usize> UpdateScheduler<N> {
                     self.current_plan(head, now, wall).as_ref(),
                     wall,
                     now_s,
+                    room,
                 ) {
                     Some(WaitReason::PlannedSlot { at, .. }) => Some((head, at)),
                     _ => None,
@@ -2181,6 +2187,7 @@ impl<const N: usize> UpdateScheduler<N> {
                 self.current_plan(slot, now, wall).as_ref(),
                 wall,
                 now_s,
+                room,
             ) {
                 Some(reason) => {
                     let chance = match reason {
@@ -2199,7 +2206,7 @@ impl<const N: usize> UpdateScheduler<N> {
                     };
                     (reason, chance)
                 }
-                None => match self.starts_ahead(slot, &window, now, wall, now_s) {
+                None => match self.starts_ahead(slot, &window, now, wall, now_s, fresh.as_ref()) {
                     Some(ahead) => (
                         WaitReason::QueuedBehind(self.index.id_at(ahead).unwrap_or(id)),
                         None,
@@ -2266,7 +2273,9 @@ impl<const N: usize> UpdateScheduler<N> {
         now: Instant,
         wall: WallTime,
         now_s: u32,
+        scan: Option<&LatestStarts>,
     ) -> Option<Slot> {
+        let room = scan.map_or(&self.room, |latest| &latest.room);
         let (head, _) = self.ready.peek()?;
         if head == slot {
             return None;
@@ -2278,6 +2287,7 @@ impl<const N: usize> UpdateScheduler<N> {
                 self.current_plan(other, now, wall).as_ref(),
                 wall,
                 now_s,
+                room,
             )
         };
         if blocker(head).is_some_and(|reason| reason.holds_everyone()) {
@@ -2285,11 +2295,31 @@ impl<const N: usize> UpdateScheduler<N> {
         }
         let own_key = self.ready.key_of(slot)?;
         let stored = &self.slots[slot.index()];
+        // The next poll first forces every update whose latest start has
+        // come: those go ahead of every update not forced, whatever their
+        // place in the queue and whatever room or window they would wait
+        // for now.
+        let forced_next_poll = |other: Slot| {
+            let queued = &self.slots[other.index()];
+            scan.is_some_and(|latest| {
+                !queued.has(marks::FORCED)
+                    && !queued.has(marks::MISSED)
+                    && self
+                        .deadline_s(queued)
+                        .is_some_and(|deadline| latest.of(other, deadline) <= now_s)
+            })
+        };
+        let own_forced = stored.has(marks::FORCED) || forced_next_poll(slot);
         let mut first: Option<(u64, Slot)> = None;
         let mut starting: u8 = 0;
         let mut takes_all = self.runs_alone_throughout(stored);
         for (other, key) in self.ready.iter() {
-            if key >= own_key || blocker(other).is_some() {
+            let ahead = if forced_next_poll(other) && !own_forced {
+                true
+            } else {
+                key < own_key && blocker(other).is_none()
+            };
+            if other == slot || !ahead {
                 continue;
             }
             starting = starting.saturating_add(1);
@@ -2305,7 +2335,7 @@ impl<const N: usize> UpdateScheduler<N> {
             || stored.priority() == Priority::Critical
             || (self.emergency && stored.priority() == Priority::Security)
             || self.earliest_deadline_s == u32::MAX
-            || self.room.lanes_for(
+            || room.lanes_for(
                 slot,
                 now_s,
                 u32::from(stored.estimated_s),
@@ -2884,7 +2914,7 @@ impl<const N: usize> UpdateScheduler<N> {
         self.slots[slot.index()].set_attempts(attempt);
         let ends = now_s.saturating_add(u32::from(stored.estimated_s));
         if !stored.has(marks::FORCED) {
-            if let Some(lane) = self.room_lane(slot, now_s) {
+            if let Some(lane) = self.room_lane(slot, now_s, &self.room) {
                 if let Some(busy_until) = self.room.busy_until.get_mut(lane) {
                     *busy_until = ends;
                 }
@@ -2940,6 +2970,7 @@ impl<const N: usize> UpdateScheduler<N> {
         plan: Option<&PlannedStart>,
         wall: WallTime,
         now_s: u32,
+        room: &Room,
     ) -> Option<WaitReason> {
         let stored = &self.slots[slot.index()];
         let priority = stored.priority();
@@ -3055,7 +3086,7 @@ impl<const N: usize> UpdateScheduler<N> {
                 return Some(WaitReason::NotIdle(wait));
             }
         }
-        if self.room_lane(slot, now_s).is_none() {
+        if self.room_lane(slot, now_s, room).is_none() {
             return Some(WaitReason::NoRoomBeforeLatestStarts);
         }
         None
@@ -3066,14 +3097,13 @@ impl<const N: usize> UpdateScheduler<N> {
     /// end (all lanes, if it needs every lane). `Some(0)` while no update
     /// with a deadline waits.
     #[inline]
-    fn room_lane(&self, slot: Slot, now_s: u32) -> Option<usize> {
+    fn room_lane(&self, slot: Slot, now_s: u32, room: &Room) -> Option<usize> {
         if self.earliest_deadline_s == u32::MAX {
             return Some(0);
         }
         let stored = &self.slots[slot.index()];
         let alone = self.runs_alone_throughout(stored) || self.stages(stored);
-        self.room
-            .lane_for(slot, now_s, u32::from(stored.estimated_s), alone)
+        room.lane_for(slot, now_s, u32::from(stored.estimated_s), alone)
     }
 
     /// Sends a WillStart notice for the head of the queue when a window
