@@ -1,7 +1,7 @@
 # Thin wrappers over cargo: each target installs what is missing, then runs
 # the cargo command a person could also type.
 
-.PHONY: all setup run uefi console test lint fmt
+.PHONY: all setup run uefi console test lint stable fmt
 
 all: run
 
@@ -20,14 +20,27 @@ uefi: setup
 console: setup
 	cargo run -- --console
 
-## Every lint, then every host unit test and every QEMU integration test.
+## Every lint, then every host unit test and every QEMU integration test,
+## then the library crates' tests again on stable Rust (`make stable`).
 test: setup lint
 	cargo test
+	sh scripts/stable-check.sh
+
+## update-sched, update-manifest and boot-config built and tested with the
+## stable toolchain `make setup` installs (1.95.0; their declared MSRV is
+## 1.88), in a workspace of just them under target/stable/: the nightly
+## workspace itself cannot be read by a stable cargo. The kernel and the
+## bootloader are not built. STABLE_TOOLCHAIN=1.88.0 checks the MSRV itself
+## (install it first).
+stable: setup
+	sh scripts/stable-check.sh
 
 ## Formatting, clippy for the host crates and for the kernel's own target,
-## and update-sched and update-manifest built for a bare-metal target
-## (proof that they are no_std). The fuzz crate is formatted here; it is
-## built by `make fuzz`.
+## update-sched and update-manifest built for a bare-metal target (proof
+## that they are no_std), the library crates' docs with warnings as errors,
+## and update-sched packaged as for crates.io and the package built (needs
+## the crates.io index). The fuzz crate is formatted here; it is built by
+## `make fuzz`.
 lint:
 	cargo fmt --all --check
 	cargo fmt --manifest-path update-manifest/fuzz/Cargo.toml --check
@@ -36,6 +49,8 @@ lint:
 	cargo kernel-clippy
 	cargo build -p update-sched --target x86_64-unknown-none
 	cargo build -p update-manifest --target x86_64-unknown-none
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p update-sched -p update-manifest -p boot-config
+	cargo package -p update-sched --allow-dirty
 
 fmt:
 	cargo fmt --all

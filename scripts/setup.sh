@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs what building and booting the kernel needs, and nothing else:
-# the pinned Rust toolchain (from rust-toolchain.toml) and QEMU with the
-# OVMF UEFI firmware. Safe to run again: it only installs what is missing.
+# the pinned Rust toolchain (from rust-toolchain.toml), the stable one the
+# library crates are checked with, and QEMU with the OVMF UEFI firmware.
+# Safe to run again: it only installs what is missing.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,17 @@ if ! command -v rustup >/dev/null 2>&1; then
     exit 1
 fi
 rustup toolchain install >/dev/null
+
+# The stable toolchain the library crates are also tested with (`make
+# stable`, scripts/stable-check.sh), with the bare-metal target they are
+# built for there. Only when missing.
+stable=1.95.0
+if ! rustup toolchain list | grep -q "^$stable-"; then
+    rustup toolchain install "$stable" --profile minimal >/dev/null
+fi
+if ! rustup target list --toolchain "$stable" --installed | grep -qx x86_64-unknown-none; then
+    rustup target add --toolchain "$stable" x86_64-unknown-none >/dev/null
+fi
 
 have_ovmf() {
     [ -n "${OVMF_CODE:-}" ] && [ -f "${OVMF_CODE}" ] && return 0

@@ -45,7 +45,7 @@ const CYCLE_SHOWN: usize = 8;
 
 /// A dependency cycle among a manifest's entries, as the ids met going
 /// round it: prints as `dependency cycle #1 -> #2 -> #1`, a long one with
-/// its first [`CYCLE_SHOWN`] ids and its length.
+/// its first eight ids and its length.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DependencyCycle {
     shown: [UpdateId; CYCLE_SHOWN],

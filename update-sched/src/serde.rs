@@ -176,12 +176,33 @@ impl<'de, const W: usize> Deserialize<'de> for MaintenanceCalendar<W> {
 mod tests {
     use super::*;
     use crate::config::Calendar;
-    use serde::de::value::{Error as ValueError, StrDeserializer};
+    use serde::de::value::StrDeserializer;
     use serde::de::IntoDeserializer;
 
+    /// A deserialization error that keeps its message. serde's own
+    /// `value::Error` keeps it only when serde's `std` or `alloc` feature
+    /// is on, which this crate does not ask for: the messages tested here
+    /// must not depend on another crate turning it on.
+    #[derive(Debug)]
+    struct TextError(String);
+
+    impl fmt::Display for TextError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+
+    impl serde::de::StdError for TextError {}
+
+    impl serde::de::Error for TextError {
+        fn custom<T: fmt::Display>(message: T) -> Self {
+            TextError(message.to_string())
+        }
+    }
+
     /// Parses `text` as a `T` through serde, as a text-based format would.
-    fn from_text<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, ValueError> {
-        let deserializer: StrDeserializer<'_, ValueError> = text.into_deserializer();
+    fn from_text<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, TextError> {
+        let deserializer: StrDeserializer<'_, TextError> = text.into_deserializer();
         T::deserialize(deserializer)
     }
 
