@@ -234,14 +234,7 @@ fn test_report_to_a_full_disk_is_an_error_not_a_panic() {
             .write(true)
             .open("/dev/full")
             .expect("/dev/full opens");
-        let output = std::process::Command::new(env!("CARGO"))
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["run", "--quiet", "--package", "update-sched"])
-            .args(["--example", "calendar", "--"])
-            .args(args)
-            .stdout(full)
-            .output()
-            .expect("cargo runs");
+        let output = common::run_example_into("calendar", args, full.into());
         let stderr = String::from_utf8(output.stderr).unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert_eq!(

@@ -212,14 +212,7 @@ fn test_report_to_a_full_disk_is_an_error_not_lost_in_silence() {
             .write(true)
             .open("/dev/full")
             .expect("/dev/full opens");
-        let output = std::process::Command::new(env!("CARGO"))
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["run", "--quiet", "--package", "update-sched"])
-            .args(["--example", "simulate", "--"])
-            .args(args)
-            .stdout(full)
-            .output()
-            .expect("cargo runs");
+        let output = common::run_example_into("simulate", args, full.into());
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert_eq!(

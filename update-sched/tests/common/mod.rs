@@ -2,7 +2,7 @@
 
 use std::ffi::OsStr;
 use std::fmt::Debug;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 /// Runs the example `name` with `args`, from this package's directory,
 /// and prints what it did (the harness shows it when a test fails).
@@ -11,12 +11,19 @@ use std::process::{Command, Output};
 /// examples, so the example runs through `cargo run` with the Cargo that
 /// runs the tests; after the first call it is built and each run is quick.
 pub fn run_example<A: AsRef<OsStr> + Debug>(name: &str, args: &[A]) -> Output {
+    run_example_into(name, args, Stdio::piped())
+}
+
+/// [`run_example`] with the example's standard output sent to `stdout`
+/// (a file such as `/dev/full`); it is then not captured.
+pub fn run_example_into<A: AsRef<OsStr> + Debug>(name: &str, args: &[A], stdout: Stdio) -> Output {
     let output = Command::new(env!("CARGO"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(["run", "--quiet", "--package", "update-sched", "--example"])
         .arg(name)
         .arg("--")
         .args(args)
+        .stdout(stdout)
         .output()
         .expect("cargo runs");
     eprintln!(
