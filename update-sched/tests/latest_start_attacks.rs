@@ -33,6 +33,26 @@ fn forced_only(max_concurrent: u8) -> Config {
     }
 }
 
+/// One at a time, released daily in a window from 02:00 to 05:00 (boot is
+/// Friday 20:00, so minutes 360 to 540), no gates, with `deadlines`.
+fn nightly_window(deadlines: Deadlines) -> Config {
+    let mut config = Config {
+        frequency: FrequencyPolicy::Daily,
+        approval: ApprovalPolicy::NONE,
+        deadlines,
+        max_concurrent: 1,
+        resources: ResourceThresholds::UNLIMITED,
+        idle: ResourceThresholds::UNLIMITED,
+        ..Config::preset(Profile::Basic)
+    };
+    config.windows = Default::default();
+    config
+        .windows
+        .push("Mon..Sun 02:00 +180m".parse().unwrap())
+        .unwrap();
+    config
+}
+
 fn minute(at: u64) -> Instant {
     Instant::ZERO + Duration::from_minutes(at)
 }
@@ -236,19 +256,7 @@ fn low_update_is_not_starved_by_a_stream_of_unapproved_security_updates() {
     // Windows every night 02:00 for 3 hours (boot is Friday 20:00, so
     // minute 360 is 02:00). A Security update that needs approval, never
     // given, arrives every 20 minutes; each counts until its deadline.
-    let mut config = Config {
-        frequency: FrequencyPolicy::Daily,
-        approval: ApprovalPolicy::NONE,
-        max_concurrent: 1,
-        resources: ResourceThresholds::UNLIMITED,
-        idle: ResourceThresholds::UNLIMITED,
-        ..Config::preset(Profile::Basic)
-    };
-    config.windows = Default::default();
-    config
-        .windows
-        .push("Mon..Sun 02:00 +180m".parse().unwrap())
-        .unwrap();
+    let config = nightly_window(Deadlines::DEFAULT);
     let mut scheduler: UpdateScheduler<512> = UpdateScheduler::new(config).unwrap();
     let mut next_id = 1000;
     let mut low_started = None;
@@ -285,20 +293,7 @@ fn approved_update_holds_room_for_its_latest_start_at_once() {
     // update that needs approval, due at 480, is approved at 419: too
     // long for what is left of the window, it waits to be forced at 480.
     // A 70-minute Low update at 420 would still run then: it must wait.
-    let mut config = Config {
-        frequency: FrequencyPolicy::Daily,
-        approval: ApprovalPolicy::NONE,
-        deadlines: SHORT_DEADLINES,
-        max_concurrent: 1,
-        resources: ResourceThresholds::UNLIMITED,
-        idle: ResourceThresholds::UNLIMITED,
-        ..Config::preset(Profile::Basic)
-    };
-    config.windows = Default::default();
-    config
-        .windows
-        .push("Mon..Sun 02:00 +180m".parse().unwrap())
-        .unwrap();
+    let config = nightly_window(SHORT_DEADLINES);
     let mut scheduler: UpdateScheduler<16> = UpdateScheduler::new(config).unwrap();
     let mut security = record(1, Priority::Security, 300, 150);
     security.flags = update_sched::update::UpdateFlags::NEEDS_APPROVAL;
@@ -319,20 +314,7 @@ fn approved_update_holds_room_for_its_latest_start_at_once() {
 /// window after 390, waits to be forced. A 70-minute Low update submitted
 /// at 420 would still run at 480: it waits for room.
 fn low_waiting_for_room_of_a_long_security_update() -> UpdateScheduler<16> {
-    let mut config = Config {
-        frequency: FrequencyPolicy::Daily,
-        approval: ApprovalPolicy::NONE,
-        deadlines: SHORT_DEADLINES,
-        max_concurrent: 1,
-        resources: ResourceThresholds::UNLIMITED,
-        idle: ResourceThresholds::UNLIMITED,
-        ..Config::preset(Profile::Basic)
-    };
-    config.windows = Default::default();
-    config
-        .windows
-        .push("Mon..Sun 02:00 +180m".parse().unwrap())
-        .unwrap();
+    let config = nightly_window(SHORT_DEADLINES);
     let mut scheduler: UpdateScheduler<16> = UpdateScheduler::new(config).unwrap();
     scheduler
         .submit(&record(1, Priority::Security, 300, 150), minute(300))
