@@ -141,6 +141,21 @@ fn config(choice: u8) -> Config {
     config
 }
 
+/// Nothing starts but by force: manual release, no windows, no gates,
+/// the cases' deadlines.
+fn forced_only(max_concurrent: u8) -> Config {
+    Config {
+        frequency: FrequencyPolicy::Manual,
+        windows: Default::default(),
+        approval: ApprovalPolicy::NONE,
+        deadlines: CASE_DEADLINES,
+        max_concurrent,
+        resources: ResourceThresholds::UNLIMITED,
+        idle: ResourceThresholds::UNLIMITED,
+        ..Config::preset(Profile::Basic)
+    }
+}
+
 /// The proptests' configuration: `cases` cases, drawn from a fixed seed so
 /// that `make test` is repeatable. `PROPTEST_RNG_SEED=<n>` draws other
 /// cases; a long random campaign is
@@ -290,16 +305,7 @@ proptest! {
         staged in proptest::bool::ANY,
         dues in proptest::collection::vec(due(), 1..10),
     ) {
-        let config = Config {
-            frequency: FrequencyPolicy::Manual,
-            windows: Default::default(),
-            approval: ApprovalPolicy::NONE,
-            deadlines: CASE_DEADLINES,
-            max_concurrent,
-            resources: ResourceThresholds::UNLIMITED,
-            idle: ResourceThresholds::UNLIMITED,
-            ..Config::preset(Profile::Basic)
-        };
+        let config = forced_only(max_concurrent);
         let dues: Vec<Due> = dues
             .into_iter()
             .map(|due| Due { available: due.available % 30, minutes: due.minutes * 2, ..due })
@@ -315,16 +321,7 @@ proptest! {
         staged in proptest::bool::ANY,
         dues in proptest::collection::vec(due(), 1..14),
     ) {
-        let config = Config {
-            frequency: FrequencyPolicy::Manual,
-            windows: Default::default(),
-            approval: ApprovalPolicy::NONE,
-            deadlines: CASE_DEADLINES,
-            max_concurrent,
-            resources: ResourceThresholds::UNLIMITED,
-            idle: ResourceThresholds::UNLIMITED,
-            ..Config::preset(Profile::Basic)
-        };
+        let config = forced_only(max_concurrent);
         check_no_miss(config, staged, &feasible_in_deadline_order(dues))?;
     }
 
