@@ -2219,7 +2219,11 @@ impl<const N: usize> UpdateScheduler<N> {
         let mut latest_start = None;
         if let Some(deadline_s) = deadline {
             let forced_later = !stored.has(marks::FORCED) && state == UpdateState::Ready;
-            let latest_at = instant_of(self.latest_starts(seconds_down(now)).of(slot, deadline_s));
+            let latest_s = match &fresh {
+                Some(latest) => latest.of(slot, deadline_s),
+                None => self.latest_starts(now_s).of(slot, deadline_s),
+            };
+            let latest_at = instant_of(latest_s);
             if forced_later && next_chance.is_none_or(|chance| chance > latest_at) {
                 let held_by_window = matches!(
                     reason,
