@@ -827,11 +827,7 @@ fn wait_for_output(
 
 /// The first word of a typed line, leading `^C`s and blanks aside.
 fn first_word(line: &[u8]) -> &[u8] {
-    let start = line
-        .iter()
-        .position(|&byte| byte != CONTROL_C && !byte.is_ascii_whitespace())
-        .unwrap_or(line.len());
-    let line = &line[start..];
+    let line = typed_text(line);
     let end = line
         .iter()
         .position(u8::is_ascii_whitespace)
