@@ -21,9 +21,12 @@ console: setup
 	cargo run -- --console
 
 ## Every lint, then every host unit test and every QEMU integration test,
-## then the library crates' tests again on stable Rust (`make stable`).
+## then the kernel library's unit tests, built for the host (see
+## kernel/README.md, "Host tests"), then the library crates' tests again on
+## stable Rust (`make stable`).
 test: setup lint
 	cargo test
+	cargo test -p kernel --lib
 	sh scripts/stable-check.sh
 
 ## update-sched, update-manifest and boot-config built and tested with the
@@ -35,7 +38,8 @@ test: setup lint
 stable: setup
 	sh scripts/stable-check.sh
 
-## Formatting, clippy for the host crates and for the kernel's own target,
+## Formatting, clippy for the host crates, for the kernel's own target and
+## for the kernel library's host unit tests,
 ## update-sched and update-manifest built for a bare-metal target (proof
 ## that they are no_std), the library crates' docs with warnings as errors,
 ## and update-sched packaged as for crates.io and the package built (needs
@@ -47,6 +51,7 @@ lint:
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy -p update-sched-bench --all-targets -- -D warnings
 	cargo kernel-clippy
+	cargo clippy -p kernel --tests -- -D warnings
 	cargo build -p update-sched --target x86_64-unknown-none
 	cargo build -p update-manifest --target x86_64-unknown-none
 	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p update-sched -p update-manifest -p boot-config

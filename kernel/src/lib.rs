@@ -9,7 +9,12 @@
 //!
 //! `unsafe` lives only in the hardware-facing modules ([`arch`],
 //! [`drivers`] and [`qemu`]); each block says why it is sound.
-#![no_std]
+//!
+//! The library also builds for the host in test mode (`cargo test -p
+//! kernel --lib`), where the serial port and interrupt masking are
+//! replaced by doubles (see `host.rs`), so that the logic above the
+//! hardware is unit-tested without booting.
+#![cfg_attr(not(test), no_std)]
 #![feature(abi_x86_interrupt)]
 #![warn(missing_docs)]
 #![deny(missing_debug_implementations)]
@@ -22,6 +27,8 @@ pub mod config;
 pub mod console;
 pub mod drivers;
 pub mod executor;
+#[cfg(test)]
+mod host;
 pub mod inventory;
 pub mod manifest;
 pub mod memory;
@@ -144,6 +151,7 @@ fn start_clock() {
 ///
 /// A kernel panic is a bug, never an error path: the host runner turns
 /// this exit into a failed run.
+#[cfg(not(test))]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
     drivers::serial::panic_println(format_args!("PANIC: {}", info));

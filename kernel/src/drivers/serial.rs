@@ -62,6 +62,7 @@ pub fn init() {
 ///
 /// Output before [`init`], or on a machine without COM1, is dropped: there
 /// is nowhere else to send it.
+#[cfg(not(test))]
 pub fn print(args: fmt::Arguments) {
     interrupts::without_interrupts(|| {
         if let Some(port) = COM1.lock().as_mut() {
@@ -74,12 +75,25 @@ pub fn print(args: fmt::Arguments) {
 /// The next byte typed at the console, if one has arrived. Input is
 /// polled: the main loop reads after every timer tick, and the UART (and
 /// QEMU behind it) holds what arrives in between.
+#[cfg(not(test))]
 pub fn try_receive_byte() -> Option<u8> {
     interrupts::without_interrupts(|| {
         COM1.lock()
             .as_mut()
             .and_then(|port| port.0.try_receive_byte().ok())
     })
+}
+
+/// In a host test: appends to the test thread's captured output.
+#[cfg(test)]
+pub fn print(args: fmt::Arguments) {
+    crate::host::print(args);
+}
+
+/// In a host test: the next byte the test typed, if any.
+#[cfg(test)]
+pub fn try_receive_byte() -> Option<u8> {
+    crate::host::receive_byte()
 }
 
 /// Writes one line from the panic path, even if the lock is held.
