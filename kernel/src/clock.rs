@@ -71,6 +71,23 @@ impl State {
             .saturating_mul(u64::from(self.speed));
         self.base_millis.saturating_add(elapsed_millis)
     }
+
+    /// Both readings at `tick`.
+    fn reading_at(&self, tick: u64) -> Reading {
+        let millis = self.millis_at(tick);
+        Reading {
+            now: Instant::from_millis(millis),
+            wall: self.boot_wall.saturating_add(Duration::from_millis(millis)),
+        }
+    }
+
+    /// Counts ticks after `tick` at `speed`, from the clock time reached
+    /// at `tick`, so the clock goes on from where it is.
+    fn change_speed(&mut self, tick: u64, speed: u32) {
+        self.base_millis = self.millis_at(tick);
+        self.base_tick = tick;
+        self.speed = speed;
+    }
 }
 
 /// The clock. Taken with interrupts disabled, so that a reading is never
@@ -189,15 +206,7 @@ pub fn wall() -> WallTime {
 
 /// [`now`] and [`wall`] at one tick.
 pub fn read() -> Reading {
-    with_clock(|clock| {
-        let millis = clock.millis_at(clock.tick());
-        Reading {
-            now: Instant::from_millis(millis),
-            wall: clock
-                .boot_wall
-                .saturating_add(Duration::from_millis(millis)),
-        }
-    })
+    with_clock(|clock| clock.reading_at(clock.tick()))
 }
 
 /// Why the wall clock cannot be trusted, or `None` if it can.
@@ -221,12 +230,7 @@ pub fn set_speed(speed: u32) -> Result<(), ClockError> {
     if !(MIN_SPEED..=MAX_SPEED).contains(&speed) {
         return Err(ClockError::SpeedOutOfRange(speed));
     }
-    with_clock(|clock| {
-        let tick = clock.tick();
-        clock.base_millis = clock.millis_at(tick);
-        clock.base_tick = tick;
-        clock.speed = speed;
-    });
+    with_clock(|clock| clock.change_speed(clock.tick(), speed));
     Ok(())
 }
 
@@ -256,4 +260,206 @@ pub fn release() {
 
 fn with_clock<R>(f: impl FnOnce(&mut State) -> R) -> R {
     arch::without_interrupts(|| f(&mut CLOCK.lock()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::string::ToString;
+
+    use update_sched::civil::{Date, WallTime};
+    use update_sched::Instant;
+
+    use super::{ClockError, ClockFace, State, Untrusted, MAX_SPEED, MIN_SPEED};
+
+    /// Wall time at a UTC date and time.
+    fn utc(year: i64, month: u8, day: u8, hour: u64, minute: u64, second: u64) -> WallTime {
+        let days = Date::new(year, month, day)
+            .expect("a date")
+            .days_since_epoch();
+        let days = u64::try_from(days).expect("after 1970");
+        WallTime::from_unix_secs(days * 86_400 + hour * 3_600 + minute * 60 + second)
+    }
+
+    /// A clock started at `boot_wall` at tick 0, running at `speed`.
+    fn started(boot_wall: WallTime, speed: u32) -> State {
+        State {
+            boot_wall,
+            base_tick: 0,
+            base_millis: 0,
+            speed,
+            untrusted: None,
+            held_tick: None,
+        }
+    }
+
+    /// The wall time at `tick`, as the console shows it.
+    fn face_at(state: &State, tick: u64) -> std::string::String {
+        ClockFace(state.reading_at(tick).wall).to_string()
+    }
+
+    #[test]
+    fn test_epoch_reads_thursday_midnight() {
+        assert_eq!(
+            ClockFace(WallTime::UNIX_EPOCH).to_string(),
+            "Thu 1970-01-01 00:00:00 UTC"
+        );
+        let state = started(WallTime::UNIX_EPOCH, MIN_SPEED);
+        assert_eq!(state.reading_at(0).now, Instant::ZERO);
+        assert_eq!(state.reading_at(0).wall, WallTime::UNIX_EPOCH);
+    }
+
+    #[test]
+    fn test_clock_face_pads_every_field() {
+        assert_eq!(
+            ClockFace(utc(2026, 3, 4, 5, 6, 7)).to_string(),
+            "Wed 2026-03-04 05:06:07 UTC"
+        );
+    }
+
+    #[test]
+    fn test_real_time_tick_is_ten_milliseconds() {
+        let state = started(WallTime::UNIX_EPOCH, MIN_SPEED);
+        assert_eq!(state.millis_at(1), 10);
+        assert_eq!(state.millis_at(100), 1_000);
+        assert_eq!(
+            state.reading_at(360_000).now,
+            Instant::from_millis(3_600_000)
+        );
+    }
+
+    #[test]
+    fn test_speed_multiplies_every_tick_on_both_readings() {
+        let boot = utc(2026, 11, 28, 0, 0, 0);
+        let demo = started(boot, 15_000);
+        // The demo's 15,000x: 150 s a tick.
+        assert_eq!(demo.millis_at(1), 150_000);
+        assert_eq!(demo.reading_at(24).wall, utc(2026, 11, 28, 1, 0, 0));
+        let top = started(boot, MAX_SPEED);
+        // About 2.8 hours a tick.
+        assert_eq!(top.millis_at(1), 10_000_000);
+        assert_eq!(face_at(&top, 1), "Sat 2026-11-28 02:46:40 UTC");
+    }
+
+    #[test]
+    fn test_wall_time_counts_whole_seconds_only() {
+        let boot = utc(2026, 11, 28, 12, 0, 0);
+        let state = started(boot, MIN_SPEED);
+        assert_eq!(state.reading_at(99).wall, boot);
+        assert_eq!(state.reading_at(99).now, Instant::from_millis(990));
+        assert_eq!(state.reading_at(100).wall, utc(2026, 11, 28, 12, 0, 1));
+    }
+
+    #[test]
+    fn test_wall_time_crosses_a_day() {
+        let state = started(utc(2026, 11, 28, 23, 59, 59), MIN_SPEED);
+        assert_eq!(face_at(&state, 0), "Sat 2026-11-28 23:59:59 UTC");
+        assert_eq!(face_at(&state, 100), "Sun 2026-11-29 00:00:00 UTC");
+    }
+
+    #[test]
+    fn test_wall_time_crosses_a_month() {
+        let state = started(utc(2026, 11, 30, 23, 59, 30), 3);
+        // 30 s at 3x: 1,000 ticks.
+        assert_eq!(face_at(&state, 999), "Mon 2026-11-30 23:59:59 UTC");
+        assert_eq!(face_at(&state, 1_000), "Tue 2026-12-01 00:00:00 UTC");
+    }
+
+    #[test]
+    fn test_wall_time_crosses_a_year_at_an_hour_a_tick() {
+        let state = started(utc(2026, 12, 31, 23, 0, 0), 360_000);
+        assert_eq!(face_at(&state, 1), "Fri 2027-01-01 00:00:00 UTC");
+    }
+
+    #[test]
+    fn test_wall_time_knows_leap_years() {
+        let day = 8_640_000; // ticks in a day at real time
+        let leap = started(utc(2028, 2, 28, 0, 0, 0), MIN_SPEED);
+        assert_eq!(face_at(&leap, day), "Tue 2028-02-29 00:00:00 UTC");
+        let century = started(utc(2100, 2, 28, 0, 0, 0), MIN_SPEED);
+        assert_eq!(face_at(&century, day), "Mon 2100-03-01 00:00:00 UTC");
+        let four_hundred = started(utc(2000, 2, 28, 0, 0, 0), MIN_SPEED);
+        assert_eq!(face_at(&four_hundred, day), "Tue 2000-02-29 00:00:00 UTC");
+    }
+
+    #[test]
+    fn test_five_centuries_at_top_speed_stay_exact() {
+        let state = started(WallTime::UNIX_EPOCH, MAX_SPEED);
+        // 500 years of 365.25 days, 100 ticks a second.
+        let ticks: u64 = 5 * 36_525 * 8_640_000;
+        assert_eq!(state.millis_at(ticks), ticks * 10 * 1_000_000);
+        assert!(state.millis_at(ticks) < u64::MAX);
+    }
+
+    #[test]
+    fn test_huge_tick_counts_saturate_instead_of_wrapping() {
+        let state = started(WallTime::UNIX_EPOCH, MAX_SPEED);
+        assert_eq!(state.millis_at(u64::MAX), u64::MAX);
+        let reading = state.reading_at(u64::MAX);
+        assert_eq!(reading.now, Instant::from_millis(u64::MAX));
+        assert_eq!(reading.wall.as_unix_secs(), u64::MAX / 1_000);
+        let late = started(WallTime::MAX, MIN_SPEED);
+        assert_eq!(late.reading_at(1_000).wall, WallTime::MAX);
+    }
+
+    #[test]
+    fn test_tick_before_the_base_reads_as_the_base() {
+        let mut state = started(WallTime::UNIX_EPOCH, 60);
+        state.base_tick = 500;
+        state.base_millis = 7_000;
+        assert_eq!(state.millis_at(0), 7_000);
+        assert_eq!(state.millis_at(500), 7_000);
+        assert_eq!(state.millis_at(501), 7_600);
+    }
+
+    #[test]
+    fn test_speed_change_keeps_the_clock_continuous() {
+        let mut state = started(utc(2026, 11, 28, 0, 0, 0), MIN_SPEED);
+        assert_eq!(state.millis_at(100), 1_000);
+        state.change_speed(100, 60);
+        assert_eq!(state.millis_at(100), 1_000);
+        assert_eq!(state.millis_at(101), 1_600);
+        assert_eq!(state.millis_at(200), 61_000);
+        // Slowing down never moves the clock back.
+        state.change_speed(200, MIN_SPEED);
+        assert_eq!(state.millis_at(200), 61_000);
+        assert_eq!(state.millis_at(201), 61_010);
+        assert_eq!(state.reading_at(201).wall, utc(2026, 11, 28, 0, 1, 1));
+    }
+
+    #[test]
+    fn test_held_clock_reads_the_held_tick() {
+        let mut state = started(WallTime::UNIX_EPOCH, MIN_SPEED);
+        state.held_tick = Some(250);
+        assert_eq!(state.tick(), 250);
+        assert_eq!(
+            state.reading_at(state.tick()).now,
+            Instant::from_millis(2_500)
+        );
+    }
+
+    #[test]
+    fn test_speed_outside_its_range_is_refused() {
+        for speed in [0, MAX_SPEED + 1, u32::MAX] {
+            assert_eq!(
+                super::set_speed(speed),
+                Err(ClockError::SpeedOutOfRange(speed))
+            );
+        }
+        assert_eq!(
+            ClockError::SpeedOutOfRange(0).to_string(),
+            "speed 0 is out of range: expected 1..=1000000"
+        );
+    }
+
+    #[test]
+    fn test_untrusted_reasons_read_as_sentences() {
+        assert_eq!(
+            Untrusted::RtcUnreadable.to_string(),
+            "the RTC could not be read"
+        );
+        assert_eq!(
+            Untrusted::RtcOutOfRange.to_string(),
+            "the RTC reads a date outside 1970-01-01..9999-12-31"
+        );
+    }
 }
