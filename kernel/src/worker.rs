@@ -579,3 +579,374 @@ pub fn offset_now() -> UtcOffset {
 fn millis_per_tick() -> u64 {
     u64::from(clock::speed()) * 1000 / u64::from(arch::TIMER_HZ)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::string::String;
+
+    use update_sched::civil::{Date, UtcOffset, WallTime};
+    use update_sched::config::{Config, Profile};
+    use update_sched::event::{Event, TimedEvent};
+    use update_sched::update::UpdateRecord;
+    use update_sched::workload::WorkloadKind;
+    use update_sched::{Duration, Instant, Priority, UpdateId, UpdateKind};
+
+    use super::{Recent, Subject, Worker, RECENT_SUBJECTS};
+    use crate::executor::{Executor, FailureInjection};
+    use crate::metrics::Sampler;
+    use crate::{clock, host, update};
+
+    /// Saturday 2026-11-28 02:00 UTC, the README's example.
+    fn saturday_two() -> WallTime {
+        let days = Date::new(2026, 11, 28).expect("a date").days_since_epoch();
+        WallTime::from_unix_secs(u64::try_from(days).expect("after 1970") * 86_400 + 7_200)
+    }
+
+    fn record(id: u32, name: &str) -> UpdateRecord {
+        UpdateRecord::new(
+            UpdateId(id),
+            name,
+            UpdateKind::Security,
+            Priority::Security,
+            Duration::from_minutes(20),
+            Instant::from_millis(1_000),
+        )
+    }
+
+    fn subject(id: u32, name: &str) -> Subject {
+        Subject::of(&record(id, name))
+    }
+
+    /// The event line as `format_event` words it, at `now` = `wall`.
+    fn line(now: Instant, event: Event, at: Instant, subject: Option<&Subject>) -> String {
+        let mut out = String::new();
+        super::format_event(
+            &mut out,
+            at,
+            now,
+            saturday_two(),
+            UtcOffset::UTC,
+            &event,
+            subject,
+        )
+        .expect("a String takes any line");
+        out
+    }
+
+    /// Runs `f` at clock speed `speed`, then puts the speed back.
+    fn at_speed<R>(speed: u32, f: impl FnOnce() -> R) -> R {
+        let before = clock::speed();
+        clock::set_speed(speed).expect("a valid speed");
+        let result = f();
+        clock::set_speed(before).expect("the speed it had");
+        result
+    }
+
+    #[test]
+    fn test_wall_at_now_is_the_wall_time_now() {
+        let now = Instant::from_millis(123_456);
+        assert_eq!(super::wall_at(now, now, saturday_two()), saturday_two());
+    }
+
+    #[test]
+    fn test_wall_at_later_and_earlier_instants() {
+        let now = Instant::from_millis(3_600_000);
+        let wall = saturday_two();
+        let later = Instant::from_millis(3_600_000 + 90_000);
+        assert_eq!(
+            super::wall_at(later, now, wall),
+            wall.saturating_add(Duration::from_secs(90))
+        );
+        assert_eq!(
+            super::wall_at(Instant::ZERO, now, wall),
+            wall.saturating_sub(Duration::from_secs(3_600))
+        );
+    }
+
+    #[test]
+    fn test_wall_at_a_week_ahead_crosses_days_and_months() {
+        let now = Instant::from_millis(1_000);
+        let week = now.saturating_add(Duration::from_minutes(7 * 24 * 60));
+        let at = super::wall_at(week, now, saturday_two());
+        assert_eq!(
+            std::format!("{}", at.to_local(UtcOffset::UTC)),
+            "Sat 2026-12-05 02:00 +00:00"
+        );
+    }
+
+    #[test]
+    fn test_wall_at_saturates_at_both_ends() {
+        let now = Instant::from_millis(10_000_000);
+        // Before the epoch: the epoch.
+        let early = WallTime::from_unix_secs(5);
+        assert_eq!(
+            super::wall_at(Instant::ZERO, now, early),
+            WallTime::UNIX_EPOCH
+        );
+        let late = WallTime::MAX;
+        assert_eq!(
+            super::wall_at(Instant::from_millis(u64::MAX), now, late),
+            WallTime::MAX
+        );
+    }
+
+    #[test]
+    fn test_start_line_says_how_long_it_queued_in_ticks() {
+        let _statics = host::statics();
+        let openssl = subject(1, "openssl");
+        // Available at 1 s, started 16 hours later, at 15,000x: 150 s a tick.
+        let at = Instant::from_millis(1_000 + 16 * 3_600_000);
+        let started = Event::Started {
+            id: UpdateId(1),
+            attempt: 1,
+            forced: false,
+        };
+        assert_eq!(
+            at_speed(15_000, || line(at, started, at, Some(&openssl))),
+            "START #1 openssl (security security) attempt 1, queued 16h (384 ticks)"
+        );
+    }
+
+    #[test]
+    fn test_start_line_at_once_and_within_one_tick() {
+        let _statics = host::statics();
+        let openssl = subject(1, "openssl");
+        let started = Event::Started {
+            id: UpdateId(1),
+            attempt: 1,
+            forced: false,
+        };
+        let available = Instant::from_millis(1_000);
+        assert_eq!(
+            at_speed(1, || line(available, started, available, Some(&openssl))),
+            "START #1 openssl (security security) attempt 1, queued <1m (0 ticks)"
+        );
+        let soon = Instant::from_millis(1_001);
+        assert_eq!(
+            at_speed(1, || line(soon, started, soon, Some(&openssl))),
+            "START #1 openssl (security security) attempt 1, queued <1m (1 tick)"
+        );
+    }
+
+    #[test]
+    fn test_forced_retry_start_names_no_queueing() {
+        let openssl = subject(1, "openssl");
+        let started = Event::Started {
+            id: UpdateId(1),
+            attempt: 2,
+            forced: true,
+        };
+        let at = Instant::from_millis(50_000);
+        assert_eq!(
+            line(at, started, at, Some(&openssl)),
+            "START #1 openssl (security security) attempt 2, latest start reached"
+        );
+    }
+
+    #[test]
+    fn test_event_of_an_update_no_longer_known_has_no_name() {
+        let started = Event::Started {
+            id: UpdateId(9),
+            attempt: 1,
+            forced: false,
+        };
+        assert_eq!(
+            line(Instant::ZERO, started, Instant::ZERO, None),
+            "START #9 attempt 1"
+        );
+    }
+
+    #[test]
+    fn test_times_in_events_are_wall_clock_times() {
+        let now = Instant::from_millis(60_000);
+        let curl = subject(3, "curl");
+        let in_ten_minutes = now.saturating_add(Duration::from_minutes(10));
+        let retry = Event::RetryScheduled {
+            id: UpdateId(3),
+            attempt: 2,
+            at: in_ten_minutes,
+        };
+        assert_eq!(
+            line(now, retry, now, Some(&curl)),
+            "RETRY #3 curl (security security) attempt 2 at Sat 2026-11-28 02:10 +00:00"
+        );
+        let soon = Event::WillStart {
+            id: UpdateId(3),
+            at: in_ten_minutes,
+        };
+        assert_eq!(
+            line(now, soon, now, None),
+            "SOON #3 expected at Sat 2026-11-28 02:10 +00:00"
+        );
+        let deferred = Event::Deferred {
+            id: UpdateId(3),
+            until: now.saturating_add(Duration::from_minutes(22 * 60)),
+        };
+        assert_eq!(
+            line(now, deferred, now, None),
+            "DEFER #3 until Sun 2026-11-29 00:00 +00:00"
+        );
+    }
+
+    #[test]
+    fn test_times_in_events_follow_the_calendar_offset() {
+        let now = Instant::ZERO;
+        let mut out = String::new();
+        let offset = UtcOffset::from_minutes(-5 * 60).expect("an offset");
+        let deferred = Event::Deferred {
+            id: UpdateId(4),
+            until: Instant::ZERO,
+        };
+        super::format_event(&mut out, now, now, saturday_two(), offset, &deferred, None)
+            .expect("fits");
+        assert_eq!(out, "DEFER #4 until Fri 2026-11-27 21:00 -05:00");
+    }
+
+    #[test]
+    fn test_other_events_keep_the_library_wording_after_the_name() {
+        let now = Instant::ZERO;
+        let vlc = subject(7, "vlc");
+        let failed = Event::Failed {
+            id: UpdateId(7),
+            attempt: 3,
+            reason: "checksum mismatch",
+            permanent: true,
+        };
+        assert_eq!(
+            line(now, failed, now, Some(&vlc)),
+            "FAIL #7 vlc (security security) attempt 3: checksum mismatch, giving up"
+        );
+        let preempted = Event::Preempted {
+            id: UpdateId(7),
+            by: Some(UpdateId(12)),
+        };
+        assert_eq!(
+            line(now, preempted, now, Some(&vlc)),
+            "PREEMPT #7 vlc (security security) aborted for critical update #12"
+        );
+        let depfail = Event::DependencyFailed {
+            id: UpdateId(7),
+            dependency: UpdateId(6),
+        };
+        assert_eq!(
+            line(now, depfail, now, None),
+            "DEPFAIL #7 needs #6, which will never complete"
+        );
+        assert_eq!(
+            line(now, Event::Completed { id: UpdateId(7) }, now, Some(&vlc)),
+            "DONE #7 vlc (security security)"
+        );
+        assert_eq!(
+            line(now, Event::MaintenanceStart, now, None),
+            "WINDOW maintenance window opened"
+        );
+        assert_eq!(
+            line(now, Event::MaintenanceEnd, now, None),
+            "WINDOW maintenance window closed"
+        );
+    }
+
+    #[test]
+    fn test_print_event_stamps_the_line_with_the_events_own_time() {
+        let _statics = host::statics();
+        host::take_output();
+        let now = Instant::from_millis(7_200_000);
+        let event = TimedEvent {
+            // Half an hour before now.
+            at: Instant::from_millis(5_400_000),
+            event: Event::Approved { id: UpdateId(5) },
+        };
+        let sudo = subject(5, "sudo");
+        super::print_event(now, saturday_two(), UtcOffset::UTC, &event, Some(&sudo));
+        assert_eq!(
+            host::take_output(),
+            "[Sat 2026-11-28 01:30 +00:00] APPROVED #5 sudo (security security)\n"
+        );
+    }
+
+    #[test]
+    fn test_status_line_has_counts_then_metrics() {
+        let _statics = host::statics();
+        update::start(Config::preset(Profile::Basic), None, 1).expect("starts");
+        let mut worker = Worker::new(
+            Executor::new(FailureInjection::NONE, 1),
+            Sampler::new(WorkloadKind::Office, 1, saturday_two(), UtcOffset::UTC),
+        );
+        let metrics = &mut worker.sample.metrics;
+        metrics.cpu_permille = 412;
+        metrics.memory_permille = 87;
+        metrics.sessions = 3;
+        metrics.disk_kib_s = 1_024;
+        metrics.network_kib_s = 56;
+        host::take_output();
+        let offset = UtcOffset::from_minutes(60).expect("an offset");
+        worker.print_status(saturday_two(), offset);
+        assert_eq!(
+            host::take_output(),
+            "[Sat 2026-11-28 03:00 +01:00] STATUS submitted=0 deadline_misses=0 | cpu 412‰ mem 87‰ sessions 3 disk 1024 KiB/s net 56 KiB/s\n"
+        );
+    }
+
+    #[test]
+    fn test_recent_subjects_keep_the_newest_and_replace_in_place() {
+        let mut recent = Recent(heapless::Deque::new());
+        for id in 0..RECENT_SUBJECTS as u32 + 1 {
+            recent.remember(UpdateId(id), subject(id, "app"));
+        }
+        assert_eq!(recent.0.len(), RECENT_SUBJECTS);
+        assert!(recent.0.iter().all(|(id, _)| *id != UpdateId(0)));
+        // Remembering a known id again replaces it, dropping nothing.
+        recent.remember(UpdateId(1), subject(1, "renamed"));
+        assert_eq!(recent.0.len(), RECENT_SUBJECTS);
+        assert_eq!(recent.0.front().map(|(id, _)| *id), Some(UpdateId(1)));
+        assert_eq!(
+            recent.0.front().map(|(_, subject)| subject.name.as_str()),
+            Some("renamed")
+        );
+    }
+
+    #[test]
+    fn test_recent_subject_comes_from_the_scheduler_then_from_memory() {
+        let mut scheduler = std::boxed::Box::new(
+            update::KernelScheduler::new(Config::preset(Profile::Basic)).expect("valid"),
+        );
+        let mut recent = Recent(heapless::Deque::new());
+        assert!(recent.subject(&scheduler, UpdateId(8)).is_none());
+        scheduler
+            .submit(&record(8, "glibc"), Instant::ZERO)
+            .expect("queued");
+        let held = recent.subject(&scheduler, UpdateId(8)).expect("held");
+        assert_eq!(held.name.as_str(), "glibc");
+        scheduler
+            .cancel(UpdateId(8), Instant::ZERO)
+            .expect("cancelled");
+        let empty = std::boxed::Box::new(
+            update::KernelScheduler::new(Config::preset(Profile::Basic)).expect("valid"),
+        );
+        let remembered = recent.subject(&empty, UpdateId(8)).expect("remembered");
+        assert_eq!(remembered.name.as_str(), "glibc");
+        assert_eq!(remembered.available_at, Instant::from_millis(1_000));
+    }
+
+    #[test]
+    fn test_display_name_of_an_unknown_update_is_a_question_mark() {
+        assert_eq!(super::display_name(&None), "?");
+        assert_eq!(
+            super::display_name(&Some("zlib".try_into().expect("fits"))),
+            "zlib"
+        );
+    }
+
+    #[test]
+    fn test_cost_adds_up_the_scheduler_path() {
+        let cost = super::Cost {
+            observe: 1,
+            poll: 20,
+            wake: 300,
+            events: 4_000,
+            worst_step: 99_999,
+            ..super::Cost::default()
+        };
+        assert_eq!(cost.scheduler(), 4_321);
+    }
+}
