@@ -987,3 +987,919 @@ fn metrics(worker: &Worker) {
         m.sessions
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use std::format;
+    use std::string::{String, ToString};
+    use std::sync::MutexGuard;
+    use std::vec::Vec;
+
+    use update_sched::civil::UtcOffset;
+    use update_sched::config::{Config, Profile};
+    use update_sched::scheduler::{CommandError, SubmitError};
+    use update_sched::workload::WorkloadKind;
+
+    use super::{
+        Action, Console, Escape, ShutdownWatch, COMMANDS, EDITOR_LINE, MAX_LINE, TYPEAHEAD,
+    };
+    use crate::executor::{Executor, FailureInjection};
+    use crate::metrics::Sampler;
+    use crate::update::{self, ApiError, Authority, Holder};
+    use crate::worker::Worker;
+    use crate::{clock, host};
+
+    /// The console's authority, between tests: a holder gets one once.
+    static AUTHORITY: std::sync::Mutex<Option<Authority>> = std::sync::Mutex::new(None);
+
+    /// A console at a fresh prompt over a freshly started scheduler (the
+    /// basic profile), with the console's authority, the clock at boot.
+    struct Fixture {
+        console: Console,
+        worker: Worker,
+        _statics: MutexGuard<'static, ()>,
+    }
+
+    impl Fixture {
+        fn new() -> Fixture {
+            let statics = host::statics();
+            clock::release();
+            update::start(Config::preset(Profile::Basic), Some(Profile::Basic), 1)
+                .expect("the preset is valid");
+            let authority = AUTHORITY
+                .lock()
+                .expect("not poisoned")
+                .take()
+                .or_else(|| update::authority(Holder::Console).ok());
+            assert!(authority.is_some(), "the console's authority is lost");
+            let console = Console {
+                too_long: false,
+                bad_byte: None,
+                escape: Escape::None,
+                last_was_cr: false,
+                waiting_until: None,
+                typeahead: heapless::Deque::new(),
+                typeahead_dropped: 0,
+                shutdown_watch: ShutdownWatch::new(),
+                held: None,
+                authority,
+            };
+            let worker = Worker::new(
+                Executor::new(FailureInjection::NONE, 1),
+                Sampler::new(WorkloadKind::Office, 1, clock::wall(), UtcOffset::UTC),
+            );
+            console.show_prompt();
+            host::take_output();
+            Fixture {
+                console,
+                worker,
+                _statics: statics,
+            }
+        }
+
+        /// Feeds `bytes` to the line editor; returns the lines it
+        /// completed and everything it printed.
+        fn feed(&mut self, bytes: &[u8]) -> (Vec<String>, String) {
+            let lines = bytes
+                .iter()
+                .filter_map(|&byte| self.console.feed(byte))
+                .map(|line| line.as_str().to_string())
+                .collect();
+            (lines, host::take_output())
+        }
+
+        /// Runs one command line; returns what it printed.
+        fn run(&mut self, line: &str) -> String {
+            assert_eq!(self.console.run(line, &mut self.worker), Action::Continue);
+            host::take_output()
+        }
+
+        /// Types `bytes` at the console and polls it once.
+        fn poll(&mut self, bytes: &[u8]) -> (Action, String) {
+            host::type_bytes(bytes);
+            let action = self.console.poll(&mut self.worker);
+            (action, host::take_output())
+        }
+    }
+
+    impl Drop for Fixture {
+        fn drop(&mut self) {
+            *EDITOR_LINE.lock() = None;
+            clock::release();
+            while host::receive_byte().is_some() {}
+            if let Ok(mut kept) = AUTHORITY.lock() {
+                *kept = self.console.authority.take();
+            }
+        }
+    }
+
+    fn error(message: impl core::fmt::Display) -> String {
+        format!("error: {message}\n")
+    }
+
+    fn usage(command: &str) -> String {
+        error(format_args!("usage: {}", super::usage(command)))
+    }
+
+    const BACK: &str = "\x08 \x08";
+
+    // The line editor.
+
+    #[test]
+    fn test_printable_bytes_echo_and_enter_ends_the_line() {
+        let mut fixture = Fixture::new();
+        let (lines, echo) = fixture.feed(b"status\r");
+        assert_eq!(lines, ["status"]);
+        assert_eq!(echo, "status\n");
+    }
+
+    #[test]
+    fn test_cr_lf_ends_one_line_and_a_lone_lf_ends_one_too() {
+        let mut fixture = Fixture::new();
+        let (lines, _) = fixture.feed(b"one\r\ntwo\nthree\r\r");
+        assert_eq!(lines, ["one", "two", "three", ""]);
+    }
+
+    #[test]
+    fn test_backspace_and_delete_erase_one_character() {
+        let mut fixture = Fixture::new();
+        let (lines, echo) = fixture.feed(b"ab\x08c\x7fd\r");
+        assert_eq!(lines, ["ad"]);
+        assert_eq!(echo, format!("ab{BACK}c{BACK}d\n"));
+    }
+
+    #[test]
+    fn test_backspace_on_an_empty_line_echoes_nothing() {
+        let mut fixture = Fixture::new();
+        let (lines, echo) = fixture.feed(b"\x08\x7f\x08x\r");
+        assert_eq!(lines, ["x"]);
+        assert_eq!(echo, "x\n");
+    }
+
+    #[test]
+    fn test_control_u_erases_the_whole_line() {
+        let mut fixture = Fixture::new();
+        let (lines, echo) = fixture.feed(b"abc\x15list\r");
+        assert_eq!(lines, ["list"]);
+        assert_eq!(echo, format!("abc{BACK}{BACK}{BACK}list\n"));
+    }
+
+    #[test]
+    fn test_control_c_abandons_the_line_with_a_fresh_prompt() {
+        let mut fixture = Fixture::new();
+        let (lines, echo) = fixture.feed(b"cancel 7\x03");
+        assert!(lines.is_empty());
+        assert_eq!(echo, "cancel 7^C\n> ");
+        let (lines, _) = fixture.feed(b"help\r");
+        assert_eq!(lines, ["help"]);
+    }
+
+    #[test]
+    fn test_a_line_of_exactly_the_limit_is_accepted() {
+        let mut fixture = Fixture::new();
+        let mut typed = "a".repeat(MAX_LINE).into_bytes();
+        typed.push(b'\r');
+        let (lines, echo) = fixture.feed(&typed);
+        assert_eq!(lines, ["a".repeat(MAX_LINE)]);
+        assert_eq!(echo, format!("{}\n", "a".repeat(MAX_LINE)));
+    }
+
+    #[test]
+    fn test_an_over_long_line_is_refused_whole_and_echo_stops_at_the_limit() {
+        let mut fixture = Fixture::new();
+        let mut typed = "b".repeat(MAX_LINE + 30).into_bytes();
+        typed.push(b'\r');
+        let (lines, echo) = fixture.feed(&typed);
+        assert!(lines.is_empty());
+        assert_eq!(
+            echo,
+            format!(
+                "{}\nerror: line longer than 120 characters; ignored\n> ",
+                "b".repeat(MAX_LINE)
+            )
+        );
+        // The next line starts afresh.
+        let (lines, _) = fixture.feed(b"list\r");
+        assert_eq!(lines, ["list"]);
+    }
+
+    #[test]
+    fn test_control_u_and_control_c_forget_an_over_long_line() {
+        let mut fixture = Fixture::new();
+        let mut typed = "c".repeat(MAX_LINE + 1).into_bytes();
+        typed.extend_from_slice(b"\x15help\r");
+        let (lines, _) = fixture.feed(&typed);
+        assert_eq!(lines, ["help"]);
+        let mut typed = "c".repeat(MAX_LINE + 1).into_bytes();
+        typed.extend_from_slice(b"\x03list\r");
+        let (lines, _) = fixture.feed(&typed);
+        assert_eq!(lines, ["list"]);
+    }
+
+    #[test]
+    fn test_a_control_byte_refuses_the_line_naming_the_first() {
+        let mut fixture = Fixture::new();
+        let (lines, echo) = fixture.feed(b"st\x01at\x02us\r");
+        assert!(lines.is_empty());
+        assert_eq!(
+            echo,
+            "status\nerror: the line held a byte that is not text (0x01); ignored\n> "
+        );
+    }
+
+    #[test]
+    fn test_bytes_that_are_not_ascii_text_refuse_the_line() {
+        for (typed, bad) in [
+            (&b"caf\xc3\xa9\r"[..], "0xc3"),
+            (&b"\xff\xfe\r"[..], "0xff"),
+            (&b"a\tb\r"[..], "0x09"),
+            (&b"\x00\r"[..], "0x00"),
+        ] {
+            let mut fixture = Fixture::new();
+            let (lines, echo) = fixture.feed(typed);
+            assert!(lines.is_empty(), "{typed:?}");
+            assert!(
+                echo.ends_with(&format!(
+                    "\nerror: the line held a byte that is not text ({bad}); ignored\n> "
+                )),
+                "{typed:?}: {echo:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn test_a_bad_byte_is_reported_before_an_over_long_line() {
+        let mut fixture = Fixture::new();
+        let mut typed = b"\x07".to_vec();
+        typed.extend("d".repeat(MAX_LINE + 1).bytes());
+        typed.push(b'\r');
+        let (_, echo) = fixture.feed(&typed);
+        assert!(echo.contains("(0x07)"), "{echo:?}");
+        assert!(!echo.contains("longer than"), "{echo:?}");
+    }
+
+    #[test]
+    fn test_control_u_and_control_c_forget_a_bad_byte() {
+        let mut fixture = Fixture::new();
+        let (lines, _) = fixture.feed(b"x\x01\x15list\r");
+        assert_eq!(lines, ["list"]);
+        let (lines, _) = fixture.feed(b"x\x01\x03help\r");
+        assert_eq!(lines, ["help"]);
+    }
+
+    #[test]
+    fn test_escape_sequences_are_swallowed() {
+        let mut fixture = Fixture::new();
+        // Arrow up, then ctrl+arrow right, inside the word.
+        let (lines, echo) = fixture.feed(b"li\x1b[A\x1b[1;5Cst\r");
+        assert_eq!(lines, ["list"]);
+        assert_eq!(echo, "list\n");
+    }
+
+    #[test]
+    fn test_escape_then_another_byte_swallows_just_that_byte() {
+        let mut fixture = Fixture::new();
+        let (lines, _) = fixture.feed(b"\x1bOhelp\r");
+        assert_eq!(lines, ["help"]);
+        let (lines, _) = fixture.feed(b"\x1b\rlist\r");
+        assert_eq!(lines, ["list"]);
+    }
+
+    // Command parsing.
+
+    #[test]
+    fn test_blank_lines_do_nothing() {
+        let mut fixture = Fixture::new();
+        assert_eq!(fixture.run(""), "");
+        assert_eq!(fixture.run("   "), "");
+    }
+
+    #[test]
+    fn test_an_unknown_command_points_at_help() {
+        let mut fixture = Fixture::new();
+        let unknown = error("unknown command; type `help` for the list");
+        assert_eq!(fixture.run("reboot"), unknown);
+        assert_eq!(fixture.run("HELP"), unknown);
+        assert_eq!(fixture.run("#7"), unknown);
+    }
+
+    #[test]
+    fn test_every_command_with_extra_words_prints_its_usage() {
+        let mut fixture = Fixture::new();
+        for (name, _, _) in COMMANDS {
+            assert_eq!(
+                fixture.run(&format!("{name} 1 2 3 4")),
+                usage(name),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn test_commands_missing_their_arguments_print_their_usage() {
+        let mut fixture = Fixture::new();
+        for line in [
+            "show",
+            "explain",
+            "approve",
+            "reject",
+            "cancel",
+            "defer",
+            "defer 7",
+            "profile",
+            "emergency",
+            "wait",
+            "submit 7 openssl security security",
+        ] {
+            let command = line.split(' ').next().unwrap_or(line);
+            assert_eq!(fixture.run(line), usage(command), "{line}");
+        }
+        assert_eq!(fixture.run("emergency maybe"), usage("emergency"));
+    }
+
+    #[test]
+    fn test_usage_of_a_name_that_is_no_command_is_help() {
+        assert_eq!(super::usage("frobnicate"), "help");
+        assert_eq!(super::usage("defer"), "defer <id> <duration>");
+    }
+
+    #[test]
+    fn test_more_than_twelve_words_are_refused() {
+        let mut fixture = Fixture::new();
+        let line = "submit 7 a low application 5m reboot approval exclusive after=1h needs=1 version=1.0.0 x";
+        assert_eq!(fixture.run(line), error("too many words; see `help`"));
+    }
+
+    #[test]
+    fn test_help_lists_every_command_then_the_vocabulary() {
+        let mut fixture = Fixture::new();
+        let help = fixture.run("help");
+        let lines: Vec<&str> = help.lines().collect();
+        assert_eq!(lines.len(), COMMANDS.len() + 5);
+        for ((_, usage, what), line) in COMMANDS.iter().zip(&lines) {
+            assert!(line.starts_with(&format!("  {usage}")), "{line}");
+            assert!(line.ends_with(what), "{line}");
+        }
+        assert_eq!(lines[0], format!("  {:<36} this list", "help"));
+        assert_eq!(
+            lines[COMMANDS.len()],
+            "  priorities: critical security important optional low"
+        );
+    }
+
+    #[test]
+    fn test_ids_are_whole_numbers_with_or_without_a_hash() {
+        assert_eq!(super::parse_id("7").ok(), Some(update_sched::UpdateId(7)));
+        assert_eq!(super::parse_id("#7").ok(), Some(update_sched::UpdateId(7)));
+        assert_eq!(
+            super::parse_id("4294967295").ok(),
+            Some(update_sched::UpdateId(u32::MAX))
+        );
+        for bad in [
+            "",
+            "#",
+            "##7",
+            "-1",
+            "+",
+            "7x",
+            "0x10",
+            "4294967296",
+            "99999999999999999999",
+        ] {
+            assert!(super::parse_id(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn test_commands_refuse_malformed_and_huge_ids() {
+        let mut fixture = Fixture::new();
+        let not_an_id = error("an update id is a whole number, e.g. 7 or #7");
+        for command in ["show", "explain", "approve", "reject", "cancel"] {
+            for id in ["seven", "-3", "4294967296", "#"] {
+                assert_eq!(
+                    fixture.run(&format!("{command} {id}")),
+                    not_an_id,
+                    "{command} {id}"
+                );
+            }
+        }
+        assert_eq!(fixture.run("defer x 1h"), not_an_id);
+        assert_eq!(
+            fixture.run("submit x openssl low application 5m"),
+            not_an_id
+        );
+    }
+
+    #[test]
+    fn test_commands_on_unknown_ids_say_so() {
+        let mut fixture = Fixture::new();
+        let unknown = error(ApiError::Command(CommandError::UnknownId));
+        for line in [
+            "show 4294967295",
+            "explain 99",
+            "approve #99",
+            "reject 99",
+            "cancel 99",
+            "defer 99 1h",
+        ] {
+            assert_eq!(fixture.run(line), unknown, "{line}");
+        }
+    }
+
+    #[test]
+    fn test_submit_list_show_and_cancel() {
+        let mut fixture = Fixture::new();
+        assert_eq!(fixture.run("list"), "no updates queued\n");
+        assert_eq!(
+            fixture.run("submit #7 openssl security security 20m reboot"),
+            "submitted #7 openssl\n"
+        );
+        assert_eq!(
+            fixture.run("list"),
+            "    #7 openssl          security security awaiting-approval\n"
+        );
+        let show = fixture.run("show 7");
+        let lines: Vec<&str> = show.lines().collect();
+        assert_eq!(
+            lines[..4],
+            [
+                "#7 openssl 0.0.0: security security, estimate 20m, flags reboot",
+                "  state awaiting-approval, attempts 0",
+                "  available Thu 1970-01-01 00:00 +00:00",
+                "  deadline Fri 1970-01-02 00:00 +00:00",
+            ]
+        );
+        assert_eq!(fixture.run("cancel 7"), "cancelled #7\n");
+        assert_eq!(
+            fixture.run("show 7"),
+            "#7: cancelled; finished, so the scheduler no longer holds its record\n"
+        );
+        assert_eq!(
+            fixture.run("explain 7"),
+            "#7: cancelled; it has finished, nothing holds it back\n"
+        );
+        assert_eq!(fixture.run("list"), "no updates queued\n");
+    }
+
+    #[test]
+    fn test_submit_with_every_option() {
+        let mut fixture = Fixture::new();
+        fixture.run("submit 7 openssl security security 20m");
+        assert_eq!(
+            fixture.run("submit 8 vlc low application 5m approval exclusive reboot after=1h needs=#7 version=1.2.3"),
+            "submitted #8 vlc\n"
+        );
+        let show = fixture.run("show 8");
+        let lines: Vec<&str> = show.lines().collect();
+        assert_eq!(
+            lines[..3],
+            [
+                "#8 vlc 1.2.3: low application, estimate 5m, flags reboot approval exclusive",
+                "  state waiting, attempts 0",
+                "  available Thu 1970-01-01 01:00 +00:00",
+            ]
+        );
+        assert!(lines.contains(&"  needs #7"), "{show}");
+    }
+
+    #[test]
+    fn test_submit_refuses_bad_fields() {
+        let mut fixture = Fixture::new();
+        for (line, message) in [
+            (
+                "submit 7 a-name-of-17-chars low application 5m",
+                "a name has at most 16 characters",
+            ),
+            (
+                "submit 7 vlc urgent application 5m",
+                "priority is one of critical, security, important, optional, low",
+            ),
+            (
+                "submit 7 vlc low game 5m",
+                "kind is one of security, kernel, driver, application, firmware",
+            ),
+            (
+                "submit 7 vlc low application 5m reboot=yes",
+                "options are reboot, approval, exclusive, after=<duration>, needs=<id>,<id>, version=<x.y.z>",
+            ),
+            (
+                "submit 7 vlc low application 5m after",
+                "options are reboot, approval, exclusive, after=<duration>, needs=<id>,<id>, version=<x.y.z>",
+            ),
+            (
+                "submit 7 vlc low application 5m fast",
+                "options are reboot, approval, exclusive, after=<duration>, needs=<id>,<id>, version=<x.y.z>",
+            ),
+            (
+                "submit 7 vlc low application 5m reboot reboot",
+                "option reboot given twice",
+            ),
+            (
+                "submit 7 vlc low application 5m after=1h after=2h",
+                "option after= given twice",
+            ),
+            (
+                "submit 7 vlc low application 5m after=soon",
+                "a duration looks like 90m, 2h, 1d or 2h30m",
+            ),
+            (
+                "submit 7 vlc low application 5m version=1.02.3",
+                "a version is MAJOR.MINOR.PATCH, e.g. 1.2.3, numbers 0 to 65535 without leading zeros",
+            ),
+            (
+                "submit 7 vlc low application 5m version=1.2.65536",
+                "a version is MAJOR.MINOR.PATCH, e.g. 1.2.3, numbers 0 to 65535 without leading zeros",
+            ),
+        ] {
+            assert_eq!(fixture.run(line), error(message), "{line}");
+        }
+        assert_eq!(fixture.run("list"), "no updates queued\n");
+    }
+
+    #[test]
+    fn test_submit_refuses_bad_estimates_and_dependencies_with_their_reasons() {
+        let mut fixture = Fixture::new();
+        for (line, prefix) in [
+            ("submit 7 vlc low application 0m", "error: estimate: "),
+            ("submit 7 vlc low application 1093m", "error: estimate: "),
+            ("submit 7 vlc low application 90s", "error: estimate: "),
+            (
+                "submit 7 vlc low application 99999999999999999999m",
+                "error: estimate: ",
+            ),
+            ("submit 7 vlc low application 5m needs=7", "error: needs: "),
+            (
+                "submit 7 vlc low application 5m needs=1,1",
+                "error: needs: ",
+            ),
+            (
+                "submit 7 vlc low application 5m needs=1,2,3",
+                "error: needs: ",
+            ),
+            ("submit 7 vlc low application 5m needs=x", "error: needs: "),
+        ] {
+            let out = fixture.run(line);
+            assert!(
+                out.starts_with(prefix) && out.ends_with('\n'),
+                "{line}: {out:?}"
+            );
+            assert_eq!(out.lines().count(), 1, "{line}: {out:?}");
+        }
+        assert_eq!(fixture.run("list"), "no updates queued\n");
+    }
+
+    #[test]
+    fn test_submit_refuses_what_the_scheduler_refuses() {
+        let mut fixture = Fixture::new();
+        fixture.run("submit 7 vlc low application 5m");
+        assert_eq!(
+            fixture.run("submit 7 gimp low application 5m"),
+            error(ApiError::Submit(SubmitError::Duplicate))
+        );
+        assert_eq!(
+            fixture.run("submit 8 gimp low application 5m needs=99"),
+            error(ApiError::Submit(SubmitError::UnknownDependency(
+                update_sched::UpdateId(99)
+            )))
+        );
+        let too_late = error(ApiError::Submit(SubmitError::AvailableTooLate));
+        assert_eq!(
+            fixture.run("submit 9 gimp low application 5m after=99999d"),
+            too_late
+        );
+        assert_eq!(
+            fixture.run("submit 9 gimp low application 5m after=99999999999999999999d"),
+            too_late
+        );
+    }
+
+    #[test]
+    fn test_approve_twice_and_reject() {
+        let mut fixture = Fixture::new();
+        fixture.run("submit 7 vlc low application 5m approval");
+        assert_eq!(fixture.run("approve #7"), "approved #7\n");
+        assert_eq!(
+            fixture.run("approve 7"),
+            error(ApiError::Command(CommandError::AlreadyApproved))
+        );
+        assert_eq!(fixture.run("reject 7"), "rejected #7: it will not run\n");
+        assert!(fixture.run("approve 7").starts_with("error: "));
+    }
+
+    #[test]
+    fn test_approval_is_audited_with_who_approved() {
+        let mut fixture = Fixture::new();
+        fixture.run("submit 7 vlc low application 5m approval");
+        fixture.run("approve 7");
+        let audit = fixture.run("audit 2");
+        let lines: Vec<&str> = audit.lines().collect();
+        assert!(lines[0].starts_with("audit: "), "{audit}");
+        assert!(
+            lines[0].ends_with(" older dropped (ring of 256)"),
+            "{audit}"
+        );
+        assert_eq!(
+            lines[1..],
+            [
+                "[Thu 1970-01-01 00:00 +00:00] SUBMITTED #7 vlc 0.0.0, unsigned, by the console",
+                "[Thu 1970-01-01 00:00 +00:00] APPROVED #7 by the console",
+            ]
+        );
+        assert_eq!(fixture.run("audit 0").lines().count(), 1);
+    }
+
+    #[test]
+    fn test_audit_count_must_be_a_number() {
+        let mut fixture = Fixture::new();
+        let message = error("audit takes a number of records");
+        assert_eq!(fixture.run("audit all"), message);
+        assert_eq!(fixture.run("audit -1"), message);
+        assert_eq!(fixture.run("audit 99999999999999999999999"), message);
+    }
+
+    #[test]
+    fn test_defer_names_the_instant_and_refuses_the_impossible() {
+        let mut fixture = Fixture::new();
+        fixture.run("submit 7 vlc low application 5m");
+        assert_eq!(
+            fixture.run("defer 7 2h30m"),
+            "deferred #7 until Thu 1970-01-01 02:30 +00:00\n"
+        );
+        let too_late = error(ApiError::Command(CommandError::TooLate));
+        assert_eq!(fixture.run("defer 7 99999d"), too_late);
+        assert_eq!(fixture.run("defer 7 99999999999999999999d"), too_late);
+        let shape = error("a duration looks like 90m, 2h, 1d or 2h30m");
+        assert_eq!(fixture.run("defer 7 soon"), shape);
+        assert_eq!(fixture.run("defer 7 -1h"), shape);
+        assert_eq!(fixture.run("defer 7 2x"), shape);
+    }
+
+    #[test]
+    fn test_speed_shows_sets_and_refuses_out_of_range() {
+        let mut fixture = Fixture::new();
+        assert_eq!(fixture.run("speed"), "speed 1x\n");
+        let refused = error("speed takes a whole number, 1 to 1000000");
+        for factor in ["0", "1000001", "4294967296", "-5", "fast", "1.5"] {
+            assert_eq!(fixture.run(&format!("speed {factor}")), refused, "{factor}");
+        }
+        assert_eq!(clock::speed(), 1);
+        assert_eq!(
+            fixture.run("speed 600"),
+            "speed 600x: one real second is 600 simulated seconds\n"
+        );
+        assert_eq!(clock::speed(), 600);
+        assert_eq!(fixture.run("speed"), "speed 600x\n");
+        fixture.run("speed 1");
+        assert_eq!(clock::speed(), 1);
+    }
+
+    #[test]
+    fn test_emergency_on_and_off() {
+        let mut fixture = Fixture::new();
+        assert_eq!(
+            fixture.run("emergency on"),
+            "emergency mode on: only critical and security updates run\n"
+        );
+        assert!(fixture.run("status").ends_with("emergency mode is on\n"));
+        assert_eq!(fixture.run("emergency off"), "emergency mode off\n");
+        assert!(!fixture.run("status").contains("emergency"));
+    }
+
+    #[test]
+    fn test_profile_switches_and_names_its_configuration() {
+        let mut fixture = Fixture::new();
+        assert_eq!(
+            fixture.run("profile server"),
+            "profile server: frequency weekly Sun, windows Sun 00:00 +360m; UTC, up to 4 at once\n"
+        );
+        assert_eq!(
+            fixture.run("profile nope"),
+            error("profile is one of basic, server, desktop, iot")
+        );
+        assert!(fixture
+            .run("status")
+            .contains("\nprofile server: frequency weekly Sun"));
+    }
+
+    #[test]
+    fn test_status_reports_counts_channel_and_clock() {
+        let mut fixture = Fixture::new();
+        fixture.run("submit 7 vlc low application 5m");
+        let status = fixture.run("status");
+        let lines: Vec<&str> = status.lines().collect();
+        assert_eq!(lines.len(), 4, "{status}");
+        assert!(lines[0].starts_with("submitted=1 "), "{status}");
+        assert!(lines[1].starts_with("manifests accepted="), "{status}");
+        assert!(
+            lines[2].starts_with("clock Thu 1970-01-01 00:00 +00:00 (speed 1x), 0 running"),
+            "{status}"
+        );
+        assert_eq!(
+            lines[3],
+            "profile basic: frequency weekly Sat, windows Sat 02:00 +240m; UTC, up to 2 at once"
+        );
+    }
+
+    #[test]
+    fn test_windows_says_when_the_next_one_opens() {
+        let mut fixture = Fixture::new();
+        assert_eq!(
+            fixture.run("windows"),
+            "windows Sat 02:00 +240m; UTC\nopen 240 minutes a week; frequency weekly Sat\nclosed now, opens Sat 1970-01-03 02:00 +00:00\n"
+        );
+    }
+
+    #[test]
+    fn test_pattern_is_a_week_of_hours() {
+        let mut fixture = Fixture::new();
+        let pattern = fixture.run("pattern");
+        let lines: Vec<&str> = pattern.lines().collect();
+        assert_eq!(lines.len(), 3 + 7);
+        assert!(lines[0].ends_with(
+            "still learning (hours not seen yet borrow from the same hour on other days)"
+        ));
+        assert_eq!(lines[3], format!("Mon  |{}|", "?".repeat(24)));
+        assert!(lines[9].starts_with("Sun  |"));
+    }
+
+    #[test]
+    fn test_metrics_and_inventory_print_their_tables() {
+        let mut fixture = Fixture::new();
+        let metrics = fixture.run("metrics");
+        assert_eq!(metrics.lines().count(), 3);
+        assert!(metrics.contains("simulated (office workload)"), "{metrics}");
+        let inventory = fixture.run("inventory");
+        assert!(
+            inventory
+                .lines()
+                .any(|line| line == format!("{:<16} installed 1.0.0", "openssl")),
+            "{inventory}"
+        );
+        assert!(inventory.lines().count() >= crate::inventory::BASELINE.len());
+    }
+
+    #[test]
+    fn test_shutdown_ends_the_run_and_takes_no_arguments() {
+        let mut fixture = Fixture::new();
+        assert_eq!(
+            fixture.console.run("shutdown", &mut fixture.worker),
+            Action::Shutdown
+        );
+        assert_eq!(fixture.run("shutdown now"), usage("shutdown"));
+    }
+
+    #[test]
+    fn test_wait_refuses_what_it_cannot_count() {
+        let mut fixture = Fixture::new();
+        assert_eq!(
+            fixture.run("wait later"),
+            error("a duration looks like 90m, 2h, 1d or 2h30m")
+        );
+        assert_eq!(
+            fixture.run("wait 99999999999999999999d"),
+            error("a wait that long cannot be counted")
+        );
+        assert!(fixture.console.waiting_until.is_none());
+    }
+
+    #[test]
+    fn test_messages_read_as_one_line_errors() {
+        assert_eq!(
+            super::Message::Repeated("needs=").to_string(),
+            "option needs= given twice"
+        );
+        assert_eq!(
+            super::Message::Usage("speed [factor]").to_string(),
+            "usage: speed [factor]"
+        );
+        assert_eq!(
+            super::Message::Api(ApiError::NotStarted).to_string(),
+            "the update service is not running"
+        );
+    }
+
+    #[test]
+    fn test_submit_options_are_each_named_once() {
+        let names: Vec<&str> = super::SubmitOption::ALL
+            .iter()
+            .map(|option| option.name())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "reboot",
+                "approval",
+                "exclusive",
+                "after=",
+                "needs=",
+                "version="
+            ]
+        );
+    }
+
+    // Polling: lines typed, and typed during a wait.
+
+    #[test]
+    fn test_poll_runs_each_complete_line_with_a_prompt_after_it() {
+        let mut fixture = Fixture::new();
+        let (action, out) = fixture.poll(b"speed\rfrob\r");
+        assert_eq!(action, Action::Continue);
+        assert_eq!(
+            out,
+            "speed\nspeed 1x\n> frob\nerror: unknown command; type `help` for the list\n> "
+        );
+        // Half a line waits for the rest.
+        let (_, out) = fixture.poll(b"spe");
+        assert_eq!(out, "spe");
+        let (_, out) = fixture.poll(b"ed\r");
+        assert_eq!(out, "ed\nspeed 1x\n> ");
+    }
+
+    #[test]
+    fn test_poll_stops_at_shutdown() {
+        let mut fixture = Fixture::new();
+        let (action, _) = fixture.poll(b"shutdown\rspeed\r");
+        assert_eq!(action, Action::Shutdown);
+        // What follows it is left unread.
+        assert_eq!(host::receive_byte(), Some(b's'));
+    }
+
+    #[test]
+    fn test_wait_keeps_what_is_typed_and_control_c_ends_it() {
+        let mut fixture = Fixture::new();
+        let (_, out) = fixture.poll(b"wait 2h\r");
+        assert_eq!(out, "wait 2h\nwaiting 2h of simulated time\n");
+        // Typed during the wait: kept, not echoed.
+        let (action, out) = fixture.poll(b"speed\r");
+        assert_eq!((action, out.as_str()), (Action::Continue, ""));
+        assert!(fixture.console.waiting_until.is_some());
+        let (_, out) = fixture.poll(b"\x03");
+        assert_eq!(
+            out,
+            "^C\nwait interrupted at Thu 1970-01-01 00:00 +00:00; what was typed during it is dropped\n> "
+        );
+        assert!(fixture.console.waiting_until.is_none());
+        assert!(fixture.console.typeahead.is_empty());
+    }
+
+    #[test]
+    fn test_what_follows_control_c_in_a_wait_runs_after_it() {
+        let mut fixture = Fixture::new();
+        fixture.poll(b"wait 1d\r");
+        let (_, out) = fixture.poll(b"dropped\r\x03speed\r");
+        assert_eq!(
+            out,
+            "^C\nwait interrupted at Thu 1970-01-01 00:00 +00:00; what was typed during it is dropped\n> speed\nspeed 1x\n> "
+        );
+    }
+
+    #[test]
+    fn test_a_shutdown_line_typed_in_a_wait_ends_it_at_once() {
+        let mut fixture = Fixture::new();
+        fixture.poll(b"wait 1d\r");
+        let (action, out) = fixture.poll(b"status\r  shutdown \r");
+        assert_eq!(action, Action::Shutdown);
+        assert_eq!(
+            out,
+            "wait interrupted at Thu 1970-01-01 00:00 +00:00 by shutdown; what was typed before it is dropped\n"
+        );
+        assert!(fixture.console.typeahead.is_empty());
+    }
+
+    #[test]
+    fn test_a_wait_that_has_passed_runs_what_was_typed_and_counts_what_did_not_fit() {
+        let mut fixture = Fixture::new();
+        // The clock stands still in host tests: a zero wait is over at once.
+        fixture.poll(b"wait 0s\r");
+        assert!(fixture.console.waiting_until.is_some());
+        let mut typed = "x".repeat(TYPEAHEAD + 5).into_bytes();
+        typed.push(b'\r');
+        let (_, out) = fixture.poll(&typed);
+        assert!(
+            out.starts_with("wait over at Thu 1970-01-01 00:00 +00:00\nerror: 6 bytes typed during the wait did not fit the 2048 kept; ignored\n> "),
+            "{out:?}"
+        );
+        assert!(fixture.console.typeahead.is_empty());
+    }
+
+    #[test]
+    fn test_shutdown_lines_are_recognised_whole() {
+        for (typed, seen) in [
+            (&b"shutdown\r"[..], true),
+            (b"  shutdown\t\n", true),
+            (b"status\rshutdown\n", true),
+            (b"shutdown", false),
+            (b"shutdown now\r", false),
+            (b"xshutdown\r", false),
+            (b"a-very-long-line-shutdown\r", false),
+            (b"a-very-long-line-indeed\rshutdown\r", true),
+        ] {
+            assert_eq!(
+                super::holds_shutdown_line(typed.iter().copied()),
+                seen,
+                "{:?}",
+                std::string::String::from_utf8_lossy(typed)
+            );
+        }
+    }
+}
