@@ -777,3 +777,788 @@ pub fn on_event(event: &TimedEvent) {
     }
     inventory::note_pending(&name, pending);
 }
+
+#[cfg(test)]
+mod tests {
+    use std::boxed::Box;
+    use std::format;
+    use std::string::{String, ToString};
+    use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+    use std::sync::MutexGuard;
+    use std::vec;
+    use std::vec::Vec;
+
+    use boot_config::{RamdiskWriter, Tag};
+    use update_manifest::{
+        sha256, Entry, EntryError, KeyId, ManifestError, ManifestWriter, PayloadError, SigningKey,
+        MAX_MANIFEST_LEN,
+    };
+    use update_sched::civil::WallTime;
+    use update_sched::config::{Config, Profile};
+    use update_sched::event::{Event, TimedEvent};
+    use update_sched::update::Version;
+    use update_sched::{Instant, Priority, UpdateId, UpdateKind};
+
+    use super::{Counts, DeliveryError, InstallRefusal};
+    use crate::{clock, host, inventory, update};
+
+    /// The repository's development key's id, which the kernel trusts by
+    /// default.
+    const DEV_KEY_ID: &str = "9dacc79e0fe2f473";
+
+    /// A day after the epoch, where the clock stands in host tests.
+    const TOMORROW: i64 = 86_400;
+
+    /// Manifest versions only rise, across every test of the process.
+    static NEXT_VERSION: AtomicU64 = AtomicU64::new(1);
+    /// Update ids the channel has not seen, across every test.
+    static NEXT_ID: AtomicU32 = AtomicU32::new(10_000);
+    /// Component names the inventory has not seen, across every test.
+    static NEXT_COMPONENT: AtomicU32 = AtomicU32::new(0);
+
+    fn next_version() -> u64 {
+        NEXT_VERSION.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn next_id() -> u32 {
+        NEXT_ID.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn new_component() -> String {
+        format!("part{}", NEXT_COMPONENT.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The development key, which signed inputs need.
+    fn dev_key() -> SigningKey {
+        let seed = update_manifest::key_file::parse_key_file(include_str!("../../keys/dev.key"))
+            .expect("keys/dev.key is a key file");
+        let key = SigningKey::from_bytes(&seed);
+        assert_eq!(
+            key.verifying_key().to_bytes(),
+            super::TRUSTED_KEY,
+            "the host tests sign with keys/dev.key: build them without UPKEEP_TRUSTED_KEY"
+        );
+        key
+    }
+
+    /// An entry of `name` at `version` whose payload is `payload`.
+    fn entry(id: u32, name: &str, version: Version, payload: &[u8]) -> Entry {
+        Entry {
+            id: UpdateId(id),
+            name: name.try_into().expect("a short name"),
+            kind: UpdateKind::Application,
+            priority: Priority::Low,
+            version,
+            needs_reboot: false,
+            runs_alone: false,
+            estimate_minutes: 5,
+            available_after_minutes: 0,
+            payload_size: u32::try_from(payload.len()).expect("small"),
+            payload_sha256: sha256(payload),
+            dependencies: heapless::Vec::new(),
+        }
+    }
+
+    /// A manifest of `entries` signed by the development key.
+    fn signed(version: u64, expires_at: i64, entries: &[Entry]) -> Vec<u8> {
+        let key = dev_key();
+        let mut out = vec![0; MAX_MANIFEST_LEN];
+        let key_id = KeyId::of(&key.verifying_key().to_bytes());
+        let mut writer =
+            ManifestWriter::new(&mut out, version, 0, expires_at, key_id).expect("a header");
+        for entry in entries {
+            writer.entry(entry).expect("a valid entry");
+        }
+        let len = writer.finish(&key).expect("fits");
+        out.truncate(len);
+        out
+    }
+
+    /// A payload section: the update id, then the payload.
+    fn section(id: u32, payload: &[u8]) -> &'static [u8] {
+        let mut bytes = id.to_le_bytes().to_vec();
+        bytes.extend_from_slice(payload);
+        Box::leak(bytes.into_boxed_slice())
+    }
+
+    /// Holds the kernel's statics, with a fresh scheduler and the clock at
+    /// boot, trusted.
+    fn fresh() -> MutexGuard<'static, ()> {
+        let statics = host::statics();
+        clock::release();
+        update::start(Config::preset(Profile::Basic), Some(Profile::Basic), 1)
+            .expect("the preset is valid");
+        host::take_output();
+        statics
+    }
+
+    /// Delivers a manifest; returns the result and what was printed.
+    fn deliver(bytes: &[u8], sections: &[&'static [u8]]) -> (Result<usize, DeliveryError>, String) {
+        let result = super::deliver(bytes, sections);
+        (result, host::take_output())
+    }
+
+    fn v(major: u16, minor: u16, patch: u16) -> Version {
+        Version::new(major, minor, patch)
+    }
+
+    #[test]
+    fn test_a_valid_manifest_is_accepted_and_its_updates_queued() {
+        let _statics = fresh();
+        let before = super::counts();
+        let (first, second) = (next_id(), next_id());
+        let version = next_version();
+        let bytes = signed(
+            version,
+            TOMORROW,
+            &[
+                entry(first, &new_component(), v(2, 0, 0), b"first"),
+                entry(second, &new_component(), v(1, 1, 0), b"second"),
+            ],
+        );
+        let (result, out) = deliver(
+            &bytes,
+            &[section(first, b"first"), section(second, b"second")],
+        );
+        assert_eq!(result, Ok(2));
+        assert_eq!(
+            out,
+            format!(
+                "manifest accepted: version {version}, 2 updates, signed by key {DEV_KEY_ID}, expires {}\n",
+                WallTime::from_unix_secs(86_400)
+            )
+        );
+        assert!(update::state_of(UpdateId(first)).is_ok());
+        assert!(update::state_of(UpdateId(second)).is_ok());
+        let after = super::counts();
+        assert_eq!(after.manifests_accepted, before.manifests_accepted + 1);
+        assert_eq!(after.updates_accepted, before.updates_accepted + 2);
+        assert_eq!(after.last_version, Some(version));
+    }
+
+    #[test]
+    fn test_a_replayed_or_older_manifest_is_refused_whole() {
+        let _statics = fresh();
+        let id = next_id();
+        let bytes = signed(
+            next_version(),
+            TOMORROW,
+            &[entry(id, &new_component(), v(2, 0, 0), b"p")],
+        );
+        assert_eq!(deliver(&bytes, &[section(id, b"p")]).0, Ok(1));
+        let before = super::counts();
+        let (result, out) = deliver(&bytes, &[section(id, b"p")]);
+        assert!(
+            matches!(result, Err(DeliveryError::Manifest(_))),
+            "{result:?}"
+        );
+        assert!(out.starts_with("manifest rejected: "), "{out}");
+        assert_eq!(out.lines().count(), 1, "{out}");
+        let after = super::counts();
+        assert_eq!(after.manifests_rejected, before.manifests_rejected + 1);
+        assert_eq!(after.updates_accepted, before.updates_accepted);
+        assert_eq!(after.last_version, before.last_version);
+    }
+
+    #[test]
+    fn test_a_tampered_manifest_is_refused_before_its_payloads_are_looked_at() {
+        let _statics = fresh();
+        let id = next_id();
+        let mut bytes = signed(
+            next_version(),
+            TOMORROW,
+            &[entry(id, &new_component(), v(2, 0, 0), b"p")],
+        );
+        // A byte of the entry's name.
+        bytes[update_manifest::HEADER_LEN + 5] ^= 0x20;
+        let before = super::counts();
+        let (result, out) = deliver(&bytes, &[section(id, b"p"), b"\x01"]);
+        assert!(
+            matches!(result, Err(DeliveryError::Manifest(_))),
+            "{result:?}"
+        );
+        assert!(out.starts_with("manifest rejected: "), "{out}");
+        // The payload sections were not looked at: no payload line.
+        assert_eq!(out.lines().count(), 1, "{out}");
+        assert_eq!(super::counts().payloads_rejected, before.payloads_rejected);
+        assert!(update::state_of(UpdateId(id)).is_err());
+    }
+
+    #[test]
+    fn test_an_expired_manifest_is_refused() {
+        let _statics = fresh();
+        let id = next_id();
+        let bytes = {
+            let key = dev_key();
+            let mut out = vec![0; MAX_MANIFEST_LEN];
+            let key_id = KeyId::of(&key.verifying_key().to_bytes());
+            let mut writer = ManifestWriter::new(&mut out, next_version(), -7_200, -3_600, key_id)
+                .expect("a header");
+            writer
+                .entry(&entry(id, &new_component(), v(2, 0, 0), b"p"))
+                .expect("valid");
+            let len = writer.finish(&key).expect("fits");
+            out.truncate(len);
+            out
+        };
+        let (result, out) = deliver(&bytes, &[section(id, b"p")]);
+        assert!(
+            matches!(
+                result,
+                Err(DeliveryError::Manifest(ManifestError::Expired { .. }))
+            ),
+            "{result:?}"
+        );
+        assert!(out.starts_with("manifest rejected: "), "{out}");
+    }
+
+    #[test]
+    fn test_an_untrusted_clock_refuses_every_manifest() {
+        let _statics = fresh();
+        let id = next_id();
+        let bytes = signed(
+            next_version(),
+            TOMORROW,
+            &[entry(id, &new_component(), v(2, 0, 0), b"p")],
+        );
+        clock::init_untrusted(clock::Untrusted::RtcUnreadable);
+        let (result, out) = deliver(&bytes, &[section(id, b"p")]);
+        clock::init(WallTime::UNIX_EPOCH);
+        assert_eq!(
+            result,
+            Err(DeliveryError::ClockUntrusted(
+                clock::Untrusted::RtcUnreadable
+            ))
+        );
+        assert_eq!(
+            out,
+            "manifest rejected: the wall clock cannot be trusted (the RTC could not be read), so expiry cannot be checked\n"
+        );
+        assert!(update::state_of(UpdateId(id)).is_err());
+    }
+
+    #[test]
+    fn test_an_entry_not_newer_than_installed_is_refused_alone() {
+        let _statics = fresh();
+        let (old, new) = (next_id(), next_id());
+        let installed = inventory::installed("manpages").expect("in the baseline");
+        let bytes = signed(
+            next_version(),
+            TOMORROW,
+            &[
+                entry(old, "manpages", installed, b"old"),
+                entry(new, &new_component(), v(1, 0, 1), b"new"),
+            ],
+        );
+        let before = super::counts();
+        let (result, out) = deliver(&bytes, &[section(old, b"old"), section(new, b"new")]);
+        assert_eq!(result, Ok(1));
+        let why = EntryError::NotNewer {
+            version: installed,
+            installed,
+        };
+        assert!(
+            out.ends_with(&format!(
+                "update rejected: #{old} manpages {installed}: {why}\n"
+            )),
+            "{out}"
+        );
+        let after = super::counts();
+        assert_eq!(after.updates_rejected, before.updates_rejected + 1);
+        assert_eq!(after.updates_accepted, before.updates_accepted + 1);
+        assert!(update::state_of(UpdateId(old)).is_err());
+        assert!(update::state_of(UpdateId(new)).is_ok());
+    }
+
+    #[test]
+    fn test_an_entry_below_a_pending_version_is_refused() {
+        let _statics = fresh();
+        let name = new_component();
+        let (newer, older) = (next_id(), next_id());
+        let first = signed(
+            next_version(),
+            TOMORROW,
+            &[entry(newer, &name, v(3, 0, 0), b"3")],
+        );
+        assert_eq!(deliver(&first, &[section(newer, b"3")]).0, Ok(1));
+        assert_eq!(inventory::newest(&name), Some(v(3, 0, 0)));
+        let second = signed(
+            next_version(),
+            TOMORROW,
+            &[entry(older, &name, v(2, 5, 0), b"2")],
+        );
+        let (result, out) = deliver(&second, &[section(older, b"2")]);
+        assert_eq!(result, Ok(0));
+        assert!(
+            out.ends_with(&format!(
+                "update rejected: #{older} {name} 2.5.0: {}\n",
+                EntryError::NotNewer {
+                    version: v(2, 5, 0),
+                    installed: v(3, 0, 0)
+                }
+            )),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn test_an_id_an_earlier_manifest_used_is_refused() {
+        let _statics = fresh();
+        let id = next_id();
+        let first = signed(
+            next_version(),
+            TOMORROW,
+            &[entry(id, &new_component(), v(2, 0, 0), b"a")],
+        );
+        assert_eq!(deliver(&first, &[section(id, b"a")]).0, Ok(1));
+        let name = new_component();
+        let second = signed(
+            next_version(),
+            TOMORROW,
+            &[entry(id, &name, v(2, 0, 0), b"b")],
+        );
+        let (result, out) = deliver(&second, &[section(id, b"b")]);
+        assert_eq!(result, Ok(0));
+        assert!(
+            out.ends_with(&format!(
+                "update rejected: #{id} {name} 2.0.0: an update of an earlier manifest was accepted with this id\n"
+            )),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn test_a_missing_or_wrong_sized_payload_is_refused_at_delivery() {
+        let _statics = fresh();
+        let (missing, short) = (next_id(), next_id());
+        let (missing_name, short_name) = (new_component(), new_component());
+        let bytes = signed(
+            next_version(),
+            TOMORROW,
+            &[
+                entry(missing, &missing_name, v(2, 0, 0), b"never sent"),
+                entry(short, &short_name, v(2, 0, 0), b"twelve bytes"),
+            ],
+        );
+        let (result, out) = deliver(&bytes, &[section(short, b"eleven byte")]);
+        assert_eq!(result, Ok(0));
+        let lines: Vec<&str> = out.lines().skip(1).collect();
+        assert_eq!(
+            lines,
+            [
+                format!("update rejected: #{missing} {missing_name} 2.0.0: payload missing"),
+                format!(
+                    "update rejected: #{short} {short_name} 2.0.0: payload is 11 bytes, signed size is 12"
+                ),
+            ]
+        );
+        // Refused, so not pending either.
+        assert_eq!(inventory::newest(&missing_name), None);
+    }
+
+    #[test]
+    fn test_an_entry_may_depend_on_a_later_entry_of_its_manifest() {
+        let _statics = fresh();
+        let (dependent, dependency) = (next_id(), next_id());
+        let mut first = entry(dependent, &new_component(), v(2, 0, 0), b"d");
+        first.dependencies.push(UpdateId(dependency)).expect("room");
+        let bytes = signed(
+            next_version(),
+            TOMORROW,
+            &[first, entry(dependency, &new_component(), v(2, 0, 0), b"e")],
+        );
+        let (result, out) = deliver(
+            &bytes,
+            &[section(dependent, b"d"), section(dependency, b"e")],
+        );
+        assert_eq!(result, Ok(2), "{out}");
+        let info = update::info(UpdateId(dependent)).expect("queued");
+        assert_eq!(info.record.dependencies.as_slice(), [UpdateId(dependency)]);
+    }
+
+    #[test]
+    fn test_an_entry_depending_on_a_refused_entry_is_refused_naming_it() {
+        let _statics = fresh();
+        let (dependent, dependency) = (next_id(), next_id());
+        let name = new_component();
+        let mut first = entry(dependent, &name, v(2, 0, 0), b"d");
+        first.dependencies.push(UpdateId(dependency)).expect("room");
+        let bytes = signed(
+            next_version(),
+            TOMORROW,
+            &[first, entry(dependency, &new_component(), v(2, 0, 0), b"e")],
+        );
+        // The dependency's payload is missing.
+        let (result, out) = deliver(&bytes, &[section(dependent, b"d")]);
+        assert_eq!(result, Ok(0));
+        assert!(
+            out.ends_with(&format!(
+                "update rejected: #{dependent} {name} 2.0.0: dependency #{dependency}, in the same manifest, was refused\n"
+            )),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn test_payload_sections_of_no_entry_are_dropped_one_line_each() {
+        let _statics = fresh();
+        let (id, stranger) = (next_id(), next_id());
+        let bytes = signed(
+            next_version(),
+            TOMORROW,
+            &[entry(id, &new_component(), v(2, 0, 0), b"real")],
+        );
+        let before = super::counts();
+        let (result, out) = deliver(
+            &bytes,
+            &[
+                b"\x01\x02\x03",
+                section(stranger, b"x"),
+                section(id, b"real"),
+                section(id, b"fake"),
+            ],
+        );
+        assert_eq!(result, Ok(1));
+        let lines: Vec<&str> = out.lines().skip(1).collect();
+        assert_eq!(
+            lines,
+            [
+                "payload rejected: section of 3 bytes: too short to hold an update id; dropped".to_string(),
+                format!("payload rejected: #{stranger}: no entry of its bundle's manifest has this id; dropped"),
+                format!("payload rejected: #{id}: a second payload for this id in its bundle; dropped, the first is kept"),
+            ]
+        );
+        let after = super::counts();
+        assert_eq!(after.payloads_rejected, before.payloads_rejected + 3);
+        assert_eq!(after.updates_rejected, before.updates_rejected);
+        // The first payload was kept: it is the signed one.
+        assert_eq!(super::check_before_install(UpdateId(id)), Ok(()));
+    }
+
+    #[test]
+    fn test_a_payload_changed_after_delivery_is_refused_before_install() {
+        let _statics = fresh();
+        let id = next_id();
+        let bytes = signed(
+            next_version(),
+            TOMORROW,
+            &[entry(id, &new_component(), v(2, 0, 0), b"signed")],
+        );
+        // The same size, other bytes: only the digest tells.
+        assert_eq!(deliver(&bytes, &[section(id, b"forged")]).0, Ok(1));
+        let refusal = super::check_before_install(UpdateId(id)).expect_err("refused");
+        let InstallRefusal::Payload(PayloadError::DigestMismatch { expected, found }) = refusal
+        else {
+            panic!("{refusal:?}");
+        };
+        assert_eq!(expected, sha256(b"signed"));
+        assert_eq!(found, sha256(b"forged"));
+        assert!(refusal.for_good());
+        assert_eq!(
+            refusal.reason(),
+            "payload sha256 differs from the signed digest"
+        );
+    }
+
+    #[test]
+    fn test_an_update_from_no_manifest_has_nothing_to_check() {
+        let _statics = fresh();
+        assert_eq!(super::check_before_install(UpdateId(next_id())), Ok(()));
+    }
+
+    #[test]
+    fn test_two_installs_of_one_component_never_overlap() {
+        let _statics = fresh();
+        let name = new_component();
+        let (older, newer) = (next_id(), next_id());
+        let bytes = signed(
+            next_version(),
+            TOMORROW,
+            &[
+                entry(older, &name, v(2, 0, 0), b"2"),
+                entry(newer, &name, v(3, 0, 0), b"3"),
+            ],
+        );
+        assert_eq!(
+            deliver(&bytes, &[section(older, b"2"), section(newer, b"3")]).0,
+            Ok(2)
+        );
+        assert_eq!(super::check_before_install(UpdateId(older)), Ok(()));
+        let busy = super::check_before_install(UpdateId(newer)).expect_err("busy");
+        assert_eq!(
+            busy,
+            InstallRefusal::ComponentBusy {
+                installing: UpdateId(older)
+            }
+        );
+        assert!(!busy.for_good());
+        // Written and waiting for its reboot: the newer one may install.
+        super::install_written(UpdateId(older));
+        assert_eq!(super::check_before_install(UpdateId(newer)), Ok(()));
+    }
+
+    #[test]
+    fn test_an_older_version_is_refused_while_a_newer_waits_for_its_reboot() {
+        let _statics = fresh();
+        let name = new_component();
+        let (older, newer) = (next_id(), next_id());
+        let bytes = signed(
+            next_version(),
+            TOMORROW,
+            &[
+                entry(older, &name, v(2, 0, 0), b"2"),
+                entry(newer, &name, v(3, 0, 0), b"3"),
+            ],
+        );
+        assert_eq!(
+            deliver(&bytes, &[section(older, b"2"), section(newer, b"3")]).0,
+            Ok(2)
+        );
+        assert_eq!(super::check_before_install(UpdateId(newer)), Ok(()));
+        super::install_written(UpdateId(newer));
+        let refusal = super::check_before_install(UpdateId(older)).expect_err("older");
+        assert_eq!(
+            refusal,
+            InstallRefusal::NotNewer {
+                version: v(2, 0, 0),
+                installed: v(3, 0, 0)
+            }
+        );
+        assert_eq!(
+            refusal.to_string(),
+            "version 2.0.0 is not newer than installed 3.0.0"
+        );
+    }
+
+    #[test]
+    fn test_a_failed_attempt_frees_its_component_for_another_install() {
+        let _statics = fresh();
+        let name = new_component();
+        let (first, second) = (next_id(), next_id());
+        let bytes = signed(
+            next_version(),
+            TOMORROW,
+            &[
+                entry(first, &name, v(2, 0, 0), b"2"),
+                entry(second, &name, v(3, 0, 0), b"3"),
+            ],
+        );
+        assert_eq!(
+            deliver(&bytes, &[section(first, b"2"), section(second, b"3")]).0,
+            Ok(2)
+        );
+        assert_eq!(super::check_before_install(UpdateId(first)), Ok(()));
+        super::on_event(&TimedEvent {
+            at: Instant::ZERO,
+            event: Event::Failed {
+                id: UpdateId(first),
+                attempt: 1,
+                reason: "install failed",
+                permanent: false,
+            },
+        });
+        assert_eq!(super::check_before_install(UpdateId(second)), Ok(()));
+    }
+
+    #[test]
+    fn test_the_inventory_follows_completions_and_cancellations() {
+        let _statics = fresh();
+        let name = new_component();
+        let (two, three, four) = (next_id(), next_id(), next_id());
+        let bytes = signed(
+            next_version(),
+            TOMORROW,
+            &[
+                entry(two, &name, v(2, 0, 0), b"2"),
+                entry(three, &name, v(3, 0, 0), b"3"),
+                entry(four, &name, v(4, 0, 0), b"4"),
+            ],
+        );
+        let sections = [
+            section(two, b"2"),
+            section(three, b"3"),
+            section(four, b"4"),
+        ];
+        assert_eq!(deliver(&bytes, &sections).0, Ok(3));
+        assert_eq!(inventory::newest(&name), Some(v(4, 0, 0)));
+        let event = |event| TimedEvent {
+            at: Instant::ZERO,
+            event,
+        };
+        super::on_event(&event(Event::Cancelled { id: UpdateId(four) }));
+        assert_eq!(inventory::newest(&name), Some(v(3, 0, 0)));
+        assert_eq!(inventory::installed(&name), None);
+        super::on_event(&event(Event::Completed { id: UpdateId(two) }));
+        assert_eq!(inventory::installed(&name), Some(v(2, 0, 0)));
+        assert_eq!(inventory::newest(&name), Some(v(3, 0, 0)));
+        super::on_event(&event(Event::Rejected {
+            id: UpdateId(three),
+        }));
+        assert_eq!(inventory::newest(&name), Some(v(2, 0, 0)));
+        // An ended update's id, reused by an unsigned update, is not it.
+        super::on_event(&event(Event::Completed { id: UpdateId(four) }));
+        assert_eq!(inventory::installed(&name), Some(v(2, 0, 0)));
+    }
+
+    #[test]
+    fn test_an_install_refusal_for_now_is_held_and_one_for_good_is_counted() {
+        let _statics = fresh();
+        let name = new_component();
+        let id = next_id();
+        let bytes = signed(
+            next_version(),
+            TOMORROW,
+            &[entry(id, &name, v(2, 0, 0), b"p")],
+        );
+        assert_eq!(deliver(&bytes, &[section(id, b"p")]).0, Ok(1));
+        let before = super::counts();
+        super::install_refused(
+            UpdateId(id),
+            InstallRefusal::ComponentBusy {
+                installing: UpdateId(7),
+            },
+        );
+        assert_eq!(
+            host::take_output(),
+            format!("update held: #{id} {name} 2.0.0: #7, another update of the same component, is installing; tried again later\n")
+        );
+        assert_eq!(super::counts(), before);
+        super::install_refused(UpdateId(id), InstallRefusal::Payload(PayloadError::Missing));
+        assert_eq!(
+            host::take_output(),
+            format!("update rejected: #{id} {name} 2.0.0: payload missing; not installed\n")
+        );
+        assert_eq!(
+            super::counts().updates_rejected,
+            before.updates_rejected + 1
+        );
+    }
+
+    #[test]
+    fn test_ramdisk_without_manifests_says_so() {
+        let _statics = fresh();
+        super::deliver_ramdisk(None);
+        assert_eq!(
+            host::take_output(),
+            "manifest: no ramdisk, no updates delivered\n"
+        );
+        super::deliver_ramdisk(Some(b"not a ramdisk at all"));
+        let out = host::take_output();
+        assert!(
+            out.starts_with("manifest rejected: ramdisk unreadable: "),
+            "{out}"
+        );
+        let mut buffer = vec![0; 256];
+        let mut writer = RamdiskWriter::new(&mut buffer).expect("room");
+        writer
+            .section(Tag::PAYLOAD, section(5, b"early"))
+            .expect("room");
+        let len = writer.finish().expect("room");
+        buffer.truncate(len);
+        super::deliver_ramdisk(Some(Box::leak(buffer.into_boxed_slice())));
+        assert_eq!(
+            host::take_output(),
+            "payload rejected: #5: comes before any manifest; dropped\nmanifest: none in the ramdisk, no updates delivered\n"
+        );
+    }
+
+    #[test]
+    fn test_ramdisk_bundles_each_bring_their_own_payloads() {
+        let _statics = fresh();
+        let (first, second) = (next_id(), next_id());
+        let one = signed(
+            next_version(),
+            TOMORROW,
+            &[entry(first, &new_component(), v(2, 0, 0), b"1")],
+        );
+        let two = signed(
+            next_version(),
+            TOMORROW,
+            &[entry(second, &new_component(), v(2, 0, 0), b"2")],
+        );
+        let mut buffer = vec![0; 4096];
+        let mut writer = RamdiskWriter::new(&mut buffer).expect("room");
+        writer.section(Tag::MANIFEST, &one).expect("room");
+        // The second bundle's payload, in the first bundle: not its own.
+        writer
+            .section(Tag::PAYLOAD, section(second, b"2"))
+            .expect("room");
+        writer
+            .section(Tag::PAYLOAD, section(first, b"1"))
+            .expect("room");
+        writer.section(Tag::MANIFEST, &two).expect("room");
+        let len = writer.finish().expect("room");
+        buffer.truncate(len);
+        super::deliver_ramdisk(Some(Box::leak(buffer.into_boxed_slice())));
+        let out = host::take_output();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 4, "{out}");
+        assert!(lines[0].starts_with("manifest accepted: "), "{out}");
+        assert_eq!(
+            lines[1],
+            format!("payload rejected: #{second}: no entry of its bundle's manifest has this id; dropped")
+        );
+        assert!(lines[2].starts_with("manifest accepted: "), "{out}");
+        assert!(
+            lines[3].starts_with(&format!("update rejected: #{second} ")),
+            "{out}"
+        );
+        assert!(lines[3].ends_with(": payload missing"), "{out}");
+        assert!(update::state_of(UpdateId(first)).is_ok());
+        assert!(update::state_of(UpdateId(second)).is_err());
+    }
+
+    #[test]
+    fn test_counts_read_as_one_status_line() {
+        let counts = Counts {
+            manifests_accepted: 2,
+            manifests_rejected: 1,
+            updates_accepted: 21,
+            updates_rejected: 3,
+            payloads_rejected: 4,
+            last_version: Some(9),
+        };
+        assert_eq!(
+            counts.to_string(),
+            "manifests accepted=2 rejected=1, updates accepted=21 rejected=3, payloads rejected=4, last manifest version 9"
+        );
+        assert!(Counts::default()
+            .to_string()
+            .ends_with("last manifest version none"));
+    }
+
+    #[test]
+    fn test_install_refusals_have_short_reasons() {
+        let not_newer = InstallRefusal::NotNewer {
+            version: v(1, 0, 0),
+            installed: v(1, 0, 0),
+        };
+        assert_eq!(not_newer.reason(), "not newer than the installed version");
+        assert!(not_newer.for_good());
+        let busy = InstallRefusal::ComponentBusy {
+            installing: UpdateId(3),
+        };
+        assert_eq!(
+            busy.reason(),
+            "another update of its component is installing"
+        );
+        assert_eq!(
+            InstallRefusal::Payload(PayloadError::Missing).reason(),
+            "payload missing"
+        );
+    }
+
+    #[test]
+    fn test_a_payload_section_starts_with_its_id() {
+        assert_eq!(
+            super::split_payload(b"\x07\x00\x00\x00abc"),
+            Some((UpdateId(7), &b"abc"[..]))
+        );
+        assert_eq!(
+            super::split_payload(b"\xff\xff\xff\xff"),
+            Some((UpdateId(u32::MAX), &b""[..]))
+        );
+        assert_eq!(super::split_payload(b"\x07\x00\x00"), None);
+        assert_eq!(super::split_payload(b""), None);
+    }
+}
