@@ -401,3 +401,311 @@ impl Job {
         Duration::from_millis(ms.max(1000))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::vec::Vec;
+
+    use update_sched::scheduler::Start;
+    use update_sched::update::UpdateFlags;
+    use update_sched::{Duration, Instant, UpdateId, UpdateKind};
+
+    use super::{Executor, FailureInjection, Progress, StartError, Step, MAX_JOBS};
+
+    /// Ids no manifest of any test uses: nothing is checked before install.
+    fn start(id: u32, kind: UpdateKind, flags: UpdateFlags, minutes: u64) -> Start {
+        Start {
+            id: UpdateId(id),
+            kind,
+            flags,
+            estimated_duration: Duration::from_minutes(minutes),
+            attempt: 1,
+            forced: false,
+        }
+    }
+
+    fn minutes(count: u64) -> Instant {
+        Instant::ZERO.saturating_add(Duration::from_minutes(count))
+    }
+
+    fn advance(executor: &mut Executor, now: Instant) -> Vec<Progress> {
+        let mut changes = Vec::new();
+        executor.advance(now, |change| changes.push(change));
+        changes
+    }
+
+    fn step(id: u32, step: Step) -> Progress {
+        Progress::Step {
+            id: UpdateId(id),
+            step,
+        }
+    }
+
+    fn finished(id: u32, outcome: Result<(), &'static str>) -> Progress {
+        Progress::Finished {
+            id: UpdateId(id),
+            outcome,
+            for_good: false,
+        }
+    }
+
+    #[test]
+    fn test_in_place_update_downloads_verifies_and_installs_in_its_shares() {
+        let mut executor = Executor::new(FailureInjection::NONE, 1);
+        let app = start(1, UpdateKind::Application, UpdateFlags::empty(), 100);
+        executor.start(&app, Instant::ZERO).expect("a free slot");
+        assert_eq!(executor.step_of(UpdateId(1)), Some(Step::Download));
+        assert_eq!(executor.next_change(), Some(minutes(30)));
+        assert!(advance(&mut executor, minutes(29)).is_empty());
+        assert_eq!(advance(&mut executor, minutes(30)), [step(1, Step::Verify)]);
+        assert_eq!(
+            advance(&mut executor, minutes(40)),
+            [step(1, Step::Install)]
+        );
+        // Install takes 60% when no reboot follows.
+        assert!(advance(&mut executor, minutes(99)).is_empty());
+        assert_eq!(advance(&mut executor, minutes(100)), [finished(1, Ok(()))]);
+        assert_eq!(executor.running(), 0);
+        assert_eq!(executor.next_change(), None);
+    }
+
+    #[test]
+    fn test_a_late_advance_reports_every_step_in_order() {
+        let mut executor = Executor::new(FailureInjection::NONE, 1);
+        let app = start(2, UpdateKind::Application, UpdateFlags::empty(), 10);
+        executor.start(&app, Instant::ZERO).expect("a free slot");
+        assert_eq!(
+            advance(&mut executor, minutes(60)),
+            [
+                step(2, Step::Verify),
+                step(2, Step::Install),
+                finished(2, Ok(()))
+            ]
+        );
+    }
+
+    #[test]
+    fn test_staged_update_is_held_before_its_reboot_until_granted() {
+        let mut executor = Executor::new(FailureInjection::NONE, 1);
+        let kernel = start(3, UpdateKind::Kernel, UpdateFlags::NEEDS_REBOOT, 100);
+        executor.start(&kernel, Instant::ZERO).expect("a free slot");
+        // Download 30%, verify 10%, install 45%: held at 85 minutes.
+        assert_eq!(
+            advance(&mut executor, minutes(85)),
+            [step(3, Step::Verify), step(3, Step::Install)]
+        );
+        assert_eq!(executor.held().collect::<Vec<_>>(), [UpdateId(3)]);
+        assert_eq!(executor.next_change(), None);
+        assert!(advance(&mut executor, minutes(500)).is_empty());
+        assert_eq!(
+            executor.enter_final_step(UpdateId(3), minutes(500)),
+            Some(Step::Reboot)
+        );
+        assert_eq!(executor.held().count(), 0);
+        // The reboot takes 15%.
+        assert_eq!(executor.next_change(), Some(minutes(515)));
+        assert_eq!(advance(&mut executor, minutes(515)), [finished(3, Ok(()))]);
+    }
+
+    #[test]
+    fn test_firmware_without_a_reboot_ends_with_a_flash() {
+        let mut executor = Executor::new(FailureInjection::NONE, 1);
+        let bios = start(4, UpdateKind::Firmware, UpdateFlags::empty(), 20);
+        executor.start(&bios, Instant::ZERO).expect("a free slot");
+        advance(&mut executor, minutes(60));
+        assert_eq!(executor.held().collect::<Vec<_>>(), [UpdateId(4)]);
+        assert_eq!(
+            executor.enter_final_step(UpdateId(4), minutes(60)),
+            Some(Step::Flash)
+        );
+        assert_eq!(executor.step_of(UpdateId(4)), Some(Step::Flash));
+    }
+
+    #[test]
+    fn test_final_step_only_for_a_held_job() {
+        let mut executor = Executor::new(FailureInjection::NONE, 1);
+        let kernel = start(5, UpdateKind::Kernel, UpdateFlags::NEEDS_REBOOT, 100);
+        executor.start(&kernel, Instant::ZERO).expect("a free slot");
+        assert_eq!(executor.enter_final_step(UpdateId(5), Instant::ZERO), None);
+        assert_eq!(executor.enter_final_step(UpdateId(6), Instant::ZERO), None);
+        assert_eq!(executor.step_of(UpdateId(5)), Some(Step::Download));
+    }
+
+    #[test]
+    fn test_every_step_takes_at_least_a_second() {
+        let mut executor = Executor::new(FailureInjection::NONE, 1);
+        let tiny = Start {
+            estimated_duration: Duration::from_millis(10),
+            ..start(7, UpdateKind::Application, UpdateFlags::empty(), 1)
+        };
+        executor.start(&tiny, Instant::ZERO).expect("a free slot");
+        assert_eq!(executor.next_change(), Some(Instant::from_millis(1_000)));
+        assert_eq!(
+            advance(&mut executor, Instant::from_millis(2_999)),
+            [step(7, Step::Verify), step(7, Step::Install)]
+        );
+        assert_eq!(
+            advance(&mut executor, Instant::from_millis(3_000)),
+            [finished(7, Ok(()))]
+        );
+    }
+
+    #[test]
+    fn test_abort_before_the_point_of_no_return_only() {
+        let mut executor = Executor::new(FailureInjection::NONE, 1);
+        let app = start(8, UpdateKind::Application, UpdateFlags::empty(), 100);
+        let kernel = start(9, UpdateKind::Kernel, UpdateFlags::NEEDS_REBOOT, 100);
+        let alone = start(
+            10,
+            UpdateKind::Kernel,
+            UpdateFlags::NEEDS_REBOOT | UpdateFlags::EXCLUSIVE,
+            100,
+        );
+        for job in [&app, &kernel, &alone] {
+            executor.start(job, Instant::ZERO).expect("a free slot");
+        }
+        // All three installing (the staged one held after it).
+        advance(&mut executor, minutes(45));
+        assert_eq!(executor.step_of(UpdateId(8)), Some(Step::Install));
+        // An in-place install, and one that runs alone throughout, cannot
+        // be abandoned; a staged one can.
+        assert!(!executor.abort(UpdateId(8)));
+        assert!(!executor.abort(UpdateId(10)));
+        assert!(executor.abort(UpdateId(9)));
+        assert_eq!(executor.step_of(UpdateId(9)), None);
+        assert!(!executor.abort(UpdateId(99)));
+        let mut fresh = Executor::new(FailureInjection::NONE, 1);
+        fresh.start(&app, Instant::ZERO).expect("a free slot");
+        assert!(fresh.abort(UpdateId(8)));
+        assert_eq!(fresh.running(), 0);
+    }
+
+    #[test]
+    fn test_a_reboot_under_way_cannot_be_abandoned() {
+        let mut executor = Executor::new(FailureInjection::NONE, 1);
+        let kernel = start(11, UpdateKind::Kernel, UpdateFlags::NEEDS_REBOOT, 100);
+        executor.start(&kernel, Instant::ZERO).expect("a free slot");
+        advance(&mut executor, minutes(85));
+        executor.enter_final_step(UpdateId(11), minutes(85));
+        assert!(!executor.abort(UpdateId(11)));
+        assert_eq!(executor.step_of(UpdateId(11)), Some(Step::Reboot));
+    }
+
+    #[test]
+    fn test_start_refuses_a_running_update_and_a_full_executor() {
+        let mut executor = Executor::new(FailureInjection::NONE, 1);
+        for id in 0..MAX_JOBS as u32 {
+            let job = start(100 + id, UpdateKind::Application, UpdateFlags::empty(), 5);
+            executor.start(&job, Instant::ZERO).expect("a free slot");
+        }
+        let again = start(100, UpdateKind::Application, UpdateFlags::empty(), 5);
+        assert_eq!(
+            executor.start(&again, Instant::ZERO),
+            Err(StartError::AlreadyRunning)
+        );
+        let one_more = start(999, UpdateKind::Application, UpdateFlags::empty(), 5);
+        assert_eq!(
+            executor.start(&one_more, Instant::ZERO),
+            Err(StartError::Busy)
+        );
+        assert_eq!(StartError::Busy.to_string(), "executor busy");
+        assert_eq!(StartError::AlreadyRunning.reason(), "already running");
+    }
+
+    #[test]
+    fn test_certain_failure_ends_the_attempt_in_one_step_with_its_reason() {
+        let failures = FailureInjection {
+            per_mille: [1000; UpdateKind::ALL.len()],
+        };
+        let reasons = [
+            "download interrupted",
+            "download damaged, verification failed",
+            "install script failed",
+        ];
+        for id in 200..240 {
+            let mut executor = Executor::new(failures, 7);
+            let app = start(id, UpdateKind::Application, UpdateFlags::empty(), 10);
+            executor.start(&app, Instant::ZERO).expect("a free slot");
+            let changes = advance(&mut executor, minutes(60));
+            let Some(Progress::Finished {
+                outcome: Err(reason),
+                for_good: false,
+                ..
+            }) = changes.last()
+            else {
+                panic!("#{id} did not fail: {changes:?}");
+            };
+            assert!(reasons.contains(reason), "{reason}");
+            assert_eq!(executor.running(), 0);
+        }
+    }
+
+    #[test]
+    fn test_failures_depend_on_seed_update_and_attempt_only() {
+        let failures = FailureInjection {
+            per_mille: [500; UpdateKind::ALL.len()],
+        };
+        let outcome = |seed: u64, id: u32, attempt: u8| {
+            let mut executor = Executor::new(failures, seed);
+            // Another update started first changes nothing.
+            let other = start(id + 1, UpdateKind::Driver, UpdateFlags::empty(), 10);
+            executor.start(&other, Instant::ZERO).expect("a free slot");
+            let job = Start {
+                attempt,
+                ..start(id, UpdateKind::Driver, UpdateFlags::empty(), 10)
+            };
+            executor.start(&job, Instant::ZERO).expect("a free slot");
+            advance(&mut executor, minutes(60))
+                .into_iter()
+                .filter(|change| matches!(change, Progress::Finished { id: done, .. } if *done == UpdateId(id)))
+                .collect::<Vec<_>>()
+        };
+        let mut failed = 0;
+        for id in (300..400).step_by(2) {
+            assert_eq!(outcome(3, id, 1), outcome(3, id, 1));
+            let mut alone = Executor::new(failures, 3);
+            alone
+                .start(
+                    &start(id, UpdateKind::Driver, UpdateFlags::empty(), 10),
+                    Instant::ZERO,
+                )
+                .expect("a free slot");
+            assert_eq!(
+                advance(&mut alone, minutes(60)).last(),
+                outcome(3, id, 1).last()
+            );
+            if outcome(3, id, 1) != [finished(id, Ok(()))] {
+                failed += 1;
+            }
+        }
+        // About half of 50 attempts fail at 500 per mille.
+        assert!((10..=40).contains(&failed), "{failed} failed");
+    }
+
+    #[test]
+    fn test_no_failure_chance_never_fails() {
+        for id in 400..450 {
+            let mut executor = Executor::new(FailureInjection::default(), 11);
+            let job = start(id, UpdateKind::Firmware, UpdateFlags::NEEDS_REBOOT, 10);
+            executor.start(&job, Instant::ZERO).expect("a free slot");
+            advance(&mut executor, minutes(60));
+            assert_eq!(executor.held().count(), 1, "#{id}");
+        }
+    }
+
+    #[test]
+    fn test_step_names() {
+        let names: Vec<&str> = [
+            Step::Download,
+            Step::Verify,
+            Step::Install,
+            Step::Reboot,
+            Step::Flash,
+        ]
+        .iter()
+        .map(|step| step.name())
+        .collect();
+        assert_eq!(names, ["download", "verify", "install", "reboot", "flash"]);
+        assert_eq!(std::format!("{}", Step::Flash), "flash");
+    }
+}
