@@ -172,3 +172,131 @@ pub fn installed(name: &str) -> Option<Version> {
 pub fn for_each(mut f: impl FnMut(&Component)) {
     with_table(|table| table.iter().for_each(&mut f));
 }
+
+#[cfg(test)]
+mod tests {
+    use std::format;
+    use std::string::{String, ToString};
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use update_sched::update::Version;
+
+    use super::{Component, BASELINE, CAPACITY};
+    use crate::host;
+
+    /// Component names no other test uses.
+    fn new_name() -> String {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        format!("inv{}", NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+
+    fn v(major: u16, minor: u16, patch: u16) -> Version {
+        Version::new(major, minor, patch)
+    }
+
+    #[test]
+    fn test_component_lines() {
+        let mut component = Component {
+            name: "openssl".try_into().expect("fits"),
+            installed: Some(v(1, 2, 3)),
+            pending: Some(v(1, 3, 0)),
+        };
+        assert_eq!(
+            component.to_string(),
+            "openssl          installed 1.2.3, 1.3.0 pending"
+        );
+        component.pending = None;
+        assert_eq!(component.to_string(), "openssl          installed 1.2.3");
+        component.installed = None;
+        assert_eq!(component.to_string(), "openssl          not installed");
+    }
+
+    #[test]
+    fn test_baseline_is_installed_at_one_and_fits() {
+        let _statics = host::statics();
+        assert!(BASELINE.len() < CAPACITY);
+        // Components no test updates.
+        for name in ["fonts", "bios", "python"] {
+            assert!(BASELINE.contains(&name));
+            assert_eq!(super::installed(name), Some(v(1, 0, 0)), "{name}");
+            assert!(super::has_room_for(name));
+        }
+        assert_eq!(super::installed("not-a-component"), None);
+        assert_eq!(super::newest("not-a-component"), None);
+    }
+
+    #[test]
+    fn test_pending_is_the_newest_accepted_and_newest_counts_it() {
+        let _statics = host::statics();
+        let name = new_name();
+        super::note_accepted(&name, v(2, 0, 0));
+        super::note_accepted(&name, v(1, 5, 0));
+        assert_eq!(super::installed(&name), None);
+        assert_eq!(super::newest(&name), Some(v(2, 0, 0)));
+    }
+
+    #[test]
+    fn test_installing_clears_a_pending_version_not_above_it() {
+        let _statics = host::statics();
+        let name = new_name();
+        super::note_accepted(&name, v(2, 0, 0));
+        super::note_installed(&name, v(2, 0, 0));
+        assert_eq!(super::installed(&name), Some(v(2, 0, 0)));
+        assert_eq!(super::newest(&name), Some(v(2, 0, 0)));
+        let mut line = String::new();
+        super::for_each(|component| {
+            if component.name == name.as_str() {
+                line = component.to_string();
+            }
+        });
+        assert_eq!(line, format!("{name:<16} installed 2.0.0"));
+    }
+
+    #[test]
+    fn test_installed_version_never_goes_back() {
+        let _statics = host::statics();
+        let name = new_name();
+        super::note_installed(&name, v(3, 0, 0));
+        super::note_installed(&name, v(2, 0, 0));
+        assert_eq!(super::installed(&name), Some(v(3, 0, 0)));
+    }
+
+    #[test]
+    fn test_a_newer_pending_version_survives_an_older_install() {
+        let _statics = host::statics();
+        let name = new_name();
+        super::note_accepted(&name, v(3, 0, 0));
+        super::note_installed(&name, v(2, 0, 0));
+        assert_eq!(super::installed(&name), Some(v(2, 0, 0)));
+        assert_eq!(super::newest(&name), Some(v(3, 0, 0)));
+    }
+
+    #[test]
+    fn test_pending_falls_back_and_is_never_at_or_below_installed() {
+        let _statics = host::statics();
+        let name = new_name();
+        super::note_installed(&name, v(2, 0, 0));
+        super::note_accepted(&name, v(4, 0, 0));
+        super::note_pending(&name, Some(v(3, 0, 0)));
+        assert_eq!(super::newest(&name), Some(v(3, 0, 0)));
+        super::note_pending(&name, Some(v(2, 0, 0)));
+        assert_eq!(super::newest(&name), Some(v(2, 0, 0)));
+        let mut pending = Some(v(9, 9, 9));
+        super::for_each(|component| {
+            if component.name == name.as_str() {
+                pending = component.pending;
+            }
+        });
+        assert_eq!(pending, None);
+        super::note_pending(&name, None);
+        assert_eq!(super::newest(&name), Some(v(2, 0, 0)));
+    }
+
+    #[test]
+    fn test_a_name_too_long_for_the_table_is_not_recorded() {
+        let _statics = host::statics();
+        let long = "a-component-name-past-sixteen";
+        super::note_accepted(long, v(2, 0, 0));
+        assert_eq!(super::newest(long), None);
+    }
+}
