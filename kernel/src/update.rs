@@ -418,3 +418,201 @@ pub(crate) fn publish(event: &TimedEvent) {
         subscriber(event);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::format;
+    use std::string::ToString;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::MutexGuard;
+
+    use update_sched::config::{Config, ConfigError, Profile};
+    use update_sched::event::{Event, TimedEvent};
+    use update_sched::scheduler::{CommandError, SubmitError, UpdateState};
+    use update_sched::update::UpdateRecord;
+    use update_sched::{Duration, Instant, Priority, UpdateId, UpdateKind};
+
+    use super::{ApiError, Holder, MAX_SUBSCRIBERS};
+    use crate::{clock, host};
+
+    /// Holds the kernel's statics, with a fresh scheduler and the clock at
+    /// boot.
+    fn fresh() -> MutexGuard<'static, ()> {
+        let statics = host::statics();
+        clock::release();
+        super::start(Config::preset(Profile::Basic), Some(Profile::Basic), 1)
+            .expect("the preset is valid");
+        statics
+    }
+
+    fn record(id: u32) -> UpdateRecord {
+        UpdateRecord::new(
+            UpdateId(id),
+            "curl",
+            UpdateKind::Application,
+            Priority::Low,
+            Duration::from_minutes(5),
+            Instant::ZERO,
+        )
+    }
+
+    #[test]
+    fn test_api_errors_read_as_sentences() {
+        assert_eq!(
+            ApiError::NotStarted.to_string(),
+            "the update service is not running"
+        );
+        assert_eq!(
+            ApiError::Submit(SubmitError::Duplicate).to_string(),
+            format!("submit refused: {}", SubmitError::Duplicate)
+        );
+        assert_eq!(
+            ApiError::Command(CommandError::UnknownId).to_string(),
+            CommandError::UnknownId.to_string()
+        );
+        assert_eq!(
+            ApiError::TooManySubscribers.to_string(),
+            "all 8 subscriber slots are taken"
+        );
+        assert_eq!(
+            ApiError::Revoked(Holder::DemoOperator).to_string(),
+            "not authorized: the demo operator's authority was revoked"
+        );
+        assert_eq!(
+            ApiError::AuthorityTaken(Holder::Console).to_string(),
+            "not authorized: the console already holds its authority"
+        );
+    }
+
+    #[test]
+    fn test_holders_have_lower_case_names() {
+        assert_eq!(Holder::Console.name(), "console");
+        assert_eq!(Holder::DemoOperator.to_string(), "demo operator");
+        assert_eq!(Holder::LoadScenario.to_string(), "load scenario");
+    }
+
+    #[test]
+    fn test_an_invalid_configuration_is_refused_and_the_old_one_stays() {
+        let _statics = fresh();
+        let mut config = Config::preset(Profile::Server);
+        config.max_concurrent = 0;
+        let error = super::set_config(config, None).expect_err("invalid");
+        assert_eq!(error, ApiError::Config(ConfigError::ConcurrencyOutOfRange));
+        assert_eq!(
+            error.to_string(),
+            "invalid configuration: max_concurrent must be 1..=16"
+        );
+        let profile = super::with_service(|service| service.profile).expect("running");
+        assert_eq!(profile, Some(Profile::Basic));
+        super::set_profile(Profile::Server).expect("a preset");
+        let profile = super::with_service(|service| service.profile).expect("running");
+        assert_eq!(profile, Some(Profile::Server));
+    }
+
+    #[test]
+    fn test_a_submission_in_the_past_is_available_now_and_asks_for_a_poll() {
+        let _statics = fresh();
+        super::take_poll_request();
+        let now = clock::now();
+        super::submit_trusted(&record(1)).expect("queued");
+        assert_eq!(super::take_poll_request(), Some(now));
+        assert_eq!(super::take_poll_request(), None);
+        let info = super::info(UpdateId(1)).expect("held");
+        assert_eq!(info.record.available_at, now);
+        assert_eq!(
+            super::submit_trusted(&record(1)),
+            Err(ApiError::Submit(SubmitError::Duplicate))
+        );
+    }
+
+    #[test]
+    fn test_commands_on_an_unknown_update_are_refused() {
+        let _statics = fresh();
+        let unknown = ApiError::Command(CommandError::UnknownId);
+        assert_eq!(super::info(UpdateId(5)).err(), Some(unknown));
+        assert_eq!(super::state_of(UpdateId(5)), Err(unknown));
+        assert_eq!(super::cancel(UpdateId(5)), Err(unknown));
+        assert_eq!(super::reject(UpdateId(5)), Err(unknown));
+        assert_eq!(
+            super::defer(UpdateId(5), Duration::from_minutes(1)),
+            Err(unknown)
+        );
+    }
+
+    #[test]
+    fn test_defer_past_the_latest_instant_is_too_late() {
+        let _statics = fresh();
+        super::submit_trusted(&record(2)).expect("queued");
+        let until = super::defer(UpdateId(2), Duration::from_minutes(90)).expect("deferred");
+        assert_eq!(
+            until,
+            clock::now().saturating_add(Duration::from_minutes(90))
+        );
+        assert_eq!(
+            super::defer(UpdateId(2), Duration::from_millis(u64::MAX)),
+            Err(ApiError::Command(CommandError::TooLate))
+        );
+        super::cancel(UpdateId(2)).expect("cancelled");
+        assert_eq!(super::state_of(UpdateId(2)), Ok(UpdateState::Cancelled));
+    }
+
+    #[test]
+    fn test_each_holder_gets_one_authority_and_a_revoked_one_is_refused() {
+        let _statics = fresh();
+        // The load scenario's authority: no other test takes it.
+        let authority = super::authority(Holder::LoadScenario).expect("the first");
+        assert_eq!(authority.holder(), Holder::LoadScenario);
+        assert_eq!(
+            super::authority(Holder::LoadScenario).err(),
+            Some(ApiError::AuthorityTaken(Holder::LoadScenario))
+        );
+        super::submit(&record(3), &authority).expect("queued");
+        super::revoke(Holder::LoadScenario);
+        assert_eq!(
+            super::submit(&record(4), &authority),
+            Err(ApiError::Revoked(Holder::LoadScenario))
+        );
+        assert_eq!(
+            super::approve(UpdateId(3), &authority),
+            Err(ApiError::Revoked(Holder::LoadScenario))
+        );
+        assert!(super::state_of(UpdateId(4)).is_err());
+    }
+
+    static SEEN: AtomicU32 = AtomicU32::new(0);
+
+    fn count(event: &TimedEvent) {
+        if let Event::Completed { id } = event.event {
+            SEEN.fetch_add(id.0, Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn test_subscribers_are_called_until_unsubscribed_and_slots_run_out() {
+        let _statics = fresh();
+        let completed = TimedEvent {
+            at: Instant::ZERO,
+            event: Event::Completed { id: UpdateId(5) },
+        };
+        let before = SEEN.load(Ordering::Relaxed);
+        let first = super::subscribe(count).expect("a free slot");
+        super::publish(&completed);
+        assert_eq!(SEEN.load(Ordering::Relaxed), before + 5);
+        super::unsubscribe(first).expect("subscribed");
+        assert_eq!(
+            super::unsubscribe(first),
+            Err(ApiError::UnknownSubscription)
+        );
+        super::publish(&completed);
+        assert_eq!(SEEN.load(Ordering::Relaxed), before + 5);
+        let mut taken = std::vec::Vec::new();
+        while let Ok(subscription) = super::subscribe(count) {
+            taken.push(subscription);
+        }
+        assert!(taken.len() <= MAX_SUBSCRIBERS);
+        assert_eq!(super::subscribe(count), Err(ApiError::TooManySubscribers));
+        for subscription in taken {
+            super::unsubscribe(subscription).expect("subscribed");
+        }
+    }
+}
