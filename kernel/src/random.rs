@@ -37,3 +37,39 @@ impl Random {
         self.next_u64() % bound
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Random;
+
+    #[test]
+    fn test_seed_zero_gives_the_published_splitmix64_sequence() {
+        let mut random = Random::new(0);
+        assert_eq!(random.next_u64(), 0xe220_a839_7b1d_cdaf);
+        assert_eq!(random.next_u64(), 0x6e78_9e6a_a1b9_65f4);
+        assert_eq!(random.next_u64(), 0x06c4_5d18_8009_454f);
+    }
+
+    #[test]
+    fn test_the_same_seed_gives_the_same_numbers() {
+        let (mut one, mut two) = (Random::new(42), Random::new(42));
+        for _ in 0..100 {
+            assert_eq!(one.next_u64(), two.next_u64());
+        }
+        assert_ne!(Random::new(1).next_u64(), Random::new(2).next_u64());
+    }
+
+    #[test]
+    fn test_below_stays_below_its_bound_and_zero_gives_zero() {
+        let mut random = Random::new(7);
+        let mut seen = [false; 6];
+        for _ in 0..1_000 {
+            let value = random.below(6);
+            assert!(value < 6);
+            seen[value as usize] = true;
+        }
+        assert!(seen.iter().all(|&seen| seen));
+        assert_eq!(random.below(0), 0);
+        assert_eq!(random.below(1), 0);
+    }
+}

@@ -352,3 +352,96 @@ pub fn run(boot: &BootConfig, ramdisk: Option<&'static [u8]>) -> ! {
         metrics::record_idle(arch::cycles().wrapping_sub(halted));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use update_sched::civil::UtcOffset;
+    use update_sched::config::{Config, Profile};
+    use update_sched::update::UpdateRecord;
+    use update_sched::workload::WorkloadKind;
+    use update_sched::{Duration, Instant, Priority, UpdateId, UpdateKind};
+
+    use super::Summary;
+    use crate::executor::{Executor, FailureInjection};
+    use crate::metrics::Sampler;
+    use crate::worker::Worker;
+    use crate::{clock, host, update};
+
+    fn summary(
+        submitted: u32,
+        completed: u32,
+        failed: u32,
+        cancelled: u32,
+        pending: u32,
+    ) -> Summary {
+        Summary {
+            submitted,
+            completed,
+            failed,
+            cancelled,
+            pending,
+            deadline_misses: 0,
+            urgent_misses: 0,
+            sched_share_ppm: 0,
+        }
+    }
+
+    #[test]
+    fn test_summary_holds_when_every_update_is_counted_once_and_no_urgent_deadline_missed() {
+        assert!(summary(10, 5, 1, 2, 2).holds());
+        assert!(summary(0, 0, 0, 0, 0).holds());
+        // One unaccounted for, or counted twice.
+        assert!(!summary(10, 5, 1, 2, 1).adds_up());
+        assert!(!summary(10, 5, 1, 2, 3).adds_up());
+        assert!(!summary(10, 5, 1, 2, 1).holds());
+        // A missed Low deadline is allowed; a missed urgent one is not.
+        let low_missed = Summary {
+            deadline_misses: 3,
+            ..summary(4, 4, 0, 0, 0)
+        };
+        assert!(low_missed.holds());
+        let urgent_missed = Summary {
+            deadline_misses: 1,
+            urgent_misses: 1,
+            ..summary(4, 4, 0, 0, 0)
+        };
+        assert!(urgent_missed.adds_up());
+        assert!(!urgent_missed.holds());
+    }
+
+    #[test]
+    fn test_summary_counts_cancelled_and_rejected_together() {
+        let _statics = host::statics();
+        clock::release();
+        update::start(Config::preset(Profile::Basic), Some(Profile::Basic), 1).expect("valid");
+        for id in 1..=3 {
+            let record = UpdateRecord::new(
+                UpdateId(id),
+                "zlib",
+                UpdateKind::Application,
+                Priority::Low,
+                Duration::from_minutes(5),
+                Instant::ZERO,
+            );
+            update::submit_trusted(&record).expect("queued");
+        }
+        update::cancel(UpdateId(1)).expect("cancelled");
+        update::reject(UpdateId(2)).expect("rejected");
+        let worker = Worker::new(
+            Executor::new(FailureInjection::NONE, 1),
+            Sampler::new(WorkloadKind::Office, 1, clock::wall(), UtcOffset::UTC),
+        );
+        let summary = Summary::take(&worker).expect("running");
+        assert_eq!(
+            (
+                summary.submitted,
+                summary.completed,
+                summary.failed,
+                summary.cancelled,
+                summary.pending
+            ),
+            (3, 0, 0, 2, 1)
+        );
+        assert!(summary.holds());
+    }
+}
