@@ -111,6 +111,22 @@ pub struct Reading {
     pub wall: WallTime,
 }
 
+impl Reading {
+    /// The wall time at monotonic instant `at`, by this reading.
+    pub fn wall_at(&self, at: Instant) -> WallTime {
+        wall_at(at, self.now, self.wall)
+    }
+}
+
+/// The wall time at monotonic instant `at`, given that `now` is `wall`.
+pub fn wall_at(at: Instant, now: Instant, wall: WallTime) -> WallTime {
+    if at >= now {
+        wall.saturating_add(at.saturating_duration_since(now))
+    } else {
+        wall.saturating_sub(now.saturating_duration_since(at))
+    }
+}
+
 /// Prints a wall time the way the console shows it:
 /// `Sat 2026-11-28 21:30:00 UTC`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -26,6 +26,7 @@ pub mod inventory;
 pub mod manifest;
 pub mod memory;
 pub mod metrics;
+pub mod out;
 pub mod qemu;
 pub mod random;
 pub mod run;

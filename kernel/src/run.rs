@@ -23,11 +23,12 @@ use update_sched::update::UpdateRecord;
 use update_sched::workload::WorkloadKind;
 use update_sched::{Duration, Instant, Priority, UpdateId, UpdateKind};
 
-use crate::console::{Action, Console};
+use crate::console::{self, Action, Console, Prompt};
 use crate::executor::{Executor, FailureInjection};
 use crate::metrics::{self, Sampler};
+use crate::out::{Out, Serial};
 use crate::update::{ApiError, Authority, Holder};
-use crate::worker::{offset_now, print_line, Worker};
+use crate::worker::{print_line, Worker};
 use crate::{arch, audit, clock, manifest, qemu, serial_println, update};
 
 /// How long the demo's operator takes to approve an update that asks for
@@ -60,8 +61,9 @@ fn operator(event: &TimedEvent) {
     }
 }
 
-/// Grants the approvals whose delay has passed.
-fn grant_approvals(now: Instant) {
+/// Grants the approvals whose delay has passed; writes a line for each to
+/// `out`.
+fn grant_approvals(now: Instant, out: Out<'_>) {
     loop {
         let due = {
             let mut pending = APPROVALS.lock();
@@ -80,16 +82,22 @@ fn grant_approvals(now: Instant) {
             Some(authority) => update::approve(id, authority),
             None => Err(ApiError::Revoked(Holder::DemoOperator)),
         };
-        let (wall, offset) = (clock::wall(), offset_now());
-        crate::console::print_above(|| match approved {
-            Ok(()) => print_line(wall, offset, format_args!("demo: operator approves {id}")),
+        let (wall, offset) = (clock::wall(), update::offset());
+        match approved {
+            Ok(()) => print_line(
+                out,
+                wall,
+                offset,
+                format_args!("demo: operator approves {id}"),
+            ),
             // Cancelled, rejected or approved at the console meanwhile.
             Err(error) => print_line(
+                out,
                 wall,
                 offset,
                 format_args!("demo: operator cannot approve {id}: {error}"),
             ),
-        });
+        }
     }
 }
 
@@ -294,7 +302,7 @@ pub fn run(boot: &BootConfig, ramdisk: Option<&'static [u8]>) -> ! {
             serial_println!("update service: {error}");
         }
     }
-    manifest::deliver_ramdisk(ramdisk);
+    manifest::deliver_ramdisk(ramdisk, &mut Serial);
     serial_println!(
         "upkeep: {} mode, profile {}, {} workload (sessions, I/O and user load are simulated), speed {}x, {} updates from signed manifests",
         boot.mode.name(),
@@ -317,10 +325,10 @@ pub fn run(boot: &BootConfig, ramdisk: Option<&'static [u8]>) -> ! {
     }
     let mut load = Load::new(boot.scenario.as_str() == "load");
     let end = Instant::ZERO.saturating_add(Duration::from_days(u64::from(days)));
-    let mut console = Console::new();
+    let mut console = Console::new(Prompt::Always);
     console.show_prompt();
     let mut last_tick = arch::ticks();
-    worker.step();
+    console::print_above(|out| worker.step(out));
     loop {
         let tick = arch::ticks();
         if tick != last_tick {
@@ -330,21 +338,21 @@ pub fn run(boot: &BootConfig, ramdisk: Option<&'static [u8]>) -> ! {
             clock::release();
             let now = clock::now();
             load.poll();
-            worker.step();
+            console::print_above(|out| worker.step(out));
             // After the step, whose lines are stamped up to `now`: the
             // operator's lines are stamped `now` too, and the worker acts
             // on the approvals at that same time in its next step.
             if demo {
-                grant_approvals(now);
+                console::print_above(|out| grant_approvals(now, out));
             }
             if demo && now >= end {
                 serial_println!();
-                worker.print_status(clock::wall(), offset_now());
+                worker.print_status(&mut Serial, clock::wall(), update::offset());
                 finish(&worker, true);
             }
         }
         if console.poll(&mut worker) == Action::Shutdown {
-            worker.print_status(clock::wall(), offset_now());
+            worker.print_status(&mut Serial, clock::wall(), update::offset());
             finish(&worker, false);
         }
         let halted = arch::cycles();

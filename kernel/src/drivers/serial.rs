@@ -2,7 +2,10 @@
 //!
 //! One `spin::Mutex` guards the port. It is always taken with interrupts
 //! disabled, so an interrupt handler that prints can never spin on a lock
-//! held by the code it interrupted.
+//! held by the code it interrupted, and it is the last lock in the
+//! kernel's lock order (see `kernel/README.md`): it is held only while
+//! bytes go out, never while text is formatted, so no other lock is ever
+//! taken under it.
 
 use core::fmt::{self, Write};
 
@@ -61,14 +64,33 @@ pub fn init() {
 /// Writes formatted text to COM1; used by [`crate::serial_print!`].
 ///
 /// Output before [`init`], or on a machine without COM1, is dropped: there
-/// is nowhere else to send it.
+/// is nowhere else to send it. The port's lock is taken for each piece of
+/// text on its own ([`write_str`]), never while `args` is being formatted:
+/// a `Display` that takes another lock cannot nest it inside this one.
 pub fn print(args: fmt::Arguments) {
+    // `Pieces::write_str` never fails.
+    let _ = Pieces.write_fmt(args);
+}
+
+/// Writes `text` to COM1, holding the port's lock (with interrupts
+/// disabled) only while the bytes go out.
+pub fn write_str(text: &str) {
     interrupts::without_interrupts(|| {
         if let Some(port) = COM1.lock().as_mut() {
             // Port::write_str never fails.
-            let _ = port.write_fmt(args);
+            let _ = port.write_str(text);
         }
     });
+}
+
+/// Formatted output, each piece written by [`write_str`].
+struct Pieces;
+
+impl Write for Pieces {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        write_str(text);
+        Ok(())
+    }
 }
 
 /// The next byte typed at the console, if one has arrived. Input is
