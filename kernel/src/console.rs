@@ -120,6 +120,8 @@ struct Editor {
     prompt: Prompt,
 }
 
+/// The editor. Lock order (kernel/README.md, "Locks"): held alone, and
+/// released before anything is printed.
 static EDITOR: Mutex<Editor> = Mutex::new(Editor {
     line: None,
     shown: false,
@@ -187,6 +189,15 @@ fn show_typing() {
         editor.line.clone().unwrap_or_default()
     };
     serial_print!("> {line}");
+}
+
+/// Ends the prompt's line, if the prompt is on screen, so that what is
+/// printed next starts a line of its own; the prompt stays off screen.
+pub fn leave_prompt() {
+    let shown = core::mem::replace(&mut EDITOR.lock().shown, false);
+    if shown {
+        serial_println!();
+    }
 }
 
 /// Takes the line typed: the cursor moves to a fresh line, the prompt is

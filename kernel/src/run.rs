@@ -46,6 +46,9 @@ const LOAD_FIRST_ID: u32 = 100_000;
 static APPROVALS: Mutex<Deque<(UpdateId, Instant), 64>> = Mutex::new(Deque::new());
 
 /// The demo operator's authority to approve, taken when the demo starts.
+///
+/// Lock order (kernel/README.md, "Locks"): the outermost lock, held
+/// while the operator approves through the API.
 static OPERATOR: Mutex<Option<Authority>> = Mutex::new(None);
 
 /// The demo's operator, subscribed to the update events: notes every
@@ -325,28 +328,43 @@ pub fn run(boot: &BootConfig, ramdisk: Option<&'static [u8]>) -> ! {
     }
     let mut load = Load::new(boot.scenario.as_str() == "load");
     let end = Instant::ZERO.saturating_add(Duration::from_days(u64::from(days)));
-    let mut console = Console::new(Prompt::Always);
+    // In the demo the prompt shows only once someone types: the event
+    // lines run on without a bare prompt after each.
+    let mut console = Console::new(if demo {
+        Prompt::WhileTyping
+    } else {
+        Prompt::Always
+    });
     console.show_prompt();
     let mut last_tick = arch::ticks();
+    // Each turn of the loop happens at one instant, the one its tick
+    // began at: the clock is held from the worker's step until the next
+    // tick. Every API call made between two steps (the load scenario's,
+    // the operator's, the console's) lands at the instant the worker last
+    // acted at, so the worker's next step acts on it first and the events
+    // it makes come out in time order after everything before it. Read
+    // after the step instead, a call could land a tick later than the
+    // moments the worker had still to act at, and its event come out
+    // ahead of theirs.
+    clock::hold();
     console::print_above(|out| worker.step(out));
     loop {
         let tick = arch::ticks();
         if tick != last_tick {
             last_tick = tick;
-            // The console's commands since the last step happened at the
-            // instant they held the clock at; time moves on from here.
             clock::release();
+            clock::hold();
             let now = clock::now();
-            load.poll();
             console::print_above(|out| worker.step(out));
             // After the step, whose lines are stamped up to `now`: the
-            // operator's lines are stamped `now` too, and the worker acts
-            // on the approvals at that same time in its next step.
+            // calls below happen at `now` too, and the worker acts on them
+            // at that same time in its next step.
+            load.poll();
             if demo {
                 console::print_above(|out| grant_approvals(now, out));
             }
             if demo && now >= end {
-                serial_println!();
+                console::leave_prompt();
                 worker.print_status(&mut Serial, clock::wall(), update::offset());
                 finish(&worker, true);
             }
