@@ -108,6 +108,9 @@ struct Log {
     total: u64,
 }
 
+/// The ring. Lock order (kernel/README.md, "Locks"): may be taken under
+/// the scheduler's; no other lock is taken while it is held, but COM1's
+/// (the console prints from inside it).
 static LOG: Mutex<Log> = Mutex::new(Log {
     records: Deque::new(),
     dropped: 0,

@@ -74,7 +74,8 @@ impl State {
 }
 
 /// The clock. Taken with interrupts disabled, so that a reading is never
-/// held up by a handler and the lock is safe to take anywhere.
+/// held up by a handler and the lock is safe to take anywhere: no lock is
+/// taken under it (kernel/README.md, "Locks").
 static CLOCK: Mutex<State> = Mutex::new(State {
     boot_wall: WallTime::UNIX_EPOCH,
     base_tick: 0,

@@ -132,6 +132,9 @@ impl Channel {
     }
 }
 
+/// The channel. Lock order (kernel/README.md, "Locks"): may be taken
+/// under the scheduler's (the worker's install checks); released before the
+/// inventory's, the audit log's or the scheduler's is taken.
 static CHANNEL: Mutex<Channel> = Mutex::new(Channel {
     last_version: None,
     manifests_accepted: 0,

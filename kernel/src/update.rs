@@ -226,6 +226,9 @@ pub struct Service {
     pub profile: Option<Profile>,
 }
 
+/// The service. First in the lock order but for the demo operator's
+/// authority (kernel/README.md, "Locks"): nothing is printed while it is
+/// held.
 static SERVICE: Mutex<Option<Service>> = Mutex::new(None);
 
 /// One past the latest clock time, in milliseconds, of a call that
