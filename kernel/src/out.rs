@@ -7,7 +7,7 @@
 //! console, and a caller can see from a function's arguments that it
 //! prints.
 //!
-//! A sink that fails loses the line, never the caller's work: [`line`]
+//! A sink that fails loses the line, never the caller's work: [`line()`]
 //! ignores the error.
 
 use core::fmt;

@@ -13,7 +13,7 @@
 //!
 //! The scheduler's lock comes first in the kernel's lock order (see
 //! `kernel/README.md`): under it the worker may take the subjects'
-//! ([`subject`]), the update channel's, the inventory's, the audit log's
+//! (`subject`), the update channel's, the inventory's, the audit log's
 //! and the clock's locks, never the other way round, and nothing is
 //! printed while it is held: COM1's lock is never taken under it.
 //!

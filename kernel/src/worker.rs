@@ -12,7 +12,7 @@
 //! The scheduler lock is held only for steps 1-4; lines are written and
 //! subscribers called after it is released: what goes wrong under the
 //! lock (a refused install, an outcome the scheduler refused) is kept as
-//! a [`Note`] and written with the step's other lines. The worker writes
+//! a note and written with the step's other lines. The worker writes
 //! to the sink its caller hands to [`Worker::step`]; it never prints on
 //! its own. The cycles spent inside the
 //! scheduler's own calls are its cost ([`Cost`]), reported as a share of
