@@ -20,7 +20,6 @@ use update_sched::event::{Event, TimedEvent};
 use update_sched::UpdateId;
 
 use crate::clock;
-use crate::worker::wall_at;
 
 /// Records kept.
 pub const CAPACITY: usize = 256;
@@ -109,6 +108,9 @@ struct Log {
     total: u64,
 }
 
+/// The ring. Lock order (kernel/README.md, "Locks"): may be taken under
+/// the scheduler's; no other lock is taken while it is held, but COM1's
+/// (the console prints from inside it).
 static LOG: Mutex<Log> = Mutex::new(Log {
     records: Deque::new(),
     dropped: 0,
@@ -144,7 +146,7 @@ pub fn record_at(at: WallTime, what: What, id: Option<UpdateId>, detail: fmt::Ar
 /// completions, failures, cancellations and approvals declined.
 /// (Approvals are logged by the API call, which knows who approved.)
 pub fn on_event(event: &TimedEvent) {
-    let at = wall_at(event.at, clock::now(), clock::wall());
+    let at = clock::read().wall_at(event.at);
     match event.event {
         Event::Started {
             id,

@@ -91,7 +91,8 @@ impl State {
 }
 
 /// The clock. Taken with interrupts disabled, so that a reading is never
-/// held up by a handler and the lock is safe to take anywhere.
+/// held up by a handler and the lock is safe to take anywhere: no lock is
+/// taken under it (kernel/README.md, "Locks").
 static CLOCK: Mutex<State> = Mutex::new(State {
     boot_wall: WallTime::UNIX_EPOCH,
     base_tick: 0,
@@ -126,6 +127,22 @@ pub struct Reading {
     pub now: Instant,
     /// Wall time, UTC.
     pub wall: WallTime,
+}
+
+impl Reading {
+    /// The wall time at monotonic instant `at`, by this reading.
+    pub fn wall_at(&self, at: Instant) -> WallTime {
+        wall_at(at, self.now, self.wall)
+    }
+}
+
+/// The wall time at monotonic instant `at`, given that `now` is `wall`.
+pub fn wall_at(at: Instant, now: Instant, wall: WallTime) -> WallTime {
+    if at >= now {
+        wall.saturating_add(at.saturating_duration_since(now))
+    } else {
+        wall.saturating_sub(now.saturating_duration_since(at))
+    }
 }
 
 /// Prints a wall time the way the console shows it:
@@ -266,8 +283,8 @@ fn with_clock<R>(f: impl FnOnce(&mut State) -> R) -> R {
 mod tests {
     use std::string::ToString;
 
-    use update_sched::civil::{Date, WallTime};
-    use update_sched::Instant;
+    use update_sched::civil::{Date, UtcOffset, WallTime};
+    use update_sched::{Duration, Instant};
 
     use super::{ClockError, ClockFace, State, Untrusted, MAX_SPEED, MIN_SPEED};
 
@@ -278,6 +295,11 @@ mod tests {
             .days_since_epoch();
         let days = u64::try_from(days).expect("after 1970");
         WallTime::from_unix_secs(days * 86_400 + hour * 3_600 + minute * 60 + second)
+    }
+
+    /// Saturday 2026-11-28 02:00 UTC, the README's example.
+    fn saturday_two() -> WallTime {
+        utc(2026, 11, 28, 2, 0, 0)
     }
 
     /// A clock started at `boot_wall` at tick 0, running at `speed`.
@@ -460,6 +482,54 @@ mod tests {
         assert_eq!(
             Untrusted::RtcOutOfRange.to_string(),
             "the RTC reads a date outside 1970-01-01..9999-12-31"
+        );
+    }
+
+    #[test]
+    fn test_wall_at_now_is_the_wall_time_now() {
+        let now = Instant::from_millis(123_456);
+        assert_eq!(super::wall_at(now, now, saturday_two()), saturday_two());
+    }
+
+    #[test]
+    fn test_wall_at_later_and_earlier_instants() {
+        let now = Instant::from_millis(3_600_000);
+        let wall = saturday_two();
+        let later = Instant::from_millis(3_600_000 + 90_000);
+        assert_eq!(
+            super::wall_at(later, now, wall),
+            wall.saturating_add(Duration::from_secs(90))
+        );
+        assert_eq!(
+            super::wall_at(Instant::ZERO, now, wall),
+            wall.saturating_sub(Duration::from_secs(3_600))
+        );
+    }
+
+    #[test]
+    fn test_wall_at_a_week_ahead_crosses_days_and_months() {
+        let now = Instant::from_millis(1_000);
+        let week = now.saturating_add(Duration::from_minutes(7 * 24 * 60));
+        let at = super::wall_at(week, now, saturday_two());
+        assert_eq!(
+            std::format!("{}", at.to_local(UtcOffset::UTC)),
+            "Sat 2026-12-05 02:00 +00:00"
+        );
+    }
+
+    #[test]
+    fn test_wall_at_saturates_at_both_ends() {
+        let now = Instant::from_millis(10_000_000);
+        // Before the epoch: the epoch.
+        let early = WallTime::from_unix_secs(5);
+        assert_eq!(
+            super::wall_at(Instant::ZERO, now, early),
+            WallTime::UNIX_EPOCH
+        );
+        let late = WallTime::MAX;
+        assert_eq!(
+            super::wall_at(Instant::from_millis(u64::MAX), now, late),
+            WallTime::MAX
         );
     }
 }

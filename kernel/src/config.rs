@@ -10,22 +10,25 @@ use boot_config::{decode_config, BootConfig};
 use bootloader_api::BootInfo;
 
 use crate::drivers::ramdisk;
-use crate::serial_println;
+use crate::out::{self, Out};
 
 /// The configuration in the ramdisk, or the defaults if there is none or
-/// it is rejected; prints one `config:` line saying which.
-pub fn load(boot_info: &BootInfo) -> BootConfig {
+/// it is rejected; writes one `config:` line to `out` saying which.
+pub fn load(boot_info: &BootInfo, out: Out<'_>) -> BootConfig {
     let Some(bytes) = ramdisk::bytes(boot_info) else {
-        serial_println!("config: no ramdisk; using defaults");
+        out::line(out, format_args!("config: no ramdisk; using defaults"));
         return BootConfig::default();
     };
     match decode_config(bytes) {
         Ok(config) => {
-            serial_println!("config: {}", config);
+            out::line(out, format_args!("config: {config}"));
             config
         }
         Err(error) => {
-            serial_println!("config: ramdisk rejected: {}; using defaults", error);
+            out::line(
+                out,
+                format_args!("config: ramdisk rejected: {error}; using defaults"),
+            );
             BootConfig::default()
         }
     }

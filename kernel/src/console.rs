@@ -14,11 +14,24 @@
 //! `status` and `shutdown` shows the state two hours on. `^C` ends the
 //! wait at once, dropping what was typed during it before the `^C`; a
 //! person who wants to stop types `^C` and then `shutdown`.
+//!
+//! The console owns the screen. The layers below it never print: they
+//! write to a sink they are handed, and the main loop hands them
+//! [`print_above`]'s, which puts their lines above the prompt and the
+//! line being typed. The prompt is on screen always at the interactive
+//! console, and in the demo only while a line is being typed
+//! ([`Prompt`]): there the event lines run on without a bare prompt
+//! after each of them.
+//!
+//! Nothing is printed while the scheduler's lock is held: what a command
+//! shows is read first ([`update::inspect`]), then printed.
+
+use core::fmt;
 
 use heapless::{Deque, String, Vec};
 use spin::Mutex;
 use update_sched::civil::WallTime;
-use update_sched::config::Profile;
+use update_sched::config::{Config, Profile};
 use update_sched::scheduler::{CommandError, SubmitError, UpdateState};
 use update_sched::time::DurationError;
 use update_sched::update::{
@@ -28,8 +41,9 @@ use update_sched::update::{
 use update_sched::{Duration, Instant, Priority, UpdateId, UpdateKind};
 
 use crate::drivers::serial;
+use crate::out::Out;
 use crate::update::{self, ApiError, Authority, Holder, CAPACITY};
-use crate::worker::{self, Worker};
+use crate::worker::Worker;
 use crate::{arch, audit, clock, inventory, manifest, serial_print, serial_println};
 
 /// The longest line the console accepts.
@@ -61,6 +75,16 @@ enum Escape {
     Sequence,
 }
 
+/// When the prompt is on screen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prompt {
+    /// Whenever a line can be typed: the interactive console.
+    Always,
+    /// Only once a line is being typed: the demo, whose event lines would
+    /// otherwise each be followed by a bare prompt.
+    WhileTyping,
+}
+
 /// The line editor and the command interpreter.
 #[derive(Debug)]
 pub struct Console {
@@ -83,42 +107,119 @@ pub struct Console {
     authority: Option<Authority>,
 }
 
-/// The line being typed, while the prompt is on screen (`None` while a
-/// command runs or a `wait` is in progress). Kept outside [`Console`] so
-/// that [`print_above`] can put other output above it.
-static EDITOR_LINE: Mutex<Option<String<MAX_LINE>>> = Mutex::new(None);
+/// The line editor's screen state. Kept outside [`Console`] so that
+/// [`print_above`] can put other output above the line being typed.
+#[derive(Debug)]
+struct Editor {
+    /// The line being typed (`None` while a command runs or a `wait` is in
+    /// progress).
+    line: Option<String<MAX_LINE>>,
+    /// Whether the prompt and `line` are on screen.
+    shown: bool,
+    /// When the prompt is shown.
+    prompt: Prompt,
+}
 
-/// Runs `print`, which writes whole lines, above the prompt: if the prompt
-/// (and perhaps a half-typed line) is showing, the output starts on a
-/// fresh line and the prompt and the typed text are shown again after it.
-pub fn print_above(print: impl FnOnce()) {
-    let showing = EDITOR_LINE.lock().clone();
-    match showing {
-        Some(line) => {
-            serial_println!();
-            print();
+/// The editor. Lock order (kernel/README.md, "Locks"): held alone, and
+/// released before anything is printed.
+static EDITOR: Mutex<Editor> = Mutex::new(Editor {
+    line: None,
+    shown: false,
+    prompt: Prompt::Always,
+});
+
+/// Runs `print` with a sink that puts its lines (whole lines) above the
+/// prompt: if the prompt (and perhaps a half-typed line) is on screen,
+/// the first line starts on a fresh line, and the prompt and the typed
+/// text are shown again after the last one. Nothing written, nothing
+/// shown again.
+pub fn print_above<R>(print: impl FnOnce(Out<'_>) -> R) -> R {
+    let mut above = Above { started: false };
+    let result = print(&mut above);
+    if above.started {
+        let redraw = {
+            let mut editor = EDITOR.lock();
+            let redraw = editor
+                .line
+                .clone()
+                .filter(|line| editor.prompt == Prompt::Always || !line.is_empty());
+            editor.shown = redraw.is_some();
+            redraw
+        };
+        if let Some(line) = redraw {
             serial_print!("> {line}");
         }
-        None => print(),
+    }
+    result
+}
+
+/// The sink of [`print_above`].
+struct Above {
+    /// Whether anything was written.
+    started: bool,
+}
+
+impl fmt::Write for Above {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        if !self.started && !text.is_empty() {
+            self.started = true;
+            let shown = core::mem::replace(&mut EDITOR.lock().shown, false);
+            if shown {
+                serial::write_str("\n");
+            }
+        }
+        serial::write_str(text);
+        Ok(())
     }
 }
 
 fn with_line<R>(f: impl FnOnce(&mut String<MAX_LINE>) -> R) -> R {
-    let mut guard = EDITOR_LINE.lock();
-    f(guard.get_or_insert_with(String::new))
+    let mut guard = EDITOR.lock();
+    f(guard.line.get_or_insert_with(String::new))
+}
+
+/// Puts the prompt and the line typed so far on screen, if they are not.
+fn show_typing() {
+    let line = {
+        let mut editor = EDITOR.lock();
+        if editor.shown {
+            return;
+        }
+        editor.shown = true;
+        editor.line.clone().unwrap_or_default()
+    };
+    serial_print!("> {line}");
+}
+
+/// Ends the prompt's line, if the prompt is on screen, so that what is
+/// printed next starts a line of its own; the prompt stays off screen.
+pub fn leave_prompt() {
+    let shown = core::mem::replace(&mut EDITOR.lock().shown, false);
+    if shown {
+        serial_println!();
+    }
+}
+
+/// Takes the line typed: the cursor moves to a fresh line, the prompt is
+/// gone until [`Console::show_prompt`].
+fn take_line() -> String<MAX_LINE> {
+    let mut editor = EDITOR.lock();
+    editor.shown = false;
+    editor.line.take().unwrap_or_default()
 }
 
 impl Default for Console {
     fn default() -> Console {
-        Console::new()
+        Console::new(Prompt::Always)
     }
 }
 
 impl Console {
-    /// A console with an empty line; call [`Console::show_prompt`] to begin.
-    /// A console with an empty line. It takes the console's
+    /// A console with an empty line, showing its prompt as `prompt` says;
+    /// call [`Console::show_prompt`] to begin. It takes the console's
     /// [`Authority`]; a second console gets none and cannot approve.
-    pub fn new() -> Console {
+    pub fn new(prompt: Prompt) -> Console {
+        EDITOR.lock().prompt = prompt;
         Console {
             too_long: false,
             bad_byte: None,
@@ -139,10 +240,18 @@ impl Console {
             .ok_or(Message::Api(ApiError::AuthorityTaken(Holder::Console)))
     }
 
-    /// Prints the prompt.
+    /// Starts a new line: prints the prompt, or with
+    /// [`Prompt::WhileTyping`] leaves it for the first key typed.
     pub fn show_prompt(&self) {
-        *EDITOR_LINE.lock() = Some(String::new());
-        serial_print!("> ");
+        let show = {
+            let mut editor = EDITOR.lock();
+            editor.line = Some(String::new());
+            editor.shown = editor.prompt == Prompt::Always;
+            editor.shown
+        };
+        if show {
+            serial_print!("> ");
+        }
     }
 
     /// Reads whatever input has arrived and runs complete lines. While a
@@ -278,8 +387,9 @@ impl Console {
         match byte {
             b'\n' if after_cr => None,
             b'\r' | b'\n' => {
+                show_typing();
                 serial_println!();
-                let line = EDITOR_LINE.lock().take().unwrap_or_default();
+                let line = take_line();
                 let too_long = core::mem::take(&mut self.too_long);
                 let bad_byte = self.bad_byte.take();
                 if let Some(bad) = bad_byte {
@@ -311,8 +421,9 @@ impl Console {
                 None
             }
             CONTROL_C => {
+                show_typing();
                 serial_println!("^C");
-                EDITOR_LINE.lock().take();
+                take_line();
                 self.too_long = false;
                 self.bad_byte = None;
                 self.show_prompt();
@@ -323,6 +434,7 @@ impl Console {
                 None
             }
             0x20..=0x7e => {
+                show_typing();
                 if with_line(|line| line.push(byte as char)).is_ok() {
                     serial_print!("{}", byte as char);
                 } else {
@@ -403,8 +515,7 @@ impl Console {
                 let delay = parse_duration(delay, Message::Api(CommandError::TooLate.into()))?;
                 let until = update::defer(id, delay)?;
                 // The instant the scheduler holds, as its event says.
-                let reading = clock::read();
-                let until = worker::wall_at(until, reading.now, reading.wall);
+                let until = clock::read().wall_at(until);
                 serial_println!("deferred {id} until {}", local(until));
             }
             ("submit", [..]) if args.len() >= 5 => submit(args, self.authority()?)?,
@@ -423,7 +534,7 @@ impl Console {
                     .parse()
                     .map_err(|_| Message::Text("profile is one of basic, server, desktop, iot"))?;
                 update::set_profile(profile)?;
-                serial_println!("profile {profile}: {}", ConfigLine);
+                serial_println!("profile {profile}: {}", ConfigLine::now()?);
             }
             ("emergency", ["on"]) => {
                 update::set_emergency(true)?;
@@ -618,28 +729,43 @@ fn parse_duration(text: &str, too_large: Message) -> Result<Duration, Message> {
 }
 
 fn local(wall: WallTime) -> update_sched::civil::LocalTime {
-    wall.to_local(worker::offset_now())
+    wall.to_local(update::offset())
 }
 
-/// Prints the configuration in force on one line.
-struct ConfigLine;
+/// The configuration in force, printed on one line. A copy, read before
+/// printing: formatting it takes no lock.
+struct ConfigLine(Config);
 
-impl core::fmt::Display for ConfigLine {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let result = update::with_service(|service| {
-            let config = service.scheduler.config();
-            write!(
-                f,
-                "frequency {}, windows {}, up to {} at once",
-                config.frequency, config.windows, config.max_concurrent
-            )
-        });
-        result.unwrap_or(Ok(()))
+impl ConfigLine {
+    /// The configuration in force now.
+    fn now() -> Result<ConfigLine, ApiError> {
+        update::inspect(|service| ConfigLine(service.scheduler.config().clone()))
+    }
+}
+
+impl fmt::Display for ConfigLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let config = &self.0;
+        write!(
+            f,
+            "frequency {}, windows {}, up to {} at once",
+            config.frequency, config.windows, config.max_concurrent
+        )
     }
 }
 
 fn status(worker: &Worker) {
     let Ok(status) = update::status() else {
+        serial_println!("error: {}", ApiError::NotStarted);
+        return;
+    };
+    let Ok((config, emergency, profile)) = update::inspect(|service| {
+        (
+            ConfigLine(service.scheduler.config().clone()),
+            service.scheduler.emergency(),
+            service.profile,
+        )
+    }) else {
         serial_println!("error: {}", ApiError::NotStarted);
         return;
     };
@@ -655,13 +781,9 @@ fn status(worker: &Worker) {
         cost.share_ppm(),
         cost.steps
     );
-    let emergency = update::with_service(|service| service.scheduler.emergency()).unwrap_or(false);
-    let profile = update::with_service(|service| service.profile)
-        .ok()
-        .flatten();
     match profile {
-        Some(profile) => serial_println!("profile {profile}: {}", ConfigLine),
-        None => serial_println!("configuration: {}", ConfigLine),
+        Some(profile) => serial_println!("profile {profile}: {config}"),
+        None => serial_println!("configuration: {config}"),
     }
     if emergency {
         serial_println!("emergency mode is on");
@@ -670,7 +792,7 @@ fn status(worker: &Worker) {
 
 fn list() {
     let mut ids: Vec<UpdateId, CAPACITY> = Vec::new();
-    let _ = update::with_service(|service| {
+    let _ = update::inspect(|service| {
         for id in service.scheduler.ids() {
             let _ = ids.push(id);
         }
@@ -706,8 +828,7 @@ fn show(id: UpdateId, worker: &Worker) -> Result<(), Message> {
         }
     };
     let record = &info.record;
-    let now = clock::now();
-    let wall = clock::wall();
+    let reading = clock::read();
     let mut flags: String<32> = String::new();
     for (flag, name) in [
         (UpdateFlags::NEEDS_REBOOT, " reboot"),
@@ -742,16 +863,13 @@ fn show(id: UpdateId, worker: &Worker) -> Result<(), Message> {
     serial_println!();
     serial_println!(
         "  available {}",
-        local(worker::wall_at(record.available_at, now, wall))
+        local(reading.wall_at(record.available_at))
     );
     if let Some(deadline) = info.deadline {
-        serial_println!("  deadline {}", local(worker::wall_at(deadline, now, wall)));
+        serial_println!("  deadline {}", local(reading.wall_at(deadline)));
     }
     if let Some(wake) = info.wake_at {
-        serial_println!(
-            "  looked at again {}",
-            local(worker::wall_at(wake, now, wall))
-        );
+        serial_println!("  looked at again {}", local(reading.wall_at(wake)));
     }
     if !record.dependencies.is_empty() {
         serial_print!("  needs");
@@ -890,7 +1008,7 @@ fn audit(last: usize) {
         "audit: {kept} records kept of {total} written, {dropped} older dropped (ring of {})",
         audit::CAPACITY
     );
-    let offset = worker::offset_now();
+    let offset = update::offset();
     audit::for_each_last(last, |record| {
         serial_println!("[{}] {record}", record.at.to_local(offset));
     });
@@ -903,31 +1021,32 @@ fn inventory() {
 
 fn windows() {
     let wall = clock::wall();
-    let result = update::with_service(|service| {
-        let config = service.scheduler.config();
-        let calendar = &config.windows;
-        let offset = calendar.offset();
-        if calendar.is_empty() {
-            serial_println!(
-                "no maintenance windows (frequency {}): updates run when the policy allows",
-                config.frequency
-            );
+    let config = match update::inspect(|service| service.scheduler.config().clone()) {
+        Ok(config) => config,
+        Err(error) => {
+            serial_println!("error: {error}");
             return;
         }
-        serial_println!("windows {calendar}");
+    };
+    let calendar = &config.windows;
+    let offset = calendar.offset();
+    if calendar.is_empty() {
         serial_println!(
-            "open {} minutes a week; frequency {}",
-            calendar.open_minutes_per_week(),
+            "no maintenance windows (frequency {}): updates run when the policy allows",
             config.frequency
         );
-        if let Some(close) = calendar.current_close(wall) {
-            serial_println!("open now, closes {}", close.to_local(offset));
-        } else if let Some(open) = calendar.next_open(wall) {
-            serial_println!("closed now, opens {}", open.to_local(offset));
-        }
-    });
-    if let Err(error) = result {
-        serial_println!("error: {error}");
+        return;
+    }
+    serial_println!("windows {calendar}");
+    serial_println!(
+        "open {} minutes a week; frequency {}",
+        calendar.open_minutes_per_week(),
+        config.frequency
+    );
+    if let Some(close) = calendar.current_close(wall) {
+        serial_println!("open now, closes {}", close.to_local(offset));
+    } else if let Some(open) = calendar.next_open(wall) {
+        serial_println!("closed now, opens {}", open.to_local(offset));
     }
 }
 
@@ -935,33 +1054,41 @@ fn windows() {
 const SHADES: &[u8; 10] = b" .:-=+*#%@";
 
 fn pattern() {
-    let result = update::with_service(|service| {
+    // The heat map is drawn from the pattern under the scheduler's lock,
+    // and printed after.
+    let drawn = update::inspect(|service| {
         let pattern = service.scheduler.pattern();
-        serial_println!(
-            "learned activity by local hour (' ' idle .. '@' busiest, '?' unknown); {}",
-            if pattern.is_confident() {
-                "confident"
-            } else {
-                "still learning (hours not seen yet borrow from the same hour on other days)"
+        let mut rows = [[b'?'; 24]; 7];
+        for (day, row) in (0..7u8).zip(rows.iter_mut()) {
+            for (hour, shade) in (0..24u8).zip(row.iter_mut()) {
+                if let Some(score) = pattern.estimate(day * 24 + hour) {
+                    *shade = SHADES[usize::from(score.min(999) / 100)];
+                }
             }
-        );
-        serial_println!("     0         1         2   ");
-        serial_println!("     012345678901234567890123");
-        for day in 0..7u8 {
-            let mut row: String<24> = String::new();
-            for hour in 0..24u8 {
-                let shade = match pattern.estimate(day * 24 + hour) {
-                    Some(score) => SHADES[usize::from(score.min(999) / 100)],
-                    None => b'?',
-                };
-                let _ = row.push(shade as char);
-            }
-            let name = update_sched::civil::Weekday::ALL[usize::from(day)].short_name();
-            serial_println!("{name}  |{row}|");
         }
+        (pattern.is_confident(), rows)
     });
-    if let Err(error) = result {
-        serial_println!("error: {error}");
+    let (confident, rows) = match drawn {
+        Ok(drawn) => drawn,
+        Err(error) => {
+            serial_println!("error: {error}");
+            return;
+        }
+    };
+    serial_println!(
+        "learned activity by local hour (' ' idle .. '@' busiest, '?' unknown); {}",
+        if confident {
+            "confident"
+        } else {
+            "still learning (hours not seen yet borrow from the same hour on other days)"
+        }
+    );
+    serial_println!("     0         1         2   ");
+    serial_println!("     012345678901234567890123");
+    for (day, row) in rows.iter().enumerate() {
+        let row: String<24> = row.iter().map(|&shade| shade as char).collect();
+        let name = update_sched::civil::Weekday::ALL[day].short_name();
+        serial_println!("{name}  |{row}|");
     }
 }
 
@@ -1001,7 +1128,8 @@ mod tests {
     use update_sched::workload::WorkloadKind;
 
     use super::{
-        Action, Console, Escape, ShutdownWatch, COMMANDS, EDITOR_LINE, MAX_LINE, TYPEAHEAD,
+        Action, Console, Editor, Escape, Prompt, ShutdownWatch, COMMANDS, EDITOR, MAX_LINE,
+        TYPEAHEAD,
     };
     use crate::executor::{Executor, FailureInjection};
     use crate::metrics::Sampler;
@@ -1024,6 +1152,7 @@ mod tests {
         fn new() -> Fixture {
             let statics = host::statics();
             clock::release();
+            EDITOR.lock().prompt = Prompt::Always;
             update::start(Config::preset(Profile::Basic), Some(Profile::Basic), 1)
                 .expect("the preset is valid");
             let authority = AUTHORITY
@@ -1084,7 +1213,11 @@ mod tests {
 
     impl Drop for Fixture {
         fn drop(&mut self) {
-            *EDITOR_LINE.lock() = None;
+            *EDITOR.lock() = Editor {
+                line: None,
+                shown: false,
+                prompt: Prompt::Always,
+            };
             clock::release();
             while host::receive_byte().is_some() {}
             if let Ok(mut kept) = AUTHORITY.lock() {

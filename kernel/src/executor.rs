@@ -15,11 +15,13 @@
 //! it. An in-place install can only be abandoned before installing starts
 //! ([`Executor::abort`], for preemption by a Critical update).
 //!
-//! Between verify and install it checks the update's payload against the
-//! size and SHA-256 its signed manifest gave (see [`crate::manifest`]): a
-//! payload changed after the manifest was verified is refused, and the
-//! update fails for good without installing anything (no retry could
-//! bring a different payload).
+//! Between verify and install it asks the [`InstallGate`] it is handed
+//! (the update channel's checks: the payload against the size and SHA-256
+//! its signed manifest gave, the version against the installed one): a
+//! refused install ends the attempt without installing anything, for good
+//! when no retry could succeed (a payload changed after the manifest was
+//! verified cannot become the signed one). The executor knows nothing of
+//! manifests: the caller wires the gate to the channel.
 //!
 //! The executor never decides *when* an update runs: it starts what the
 //! scheduler returned and reports how it ended. Exclusivity (a reboot or a
@@ -35,6 +37,28 @@ use update_sched::update::UpdateFlags;
 use update_sched::{Duration, Instant, UpdateId, UpdateKind};
 
 use crate::random::Random;
+
+/// What the executor asks right before an update installs, and tells once
+/// it has installed: the checks of whoever delivered the update, handed in
+/// by the caller of [`Executor::advance`].
+pub trait InstallGate {
+    /// Right before update `id` installs. `Err` refuses the install: the
+    /// attempt ends with the refusal's reason, and nothing is installed.
+    fn may_install(&mut self, id: UpdateId) -> Result<(), Refusal>;
+
+    /// Update `id` finished installing and waits for its reboot or flash.
+    fn installed(&mut self, id: UpdateId);
+}
+
+/// An install refused by the [`InstallGate`], as far as the executor and
+/// the scheduler need to know.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// The failure reason the attempt ends with.
+    pub reason: &'static str,
+    /// Whether no later attempt can succeed either.
+    pub for_good: bool,
+}
 
 /// The most jobs that can run at once: the scheduler's largest limit, and
 /// the place beyond it a Critical update may take.
@@ -298,8 +322,13 @@ impl Executor {
     }
 
     /// Moves every job on to `now`, calling `report` for each step change
-    /// and each finished job, in order.
-    pub fn advance(&mut self, now: Instant, mut report: impl FnMut(Progress)) {
+    /// and each finished job, in order; asks `gate` before each install.
+    pub fn advance(
+        &mut self,
+        now: Instant,
+        gate: &mut dyn InstallGate,
+        mut report: impl FnMut(Progress),
+    ) {
         for slot in self.jobs.iter_mut() {
             while let Some(job) = slot.as_mut() {
                 if job.held || job.step_ends > now {
@@ -319,12 +348,11 @@ impl Executor {
                     // The last moment before anything is written: the
                     // version must still be newer than the installed one
                     // and the payload exactly what was signed.
-                    if let Err(error) = crate::manifest::check_before_install(job.id) {
-                        crate::manifest::install_refused(job.id, error);
+                    if let Err(refusal) = gate.may_install(job.id) {
                         report(Progress::Finished {
                             id: job.id,
-                            outcome: Err(error.reason()),
-                            for_good: error.for_good(),
+                            outcome: Err(refusal.reason),
+                            for_good: refusal.for_good,
                         });
                         *slot = None;
                         break;
@@ -334,7 +362,7 @@ impl Executor {
                     // Installed: wait for the scheduler to grant the
                     // reboot or flash.
                     Some(Step::Reboot | Step::Flash) => {
-                        crate::manifest::install_written(job.id);
+                        gate.installed(job.id);
                         job.held = true;
                         break;
                     }
@@ -410,9 +438,22 @@ mod tests {
     use update_sched::update::UpdateFlags;
     use update_sched::{Duration, Instant, UpdateId, UpdateKind};
 
-    use super::{Executor, FailureInjection, Progress, StartError, Step, MAX_JOBS};
+    use super::{
+        Executor, FailureInjection, InstallGate, Progress, Refusal, StartError, Step, MAX_JOBS,
+    };
 
-    /// Ids no manifest of any test uses: nothing is checked before install.
+    /// An install gate that allows every install, as the update channel
+    /// does for updates that came with no manifest.
+    struct Allow;
+
+    impl InstallGate for Allow {
+        fn may_install(&mut self, _id: UpdateId) -> Result<(), Refusal> {
+            Ok(())
+        }
+
+        fn installed(&mut self, _id: UpdateId) {}
+    }
+
     fn start(id: u32, kind: UpdateKind, flags: UpdateFlags, minutes: u64) -> Start {
         Start {
             id: UpdateId(id),
@@ -430,7 +471,7 @@ mod tests {
 
     fn advance(executor: &mut Executor, now: Instant) -> Vec<Progress> {
         let mut changes = Vec::new();
-        executor.advance(now, |change| changes.push(change));
+        executor.advance(now, &mut Allow, |change| changes.push(change));
         changes
     }
 
@@ -519,6 +560,66 @@ mod tests {
             Some(Step::Flash)
         );
         assert_eq!(executor.step_of(UpdateId(4)), Some(Step::Flash));
+    }
+
+    /// An install gate that refuses the updates in `refused` for good and
+    /// records what it was asked and told.
+    #[derive(Default)]
+    struct Recording {
+        refused: Vec<UpdateId>,
+        asked: Vec<UpdateId>,
+        installed: Vec<UpdateId>,
+    }
+
+    impl InstallGate for Recording {
+        fn may_install(&mut self, id: UpdateId) -> Result<(), Refusal> {
+            self.asked.push(id);
+            if self.refused.contains(&id) {
+                return Err(Refusal {
+                    reason: "payload changed",
+                    for_good: true,
+                });
+            }
+            Ok(())
+        }
+
+        fn installed(&mut self, id: UpdateId) {
+            self.installed.push(id);
+        }
+    }
+
+    #[test]
+    fn test_the_gate_is_asked_before_install_and_told_of_a_staged_install() {
+        let mut executor = Executor::new(FailureInjection::NONE, 1);
+        let mut gate = Recording {
+            refused: std::vec![UpdateId(6)],
+            ..Recording::default()
+        };
+        let app = start(6, UpdateKind::Application, UpdateFlags::empty(), 10);
+        let kernel = start(7, UpdateKind::Kernel, UpdateFlags::NEEDS_REBOOT, 100);
+        executor.start(&app, Instant::ZERO).expect("a free slot");
+        executor.start(&kernel, Instant::ZERO).expect("a free slot");
+        let mut changes = Vec::new();
+        executor.advance(minutes(85), &mut gate, |change| changes.push(change));
+        // The refused update ends before installing, for good, with the
+        // gate's reason; the other installs and is held for its reboot.
+        assert_eq!(
+            changes,
+            [
+                step(6, Step::Verify),
+                Progress::Finished {
+                    id: UpdateId(6),
+                    outcome: Err("payload changed"),
+                    for_good: true,
+                },
+                step(7, Step::Verify),
+                step(7, Step::Install),
+            ]
+        );
+        assert_eq!(gate.asked, [UpdateId(6), UpdateId(7)]);
+        assert_eq!(gate.installed, [UpdateId(7)]);
+        assert_eq!(executor.running(), 1);
+        assert_eq!(executor.held().collect::<Vec<_>>(), [UpdateId(7)]);
     }
 
     #[test]

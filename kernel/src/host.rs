@@ -59,42 +59,6 @@ pub fn receive_byte() -> Option<u8> {
 
 #[cfg(test)]
 mod tests {
-    use crate::{serial_print, serial_println};
-
-    #[test]
-    fn test_serial_output_is_captured_with_bare_newlines() {
-        super::take_output();
-        serial_print!("> ");
-        serial_println!("status {}", 7);
-        serial_println!();
-        assert_eq!(super::take_output(), "> status 7\n\n");
-        assert_eq!(super::take_output(), "");
-    }
-
-    #[test]
-    fn test_typed_bytes_are_received_in_order_then_none() {
-        super::type_bytes(b"ab");
-        super::type_bytes(b"\r");
-        let received: std::vec::Vec<Option<u8>> = (0..4)
-            .map(|_| crate::drivers::serial::try_receive_byte())
-            .collect();
-        assert_eq!(received, [Some(b'a'), Some(b'b'), Some(b'\r'), None]);
-    }
-
-    #[test]
-    fn test_output_and_input_belong_to_their_thread() {
-        super::take_output();
-        super::type_bytes(b"x");
-        std::thread::spawn(|| {
-            serial_print!("elsewhere");
-            assert_eq!(crate::drivers::serial::try_receive_byte(), None);
-        })
-        .join()
-        .expect("the other thread ran");
-        assert_eq!(super::take_output(), "");
-        assert_eq!(super::receive_byte(), Some(b'x'));
-    }
-
     #[test]
     fn test_statics_lock_survives_a_test_that_panicked_holding_it() {
         let panicked = std::thread::spawn(|| {

@@ -71,6 +71,9 @@ impl fmt::Display for Component {
     }
 }
 
+/// The table. Lock order (kernel/README.md, "Locks"): may be taken under
+/// the scheduler's; no other lock is taken while it is held, but COM1's
+/// (the console prints from inside it).
 static TABLE: Mutex<Option<Vec<Component, CAPACITY>>> = Mutex::new(None);
 
 fn with_table<R>(f: impl FnOnce(&mut Vec<Component, CAPACITY>) -> R) -> R {

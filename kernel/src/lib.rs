@@ -33,6 +33,7 @@ pub mod inventory;
 pub mod manifest;
 pub mod memory;
 pub mod metrics;
+pub mod out;
 pub mod qemu;
 pub mod random;
 pub mod run;

@@ -10,7 +10,7 @@ entry_point!(kernel_main, config = &kernel::BOOTLOADER_CONFIG);
 
 fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     kernel::init(boot_info);
-    let config = kernel::config::load(boot_info);
+    let config = kernel::config::load(boot_info, &mut kernel::out::Serial);
     let ramdisk = kernel::drivers::ramdisk::bytes(boot_info);
     kernel::run::run(&config, ramdisk)
 }

@@ -29,13 +29,15 @@
 //! nothing from a refused bundle survives and no bundle can supply or
 //! block the payload of another.
 //!
-//! A refused manifest prints one `manifest rejected: <why>` line; a
-//! refused update one `update rejected: <id> <name>: <why>`; a payload
+//! A refused manifest is reported by one `manifest rejected: <why>` line; a
+//! refused update by one `update rejected: <id> <name>: <why>`; a payload
 //! section dropped (outside any bundle, of no entry of its manifest, a
-//! second one for an entry) one `payload rejected: <id>: <why>`. Each counts
-//! in [`counts`], goes into the audit log, and changes nothing already
-//! queued. Right before installing, the executor asks
-//! [`check_before_install`]: no other update of the component may be
+//! second one for an entry) by one `payload rejected: <id>: <why>`. The
+//! lines go to the sink the caller hands in (the channel never prints on
+//! its own). Each refusal counts in [`counts`], goes into the audit log,
+//! and changes nothing already queued. Right before installing, the
+//! executor asks [`check_before_install`] (through the install gate the
+//! worker wires to it; the channel knows nothing of the executor): no other update of the component may be
 //! installing (two at once could end with the older written last; the
 //! attempt is retried later), the version must still be newer than the
 //! one installed (another update of the component may have been
@@ -58,13 +60,14 @@ use update_manifest::{
     Entry, Manifest, ManifestError, PayloadError, Policy, TrustedKey, MAX_ENTRIES,
 };
 use update_sched::event::{Event, TimedEvent};
-use update_sched::update::Version;
+use update_sched::update::{UpdateName, Version};
 use update_sched::{Duration, UpdateId};
 
 use boot_config::{Ramdisk, Tag};
 
 use crate::audit::{self, What};
-use crate::{clock, console, inventory, serial_println, update};
+use crate::out::{self, Out};
+use crate::{clock, inventory, update};
 
 /// The trusted Ed25519 public key, chosen when the kernel was built.
 pub static TRUSTED_KEY: [u8; 32] = *include_bytes!(concat!(env!("OUT_DIR"), "/trusted_key.bin"));
@@ -129,6 +132,9 @@ impl Channel {
     }
 }
 
+/// The channel. Lock order (kernel/README.md, "Locks"): may be taken
+/// under the scheduler's (the worker's install checks); released before the
+/// inventory's, the audit log's or the scheduler's is taken.
 static CHANNEL: Mutex<Channel> = Mutex::new(Channel {
     last_version: None,
     manifests_accepted: 0,
@@ -228,17 +234,20 @@ const MAX_BUNDLE_PAYLOADS: usize = MAX_ENTRIES;
 
 /// Delivers everything the boot ramdisk carries: each manifest in order,
 /// with the payload sections that follow it up to the next manifest.
-/// Prints one line per manifest and per refused update; says so when
-/// there is nothing to deliver.
-pub fn deliver_ramdisk(bytes: Option<&'static [u8]>) {
+/// Writes one line to `out` per manifest and per refused update; says so
+/// when there is nothing to deliver.
+pub fn deliver_ramdisk(bytes: Option<&'static [u8]>, out: Out<'_>) {
     let Some(bytes) = bytes else {
-        serial_println!("manifest: no ramdisk, no updates delivered");
+        out::line(
+            out,
+            format_args!("manifest: no ramdisk, no updates delivered"),
+        );
         return;
     };
     let ramdisk = match Ramdisk::parse(bytes) {
         Ok(ramdisk) => ramdisk,
         Err(error) => {
-            reject_manifest(format_args!("ramdisk unreadable: {error}"));
+            reject_manifest(out, format_args!("ramdisk unreadable: {error}"));
             return;
         }
     };
@@ -247,6 +256,7 @@ pub fn deliver_ramdisk(bytes: Option<&'static [u8]>) {
     while let Some(section) = sections.next() {
         if section.tag == Tag::PAYLOAD {
             reject_payload(
+                out,
                 section.bytes,
                 format_args!("comes before any manifest; dropped"),
             );
@@ -259,6 +269,7 @@ pub fn deliver_ramdisk(bytes: Option<&'static [u8]>) {
         while let Some(next) = sections.next_if(|next| next.tag != Tag::MANIFEST) {
             if next.tag == Tag::PAYLOAD && payloads.push(next.bytes).is_err() {
                 reject_payload(
+                    out,
                     next.bytes,
                     format_args!(
                         "over {MAX_BUNDLE_PAYLOADS} payloads follow one manifest; dropped"
@@ -267,11 +278,14 @@ pub fn deliver_ramdisk(bytes: Option<&'static [u8]>) {
             }
         }
         delivered += 1;
-        // Refusals are printed and counted inside.
-        let _ = deliver(section.bytes, &payloads);
+        // Refusals are written to `out` and counted inside.
+        let _ = deliver(section.bytes, &payloads, out);
     }
     if delivered == 0 {
-        serial_println!("manifest: none in the ramdisk, no updates delivered");
+        out::line(
+            out,
+            format_args!("manifest: none in the ramdisk, no updates delivered"),
+        );
     }
 }
 
@@ -285,25 +299,30 @@ fn split_payload(section: &[u8]) -> Option<(UpdateId, &[u8])> {
 /// payload from `payloads` (payload sections: an update id, `u32`
 /// little-endian, then the bytes). `payloads` are looked at only if the
 /// manifest verifies. Returns the number queued, or why the whole
-/// manifest was refused (already printed).
-pub fn deliver(bytes: &[u8], payloads: PayloadSections<'_>) -> Result<usize, DeliveryError> {
+/// manifest was refused (already written to `out`, with every other
+/// refusal).
+pub fn deliver(
+    bytes: &[u8],
+    payloads: PayloadSections<'_>,
+    out: Out<'_>,
+) -> Result<usize, DeliveryError> {
     if let Some(why) = clock::untrusted() {
-        reject_manifest(format_args!("{}", DeliveryError::ClockUntrusted(why)));
+        reject_manifest(out, format_args!("{}", DeliveryError::ClockUntrusted(why)));
         return Err(DeliveryError::ClockUntrusted(why));
     }
     let key = TrustedKey::from_bytes(&TRUSTED_KEY).inspect_err(|error| {
-        reject_manifest(format_args!("{error}"));
+        reject_manifest(out, format_args!("{error}"));
     })?;
     let policy = Policy {
         last_version: CHANNEL.lock().last_version,
         now_unix: i64::try_from(clock::wall().as_unix_secs()).unwrap_or(i64::MAX),
     };
     let manifest = update_manifest::verify(bytes, &key, &policy).inspect_err(|error| {
-        reject_manifest(format_args!("{error}"));
+        reject_manifest(out, format_args!("{error}"));
     })?;
-    accept(&manifest);
-    let payloads = bind_payloads(&manifest, payloads);
-    Ok(queue_entries(&manifest, &payloads))
+    accept(&manifest, out);
+    let payloads = bind_payloads(&manifest, payloads, out);
+    Ok(queue_entries(&manifest, &payloads, out))
 }
 
 /// The payloads of a verified manifest's bundle, by update id: each
@@ -312,11 +331,13 @@ pub fn deliver(bytes: &[u8], payloads: PayloadSections<'_>) -> Result<usize, Del
 fn bind_payloads(
     manifest: &Manifest<'_>,
     sections: PayloadSections<'_>,
+    out: Out<'_>,
 ) -> Vec<(UpdateId, &'static [u8]), MAX_BUNDLE_PAYLOADS> {
     let mut bound: Vec<(UpdateId, &'static [u8]), MAX_BUNDLE_PAYLOADS> = Vec::new();
     for &section in sections {
         let Some((id, payload)) = split_payload(section) else {
             reject_payload(
+                out,
                 section,
                 format_args!("too short to hold an update id; dropped"),
             );
@@ -324,6 +345,7 @@ fn bind_payloads(
         };
         if !manifest.entries().any(|entry| entry.id == id) {
             reject_payload(
+                out,
                 section,
                 format_args!("no entry of its bundle's manifest has this id; dropped"),
             );
@@ -331,6 +353,7 @@ fn bind_payloads(
         }
         if bound.iter().any(|(known, _)| *known == id) {
             reject_payload(
+                out,
                 section,
                 format_args!(
                     "a second payload for this id in its bundle; dropped, the first is kept"
@@ -344,7 +367,7 @@ fn bind_payloads(
     bound
 }
 
-fn accept(manifest: &Manifest<'_>) {
+fn accept(manifest: &Manifest<'_>, out: Out<'_>) {
     {
         let mut channel = CHANNEL.lock();
         channel.last_version = Some(manifest.version());
@@ -354,12 +377,15 @@ fn accept(manifest: &Manifest<'_>) {
     let expires = update_sched::civil::WallTime::from_unix_secs(
         u64::try_from(header.expires_at).unwrap_or(0),
     );
-    serial_println!(
-        "manifest accepted: version {}, {} updates, signed by key {}, expires {}",
-        header.version,
-        manifest.len(),
-        header.key_id,
-        expires
+    out::line(
+        out,
+        format_args!(
+            "manifest accepted: version {}, {} updates, signed by key {}, expires {}",
+            header.version,
+            manifest.len(),
+            header.key_id,
+            expires
+        ),
     );
     audit::record(
         What::ManifestAccepted,
@@ -375,7 +401,11 @@ fn accept(manifest: &Manifest<'_>) {
 
 /// Checks and queues each entry, in dependency order; returns how many
 /// were queued.
-fn queue_entries(manifest: &Manifest<'_>, payloads: &[(UpdateId, &'static [u8])]) -> usize {
+fn queue_entries(
+    manifest: &Manifest<'_>,
+    payloads: &[(UpdateId, &'static [u8])],
+    out: Out<'_>,
+) -> usize {
     let now = clock::now();
     let mut queued = 0;
     // Entries of this manifest refused so far: one that depends on them
@@ -399,7 +429,7 @@ fn queue_entries(manifest: &Manifest<'_>, payloads: &[(UpdateId, &'static [u8])]
         let payload = match checked {
             Ok(payload) => payload,
             Err(why) => {
-                reject_update(entry.id, Some(&entry), format_args!("{why}"));
+                reject_update(out, entry.id, Some(&entry), format_args!("{why}"));
                 // At most MAX_ENTRIES entries, each refused once.
                 let _ = refused.push(entry.id);
                 continue;
@@ -409,7 +439,7 @@ fn queue_entries(manifest: &Manifest<'_>, payloads: &[(UpdateId, &'static [u8])]
             entry.available_after_minutes,
         )));
         if let Err(error) = update::submit_trusted(&entry.record(available_at)) {
-            reject_update(entry.id, Some(&entry), format_args!("{error}"));
+            reject_update(out, entry.id, Some(&entry), format_args!("{error}"));
             let _ = refused.push(entry.id);
             continue;
         }
@@ -639,34 +669,72 @@ pub fn install_written(id: UpdateId) {
     }
 }
 
-/// Records an update refused at install: counted, audited, printed; one
-/// refused only for now ([`InstallRefusal::for_good`] false) is printed as
-/// held, and not counted.
-pub fn install_refused(id: UpdateId, refusal: InstallRefusal) {
+/// Records an update refused at install: counted and audited, except one
+/// refused only for now ([`InstallRefusal::for_good`] false), which is
+/// retried. Returns the line that reports it, for the caller to write
+/// once it holds no lock.
+pub fn install_refused(id: UpdateId, refusal: InstallRefusal) -> InstallNotice {
     let signed = CHANNEL
         .lock()
         .accepted(id)
         .map(|accepted| (accepted.entry.name.clone(), accepted.entry.version));
-    if !refusal.for_good() {
-        console::print_above(|| match &signed {
-            Some((name, version)) => {
-                serial_println!("update held: {id} {name} {version}: {refusal}; tried again later")
-            }
-            None => serial_println!("update held: {id}: {refusal}; tried again later"),
-        });
-        return;
-    }
-    match signed {
-        Some((name, version)) => {
-            reject_named(id, &name, version, format_args!("{refusal}; not installed"))
+    if refusal.for_good() {
+        CHANNEL.lock().updates_rejected += 1;
+        match &signed {
+            Some((name, version)) => audit::record(
+                What::Rejected,
+                Some(id),
+                format_args!("{name} {version}: {refusal}; not installed"),
+            ),
+            None => audit::record(
+                What::Rejected,
+                Some(id),
+                format_args!("{refusal}; not installed"),
+            ),
         }
-        None => reject_update(id, None, format_args!("{refusal}; not installed")),
+    }
+    InstallNotice {
+        id,
+        signed,
+        refusal,
     }
 }
 
-fn reject_manifest(why: fmt::Arguments<'_>) {
+/// The line an install refusal is reported with: `update held: ..` when
+/// the attempt is retried later, `update rejected: ..` when the update is
+/// not installed at all.
+#[derive(Clone, Debug)]
+pub struct InstallNotice {
+    id: UpdateId,
+    /// The signed entry's name and version, if the update came in a
+    /// manifest.
+    signed: Option<(UpdateName, Version)>,
+    refusal: InstallRefusal,
+}
+
+impl fmt::Display for InstallNotice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (id, refusal) = (self.id, self.refusal);
+        let verdict = if refusal.for_good() {
+            "update rejected"
+        } else {
+            "update held"
+        };
+        write!(f, "{verdict}: {id}")?;
+        if let Some((name, version)) = &self.signed {
+            write!(f, " {name} {version}")?;
+        }
+        if refusal.for_good() {
+            write!(f, ": {refusal}; not installed")
+        } else {
+            write!(f, ": {refusal}; tried again later")
+        }
+    }
+}
+
+fn reject_manifest(out: Out<'_>, why: fmt::Arguments<'_>) {
     CHANNEL.lock().manifests_rejected += 1;
-    console::print_above(|| serial_println!("manifest rejected: {why}"));
+    out::line(out, format_args!("manifest rejected: {why}"));
     audit::record(What::ManifestRejected, None, why);
 }
 
@@ -675,18 +743,19 @@ fn reject_manifest(why: fmt::Arguments<'_>) {
 /// Prints `payload rejected: #<id>: <why>` (or, without an id,
 /// `payload rejected: section of <n> bytes: <why>`): a payload section is
 /// no update, and its refusal says nothing about the update it names.
-fn reject_payload(section: &[u8], why: fmt::Arguments<'_>) {
+fn reject_payload(out: Out<'_>, section: &[u8], why: fmt::Arguments<'_>) {
     CHANNEL.lock().payloads_rejected += 1;
     match split_payload(section) {
         Some((id, _)) => {
-            console::print_above(|| serial_println!("payload rejected: {id}: {why}"));
+            out::line(out, format_args!("payload rejected: {id}: {why}"));
             audit::record(What::Rejected, Some(id), format_args!("payload: {why}"));
         }
         None => {
             let len = section.len();
-            console::print_above(|| {
-                serial_println!("payload rejected: section of {len} bytes: {why}")
-            });
+            out::line(
+                out,
+                format_args!("payload rejected: section of {len} bytes: {why}"),
+            );
             audit::record(
                 What::Rejected,
                 None,
@@ -696,20 +765,23 @@ fn reject_payload(section: &[u8], why: fmt::Arguments<'_>) {
     }
 }
 
-fn reject_update(id: UpdateId, entry: Option<&Entry>, why: fmt::Arguments<'_>) {
+fn reject_update(out: Out<'_>, id: UpdateId, entry: Option<&Entry>, why: fmt::Arguments<'_>) {
     match entry {
-        Some(entry) => reject_named(id, &entry.name, entry.version, why),
+        Some(entry) => reject_named(out, id, &entry.name, entry.version, why),
         None => {
             CHANNEL.lock().updates_rejected += 1;
-            console::print_above(|| serial_println!("update rejected: {id}: {why}"));
+            out::line(out, format_args!("update rejected: {id}: {why}"));
             audit::record(What::Rejected, Some(id), why);
         }
     }
 }
 
-fn reject_named(id: UpdateId, name: &str, version: Version, why: fmt::Arguments<'_>) {
+fn reject_named(out: Out<'_>, id: UpdateId, name: &str, version: Version, why: fmt::Arguments<'_>) {
     CHANNEL.lock().updates_rejected += 1;
-    console::print_above(|| serial_println!("update rejected: {id} {name} {version}: {why}"));
+    out::line(
+        out,
+        format_args!("update rejected: {id} {name} {version}: {why}"),
+    );
     audit::record(
         What::Rejected,
         Some(id),
@@ -888,14 +960,21 @@ mod tests {
         clock::release();
         update::start(Config::preset(Profile::Basic), Some(Profile::Basic), 1)
             .expect("the preset is valid");
-        host::take_output();
         statics
     }
 
-    /// Delivers a manifest; returns the result and what was printed.
+    /// Delivers a manifest; returns the result and what it wrote.
     fn deliver(bytes: &[u8], sections: &[&'static [u8]]) -> (Result<usize, DeliveryError>, String) {
-        let result = super::deliver(bytes, sections);
-        (result, host::take_output())
+        let mut out = String::new();
+        let result = super::deliver(bytes, sections, &mut out);
+        (result, out)
+    }
+
+    /// Delivers what a ramdisk carries; returns what it wrote.
+    fn deliver_ramdisk(bytes: Option<&'static [u8]>) -> String {
+        let mut out = String::new();
+        super::deliver_ramdisk(bytes, &mut out);
+        out
     }
 
     fn v(major: u16, minor: u16, patch: u16) -> Version {
@@ -1412,21 +1491,22 @@ mod tests {
         );
         assert_eq!(deliver(&bytes, &[section(id, b"p")]).0, Ok(1));
         let before = super::counts();
-        super::install_refused(
+        let held = super::install_refused(
             UpdateId(id),
             InstallRefusal::ComponentBusy {
                 installing: UpdateId(7),
             },
         );
         assert_eq!(
-            host::take_output(),
-            format!("update held: #{id} {name} 2.0.0: #7, another update of the same component, is installing; tried again later\n")
+            held.to_string(),
+            format!("update held: #{id} {name} 2.0.0: #7, another update of the same component, is installing; tried again later")
         );
         assert_eq!(super::counts(), before);
-        super::install_refused(UpdateId(id), InstallRefusal::Payload(PayloadError::Missing));
+        let rejected =
+            super::install_refused(UpdateId(id), InstallRefusal::Payload(PayloadError::Missing));
         assert_eq!(
-            host::take_output(),
-            format!("update rejected: #{id} {name} 2.0.0: payload missing; not installed\n")
+            rejected.to_string(),
+            format!("update rejected: #{id} {name} 2.0.0: payload missing; not installed")
         );
         assert_eq!(
             super::counts().updates_rejected,
@@ -1437,13 +1517,11 @@ mod tests {
     #[test]
     fn test_ramdisk_without_manifests_says_so() {
         let _statics = fresh();
-        super::deliver_ramdisk(None);
         assert_eq!(
-            host::take_output(),
+            deliver_ramdisk(None),
             "manifest: no ramdisk, no updates delivered\n"
         );
-        super::deliver_ramdisk(Some(b"not a ramdisk at all"));
-        let out = host::take_output();
+        let out = deliver_ramdisk(Some(b"not a ramdisk at all"));
         assert!(
             out.starts_with("manifest rejected: ramdisk unreadable: "),
             "{out}"
@@ -1455,9 +1533,8 @@ mod tests {
             .expect("room");
         let len = writer.finish().expect("room");
         buffer.truncate(len);
-        super::deliver_ramdisk(Some(Box::leak(buffer.into_boxed_slice())));
         assert_eq!(
-            host::take_output(),
+            deliver_ramdisk(Some(Box::leak(buffer.into_boxed_slice()))),
             "payload rejected: #5: comes before any manifest; dropped\nmanifest: none in the ramdisk, no updates delivered\n"
         );
     }
@@ -1489,8 +1566,7 @@ mod tests {
         writer.section(Tag::MANIFEST, &two).expect("room");
         let len = writer.finish().expect("room");
         buffer.truncate(len);
-        super::deliver_ramdisk(Some(Box::leak(buffer.into_boxed_slice())));
-        let out = host::take_output();
+        let out = deliver_ramdisk(Some(Box::leak(buffer.into_boxed_slice())));
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), 4, "{out}");
         assert!(lines[0].starts_with("manifest accepted: "), "{out}");

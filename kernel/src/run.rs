@@ -23,11 +23,12 @@ use update_sched::update::UpdateRecord;
 use update_sched::workload::WorkloadKind;
 use update_sched::{Duration, Instant, Priority, UpdateId, UpdateKind};
 
-use crate::console::{Action, Console};
+use crate::console::{self, Action, Console, Prompt};
 use crate::executor::{Executor, FailureInjection};
 use crate::metrics::{self, Sampler};
+use crate::out::{Out, Serial};
 use crate::update::{ApiError, Authority, Holder};
-use crate::worker::{offset_now, print_line, Worker};
+use crate::worker::{print_line, Worker};
 use crate::{arch, audit, clock, manifest, qemu, serial_println, update};
 
 /// How long the demo's operator takes to approve an update that asks for
@@ -45,6 +46,9 @@ const LOAD_FIRST_ID: u32 = 100_000;
 static APPROVALS: Mutex<Deque<(UpdateId, Instant), 64>> = Mutex::new(Deque::new());
 
 /// The demo operator's authority to approve, taken when the demo starts.
+///
+/// Lock order (kernel/README.md, "Locks"): the outermost lock, held
+/// while the operator approves through the API.
 static OPERATOR: Mutex<Option<Authority>> = Mutex::new(None);
 
 /// The demo's operator, subscribed to the update events: notes every
@@ -60,8 +64,9 @@ fn operator(event: &TimedEvent) {
     }
 }
 
-/// Grants the approvals whose delay has passed.
-fn grant_approvals(now: Instant) {
+/// Grants the approvals whose delay has passed; writes a line for each to
+/// `out`.
+fn grant_approvals(now: Instant, out: Out<'_>) {
     loop {
         let due = {
             let mut pending = APPROVALS.lock();
@@ -80,16 +85,22 @@ fn grant_approvals(now: Instant) {
             Some(authority) => update::approve(id, authority),
             None => Err(ApiError::Revoked(Holder::DemoOperator)),
         };
-        let (wall, offset) = (clock::wall(), offset_now());
-        crate::console::print_above(|| match approved {
-            Ok(()) => print_line(wall, offset, format_args!("demo: operator approves {id}")),
+        let (wall, offset) = (clock::wall(), update::offset());
+        match approved {
+            Ok(()) => print_line(
+                out,
+                wall,
+                offset,
+                format_args!("demo: operator approves {id}"),
+            ),
             // Cancelled, rejected or approved at the console meanwhile.
             Err(error) => print_line(
+                out,
                 wall,
                 offset,
                 format_args!("demo: operator cannot approve {id}: {error}"),
             ),
-        });
+        }
     }
 }
 
@@ -294,7 +305,7 @@ pub fn run(boot: &BootConfig, ramdisk: Option<&'static [u8]>) -> ! {
             serial_println!("update service: {error}");
         }
     }
-    manifest::deliver_ramdisk(ramdisk);
+    manifest::deliver_ramdisk(ramdisk, &mut Serial);
     serial_println!(
         "upkeep: {} mode, profile {}, {} workload (sessions, I/O and user load are simulated), speed {}x, {} updates from signed manifests",
         boot.mode.name(),
@@ -317,34 +328,49 @@ pub fn run(boot: &BootConfig, ramdisk: Option<&'static [u8]>) -> ! {
     }
     let mut load = Load::new(boot.scenario.as_str() == "load");
     let end = Instant::ZERO.saturating_add(Duration::from_days(u64::from(days)));
-    let mut console = Console::new();
+    // In the demo the prompt shows only once someone types: the event
+    // lines run on without a bare prompt after each.
+    let mut console = Console::new(if demo {
+        Prompt::WhileTyping
+    } else {
+        Prompt::Always
+    });
     console.show_prompt();
     let mut last_tick = arch::ticks();
-    worker.step();
+    // Each turn of the loop happens at one instant, the one its tick
+    // began at: the clock is held from the worker's step until the next
+    // tick. Every API call made between two steps (the load scenario's,
+    // the operator's, the console's) lands at the instant the worker last
+    // acted at, so the worker's next step acts on it first and the events
+    // it makes come out in time order after everything before it. Read
+    // after the step instead, a call could land a tick later than the
+    // moments the worker had still to act at, and its event come out
+    // ahead of theirs.
+    clock::hold();
+    console::print_above(|out| worker.step(out));
     loop {
         let tick = arch::ticks();
         if tick != last_tick {
             last_tick = tick;
-            // The console's commands since the last step happened at the
-            // instant they held the clock at; time moves on from here.
             clock::release();
+            clock::hold();
             let now = clock::now();
-            load.poll();
-            worker.step();
+            console::print_above(|out| worker.step(out));
             // After the step, whose lines are stamped up to `now`: the
-            // operator's lines are stamped `now` too, and the worker acts
-            // on the approvals at that same time in its next step.
+            // calls below happen at `now` too, and the worker acts on them
+            // at that same time in its next step.
+            load.poll();
             if demo {
-                grant_approvals(now);
+                console::print_above(|out| grant_approvals(now, out));
             }
             if demo && now >= end {
-                serial_println!();
-                worker.print_status(clock::wall(), offset_now());
+                console::leave_prompt();
+                worker.print_status(&mut Serial, clock::wall(), update::offset());
                 finish(&worker, true);
             }
         }
         if console.poll(&mut worker) == Action::Shutdown {
-            worker.print_status(clock::wall(), offset_now());
+            worker.print_status(&mut Serial, clock::wall(), update::offset());
             finish(&worker, false);
         }
         let halted = arch::cycles();

@@ -10,18 +10,30 @@
 //! taken by the worker loop and the code it calls, so it cannot deadlock
 //! against an interrupt. Events are handed to subscribers *after* the lock
 //! is released, so a subscriber may call back into the API.
+//!
+//! The scheduler's lock comes first in the kernel's lock order (see
+//! `kernel/README.md`): under it the worker may take the subjects'
+//! (`subject`), the update channel's, the inventory's, the audit log's
+//! and the clock's locks, never the other way round, and nothing is
+//! printed while it is held: COM1's lock is never taken under it.
+//!
+//! The API also remembers what the event lines of recent updates name
+//! ([`Subject`]), so that a line about an update the scheduler has already
+//! let go of (cancelled between two steps of the worker) still names it.
 
 use core::fmt;
 use core::sync::atomic::{AtomicU64, Ordering};
 
+use heapless::Deque;
 use spin::Mutex;
+use update_sched::civil::UtcOffset;
 use update_sched::config::{Config, ConfigErrors, Profile};
 use update_sched::event::TimedEvent;
 use update_sched::scheduler::{
     CommandError, Explanation, StatusCounts, SubmitError, UpdateInfo, UpdateScheduler, UpdateState,
 };
-use update_sched::update::UpdateRecord;
-use update_sched::{Duration, Instant, UpdateId};
+use update_sched::update::{UpdateName, UpdateRecord};
+use update_sched::{Duration, Instant, Priority, UpdateId, UpdateKind};
 
 use crate::{audit, clock};
 
@@ -214,6 +226,9 @@ pub struct Service {
     pub profile: Option<Profile>,
 }
 
+/// The service. First in the lock order but for the demo operator's
+/// authority (kernel/README.md, "Locks"): nothing is printed while it is
+/// held.
 static SERVICE: Mutex<Option<Service>> = Mutex::new(None);
 
 /// One past the latest clock time, in milliseconds, of a call that
@@ -243,11 +258,26 @@ pub fn start(config: Config, profile: Option<Profile>, seed: u64) -> Result<(), 
 }
 
 /// Runs `f` on the service, holding its lock. For the worker and this
-/// module; other subsystems use the named functions.
-pub fn with_service<R>(f: impl FnOnce(&mut Service) -> R) -> Result<R, ApiError> {
+/// module; other subsystems use the named functions, or [`inspect`] to
+/// read. `f` must not print or call the API (the lock is not reentrant).
+pub(crate) fn with_service<R>(f: impl FnOnce(&mut Service) -> R) -> Result<R, ApiError> {
     let mut guard = SERVICE.lock();
     let service = guard.as_mut().ok_or(ApiError::NotStarted)?;
     Ok(f(service))
+}
+
+/// Reads the service: runs `f` on it, holding its lock, and returns what
+/// `f` made of it. `f` copies out what it needs; the caller prints after.
+/// It must not print or call the API itself: the lock is held, and the
+/// kernel never prints under it.
+pub fn inspect<R>(f: impl FnOnce(&Service) -> R) -> Result<R, ApiError> {
+    with_service(|service| f(service))
+}
+
+/// The UTC offset of the calendar in force, for printing local times
+/// (UTC while the service is not running).
+pub fn offset() -> UtcOffset {
+    inspect(|service| service.scheduler.config().windows.offset()).unwrap_or(UtcOffset::UTC)
 }
 
 fn with_scheduler<R>(f: impl FnOnce(&mut KernelScheduler) -> R) -> Result<R, ApiError> {
@@ -297,7 +327,7 @@ pub(crate) fn submit_trusted(record: &UpdateRecord) -> Result<(), ApiError> {
     record.available_at = record.available_at.max(now);
     changing_scheduler(now, |scheduler| scheduler.submit(&record, now))??;
     // Its event lines name it even if it is gone before the worker looks.
-    crate::worker::remember(&record);
+    RECENT.lock().remember(record.id, Subject::of(&record));
     Ok(())
 }
 
@@ -362,7 +392,7 @@ pub fn state_of(id: UpdateId) -> Result<UpdateState, ApiError> {
 
 /// Why an update is not running now, in one line.
 pub fn explain(id: UpdateId) -> Result<Explanation, ApiError> {
-    let (now, wall) = (clock::now(), clock::wall());
+    let clock::Reading { now, wall } = clock::read();
     Ok(with_scheduler(|scheduler| {
         scheduler.explain(id, now, wall)
     })??)
@@ -419,6 +449,84 @@ pub(crate) fn publish(event: &TimedEvent) {
     }
 }
 
+/// What an event line says about the update it is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Subject {
+    /// The update's name.
+    pub name: UpdateName,
+    /// Its priority.
+    pub priority: Priority,
+    /// Its kind.
+    pub kind: UpdateKind,
+    /// When it became (or becomes) available.
+    pub available_at: Instant,
+}
+
+impl Subject {
+    /// The subject of `record`.
+    pub fn of(record: &UpdateRecord) -> Subject {
+        Subject {
+            name: record.name.clone(),
+            priority: record.priority,
+            kind: record.kind,
+            available_at: record.available_at,
+        }
+    }
+}
+
+/// How many recently submitted or seen updates the API remembers the
+/// subjects of, for event lines about updates the scheduler has already
+/// let go of (a completed update's slot is free before its event is
+/// printed).
+const RECENT_SUBJECTS: usize = 128;
+
+/// The subjects of recently seen updates, oldest first.
+#[derive(Debug)]
+struct Recent(Deque<(UpdateId, Subject), RECENT_SUBJECTS>);
+
+/// The subjects of recently submitted or seen updates. Submissions are
+/// remembered as they are made: an update submitted and cancelled between
+/// two steps of the worker is gone from the scheduler before the worker
+/// writes its events, which would otherwise have no name.
+static RECENT: Mutex<Recent> = Mutex::new(Recent(Deque::new()));
+
+impl Recent {
+    /// Remembers `subject` as `id`'s, in place of any older one.
+    fn remember(&mut self, id: UpdateId, subject: Subject) {
+        if let Some(known) = self.0.iter_mut().find(|(known, _)| *known == id) {
+            known.1 = subject;
+            return;
+        }
+        if self.0.is_full() {
+            self.0.pop_front();
+        }
+        let _ = self.0.push_back((id, subject));
+    }
+
+    /// The subject of `id`: from the scheduler while it holds the update
+    /// (and remembered), else as last remembered.
+    fn subject(&mut self, scheduler: &KernelScheduler, id: UpdateId) -> Option<Subject> {
+        if let Some(info) = scheduler.get(id) {
+            let subject = Subject::of(&info.record);
+            if !self.0.iter().any(|(known, _)| *known == id) {
+                self.remember(id, subject.clone());
+            }
+            return Some(subject);
+        }
+        self.0
+            .iter()
+            .find(|(known, _)| *known == id)
+            .map(|(_, subject)| subject.clone())
+    }
+}
+
+/// The subject of update `id`, for an event line: from `scheduler` (the
+/// worker's, under the service's lock) while it holds the update, else as
+/// remembered from its submission or an earlier look.
+pub(crate) fn subject(scheduler: &KernelScheduler, id: UpdateId) -> Option<Subject> {
+    RECENT.lock().subject(scheduler, id)
+}
+
 #[cfg(test)]
 mod tests {
     use std::format;
@@ -432,7 +540,7 @@ mod tests {
     use update_sched::update::UpdateRecord;
     use update_sched::{Duration, Instant, Priority, UpdateId, UpdateKind};
 
-    use super::{ApiError, Holder, MAX_SUBSCRIBERS};
+    use super::{ApiError, Holder, Recent, Subject, MAX_SUBSCRIBERS, RECENT_SUBJECTS};
     use crate::{clock, host};
 
     /// Holds the kernel's statics, with a fresh scheduler and the clock at
@@ -454,6 +562,22 @@ mod tests {
             Duration::from_minutes(5),
             Instant::ZERO,
         )
+    }
+
+    /// A security update named `name`, available at 1 s.
+    fn named(id: u32, name: &str) -> UpdateRecord {
+        UpdateRecord::new(
+            UpdateId(id),
+            name,
+            UpdateKind::Security,
+            Priority::Security,
+            Duration::from_minutes(20),
+            Instant::from_millis(1_000),
+        )
+    }
+
+    fn subject(id: u32, name: &str) -> Subject {
+        Subject::of(&named(id, name))
     }
 
     #[test]
@@ -614,5 +738,46 @@ mod tests {
         for subscription in taken {
             super::unsubscribe(subscription).expect("subscribed");
         }
+    }
+
+    #[test]
+    fn test_recent_subjects_keep_the_newest_and_replace_in_place() {
+        let mut recent = Recent(heapless::Deque::new());
+        for id in 0..RECENT_SUBJECTS as u32 + 1 {
+            recent.remember(UpdateId(id), subject(id, "app"));
+        }
+        assert_eq!(recent.0.len(), RECENT_SUBJECTS);
+        assert!(recent.0.iter().all(|(id, _)| *id != UpdateId(0)));
+        // Remembering a known id again replaces it, dropping nothing.
+        recent.remember(UpdateId(1), subject(1, "renamed"));
+        assert_eq!(recent.0.len(), RECENT_SUBJECTS);
+        assert_eq!(recent.0.front().map(|(id, _)| *id), Some(UpdateId(1)));
+        assert_eq!(
+            recent.0.front().map(|(_, subject)| subject.name.as_str()),
+            Some("renamed")
+        );
+    }
+
+    #[test]
+    fn test_recent_subject_comes_from_the_scheduler_then_from_memory() {
+        let mut scheduler = std::boxed::Box::new(
+            super::KernelScheduler::new(Config::preset(Profile::Basic)).expect("valid"),
+        );
+        let mut recent = Recent(heapless::Deque::new());
+        assert!(recent.subject(&scheduler, UpdateId(8)).is_none());
+        scheduler
+            .submit(&named(8, "glibc"), Instant::ZERO)
+            .expect("queued");
+        let held = recent.subject(&scheduler, UpdateId(8)).expect("held");
+        assert_eq!(held.name.as_str(), "glibc");
+        scheduler
+            .cancel(UpdateId(8), Instant::ZERO)
+            .expect("cancelled");
+        let empty = std::boxed::Box::new(
+            super::KernelScheduler::new(Config::preset(Profile::Basic)).expect("valid"),
+        );
+        let remembered = recent.subject(&empty, UpdateId(8)).expect("remembered");
+        assert_eq!(remembered.name.as_str(), "glibc");
+        assert_eq!(remembered.available_at, Instant::from_millis(1_000));
     }
 }

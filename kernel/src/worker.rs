@@ -9,24 +9,32 @@
 //! 4. drains the scheduler's events to the console and the subscribers,
 //! 5. prints a status line every wall-clock hour.
 //!
-//! The scheduler lock is held only for steps 1-4; lines are printed and
-//! subscribers called after it is released. The cycles spent inside the
+//! The scheduler lock is held only for steps 1-4; lines are written and
+//! subscribers called after it is released: what goes wrong under the
+//! lock (a refused install, an outcome the scheduler refused) is kept as
+//! a note and written with the step's other lines. The worker writes
+//! to the sink its caller hands to [`Worker::step`]; it never prints on
+//! its own. The cycles spent inside the
 //! scheduler's own calls are its cost ([`Cost`]), reported as a share of
 //! all cycles (`sched_share_ppm`).
 
+use core::cell::RefCell;
 use core::fmt::{self, Write as _};
 
-use heapless::{Deque, String, Vec};
-use spin::Mutex;
+use heapless::{String, Vec};
 use update_sched::civil::{UtcOffset, WallTime};
 use update_sched::event::{Event, TimedEvent};
-use update_sched::scheduler::{PhaseGrant, Rounded};
-use update_sched::update::{UpdateName, UpdateRecord};
-use update_sched::{Instant, Priority, UpdateId, UpdateKind};
+use update_sched::scheduler::{CommandError, PhaseGrant, Rounded};
+use update_sched::update::UpdateName;
+use update_sched::{Instant, UpdateId};
 
-use crate::executor::{Executor, Progress, MAX_JOBS};
+use crate::arch;
+use crate::clock::{self, wall_at};
+use crate::executor::{Executor, InstallGate, Progress, Refusal, MAX_JOBS};
+use crate::manifest::{self, InstallNotice};
 use crate::metrics::{Sample, Sampler};
-use crate::{arch, clock, console, serial_println, update};
+use crate::out::{self, Out};
+use crate::update::{self, Subject};
 
 /// At most this many minutes are sampled in one step (a week): after a
 /// long pause or a large speed change the pattern gets the most recent
@@ -89,73 +97,72 @@ fn timed<R>(account: &mut u64, f: impl FnOnce() -> R) -> R {
     result
 }
 
-/// What the console prints about one update in an event line.
-#[derive(Clone, Debug)]
-struct Subject {
-    name: UpdateName,
-    priority: Priority,
-    kind: UpdateKind,
-    available_at: Instant,
-}
+/// Lines about what went wrong inside a step that one step can keep.
+const NOTES_PER_STEP: usize = 16;
 
-impl Subject {
-    fn of(record: &UpdateRecord) -> Subject {
-        Subject {
-            name: record.name.clone(),
-            priority: record.priority,
-            kind: record.kind,
-            available_at: record.available_at,
-        }
-    }
-}
-
-/// How many recently submitted or seen updates the worker remembers the
-/// names of, for event lines about updates the scheduler has already let
-/// go of (a completed update's slot is free before its event is printed).
-const RECENT_SUBJECTS: usize = 128;
-
-/// The subjects of recently seen updates, oldest first.
+/// Something that went wrong while the scheduler's lock was held, kept to
+/// be written after it is released.
 #[derive(Debug)]
-struct Recent(Deque<(UpdateId, Subject), RECENT_SUBJECTS>);
-
-/// The subjects of recently submitted or seen updates. Submissions are
-/// remembered as they are made ([`remember`]): an update submitted and
-/// cancelled between two steps is gone from the scheduler before the
-/// worker prints its events, which would otherwise have no name.
-static RECENT: Mutex<Recent> = Mutex::new(Recent(Deque::new()));
-
-/// Remembers the subject of an update just submitted, for its event lines.
-pub(crate) fn remember(record: &UpdateRecord) {
-    RECENT.lock().remember(record.id, Subject::of(record));
+enum Note {
+    /// The update channel refused an install.
+    Install(InstallNotice),
+    /// The scheduler refused the outcome the executor reported.
+    OutcomeRefused(UpdateId, CommandError),
+    /// The scheduler sees no exclusive phase for a held update, which goes
+    /// ahead with its last step.
+    NoExclusivePhase(UpdateId, CommandError),
+    /// The scheduler refused the preemption of a running update.
+    PreemptionRefused(UpdateId, CommandError),
 }
 
-impl Recent {
-    /// Remembers `subject` as `id`'s, in place of any older one.
-    fn remember(&mut self, id: UpdateId, subject: Subject) {
-        if let Some(known) = self.0.iter_mut().find(|(known, _)| *known == id) {
-            known.1 = subject;
-            return;
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Note::Install(notice) => notice.fmt(f),
+            Note::OutcomeRefused(id, error) => {
+                write!(f, "worker: outcome of {id} refused: {error}")
+            }
+            Note::NoExclusivePhase(id, error) => {
+                write!(f, "worker: last step of {id}: {error}; going ahead")
+            }
+            Note::PreemptionRefused(id, error) => {
+                write!(f, "worker: preemption of {id} refused: {error}")
+            }
         }
-        if self.0.is_full() {
-            self.0.pop_front();
-        }
-        let _ = self.0.push_back((id, subject));
+    }
+}
+
+/// The notes of one step, in the order they were made. Full only if more
+/// went wrong than one step can list: the line is lost, never what the
+/// note reports (the refusal is counted and audited as it happens).
+#[derive(Debug, Default)]
+struct Notes(RefCell<Vec<Note, NOTES_PER_STEP>>);
+
+impl Notes {
+    fn push(&self, note: Note) {
+        let _ = self.0.borrow_mut().push(note);
+    }
+}
+
+/// The executor's install gate, wired to the update channel: the channel
+/// checks, counts and audits; the line it reports a refusal with is kept
+/// as a note.
+struct ChannelGate<'a>(&'a Notes);
+
+impl InstallGate for ChannelGate<'_> {
+    fn may_install(&mut self, id: UpdateId) -> Result<(), Refusal> {
+        manifest::check_before_install(id).map_err(|refusal| {
+            self.0
+                .push(Note::Install(manifest::install_refused(id, refusal)));
+            Refusal {
+                reason: refusal.reason(),
+                for_good: refusal.for_good(),
+            }
+        })
     }
 
-    /// The subject of `id`: from the scheduler while it holds the update
-    /// (and remembered), else as last remembered.
-    fn subject(&mut self, scheduler: &update::KernelScheduler, id: UpdateId) -> Option<Subject> {
-        if let Some(info) = scheduler.get(id) {
-            let subject = Subject::of(&info.record);
-            if !self.0.iter().any(|(known, _)| *known == id) {
-                self.remember(id, subject.clone());
-            }
-            return Some(subject);
-        }
-        self.0
-            .iter()
-            .find(|(known, _)| *known == id)
-            .map(|(_, subject)| subject.clone())
+    fn installed(&mut self, id: UpdateId) {
+        manifest::install_written(id);
     }
 }
 
@@ -176,12 +183,13 @@ pub struct Worker {
 impl Worker {
     /// A worker whose executor and sampler are given, starting now.
     pub fn new(executor: Executor, sampler: Sampler) -> Worker {
-        let wall = clock::wall().as_unix_secs();
+        let reading = clock::read();
+        let wall = reading.wall.as_unix_secs();
         Worker {
             executor,
             sampler,
             sample: Sample::default(),
-            last_now: clock::now(),
+            last_now: reading.now,
             wake: None,
             events_left: false,
             last_minute: (wall / 60).saturating_sub(1),
@@ -220,9 +228,11 @@ impl Worker {
     /// the tick at which something falls due (the scheduler's
     /// `next_timer`, the executor's next step change) and acts at each of
     /// them, at that moment's time, before acting at `now`.
-    pub fn step(&mut self) {
-        let now = clock::now();
-        let wall = clock::wall();
+    ///
+    /// Its lines (executor steps, the scheduler's events, the hourly
+    /// status, notes) go to `out`, after the scheduler's lock is released.
+    pub fn step(&mut self, out: Out<'_>) {
+        let clock::Reading { now, wall } = clock::read();
         let hour = wall.as_unix_secs() / 3600;
         // The hour's status line comes after this step's events, which
         // happened before `now`: lines come out in time order.
@@ -244,7 +254,7 @@ impl Worker {
             && !self.events_left
         {
             if status_due {
-                console::print_above(|| self.print_status(wall, offset_now()));
+                self.print_status(out, wall, update::offset());
             }
             return;
         }
@@ -252,6 +262,7 @@ impl Worker {
         let mut events: Vec<(TimedEvent, Option<Subject>), EVENTS_PER_STEP> = Vec::new();
         let mut progress: Vec<(Instant, Progress, Option<UpdateName>), PROGRESS_PER_STEP> =
             Vec::new();
+        let notes = Notes::default();
         self.sampler.measure();
         let before = self.cost.scheduler();
         let offset = update::with_service(|service| {
@@ -265,7 +276,7 @@ impl Worker {
             if let Some(asked) = asked.filter(|&asked| asked >= at && asked < now) {
                 at = asked;
                 let at_wall = wall_at(at, now, wall);
-                self.act(scheduler, at, at_wall, &mut progress);
+                self.act(scheduler, at, at_wall, &mut progress, &notes);
                 wake = timed(&mut self.cost.wake, || scheduler.next_timer(at, at_wall));
             }
             for moment in 0..MAX_MOMENTS_PER_STEP {
@@ -280,7 +291,7 @@ impl Worker {
                     _ => now,
                 };
                 let at_wall = wall_at(at, now, wall);
-                self.act(scheduler, at, at_wall, &mut progress);
+                self.act(scheduler, at, at_wall, &mut progress, &notes);
                 // The timers alone: a new minute's sample makes the worker
                 // poll anyway, which is all `next_wake`'s once-a-minute
                 // gate re-check asks for.
@@ -299,7 +310,7 @@ impl Worker {
                 let subject = event
                     .event
                     .update()
-                    .and_then(|id| RECENT.lock().subject(scheduler, id));
+                    .and_then(|id| update::subject(scheduler, id));
                 let _ = events.push((event, subject));
             }
             self.events_left = events.is_full();
@@ -312,38 +323,40 @@ impl Worker {
         let Ok(offset) = offset else {
             return;
         };
-        if !progress.is_empty() || !events.is_empty() || status_due {
-            console::print_above(|| {
-                // Both lists are in time order each; print them merged,
-                // so the lines' stamps never go backwards.
-                let mut steps = progress
-                    .iter()
-                    .filter(|(_, change, _)| matches!(change, Progress::Step { .. }))
-                    .peekable();
-                let mut scheduled = events.iter().peekable();
-                loop {
-                    let step_first = match (steps.peek(), scheduled.peek()) {
-                        (Some((step_at, _, _)), Some((event, _))) => *step_at <= event.at,
-                        (Some(_), None) => true,
-                        (None, Some(_)) => false,
-                        (None, None) => break,
-                    };
-                    if step_first {
-                        if let Some((at, Progress::Step { id, step }, name)) = steps.next() {
-                            print_line(
-                                wall_at(*at, now, wall),
-                                offset,
-                                format_args!("STEP {id} {}: {step}", display_name(name)),
-                            );
-                        }
-                    } else if let Some((event, subject)) = scheduled.next() {
-                        print_event(now, wall, offset, event, subject.as_ref());
-                    }
+        // The lock is released: write what the step saw, notes first (they
+        // were made while acting, before the events were drained).
+        for note in notes.0.borrow().iter() {
+            out::line(out, format_args!("{note}"));
+        }
+        // Both lists are in time order each; write them merged, so the
+        // lines' stamps never go backwards.
+        let mut steps = progress
+            .iter()
+            .filter(|(_, change, _)| matches!(change, Progress::Step { .. }))
+            .peekable();
+        let mut scheduled = events.iter().peekable();
+        loop {
+            let step_first = match (steps.peek(), scheduled.peek()) {
+                (Some((step_at, _, _)), Some((event, _))) => *step_at <= event.at,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            if step_first {
+                if let Some((at, Progress::Step { id, step }, name)) = steps.next() {
+                    print_line(
+                        out,
+                        wall_at(*at, now, wall),
+                        offset,
+                        format_args!("STEP {id} {}: {step}", display_name(name)),
+                    );
                 }
-                if status_due {
-                    self.print_status(wall, offset);
-                }
-            });
+            } else if let Some((event, subject)) = scheduled.next() {
+                print_event(out, now, wall, offset, event, subject.as_ref());
+            }
+        }
+        if status_due {
+            self.print_status(out, wall, offset);
         }
         for (event, _) in &events {
             update::publish(event);
@@ -357,6 +370,7 @@ impl Worker {
         now: Instant,
         wall: WallTime,
         progress: &mut Vec<(Instant, Progress, Option<UpdateName>), PROGRESS_PER_STEP>,
+        notes: &Notes,
     ) {
         let minute = wall.as_unix_secs() / 60;
         let first = (self.last_minute + 1).max(minute.saturating_sub(MAX_MINUTES_PER_STEP - 1));
@@ -368,33 +382,34 @@ impl Worker {
         }
         self.last_minute = self.last_minute.max(minute);
 
-        let mut recent = RECENT.lock();
         let poll_cycles = &mut self.cost.poll;
-        self.executor.advance(now, |change| {
-            let id = match change {
-                Progress::Step { id, .. } | Progress::Finished { id, .. } => id,
-            };
-            let name = recent.subject(scheduler, id).map(|subject| subject.name);
-            if let Progress::Finished {
-                outcome, for_good, ..
-            } = change
-            {
-                // The executor only runs what the scheduler started, so the
-                // report cannot be refused; a refusal would be a bug worth
-                // seeing rather than hiding.
-                let reported = timed(poll_cycles, || match outcome {
-                    Err(reason) if for_good => scheduler.report_permanent_failure(id, reason, now),
-                    _ => scheduler.report_outcome(id, outcome, now),
-                });
-                if let Err(error) = reported {
-                    serial_println!("worker: outcome of {id} refused: {error}");
+        self.executor
+            .advance(now, &mut ChannelGate(notes), |change| {
+                let id = match change {
+                    Progress::Step { id, .. } | Progress::Finished { id, .. } => id,
+                };
+                let name = update::subject(scheduler, id).map(|subject| subject.name);
+                if let Progress::Finished {
+                    outcome, for_good, ..
+                } = change
+                {
+                    // The executor only runs what the scheduler started, so the
+                    // report cannot be refused; a refusal would be a bug worth
+                    // seeing rather than hiding.
+                    let reported = timed(poll_cycles, || match outcome {
+                        Err(reason) if for_good => {
+                            scheduler.report_permanent_failure(id, reason, now)
+                        }
+                        _ => scheduler.report_outcome(id, outcome, now),
+                    });
+                    if let Err(error) = reported {
+                        notes.push(Note::OutcomeRefused(id, error));
+                    }
                 }
-            }
-            // Full only if more steps changed than one step can list: the
-            // line is lost, never the outcome (reported above).
-            let _ = progress.push((now, change, name));
-        });
-        drop(recent);
+                // Full only if more steps changed than one step can list: the
+                // line is lost, never the outcome (reported above).
+                let _ = progress.push((now, change, name));
+            });
 
         // Staged updates that finished installing wait for their reboot
         // or flash to run alone: ask for each, again after every change.
@@ -408,16 +423,13 @@ impl Worker {
                 Ok(PhaseGrant::Wait) => false,
                 // The scheduler sees no exclusive phase: nothing to wait for.
                 Err(error) => {
-                    serial_println!("worker: last step of {id}: {error}; going ahead");
+                    notes.push(Note::NoExclusivePhase(id, error));
                     true
                 }
             };
             if enter {
                 if let Some(step) = self.executor.enter_final_step(id, now) {
-                    let name = RECENT
-                        .lock()
-                        .subject(scheduler, id)
-                        .map(|subject| subject.name);
+                    let name = update::subject(scheduler, id).map(|subject| subject.name);
                     let _ = progress.push((now, Progress::Step { id, step }, name));
                 }
             }
@@ -439,9 +451,7 @@ impl Worker {
                             let _ = starts.push(start);
                         }
                     }
-                    Err(error) => {
-                        serial_println!("worker: preemption of {victim} refused: {error}")
-                    }
+                    Err(error) => notes.push(Note::PreemptionRefused(victim, error)),
                 }
             }
         }
@@ -449,19 +459,21 @@ impl Worker {
             if let Err(error) = self.executor.start(&start, now) {
                 let reason = error.reason();
                 if let Err(error) = scheduler.report_outcome(start.id, Err(reason), now) {
-                    serial_println!("worker: outcome of {} refused: {error}", start.id);
+                    notes.push(Note::OutcomeRefused(start.id, error));
                 }
             }
         }
     }
 
-    /// Prints the one-line status: counts, then the latest metrics.
-    pub fn print_status(&self, wall: WallTime, offset: UtcOffset) {
+    /// Writes the one-line status to `out`: counts, then the latest
+    /// metrics.
+    pub fn print_status(&self, out: Out<'_>, wall: WallTime, offset: UtcOffset) {
         let Ok(status) = update::status() else {
             return;
         };
         let m = self.sample.metrics;
         print_line(
+            out,
             wall,
             offset,
             format_args!(
@@ -476,21 +488,13 @@ fn display_name(name: &Option<UpdateName>) -> &str {
     name.as_deref().unwrap_or("?")
 }
 
-/// Prints `[<local time>] <line>`.
-pub fn print_line(wall: WallTime, offset: UtcOffset, line: fmt::Arguments<'_>) {
-    serial_println!("[{}] {}", wall.to_local(offset), line);
-}
-
-/// The wall time at monotonic instant `at`, given that `now` is `wall`.
-pub fn wall_at(at: Instant, now: Instant, wall: WallTime) -> WallTime {
-    if at >= now {
-        wall.saturating_add(at.saturating_duration_since(now))
-    } else {
-        wall.saturating_sub(now.saturating_duration_since(at))
-    }
+/// Writes `[<local time>] <line>` to `out`.
+pub fn print_line(out: Out<'_>, wall: WallTime, offset: UtcOffset, line: fmt::Arguments<'_>) {
+    out::line(out, format_args!("[{}] {}", wall.to_local(offset), line));
 }
 
 fn print_event(
+    out: Out<'_>,
     now: Instant,
     wall: WallTime,
     offset: UtcOffset,
@@ -509,7 +513,7 @@ fn print_event(
         &timed.event,
         subject,
     );
-    print_line(at_wall, offset, format_args!("{line}"));
+    print_line(out, at_wall, offset, format_args!("{line}"));
 }
 
 /// The event as the library words it (`TAG #id detail`), with the update's
@@ -569,12 +573,6 @@ fn format_event(
     }
 }
 
-/// The UTC offset of the calendar in force, for printing local times.
-pub fn offset_now() -> UtcOffset {
-    update::with_service(|service| service.scheduler.config().windows.offset())
-        .unwrap_or(UtcOffset::UTC)
-}
-
 /// Simulated milliseconds per timer tick at the current speed.
 fn millis_per_tick() -> u64 {
     u64::from(clock::speed()) * 1000 / u64::from(arch::TIMER_HZ)
@@ -591,10 +589,11 @@ mod tests {
     use update_sched::workload::WorkloadKind;
     use update_sched::{Duration, Instant, Priority, UpdateId, UpdateKind};
 
-    use super::{Recent, Subject, Worker, RECENT_SUBJECTS};
+    use super::Worker;
     use crate::executor::{Executor, FailureInjection};
     use crate::metrics::Sampler;
-    use crate::{clock, host, update};
+    use crate::update::{self, Subject};
+    use crate::{clock, host};
 
     /// Saturday 2026-11-28 02:00 UTC, the README's example.
     fn saturday_two() -> WallTime {
@@ -640,54 +639,6 @@ mod tests {
         let result = f();
         clock::set_speed(before).expect("the speed it had");
         result
-    }
-
-    #[test]
-    fn test_wall_at_now_is_the_wall_time_now() {
-        let now = Instant::from_millis(123_456);
-        assert_eq!(super::wall_at(now, now, saturday_two()), saturday_two());
-    }
-
-    #[test]
-    fn test_wall_at_later_and_earlier_instants() {
-        let now = Instant::from_millis(3_600_000);
-        let wall = saturday_two();
-        let later = Instant::from_millis(3_600_000 + 90_000);
-        assert_eq!(
-            super::wall_at(later, now, wall),
-            wall.saturating_add(Duration::from_secs(90))
-        );
-        assert_eq!(
-            super::wall_at(Instant::ZERO, now, wall),
-            wall.saturating_sub(Duration::from_secs(3_600))
-        );
-    }
-
-    #[test]
-    fn test_wall_at_a_week_ahead_crosses_days_and_months() {
-        let now = Instant::from_millis(1_000);
-        let week = now.saturating_add(Duration::from_minutes(7 * 24 * 60));
-        let at = super::wall_at(week, now, saturday_two());
-        assert_eq!(
-            std::format!("{}", at.to_local(UtcOffset::UTC)),
-            "Sat 2026-12-05 02:00 +00:00"
-        );
-    }
-
-    #[test]
-    fn test_wall_at_saturates_at_both_ends() {
-        let now = Instant::from_millis(10_000_000);
-        // Before the epoch: the epoch.
-        let early = WallTime::from_unix_secs(5);
-        assert_eq!(
-            super::wall_at(Instant::ZERO, now, early),
-            WallTime::UNIX_EPOCH
-        );
-        let late = WallTime::MAX;
-        assert_eq!(
-            super::wall_at(Instant::from_millis(u64::MAX), now, late),
-            WallTime::MAX
-        );
     }
 
     #[test]
@@ -849,7 +800,6 @@ mod tests {
     #[test]
     fn test_print_event_stamps_the_line_with_the_events_own_time() {
         let _statics = host::statics();
-        host::take_output();
         let now = Instant::from_millis(7_200_000);
         let event = TimedEvent {
             // Half an hour before now.
@@ -857,9 +807,17 @@ mod tests {
             event: Event::Approved { id: UpdateId(5) },
         };
         let sudo = subject(5, "sudo");
-        super::print_event(now, saturday_two(), UtcOffset::UTC, &event, Some(&sudo));
+        let mut out = String::new();
+        super::print_event(
+            &mut out,
+            now,
+            saturday_two(),
+            UtcOffset::UTC,
+            &event,
+            Some(&sudo),
+        );
         assert_eq!(
-            host::take_output(),
+            out,
             "[Sat 2026-11-28 01:30 +00:00] APPROVED #5 sudo (security security)\n"
         );
     }
@@ -878,54 +836,13 @@ mod tests {
         metrics.sessions = 3;
         metrics.disk_kib_s = 1_024;
         metrics.network_kib_s = 56;
-        host::take_output();
         let offset = UtcOffset::from_minutes(60).expect("an offset");
-        worker.print_status(saturday_two(), offset);
+        let mut out = String::new();
+        worker.print_status(&mut out, saturday_two(), offset);
         assert_eq!(
-            host::take_output(),
+            out,
             "[Sat 2026-11-28 03:00 +01:00] STATUS submitted=0 deadline_misses=0 | cpu 412‰ mem 87‰ sessions 3 disk 1024 KiB/s net 56 KiB/s\n"
         );
-    }
-
-    #[test]
-    fn test_recent_subjects_keep_the_newest_and_replace_in_place() {
-        let mut recent = Recent(heapless::Deque::new());
-        for id in 0..RECENT_SUBJECTS as u32 + 1 {
-            recent.remember(UpdateId(id), subject(id, "app"));
-        }
-        assert_eq!(recent.0.len(), RECENT_SUBJECTS);
-        assert!(recent.0.iter().all(|(id, _)| *id != UpdateId(0)));
-        // Remembering a known id again replaces it, dropping nothing.
-        recent.remember(UpdateId(1), subject(1, "renamed"));
-        assert_eq!(recent.0.len(), RECENT_SUBJECTS);
-        assert_eq!(recent.0.front().map(|(id, _)| *id), Some(UpdateId(1)));
-        assert_eq!(
-            recent.0.front().map(|(_, subject)| subject.name.as_str()),
-            Some("renamed")
-        );
-    }
-
-    #[test]
-    fn test_recent_subject_comes_from_the_scheduler_then_from_memory() {
-        let mut scheduler = std::boxed::Box::new(
-            update::KernelScheduler::new(Config::preset(Profile::Basic)).expect("valid"),
-        );
-        let mut recent = Recent(heapless::Deque::new());
-        assert!(recent.subject(&scheduler, UpdateId(8)).is_none());
-        scheduler
-            .submit(&record(8, "glibc"), Instant::ZERO)
-            .expect("queued");
-        let held = recent.subject(&scheduler, UpdateId(8)).expect("held");
-        assert_eq!(held.name.as_str(), "glibc");
-        scheduler
-            .cancel(UpdateId(8), Instant::ZERO)
-            .expect("cancelled");
-        let empty = std::boxed::Box::new(
-            update::KernelScheduler::new(Config::preset(Profile::Basic)).expect("valid"),
-        );
-        let remembered = recent.subject(&empty, UpdateId(8)).expect("remembered");
-        assert_eq!(remembered.name.as_str(), "glibc");
-        assert_eq!(remembered.available_at, Instant::from_millis(1_000));
     }
 
     #[test]

@@ -396,6 +396,10 @@ fn demo_lives_through_a_week_and_its_summary_holds() {
         "staged updates took their reboot or flash alone"
     );
     assert_stamps_in_time_order(serial);
+    assert!(
+        !serial.lines().any(|line| line.trim_end() == ">"),
+        "no bare prompt line between the demo's event lines"
+    );
 }
 
 #[test]

@@ -11,7 +11,7 @@ entry_point!(kernel_main, config = &kernel::BOOTLOADER_CONFIG);
 
 fn kernel_main(boot_info: &'static mut BootInfo) -> ! {
     kernel::init(boot_info);
-    let config = kernel::config::load(boot_info);
+    let config = kernel::config::load(boot_info, &mut kernel::out::Serial);
     serial_println!(
         "test-config: seed={} days={} failures={:?} windows={} frequency={} max_concurrent={}",
         config.seed,

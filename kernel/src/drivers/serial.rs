@@ -2,7 +2,10 @@
 //!
 //! One `spin::Mutex` guards the port. It is always taken with interrupts
 //! disabled, so an interrupt handler that prints can never spin on a lock
-//! held by the code it interrupted.
+//! held by the code it interrupted, and it is the last lock in the
+//! kernel's lock order (see `kernel/README.md`): it is held only while
+//! bytes go out, never while text is formatted, so no other lock is ever
+//! taken under it.
 
 use core::fmt::{self, Write};
 
@@ -61,15 +64,37 @@ pub fn init() {
 /// Writes formatted text to COM1; used by [`crate::serial_print!`].
 ///
 /// Output before [`init`], or on a machine without COM1, is dropped: there
-/// is nowhere else to send it.
+/// is nowhere else to send it. The port's lock is taken for each piece of
+/// text on its own ([`write_str`]), never while `args` is being formatted:
+/// a `Display` that takes another lock cannot nest it inside this one.
 #[cfg(not(test))]
 pub fn print(args: fmt::Arguments) {
+    // `Pieces::write_str` never fails.
+    let _ = Pieces.write_fmt(args);
+}
+
+/// Writes `text` to COM1, holding the port's lock (with interrupts
+/// disabled) only while the bytes go out.
+#[cfg(not(test))]
+pub fn write_str(text: &str) {
     interrupts::without_interrupts(|| {
         if let Some(port) = COM1.lock().as_mut() {
             // Port::write_str never fails.
-            let _ = port.write_fmt(args);
+            let _ = port.write_str(text);
         }
     });
+}
+
+/// Formatted output, each piece written by [`write_str`].
+#[cfg(not(test))]
+struct Pieces;
+
+#[cfg(not(test))]
+impl Write for Pieces {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        write_str(text);
+        Ok(())
+    }
 }
 
 /// The next byte typed at the console, if one has arrived. Input is
@@ -88,6 +113,12 @@ pub fn try_receive_byte() -> Option<u8> {
 #[cfg(test)]
 pub fn print(args: fmt::Arguments) {
     crate::host::print(args);
+}
+
+/// In a host test: appends `text` to the test thread's captured output.
+#[cfg(test)]
+pub fn write_str(text: &str) {
+    crate::host::print(format_args!("{text}"));
 }
 
 /// In a host test: the next byte the test typed, if any.
@@ -147,4 +178,42 @@ macro_rules! serial_print {
 macro_rules! serial_println {
     () => ($crate::serial_print!("\n"));
     ($($arg:tt)*) => ($crate::serial_print!("{}\n", format_args!($($arg)*)));
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::host;
+
+    #[test]
+    fn test_serial_output_is_captured_with_bare_newlines() {
+        host::take_output();
+        serial_print!("> ");
+        serial_println!("status {}", 7);
+        serial_println!();
+        assert_eq!(host::take_output(), "> status 7\n\n");
+        assert_eq!(host::take_output(), "");
+    }
+
+    #[test]
+    fn test_typed_bytes_are_received_in_order_then_none() {
+        host::type_bytes(b"ab");
+        host::type_bytes(b"\r");
+        let received: std::vec::Vec<Option<u8>> =
+            (0..4).map(|_| super::try_receive_byte()).collect();
+        assert_eq!(received, [Some(b'a'), Some(b'b'), Some(b'\r'), None]);
+    }
+
+    #[test]
+    fn test_output_and_input_belong_to_their_thread() {
+        host::take_output();
+        host::type_bytes(b"x");
+        std::thread::spawn(|| {
+            serial_print!("elsewhere");
+            assert_eq!(super::try_receive_byte(), None);
+        })
+        .join()
+        .expect("the other thread ran");
+        assert_eq!(host::take_output(), "");
+        assert_eq!(host::receive_byte(), Some(b'x'));
+    }
 }
