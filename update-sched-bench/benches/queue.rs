@@ -27,7 +27,8 @@ use std::collections::BinaryHeap as StdHeap;
 
 use criterion::{BatchSize, BenchmarkGroup, Criterion, SamplingMode, Throughput};
 use heapless::binary_heap::{BinaryHeap as HeaplessHeap, Max};
-use update_sched::queue::{OrderKey, PackedKey, Rank, Slot, SlotHeap, SlotIndex, UpdateQueue};
+use update_sched::ordered_queue::{OrderKey, UpdateQueue};
+use update_sched::queue::{PackedKey, Rank, Slot, SlotHeap, SlotIndex};
 use update_sched::{Instant, Priority, UpdateId};
 
 /// Seed for the key mix; fixed so that every run measures the same work.
