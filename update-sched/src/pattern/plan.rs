@@ -1,8 +1,6 @@
 //! Planning: the quietest start for an update, from the risks the pattern
 //! keeps ready.
 
-use core::cell::Cell;
-
 use super::{UsagePattern, HOURS_PER_WEEK};
 use crate::civil::{UtcOffset, WallTime};
 use crate::time::Duration;
@@ -194,15 +192,7 @@ impl UsagePattern {
     }
 
     /// The planning itself; `sorted`: `extra` comes in increasing order.
-    ///
-    /// Candidates are considered in the same order, and compared the same
-    /// way, as by trying every one of them; two shortcuts only skip
-    /// candidates that could not have been chosen. Waiting costs more the
-    /// later a candidate is, and no candidate costs less than the quietest
-    /// hour's risk allows, so once that floor plus the delay reaches the
-    /// best cost found, no later candidate can beat it (the best must be
-    /// strictly cheaper). And a stretch the filter rules out is stepped
-    /// over.
+    /// [`Search`] says how the candidates are looked at.
     #[allow(clippy::too_many_arguments)]
     fn plan(
         &self,
@@ -212,101 +202,226 @@ impl UsagePattern {
         offset: UtcOffset,
         extra: impl Iterator<Item = WallTime>,
         sorted: bool,
-        mut allowed: impl FnMut(WallTime) -> Verdict,
+        allowed: impl FnMut(WallTime) -> Verdict,
     ) -> Option<PlannedStart> {
         let latest = latest.min(from.saturating_add(PLAN_HORIZON));
         if latest < from {
             return None;
         }
-        // The cache has every hour but the one in progress: blend that now.
-        let visit = self.visit.map(|visit| {
+        let visit = self.hour_in_progress();
+        let minutes = duration.as_minutes().max(1);
+        let mut search = Search {
+            costing: self.costing(visit, from, latest, minutes, offset),
+            latest,
+            allowed,
+            best: None,
+            skip: (WallTime::MAX, WallTime::MAX),
+        };
+        search.run(from, first_grid_after(from, offset), extra, sorted);
+        let (start, _) = search.best?;
+        let first_minute = search.costing.minute_of_week(start);
+        Some(self.planned_start(start, first_minute, minutes, visit))
+    }
+
+    /// The hour in progress as a plan counts it: the caches leave it out,
+    /// so it is blended now.
+    fn hour_in_progress(&self) -> Option<HourInProgress> {
+        self.visit.map(|visit| {
             let hour = visit.hour_of_week();
             let own = self.estimate(hour);
             let risk = match own {
                 Some(own) => self.risk_from(hour, own),
                 None => unknown_permille(hour),
             };
-            (hour, own.is_some(), risk)
-        });
-        let patch = visit.map(|(hour, _, risk)| {
-            let index = usize::from(hour);
+            HourInProgress {
+                hour,
+                known: own.is_some(),
+                risk,
+            }
+        })
+    }
+
+    /// What the candidates of a plan from `from` to `latest`, for an update
+    /// of `minutes`, are costed with: the cached risks with the hour in
+    /// progress patched in.
+    fn costing(
+        &self,
+        visit: Option<HourInProgress>,
+        from: WallTime,
+        latest: WallTime,
+        minutes: u64,
+        offset: UtcOffset,
+    ) -> Costing<'_> {
+        let patch = visit.map(|visit| {
+            let index = usize::from(visit.hour);
             let cached = (self.risk_before[index + 1] - self.risk_before[index]) / 60;
-            (index, u64::from(cached), u64::from(risk))
+            (index, u64::from(cached), u64::from(visit.risk))
         });
-        let risks = Timeline {
-            before: &self.risk_before,
-            patch,
-        };
         // Every candidate's span and guard average at least the lowest
         // risk: the cached lowest, or the hour in progress's below it.
         let lowest =
-            u64::from(visit.map_or(self.lowest_risk, |(_, _, risk)| self.lowest_risk.min(risk)));
-        let floor = lowest + lowest / PLAN_GUARD_DIVISOR;
-        let minutes = duration.as_minutes().max(1);
-        let week_minutes = u64::from(HOURS_PER_WEEK) * 60;
-        let minute_of_week = |wall: WallTime| u64::from(wall.local_second_of_week(offset) / 60);
-        let cost = |wall: WallTime| {
-            let start = minute_of_week(wall);
-            let span = risks.sum(start, minutes) / minutes;
-            let guard_start = start + week_minutes - PLAN_GUARD_MINUTES;
-            let guard = risks.sum(guard_start, PLAN_GUARD_MINUTES)
-                + risks.sum(start + minutes, PLAN_GUARD_MINUTES);
-            let guard = guard / (2 * PLAN_GUARD_MINUTES) / PLAN_GUARD_DIVISOR;
-            (span + guard).min(u64::from(u16::MAX)) as u16
-        };
-        // The grid is aligned to local quarter hours.
-        let grid_s = PLAN_GRID_MINUTES * 60;
-        let local_s = from.as_unix_secs() as i128 + i128::from(offset.as_seconds());
-        let into_quarter = local_s.rem_euclid(i128::from(grid_s)) as u64;
-        let first_grid = from.saturating_add(Duration::from_secs(grid_s - into_quarter));
-        let room_minutes = latest.saturating_duration_since(from).as_minutes().max(1);
-        let mut best: Option<(WallTime, u64)> = None;
-        // Candidates in `[skip.0, skip.1)` are ruled out by the filter.
-        let skip = Cell::new((WallTime::MAX, WallTime::MAX));
-        let skipped = |at: WallTime| {
-            let (skip_from, skip_until) = skip.get();
-            skip_from <= at && at < skip_until
-        };
-        /// What considering a candidate found.
-        #[derive(PartialEq)]
-        enum Outcome {
-            Considered,
-            /// It and every later candidate cost at least the best so far.
-            Hopeless,
+            u64::from(visit.map_or(self.lowest_risk, |visit| self.lowest_risk.min(visit.risk)));
+        Costing {
+            risks: Timeline {
+                before: &self.risk_before,
+                patch,
+            },
+            minutes,
+            offset,
+            from,
+            room_minutes: latest.saturating_duration_since(from).as_minutes().max(1),
+            floor: lowest + lowest / PLAN_GUARD_DIVISOR,
         }
-        let mut consider = |at: WallTime| {
-            if at > latest || skipped(at) {
-                return Outcome::Considered;
+    }
+
+    /// The plan's answer for `start`, whose span of `minutes` begins at
+    /// `first_minute` of the week: the activity predicted over the span,
+    /// and whether nothing was known of its hours.
+    fn planned_start(
+        &self,
+        start: WallTime,
+        first_minute: u64,
+        minutes: u64,
+        visit: Option<HourInProgress>,
+    ) -> PlannedStart {
+        let first_hour = first_minute / 60;
+        let last_hour = (first_minute + minutes - 1) / 60;
+        let fallback = (first_hour..=last_hour).all(|hour| {
+            let hour = (hour % u64::from(HOURS_PER_WEEK)) as u8;
+            match visit {
+                Some(visit) if visit.hour == hour => !visit.known,
+                _ => self.cached_estimate(hour).is_none(),
             }
-            // Minute by minute, so that two candidates compare the same
-            // way whenever the plan is made.
-            let waited = at.saturating_duration_since(from).as_minutes();
-            let delay = waited * u64::from(PLAN_DELAY_PERMILLE_PER_DAY) / 1_440
-                + waited * u64::from(PLAN_SLACK_PERMILLE) / room_minutes;
-            if best.is_some_and(|(_, best_cost)| floor + delay >= best_cost) {
-                return Outcome::Hopeless;
-            }
-            if let Verdict::NotBefore(until) = allowed(at) {
-                if until > at {
-                    skip.set((at, until));
-                }
-                return Outcome::Considered;
-            }
-            let at_cost = u64::from(cost(at)) + delay;
-            if best.is_none_or(|(_, best_cost)| at_cost < best_cost) {
-                best = Some((at, at_cost));
-            }
-            Outcome::Considered
+        });
+        // The choice weighed risks; the prediction reported is the hours'
+        // own estimates, what `score` says of them.
+        let estimate = |hour: usize| {
+            let hour = hour as u8;
+            self.estimate(hour)
+                .unwrap_or_else(|| unknown_permille(hour))
         };
+        PlannedStart {
+            start,
+            activity_permille: (span_sum_by(estimate, first_minute, minutes) / minutes) as u16,
+            fallback,
+        }
+    }
+}
+
+/// The first quarter hour of the local clock after `from`: the grid is
+/// aligned to local quarter hours.
+fn first_grid_after(from: WallTime, offset: UtcOffset) -> WallTime {
+    let grid_s = PLAN_GRID_MINUTES * 60;
+    let local_s = from.as_unix_secs() as i128 + i128::from(offset.as_seconds());
+    let into_quarter = local_s.rem_euclid(i128::from(grid_s)) as u64;
+    from.saturating_add(Duration::from_secs(grid_s - into_quarter))
+}
+
+/// The hour in progress, as a plan sees it.
+#[derive(Clone, Copy)]
+struct HourInProgress {
+    /// Its hour of the week.
+    hour: u8,
+    /// Whether anything is known of it (its estimate is not a fallback).
+    known: bool,
+    /// What a plan counts it with.
+    risk: u16,
+}
+
+/// What every candidate of one plan is costed with.
+struct Costing<'a> {
+    /// The risk of every hour of the week, as running sums.
+    risks: Timeline<'a>,
+    /// The update's span, in minutes (at least one).
+    minutes: u64,
+    /// The local clock's offset.
+    offset: UtcOffset,
+    /// When the plan is made: waiting counts from here.
+    from: WallTime,
+    /// Minutes from `from` to the latest start (at least one).
+    room_minutes: u64,
+    /// No candidate's risk is below this, whenever it starts.
+    floor: u64,
+}
+
+impl Costing<'_> {
+    /// The minute of the week (local) `wall` falls in.
+    fn minute_of_week(&self, wall: WallTime) -> u64 {
+        u64::from(wall.local_second_of_week(self.offset) / 60)
+    }
+
+    /// The risk of starting at `wall`: the span's mean risk, plus the
+    /// guard bands' mean risk divided by [`PLAN_GUARD_DIVISOR`].
+    fn risk(&self, wall: WallTime) -> u16 {
+        let week_minutes = u64::from(HOURS_PER_WEEK) * 60;
+        let start = self.minute_of_week(wall);
+        let span = self.risks.sum(start, self.minutes) / self.minutes;
+        let guard_start = start + week_minutes - PLAN_GUARD_MINUTES;
+        let guard = self.risks.sum(guard_start, PLAN_GUARD_MINUTES)
+            + self.risks.sum(start + self.minutes, PLAN_GUARD_MINUTES);
+        let guard = guard / (2 * PLAN_GUARD_MINUTES) / PLAN_GUARD_DIVISOR;
+        (span + guard).min(u64::from(u16::MAX)) as u16
+    }
+
+    /// What waiting until `at` costs. Minute by minute, so that two
+    /// candidates compare the same way whenever the plan is made.
+    fn delay(&self, at: WallTime) -> u64 {
+        let waited = at.saturating_duration_since(self.from).as_minutes();
+        waited * u64::from(PLAN_DELAY_PERMILLE_PER_DAY) / 1_440
+            + waited * u64::from(PLAN_SLACK_PERMILLE) / self.room_minutes
+    }
+}
+
+/// What considering a candidate found.
+#[derive(PartialEq)]
+enum Outcome {
+    Considered,
+    /// It and every later candidate cost at least the best so far.
+    Hopeless,
+}
+
+/// The search over one plan's candidates.
+///
+/// Candidates are considered in the same order, and compared the same
+/// way, as by trying every one of them; two shortcuts only skip candidates
+/// that could not have been chosen. Waiting costs more the later a
+/// candidate is, and no candidate costs less than the quietest hour's risk
+/// allows, so once that floor plus the delay reaches the best cost found,
+/// no later candidate can beat it (the best must be strictly cheaper). And
+/// a stretch the filter rules out is stepped over.
+struct Search<'a, F> {
+    costing: Costing<'a>,
+    /// No candidate after this is considered.
+    latest: WallTime,
+    /// The caller's filter.
+    allowed: F,
+    /// The cheapest candidate so far, and its cost.
+    best: Option<(WallTime, u64)>,
+    /// Candidates in `[skip.0, skip.1)` are ruled out by the filter.
+    skip: (WallTime, WallTime),
+}
+
+impl<F: FnMut(WallTime) -> Verdict> Search<'_, F> {
+    /// Considers `from`, then the grid points from `first_grid` and the
+    /// `extra` instants after `from`, in time order, up to the latest
+    /// start or until no later candidate can win. `sorted`: `extra` comes
+    /// in increasing order (otherwise every extra is considered).
+    fn run(
+        &mut self,
+        from: WallTime,
+        first_grid: WallTime,
+        extra: impl Iterator<Item = WallTime>,
+        sorted: bool,
+    ) {
         let mut extras = extra.filter(|&at| at > from).peekable();
-        let mut hopeless = consider(from) == Outcome::Hopeless;
+        let mut hopeless = self.consider(from) == Outcome::Hopeless;
         let mut at = first_grid;
-        while at <= latest && !hopeless {
+        while at <= self.latest && !hopeless {
             while let Some(&early) = extras.peek() {
                 if early >= at {
                     break;
                 }
-                hopeless = consider(early) == Outcome::Hopeless && sorted;
+                hopeless = self.consider(early) == Outcome::Hopeless && sorted;
                 extras.next();
                 if hopeless {
                     break;
@@ -318,59 +433,73 @@ impl UsagePattern {
             if extras.peek() == Some(&at) {
                 extras.next();
             }
-            if consider(at) == Outcome::Hopeless {
+            if self.consider(at) == Outcome::Hopeless {
                 // Later grid points wait longer still; extras not sorted
                 // are each looked at below.
                 hopeless = sorted;
                 break;
             }
-            // Past a stretch the filter ruled out, in whole grid steps.
-            let step = Duration::from_secs(grid_s);
-            let next = if skipped(at) {
-                let until = skip.get().1;
-                let steps = until
-                    .saturating_duration_since(at)
-                    .as_secs()
-                    .div_ceil(grid_s);
-                at.saturating_add(Duration::from_secs(steps.saturating_mul(grid_s)))
-            } else {
-                at.saturating_add(step)
-            };
-            at = next;
+            at = self.next_grid_point(at);
             if at == WallTime::MAX {
                 break;
             }
         }
         if !hopeless {
             for early in extras {
-                if consider(early) == Outcome::Hopeless && sorted {
+                if self.consider(early) == Outcome::Hopeless && sorted {
                     break;
                 }
             }
         }
-        let (start, _) = best?;
-        let first_minute = minute_of_week(start);
-        let first_hour = first_minute / 60;
-        let last_hour = (first_minute + minutes - 1) / 60;
-        let fallback = (first_hour..=last_hour).all(|hour| {
-            let hour = (hour % u64::from(HOURS_PER_WEEK)) as u8;
-            match visit {
-                Some((visit_hour, known, _)) if visit_hour == hour => !known,
-                _ => self.cached_estimate(hour).is_none(),
+    }
+
+    /// Costs the candidate `at`, keeping it if it is the cheapest so far.
+    fn consider(&mut self, at: WallTime) -> Outcome {
+        if at > self.latest || self.skipped(at) {
+            return Outcome::Considered;
+        }
+        let delay = self.costing.delay(at);
+        let floor = self.costing.floor;
+        if self
+            .best
+            .is_some_and(|(_, best_cost)| floor + delay >= best_cost)
+        {
+            return Outcome::Hopeless;
+        }
+        if let Verdict::NotBefore(until) = (self.allowed)(at) {
+            if until > at {
+                self.skip = (at, until);
             }
-        });
-        // The choice weighed risks; the prediction reported is the hours'
-        // own estimates, what `score` says of them.
-        let estimate = |hour: usize| {
-            let hour = hour as u8;
-            self.estimate(hour)
-                .unwrap_or_else(|| unknown_permille(hour))
-        };
-        Some(PlannedStart {
-            start,
-            activity_permille: (span_sum_by(estimate, first_minute, minutes) / minutes) as u16,
-            fallback,
-        })
+            return Outcome::Considered;
+        }
+        let at_cost = u64::from(self.costing.risk(at)) + delay;
+        if self.best.is_none_or(|(_, best_cost)| at_cost < best_cost) {
+            self.best = Some((at, at_cost));
+        }
+        Outcome::Considered
+    }
+
+    /// Whether the filter ruled `at` out already.
+    fn skipped(&self, at: WallTime) -> bool {
+        let (skip_from, skip_until) = self.skip;
+        skip_from <= at && at < skip_until
+    }
+
+    /// The grid point after `at`: the next one, or past a stretch the
+    /// filter ruled out, in whole grid steps.
+    fn next_grid_point(&self, at: WallTime) -> WallTime {
+        let grid_s = PLAN_GRID_MINUTES * 60;
+        if self.skipped(at) {
+            let steps = self
+                .skip
+                .1
+                .saturating_duration_since(at)
+                .as_secs()
+                .div_ceil(grid_s);
+            at.saturating_add(Duration::from_secs(steps.saturating_mul(grid_s)))
+        } else {
+            at.saturating_add(Duration::from_secs(grid_s))
+        }
     }
 }
 
@@ -584,6 +713,34 @@ mod tests {
         fresh_estimate(pattern, hour).map(|own| pattern.risk_from(hour, own))
     }
 
+    /// Every hour of the week computed afresh, without the caches: the hours
+    /// anything is known of, their risks and their estimates (unknown hours
+    /// at their fallback assumption).
+    fn fresh_week(
+        pattern: &UsagePattern,
+    ) -> (
+        HourSet,
+        [u16; HOURS_PER_WEEK as usize],
+        [u16; HOURS_PER_WEEK as usize],
+    ) {
+        let mut known = HourSet::EMPTY;
+        let mut risks = [0; HOURS_PER_WEEK as usize];
+        let mut estimates = [0; HOURS_PER_WEEK as usize];
+        for hour in 0..HOURS_PER_WEEK {
+            let index = usize::from(hour);
+            risks[index] = match fresh_risk(pattern, hour) {
+                Some(risk) => {
+                    known.insert(hour);
+                    risk
+                }
+                None => unknown_permille(hour),
+            };
+            estimates[index] =
+                fresh_estimate(pattern, hour).unwrap_or_else(|| unknown_permille(hour));
+        }
+        (known, risks, estimates)
+    }
+
     /// `quietest_start` as it was before the caches and the shortcuts:
     /// every hour blended afresh, every candidate asked and costed by
     /// walking its hours.
@@ -600,21 +757,7 @@ mod tests {
         if latest < from {
             return None;
         }
-        let mut known = HourSet::EMPTY;
-        let mut scores = [0; HOURS_PER_WEEK as usize];
-        let mut estimates = [0; HOURS_PER_WEEK as usize];
-        for hour in 0..HOURS_PER_WEEK {
-            let index = usize::from(hour);
-            scores[index] = match fresh_risk(pattern, hour) {
-                Some(risk) => {
-                    known.insert(hour);
-                    risk
-                }
-                None => unknown_permille(hour),
-            };
-            estimates[index] =
-                fresh_estimate(pattern, hour).unwrap_or_else(|| unknown_permille(hour));
-        }
+        let (known, scores, estimates) = fresh_week(pattern);
         let minutes = duration.as_minutes().max(1);
         let week_minutes = u64::from(HOURS_PER_WEEK) * 60;
         let minute_of_week = |wall: WallTime| u64::from(wall.local_second_of_week(offset) / 60);
