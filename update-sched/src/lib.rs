@@ -18,6 +18,7 @@ pub mod civil;
 pub mod config;
 pub mod event;
 pub mod gate;
+pub mod ordered_queue;
 pub mod pattern;
 pub mod policy;
 pub mod queue;
