@@ -20,6 +20,7 @@ pub mod event;
 pub mod gate;
 pub mod pattern;
 pub mod policy;
+pub mod protocol;
 pub mod queue;
 pub mod scheduler;
 #[cfg(feature = "serde")]
