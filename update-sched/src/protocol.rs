@@ -24,8 +24,8 @@
 //!
 //! Held updates ask first so that a reboot granted after an outcome was
 //! reported is not overtaken by what the poll would start beside it. The
-//! starts come last, after the preemption, so the update the platform is
-//! asked to abort is always one it was already installing.
+//! starts come last, after any preemption, so the platform has freed what
+//! it abandoned before it starts the Critical update that takes its place.
 //!
 //! A round is the platform's whole share of a poll: call [`drive`]
 //! wherever a bare `poll` would go (on every tick, or at
