@@ -219,21 +219,23 @@ fn enter_exclusive_phases<const N: usize, P: Platform>(
     platform: &mut P,
     round: &mut Round,
 ) {
-    // Asked first, entered after: the platform lists its held updates
-    // while it is borrowed to list them.
+    // Entered once all have asked: `held` borrows the platform for as
+    // long as its list is walked.
     let mut granted: Vec<(UpdateId, Option<CommandError>), MAX_HELD> = Vec::new();
     for id in platform.held() {
         if granted.is_full() {
             break;
         }
-        match scheduler.request_exclusive_phase(id, now) {
-            Ok(PhaseGrant::Enter) => granted.push((id, None)).ok(),
+        let refused = match scheduler.request_exclusive_phase(id, now) {
+            Ok(PhaseGrant::Enter) => None,
             Ok(PhaseGrant::Wait) => {
                 round.waiting += 1;
-                None
+                continue;
             }
-            Err(error) => granted.push((id, Some(error))).ok(),
+            Err(error) => Some(error),
         };
+        // Not full: checked above.
+        let _ = granted.push((id, refused));
     }
     for (id, refused) in granted {
         if let Some(error) = refused {
