@@ -21,6 +21,7 @@ pub mod gate;
 pub mod ordered_queue;
 pub mod pattern;
 pub mod policy;
+pub mod protocol;
 pub mod queue;
 pub mod scheduler;
 #[cfg(feature = "serde")]
