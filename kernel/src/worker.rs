@@ -5,7 +5,10 @@
 //! 1. samples the metrics once for every wall-clock minute that passed and
 //!    feeds each sample to the scheduler's usage pattern,
 //! 2. moves the executor's jobs on and reports finished ones,
-//! 3. polls the scheduler and starts what it returns,
+//! 3. runs one round of the platform protocol
+//!    ([`update_sched::protocol::drive`], over the executor): held updates
+//!    ask for their reboot or flash, the scheduler is polled, a preemption
+//!    it asks for is carried out, and what it starts is started,
 //! 4. drains the scheduler's events to the console and the subscribers,
 //! 5. prints a status line every wall-clock hour.
 //!
@@ -24,13 +27,14 @@ use core::fmt::{self, Write as _};
 use heapless::{String, Vec};
 use update_sched::civil::{UtcOffset, WallTime};
 use update_sched::event::{Event, TimedEvent};
-use update_sched::scheduler::{CommandError, PhaseGrant, Rounded};
+use update_sched::protocol::{self, Platform};
+use update_sched::scheduler::{CommandError, Rounded, Start};
 use update_sched::update::UpdateName;
 use update_sched::{Instant, UpdateId};
 
 use crate::arch;
 use crate::clock::{self, wall_at};
-use crate::executor::{Executor, InstallGate, Progress, Refusal, MAX_JOBS};
+use crate::executor::{Executor, InstallGate, Progress, Refusal, StartError, Step, MAX_JOBS};
 use crate::manifest::{self, InstallNotice};
 use crate::metrics::{Sample, Sampler};
 use crate::out::{self, Out};
@@ -60,7 +64,8 @@ pub struct Cost {
     pub started: u64,
     /// Cycles in `observe`: feeding samples to the usage pattern.
     pub observe: u64,
-    /// Cycles in `poll` and `report_outcome`.
+    /// Cycles in the platform protocol's rounds (polls, exclusive phases,
+    /// preemption) and in `report_outcome`.
     pub poll: u64,
     /// Cycles in `next_timer`.
     pub wake: u64,
@@ -163,6 +168,53 @@ impl InstallGate for ChannelGate<'_> {
 
     fn installed(&mut self, id: UpdateId) {
         manifest::install_written(id);
+    }
+}
+
+/// The executor as the platform protocol sees it at one moment
+/// ([`protocol::drive`]).
+struct Installer<'a> {
+    executor: &'a mut Executor,
+    now: Instant,
+    /// Held jobs that began their reboot or flash, for the step lines.
+    entered: Vec<(UpdateId, Step), MAX_JOBS>,
+    /// Where refusals go, to be printed once the scheduler lock is free.
+    notes: &'a Notes,
+    /// Cycles spent in the executor, not in the scheduler.
+    cycles: u64,
+}
+
+impl Platform for Installer<'_> {
+    fn start(&mut self, start: &Start) -> Result<(), &'static str> {
+        let (executor, now) = (&mut *self.executor, self.now);
+        timed(&mut self.cycles, || executor.start(start, now)).map_err(StartError::reason)
+    }
+
+    fn abort(&mut self, id: UpdateId) -> bool {
+        let executor = &mut *self.executor;
+        timed(&mut self.cycles, || executor.abort(id))
+    }
+
+    fn held(&self) -> impl Iterator<Item = UpdateId> + '_ {
+        self.executor.held()
+    }
+
+    fn enter_exclusive_phase(&mut self, id: UpdateId) {
+        let (executor, now) = (&mut *self.executor, self.now);
+        if let Some(step) = timed(&mut self.cycles, || executor.enter_final_step(id, now)) {
+            // One held job per running update, so there is room.
+            let _ = self.entered.push((id, step));
+        }
+    }
+
+    /// The executor only runs what the scheduler started, so a refusal
+    /// would be a bug worth seeing rather than hiding: it becomes a note.
+    fn refused(&mut self, refusal: protocol::Refusal) {
+        self.notes.push(match refusal {
+            protocol::Refusal::ExclusivePhase(id, error) => Note::NoExclusivePhase(id, error),
+            protocol::Refusal::Preempted(id, error) => Note::PreemptionRefused(id, error),
+            protocol::Refusal::Outcome(id, error) => Note::OutcomeRefused(id, error),
+        });
     }
 }
 
@@ -411,57 +463,28 @@ impl Worker {
                 let _ = progress.push((now, change, name));
             });
 
-        // Staged updates that finished installing wait for their reboot
-        // or flash to run alone: ask for each, again after every change.
-        let held: Vec<UpdateId, MAX_JOBS> = self.executor.held().collect();
-        for id in held {
-            let grant = timed(&mut self.cost.poll, || {
-                scheduler.request_exclusive_phase(id, now)
-            });
-            let enter = match grant {
-                Ok(PhaseGrant::Enter) => true,
-                Ok(PhaseGrant::Wait) => false,
-                // The scheduler sees no exclusive phase: nothing to wait for.
-                Err(error) => {
-                    notes.push(Note::NoExclusivePhase(id, error));
-                    true
-                }
-            };
-            if enter {
-                if let Some(step) = self.executor.enter_final_step(id, now) {
-                    let name = update::subject(scheduler, id).map(|subject| subject.name);
-                    let _ = progress.push((now, Progress::Step { id, step }, name));
-                }
-            }
-        }
-
+        // One round of the platform protocol: held updates ask for their
+        // reboot or flash, the scheduler is polled, a preemption it asks
+        // for is carried out, and what it starts goes to the executor.
         let metrics = self.sample.metrics;
-        let mut starts = timed(&mut self.cost.poll, || scheduler.poll(now, wall, &metrics));
-        // A Critical update held back by a running one: abandon that one
-        // if it can still be abandoned, and poll again so the Critical
-        // starts now. A refusal leaves the Critical waiting.
-        if let Some(victim) = scheduler.preempt_request() {
-            if self.executor.abort(victim) {
-                match scheduler.report_preempted(victim, now) {
-                    Ok(()) => {
-                        let again =
-                            timed(&mut self.cost.poll, || scheduler.poll(now, wall, &metrics));
-                        for start in again {
-                            // Both lists hold at most what may start at once.
-                            let _ = starts.push(start);
-                        }
-                    }
-                    Err(error) => notes.push(Note::PreemptionRefused(victim, error)),
-                }
-            }
-        }
-        for start in starts {
-            if let Err(error) = self.executor.start(&start, now) {
-                let reason = error.reason();
-                if let Err(error) = scheduler.report_outcome(start.id, Err(reason), now) {
-                    notes.push(Note::OutcomeRefused(start.id, error));
-                }
-            }
+        let mut installer = Installer {
+            executor: &mut self.executor,
+            now,
+            entered: Vec::new(),
+            notes,
+            cycles: 0,
+        };
+        let begin = arch::cycles();
+        protocol::drive(scheduler, now, wall, &metrics, &mut installer);
+        let spent = arch::cycles().wrapping_sub(begin);
+        // The executor's own cycles are not the scheduler's cost.
+        self.cost.poll = self
+            .cost
+            .poll
+            .wrapping_add(spent.wrapping_sub(installer.cycles));
+        for (id, step) in installer.entered {
+            let name = update::subject(scheduler, id).map(|subject| subject.name);
+            let _ = progress.push((now, Progress::Step { id, step }, name));
         }
     }
 

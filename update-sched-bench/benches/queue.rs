@@ -27,7 +27,8 @@ use std::collections::BinaryHeap as StdHeap;
 
 use criterion::{BatchSize, BenchmarkGroup, Criterion, SamplingMode, Throughput};
 use heapless::binary_heap::{BinaryHeap as HeaplessHeap, Max};
-use update_sched::queue::{OrderKey, PackedKey, Slot, SlotHeap, SlotIndex, UpdateQueue};
+use update_sched::ordered_queue::{OrderKey, UpdateQueue};
+use update_sched::queue::{PackedKey, Rank, Slot, SlotHeap, SlotIndex};
 use update_sched::{Instant, Priority, UpdateId};
 
 /// Seed for the key mix; fixed so that every run measures the same work.
@@ -112,7 +113,7 @@ fn packed_keys(submissions: &[Submission]) -> Vec<PackedKey> {
         .zip(submissions)
         .map(|(sequence, s)| {
             let deadline_secs = u32::try_from(s.deadline.as_millis() / 1_000).unwrap_or(u32::MAX);
-            PackedKey::new(s.priority, deadline_secs, sequence)
+            PackedKey::new(Rank::from(s.priority), deadline_secs, sequence)
         })
         .collect()
 }

@@ -94,17 +94,48 @@ fn main() -> ExitCode {
 
 /// Reads the command line; the error is the message for the user.
 fn parse_args(args: &[String]) -> Result<Request, String> {
-    let mut texts = Vec::new();
-    let mut offset = None;
-    let mut at = None;
-    let mut openings = DEFAULT_OPENINGS;
+    let given = read_arguments(args)?;
+    if given.texts.is_empty() {
+        return Err("missing window, e.g. 'Sat,Sun 22:30 +60m' (see --help)".to_owned());
+    }
+    let (texts, calendar) = calendar_of(&given.texts, given.offset)?;
+    let at = match given.at {
+        Some(at) => at,
+        None => system_now()?,
+    };
+    Ok(Request {
+        texts,
+        calendar,
+        at,
+        openings: given.openings,
+    })
+}
+
+/// The command line as given, each option checked on its own.
+struct Arguments {
+    /// The windows, as typed.
+    texts: Vec<String>,
+    offset: Option<UtcOffset>,
+    at: Option<WallTime>,
+    openings: usize,
+}
+
+/// Splits the command line into windows and options, and reads each
+/// option's value.
+fn read_arguments(args: &[String]) -> Result<Arguments, String> {
+    let mut given = Arguments {
+        texts: Vec::new(),
+        offset: None,
+        at: None,
+        openings: DEFAULT_OPENINGS,
+    };
     // A repeated option is refused rather than the last one silently
     // winning.
-    let mut given: Vec<&str> = Vec::new();
+    let mut flags: Vec<&str> = Vec::new();
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         if !arg.starts_with("--") {
-            texts.push(arg.clone());
+            given.texts.push(arg.clone());
             continue;
         }
         // Both `--flag value` and `--flag=value`.
@@ -115,10 +146,10 @@ fn parse_args(args: &[String]) -> Result<Request, String> {
         if !matches!(flag, "--offset" | "--at" | "--next") {
             return Err(format!("unknown option {flag} (see --help)"));
         }
-        if given.contains(&flag) {
+        if flags.contains(&flag) {
             return Err(format!("{flag} is given twice; give it once"));
         }
-        given.push(flag);
+        flags.push(flag);
         let value = match inline_value {
             Some(value) => value,
             None => args
@@ -126,23 +157,32 @@ fn parse_args(args: &[String]) -> Result<Request, String> {
                 .cloned()
                 .ok_or_else(|| format!("{flag} needs a value (see --help)"))?,
         };
+        given.read_option(flag, &value)?;
+    }
+    Ok(given)
+}
+
+impl Arguments {
+    /// Reads `value` as the value of `flag`, one of `--offset`, `--at` and
+    /// `--next`.
+    fn read_option(&mut self, flag: &str, value: &str) -> Result<(), String> {
         match flag {
             "--offset" => {
-                offset = Some(
+                self.offset = Some(
                     value
                         .parse::<UtcOffset>()
                         .map_err(|error| format!("--offset {value}: {error}"))?,
                 );
             }
             "--at" => {
-                at = Some(
+                self.at = Some(
                     value
                         .parse()
                         .map_err(|error| format!("--at {value}: {error}"))?,
                 );
             }
             _ => {
-                openings = match value.parse::<usize>() {
+                self.openings = match value.parse::<usize>() {
                     Ok(count) if (1..=MAX_OPENINGS).contains(&count) => count,
                     _ => {
                         return Err(format!(
@@ -152,15 +192,21 @@ fn parse_args(args: &[String]) -> Result<Request, String> {
                 };
             }
         }
+        Ok(())
     }
-    if texts.is_empty() {
-        return Err("missing window, e.g. 'Sat,Sun 22:30 +60m' (see --help)".to_owned());
-    }
+}
+
+/// The windows `texts`, each with its normalized form, and all of them
+/// (with `offset`, if given) as one calendar.
+fn calendar_of(
+    texts: &[String],
+    offset: Option<UtcOffset>,
+) -> Result<(Vec<(String, String)>, Calendar), String> {
     // Each argument alone, for its normalized form and so that an error
     // names the argument; then all of them as one calendar, which is what
     // the capacity and a repeated offset are checked on.
     let mut forms = Vec::new();
-    for text in &texts {
+    for text in texts {
         let (calendar, named) =
             Calendar::parse_noting_offset(text).map_err(|error| windows_error(text, error))?;
         forms.push((text.clone(), normalized(&calendar, named)));
@@ -186,16 +232,7 @@ fn parse_args(args: &[String]) -> Result<Request, String> {
             quoted(&joined)
         ));
     }
-    let at = match at {
-        Some(at) => at,
-        None => system_now()?,
-    };
-    Ok(Request {
-        texts: forms,
-        calendar,
-        at,
-        openings,
-    })
+    Ok((forms, calendar))
 }
 
 /// The message for windows `text` that did not parse.

@@ -18,8 +18,10 @@ pub mod civil;
 pub mod config;
 pub mod event;
 pub mod gate;
+pub mod ordered_queue;
 pub mod pattern;
 pub mod policy;
+pub mod protocol;
 pub mod queue;
 pub mod scheduler;
 #[cfg(feature = "serde")]

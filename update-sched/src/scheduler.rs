@@ -238,7 +238,7 @@ use crate::event::{Event, EventQueue, TimedEvent};
 use crate::gate::{GateWait, Metrics};
 use crate::pattern::{PlannedStart, UsagePattern, Verdict, PLAN_GRID_MINUTES, PLAN_HORIZON};
 use crate::policy::FrequencyPolicy;
-use crate::queue::{Slot, SlotHeap, SlotIndex};
+use crate::queue::{PackedKey, Rank, Slot, SlotHeap, SlotIndex};
 use crate::time::{Duration, Instant};
 use crate::update::{
     Priority, UpdateFlags, UpdateId, UpdateKind, UpdateName, UpdateRecord, Version, NAME_CAPACITY,
@@ -995,27 +995,6 @@ impl Stored {
     }
 }
 
-/// Rank within the ready queue: Critical first, then forced updates, then
-/// the other priorities in order.
-#[inline]
-fn rank(priority: Priority, forced: bool) -> u64 {
-    match (priority, forced) {
-        (Priority::Critical, _) => 0,
-        (_, true) => 1,
-        (priority, false) => 1 + priority.index() as u64,
-    }
-}
-
-/// Sequence numbers use 29 bits of the packed key.
-const SEQUENCE_LIMIT: u32 = 1 << 29;
-
-/// Rank (3 bits), deadline seconds (32 bits), sequence (29 bits): the
-/// numeric order of the packed value is the queue order.
-#[inline]
-fn pack_key(rank: u64, deadline_s: u32, sequence: u32) -> u64 {
-    (rank << 61) | (u64::from(deadline_s) << 29) | u64::from(sequence & (SEQUENCE_LIMIT - 1))
-}
-
 #[inline]
 fn seconds_up(instant: Instant) -> u32 {
     let secs = instant.as_millis().div_ceil(1_000);
@@ -1363,7 +1342,7 @@ struct Preemption {
 pub struct UpdateScheduler<const N: usize> {
     config: Config,
     index: SlotIndex<N>,
-    ready: SlotHeap<u64, N>,
+    ready: SlotHeap<PackedKey, N>,
     slots: [Stored; N],
     dependencies: Vec<(Slot, UpdateId), DEPENDENCY_CAPACITY>,
     history: Deque<Finished, HISTORY_CAPACITY>,
@@ -2013,7 +1992,7 @@ impl<const N: usize> UpdateScheduler<N> {
             self.handle_deadlines(now, now_s);
         }
 
-        let mut held: Vec<(Slot, u64), LOOKAHEAD> = Vec::new();
+        let mut held: Vec<(Slot, PackedKey), LOOKAHEAD> = Vec::new();
         let mut unforced_start = false;
         while let Some((slot, key)) = self.ready.peek() {
             if starts.is_full() {
@@ -2314,7 +2293,7 @@ impl<const N: usize> UpdateScheduler<N> {
             })
         };
         let own_forced = stored.has(marks::FORCED) || forced_next_poll(slot);
-        let mut first: Option<(u64, Slot)> = None;
+        let mut first: Option<(PackedKey, Slot)> = None;
         let mut starting: u8 = 0;
         let mut takes_all = self.runs_alone_throughout(stored);
         for (other, key) in self.ready.iter() {
@@ -2677,13 +2656,13 @@ impl<const N: usize> UpdateScheduler<N> {
         let stored = self.slots[slot.index()];
         let forced = stored.has(marks::FORCED);
         let deadline = self.deadline_s(&stored).unwrap_or(u32::MAX);
-        if self.sequence >= SEQUENCE_LIMIT {
+        if self.sequence >= PackedKey::SEQUENCE_LIMIT {
             // After 2^29 submissions the counter starts again; ties among
             // the updates queued at that moment may then be broken out of
             // submission order (never priority or deadline order).
             self.sequence = 0;
         }
-        let key = pack_key(rank(stored.priority(), forced), deadline, self.sequence);
+        let key = PackedKey::new(Rank::of(stored.priority(), forced), deadline, self.sequence);
         self.sequence += 1;
         // Every live update has a slot below N and is queued at most once.
         let _ = self.ready.push(slot, key);
@@ -2897,11 +2876,9 @@ impl<const N: usize> UpdateScheduler<N> {
             );
             if self.slots[slot.index()].state() == UpdateState::Ready {
                 if let Some(old) = self.ready.key_of(slot) {
-                    let sequence = (old & u64::from(SEQUENCE_LIMIT - 1)) as u32;
                     let priority = self.slots[slot.index()].priority();
-                    let _ = self
-                        .ready
-                        .change_key(slot, pack_key(rank(priority, true), deadline, sequence));
+                    let key = PackedKey::new(Rank::of(priority, true), deadline, old.sequence());
+                    let _ = self.ready.change_key(slot, key);
                 }
             }
         }

@@ -15,6 +15,15 @@
 //! it, and while it waits for that phase nothing but a Critical update
 //! (when it is not Critical itself) starts.
 //!
+//! After every operation one round of the platform protocol runs
+//! (`protocol::drive`), as a platform does on every tick: the starts are
+//! checked as it hands them over, a preemption is carried out when the
+//! operation before it says the platform can abandon the update, and a
+//! staged update, once installed, asks for its exclusive phase in every
+//! round until it enters it. Other operations call the scheduler outside
+//! the protocol (an unasked abort, a phase asked for an update without
+//! one), so that its rules are tested against any order of calls.
+//!
 //! Deadlines: a random set of updates with deadlines that can all start
 //! in time one after another, in deadline order, never misses one, at any
 //! concurrency limit, whether or not the platform stages updates; nor does
@@ -28,8 +37,9 @@ use update_sched::config::{Config, Deadlines, Profile};
 use update_sched::event::Event;
 use update_sched::gate::{Metrics, PowerSource, ResourceThresholds};
 use update_sched::policy::{ApprovalPolicy, FrequencyPolicy};
+use update_sched::protocol::{drive, Platform, Refusal};
 use update_sched::scheduler::{
-    CommandError, PhaseGrant, UpdateScheduler, UpdateState, CRITICAL_BEYOND_LIMIT,
+    CommandError, PhaseGrant, Start, UpdateScheduler, UpdateState, CRITICAL_BEYOND_LIMIT,
 };
 use update_sched::update::{UpdateFlags, UpdateRecord};
 use update_sched::{Duration, Instant, Priority, UpdateId, UpdateKind};
@@ -58,13 +68,16 @@ enum Op {
         battery: Option<u16>,
     },
     Emergency(bool),
-    /// Abort what `preempt_request` names (`asked`), or any running
-    /// update unasked.
+    /// `asked`: the platform abandons what `preempt_request` names in the
+    /// round after this operation. Otherwise it aborts any running update
+    /// unasked.
     Preempt {
         asked: bool,
         pick: u8,
     },
-    /// A running update asks to enter its exclusive phase.
+    /// A running update has installed all but its exclusive phase: a
+    /// staged one is held and asks for its phase in every round; any
+    /// other asks once, at once.
     Phase(u8),
 }
 
@@ -348,10 +361,62 @@ proptest! {
     }
 }
 
+/// The machine of the deadline cases: each update takes its estimate; one
+/// with an exclusive phase (a reboot, or marked exclusive) is then held
+/// until the phase is granted, and the phase takes no time. It never
+/// abandons an installation, so every start is a first start.
+struct Punctual<'a> {
+    dues: &'a [Due],
+    minute: u64,
+    /// What runs: the update, the minute its estimate is up, and whether
+    /// it then has an exclusive phase to ask for.
+    running: Vec<(UpdateId, u64, bool)>,
+    /// Entered their exclusive phase this round, so done.
+    done: Vec<UpdateId>,
+    /// Every start: the update and the minute.
+    started: Vec<(u32, u64)>,
+    /// Calls the scheduler refused.
+    refused: Vec<Refusal>,
+}
+
+impl Platform for Punctual<'_> {
+    fn start(&mut self, start: &Start) -> Result<(), &'static str> {
+        let due = self.dues[start.id.0 as usize];
+        let phase = start
+            .flags
+            .intersects(UpdateFlags::NEEDS_REBOOT | UpdateFlags::EXCLUSIVE);
+        self.running
+            .push((start.id, self.minute + due.minutes, phase));
+        self.started.push((start.id.0, self.minute));
+        Ok(())
+    }
+
+    fn abort(&mut self, _id: UpdateId) -> bool {
+        false
+    }
+
+    fn held(&self) -> impl Iterator<Item = UpdateId> + '_ {
+        self.running
+            .iter()
+            .filter(|&&(_, ends, phase)| phase && ends <= self.minute)
+            .map(|&(id, _, _)| id)
+    }
+
+    fn enter_exclusive_phase(&mut self, id: UpdateId) {
+        self.running.retain(|&(running, _, _)| running != id);
+        self.done.push(id);
+    }
+
+    fn refused(&mut self, refusal: Refusal) {
+        self.refused.push(refusal);
+    }
+}
+
 /// Submits `dues` at boot, each becoming available at its minute, and
-/// runs the machine a minute at a time: each start takes its estimate
-/// (a staged update then asks for its exclusive phase until granted),
-/// then is reported done. No deadline may be missed.
+/// runs the machine a minute at a time through the platform protocol
+/// ([`Punctual`]): each start takes its estimate (one with an exclusive
+/// phase then asks for it until granted), then is reported done. No
+/// deadline may be missed.
 fn check_no_miss(config: Config, staged: bool, dues: &[Due]) -> Result<(), TestCaseError> {
     let mut scheduler: UpdateScheduler<32> = UpdateScheduler::new(config).unwrap();
     scheduler.set_staged_updates(staged).unwrap();
@@ -369,66 +434,214 @@ fn check_no_miss(config: Config, staged: bool, dues: &[Due]) -> Result<(), TestC
         scheduler.submit(&record, Instant::ZERO).unwrap();
     }
     let last = dues.iter().map(deadline_minute).max().unwrap_or(0) + 150 * dues.len() as u64;
-    let mut running: Vec<(UpdateId, u64)> = Vec::new();
-    let mut started = Vec::new();
+    let mut machine = Punctual {
+        dues,
+        minute: 0,
+        running: Vec::new(),
+        done: Vec::new(),
+        started: Vec::new(),
+        refused: Vec::new(),
+    };
     for minute in 0..=last {
         let now = Instant::ZERO + Duration::from_minutes(minute);
-        let mut index = 0;
-        while index < running.len() {
-            let (id, ends) = running[index];
-            let done = ends <= minute
-                && scheduler.request_exclusive_phase(id, now) != Ok(PhaseGrant::Wait);
+        let wall = boot.saturating_add(now.since_boot());
+        machine.minute = minute;
+        let checked = machine.started.len();
+        let mut ended = Vec::new();
+        machine.running.retain(|&(id, ends, phase)| {
+            let done = ends <= minute && !phase;
             if done {
+                ended.push(id);
+            }
+            !done
+        });
+        for id in ended {
+            prop_assert_eq!(scheduler.report_outcome(id, Ok(()), now), Ok(()));
+        }
+        // An exclusive phase takes no time: the update is reported done
+        // at once, and the round runs again in the same minute so that
+        // what waited for it can start.
+        loop {
+            let round = drive(&mut scheduler, now, wall, &Metrics::IDLE, &mut machine);
+            for id in core::mem::take(&mut machine.done) {
                 prop_assert_eq!(scheduler.report_outcome(id, Ok(()), now), Ok(()));
-                running.remove(index);
-            } else {
-                index += 1;
+            }
+            if round.entered == 0 {
+                break;
             }
         }
-        let wall = boot.saturating_add(now.since_boot());
-        for start in scheduler.poll(now, wall, &Metrics::IDLE) {
-            let due = dues[start.id.0 as usize];
+        prop_assert!(machine.refused.is_empty(), "{:?}", machine.refused);
+        for &(id, started) in &machine.started[checked..] {
+            let due = dues[id as usize];
             prop_assert!(
-                minute <= deadline_minute(&due) + 1,
-                "{} ({:?}) started at {} after its deadline {}: {:?}",
-                start.id,
+                started <= deadline_minute(&due) + 1,
+                "#{} ({:?}) started at {} after its deadline {}: {:?}",
+                id,
                 due.priority,
-                minute,
+                started,
                 deadline_minute(&due),
-                started
+                machine.started
             );
-            started.push((start.id.0, minute));
-            running.push((start.id, minute + due.minutes));
         }
     }
-    prop_assert_eq!(started.len(), dues.len(), "{:?}", started);
+    prop_assert_eq!(machine.started.len(), dues.len(), "{:?}", machine.started);
     prop_assert_eq!(scheduler.status().total_deadline_misses(), 0);
     Ok(())
 }
 
+/// The machine of the operation sequences: what runs and how it shares
+/// the machine, driven through the platform protocol. Every start is
+/// checked as the protocol hands it over; a broken rule is kept in
+/// `broken` for the test to report.
+struct Checked {
+    staged: bool,
+    max_concurrent: u8,
+    /// The priority of every update submitted, by id.
+    priorities: Vec<Priority>,
+    /// What runs: the update, how it shares the machine, its attempt.
+    running: Vec<(UpdateId, Sharing, u8)>,
+    /// The staged update in its exclusive phase.
+    in_phase: Option<UpdateId>,
+    /// The staged update held for its exclusive phase (with its
+    /// priority): it asks in every round until it enters.
+    held: Option<(UpdateId, Priority)>,
+    /// Whether it abandons, in this round, what a preemption asks for.
+    abandons: bool,
+    /// This round's starts.
+    starts: Vec<Start>,
+    /// The update this round aborted, and its attempt.
+    aborted: Option<(UpdateId, u8)>,
+    broken: Vec<String>,
+}
+
+impl Checked {
+    fn priority(&self, id: UpdateId) -> Priority {
+        self.priorities[id.0 as usize]
+    }
+
+    fn is_running(&self, id: UpdateId) -> bool {
+        self.running.iter().any(|&(running, _, _)| running == id)
+    }
+
+    /// An update that ended or was aborted outside the protocol is no
+    /// longer held, nor in its phase.
+    fn forget_ended(&mut self) {
+        self.in_phase = self.in_phase.filter(|&id| self.is_running(id));
+        self.held = self.held.filter(|&(id, _)| self.is_running(id));
+    }
+}
+
+impl Platform for Checked {
+    fn start(&mut self, start: &Start) -> Result<(), &'static str> {
+        let disruptive =
+            start.kind == UpdateKind::Firmware || start.flags.contains(UpdateFlags::NEEDS_REBOOT);
+        let sharing =
+            if start.flags.contains(UpdateFlags::EXCLUSIVE) || (disruptive && !self.staged) {
+                Sharing::Alone
+            } else if disruptive {
+                Sharing::Staged
+            } else {
+                Sharing::Shares
+            };
+        if self.in_phase.is_some() {
+            self.broken
+                .push(format!("{} started beside an exclusive phase", start.id));
+        }
+        let priority = self.priority(start.id);
+        let limit = if priority == Priority::Critical {
+            self.max_concurrent + CRITICAL_BEYOND_LIMIT
+        } else {
+            self.max_concurrent
+        };
+        if self.running.len() >= usize::from(limit) {
+            self.broken.push(format!(
+                "{} ({priority:?}) started with {} running",
+                start.id,
+                self.running.len()
+            ));
+        }
+        if let Some((id, held)) = self.held {
+            if priority != Priority::Critical || held == Priority::Critical {
+                self.broken.push(format!(
+                    "{} started while {id} waited for its exclusive phase",
+                    start.id
+                ));
+            }
+        }
+        self.running.push((start.id, sharing, start.attempt));
+        self.starts.push(*start);
+        Ok(())
+    }
+
+    fn abort(&mut self, id: UpdateId) -> bool {
+        if !self.abandons {
+            return false;
+        }
+        let Some(index) = self
+            .running
+            .iter()
+            .position(|&(running, _, _)| running == id)
+        else {
+            self.broken
+                .push(format!("asked to abort {id}, not running"));
+            return false;
+        };
+        let (_, _, attempt) = self.running.remove(index);
+        self.aborted = Some((id, attempt));
+        self.forget_ended();
+        true
+    }
+
+    fn held(&self) -> impl Iterator<Item = UpdateId> + '_ {
+        self.held.map(|(id, _)| id).into_iter()
+    }
+
+    fn enter_exclusive_phase(&mut self, id: UpdateId) {
+        if self.running.len() != 1 {
+            self.broken.push(format!(
+                "{id} entered its exclusive phase with {} running",
+                self.running.len()
+            ));
+        }
+        self.in_phase = Some(id);
+        self.held = None;
+    }
+
+    fn refused(&mut self, refusal: Refusal) {
+        self.broken.push(refusal.to_string());
+    }
+}
+
 /// Runs `ops` against a scheduler configured by `choice`, on a platform
 /// that stages updates if `staged`, checking the invariants after every
-/// step.
+/// step. After each operation one round of the platform protocol runs
+/// (`protocol::drive`, over [`Checked`]).
 fn check_invariants(choice: u8, staged: bool, ops: Vec<Op>) -> Result<(), TestCaseError> {
     let config = config(choice);
-    let max_concurrent = config.max_concurrent;
     let calendar = config.windows.clone();
     let frequency = config.frequency;
     let idle = config.idle;
+    let mut machine = Checked {
+        staged,
+        max_concurrent: config.max_concurrent,
+        priorities: Vec::new(),
+        running: Vec::new(),
+        in_phase: None,
+        held: None,
+        abandons: false,
+        starts: Vec::new(),
+        aborted: None,
+        broken: Vec::new(),
+    };
+    let max_concurrent = machine.max_concurrent;
     let mut scheduler: UpdateScheduler<32> = UpdateScheduler::new(config).unwrap();
     scheduler.set_staged_updates(staged).unwrap();
     let boot: WallTime = "2026-11-27T20:00:00Z".parse().unwrap();
     let mut now = Instant::ZERO;
     let mut metrics = Metrics::IDLE;
-    let mut running: Vec<(UpdateId, Sharing)> = Vec::new();
-    // The staged update in its exclusive phase, and the one waiting for
-    // it (with its priority).
-    let mut in_phase: Option<UpdateId> = None;
-    let mut waiting: Option<(UpdateId, Priority)> = None;
     let mut next_id = 0u32;
     let mut accepted = 0u32;
     for op in ops {
-        let mut critical_starts_now = false;
         match op {
             Op::Submit {
                 priority,
@@ -437,11 +650,12 @@ fn check_invariants(choice: u8, staged: bool, ops: Vec<Op>) -> Result<(), TestCa
                 minutes,
                 dependency,
             } => {
+                let priority = Priority::ALL[usize::from(priority)];
                 let mut record = UpdateRecord::new(
                     UpdateId(next_id),
                     "prop",
                     UpdateKind::ALL[usize::from(kind)],
-                    Priority::ALL[usize::from(priority)],
+                    priority,
                     Duration::from_minutes(u64::from(minutes)),
                     now,
                 );
@@ -453,6 +667,7 @@ fn check_invariants(choice: u8, staged: bool, ops: Vec<Op>) -> Result<(), TestCa
                         .unwrap();
                 }
                 next_id += 1;
+                machine.priorities.push(priority);
                 if scheduler.submit(&record, now).is_ok() {
                     accepted += 1;
                 }
@@ -471,8 +686,9 @@ fn check_invariants(choice: u8, staged: bool, ops: Vec<Op>) -> Result<(), TestCa
                 let _ = scheduler.defer(UpdateId(u32::from(id)), until, now);
             }
             Op::Finish { pick, ok } => {
-                if !running.is_empty() {
-                    let (id, _) = running.remove(usize::from(pick) % running.len());
+                if !machine.running.is_empty() {
+                    let index = usize::from(pick) % machine.running.len();
+                    let (id, _, _) = machine.running.remove(index);
                     let outcome = if ok { Ok(()) } else { Err("injected failure") };
                     prop_assert_eq!(scheduler.report_outcome(id, outcome, now), Ok(()));
                 }
@@ -501,101 +717,80 @@ fn check_invariants(choice: u8, staged: bool, ops: Vec<Op>) -> Result<(), TestCa
             }
             Op::Emergency(on) => scheduler.set_emergency(on),
             Op::Phase(pick) => {
-                if !running.is_empty() {
-                    let (id, sharing) = running[usize::from(pick) % running.len()];
-                    let grant = scheduler.request_exclusive_phase(id, now);
+                if !machine.running.is_empty() {
+                    let (id, sharing, _) =
+                        machine.running[usize::from(pick) % machine.running.len()];
                     match sharing {
-                        Sharing::Shares => {
-                            prop_assert_eq!(grant, Err(CommandError::NoExclusivePhase))
-                        }
-                        Sharing::Alone => prop_assert_eq!(grant, Ok(PhaseGrant::Enter)),
-                        Sharing::Staged if running.len() == 1 => {
-                            prop_assert_eq!(grant, Ok(PhaseGrant::Enter));
-                            in_phase = Some(id);
-                            waiting = None;
-                        }
-                        Sharing::Staged if in_phase == Some(id) => {
-                            prop_assert_eq!(grant, Ok(PhaseGrant::Enter))
-                        }
-                        Sharing::Staged => {
-                            prop_assert_eq!(grant, Ok(PhaseGrant::Wait));
-                            let priority = scheduler.get(id).unwrap().record.priority;
-                            waiting = Some((id, priority));
-                        }
+                        Sharing::Shares => prop_assert_eq!(
+                            scheduler.request_exclusive_phase(id, now),
+                            Err(CommandError::NoExclusivePhase)
+                        ),
+                        Sharing::Alone => prop_assert_eq!(
+                            scheduler.request_exclusive_phase(id, now),
+                            Ok(PhaseGrant::Enter)
+                        ),
+                        Sharing::Staged if machine.in_phase == Some(id) => prop_assert_eq!(
+                            scheduler.request_exclusive_phase(id, now),
+                            Ok(PhaseGrant::Enter)
+                        ),
+                        // Installed into its slot: held from now on, it
+                        // asks in every round until it enters.
+                        Sharing::Staged => machine.held = Some((id, machine.priority(id))),
                     }
                 }
             }
-            Op::Preempt { asked, pick } => {
-                let target = if asked {
-                    scheduler.preempt_request()
-                } else if running.is_empty() {
-                    None
-                } else {
-                    Some(running[usize::from(pick) % running.len()].0)
-                };
-                if let Some(id) = target {
+            Op::Preempt { asked: true, .. } => machine.abandons = true,
+            Op::Preempt { asked: false, pick } => {
+                // Aborted unasked, outside the protocol.
+                if !machine.running.is_empty() {
+                    let index = usize::from(pick) % machine.running.len();
+                    let (id, _, _) = machine.running.remove(index);
                     let attempts = scheduler.get(id).unwrap().attempts;
                     prop_assert_eq!(scheduler.report_preempted(id, now), Ok(()));
-                    running.retain(|&(running_id, _)| running_id != id);
                     let info = scheduler.get(id).unwrap();
                     prop_assert_eq!(info.state, UpdateState::Ready);
                     prop_assert_eq!(info.attempts, attempts - 1);
-                    critical_starts_now = asked;
                 }
             }
         }
-        // Ended or aborted: no longer in or waiting for its phase.
-        let still_running = |id: Option<UpdateId>| {
-            id.filter(|id| running.iter().any(|&(running_id, _)| running_id == *id))
-        };
-        in_phase = still_running(in_phase);
-        waiting = waiting.filter(|&(id, _)| still_running(Some(id)).is_some());
+        machine.forget_ended();
+        let running_before = machine.running.len();
+        machine.starts.clear();
+        machine.aborted = None;
         let wall = boot.saturating_add(now.since_boot());
-        let starts = scheduler.poll(now, wall, &metrics);
-        for start in &starts {
-            let disruptive = start.kind == UpdateKind::Firmware
-                || start.flags.contains(UpdateFlags::NEEDS_REBOOT);
-            let sharing = if start.flags.contains(UpdateFlags::EXCLUSIVE) || (disruptive && !staged)
-            {
-                Sharing::Alone
-            } else if disruptive {
-                Sharing::Staged
-            } else {
-                Sharing::Shares
-            };
+        let round = drive(&mut scheduler, now, wall, &metrics, &mut machine);
+        machine.abandons = false;
+        prop_assert!(machine.broken.is_empty(), "{:?}", machine.broken);
+        if round.waiting > 0 {
             prop_assert!(
-                in_phase.is_none(),
-                "{} started beside an exclusive phase",
-                start.id
+                running_before > 1,
+                "told to wait for an exclusive phase with {} running",
+                running_before
             );
-            let start_priority = scheduler.get(start.id).unwrap().record.priority;
-            let limit = if start_priority == Priority::Critical {
-                max_concurrent + CRITICAL_BEYOND_LIMIT
-            } else {
-                max_concurrent
-            };
-            prop_assert!(
-                running.len() < usize::from(limit),
-                "{} ({:?}) started with {} running",
-                start.id,
-                start_priority,
-                running.len()
-            );
-            if let Some((id, priority)) = waiting {
-                prop_assert!(
-                    start_priority == Priority::Critical && priority != Priority::Critical,
-                    "{} started while {} waited for its exclusive phase",
-                    start.id,
-                    id
-                );
+        }
+        if let Some((id, attempt)) = machine.aborted {
+            // Aborting spends no attempt, and the Critical update starts
+            // at once.
+            prop_assert_eq!(round.preempted, Some(id));
+            let info = scheduler.get(id).unwrap();
+            match machine.starts.iter().find(|start| start.id == id) {
+                Some(again) => prop_assert_eq!(again.attempt, attempt),
+                None => {
+                    prop_assert_eq!(info.state, UpdateState::Ready);
+                    prop_assert_eq!(info.attempts, attempt - 1);
+                }
             }
-            running.push((start.id, sharing));
+            let critical = machine
+                .starts
+                .iter()
+                .any(|start| machine.priority(start.id) == Priority::Critical);
+            prop_assert!(critical, "the preemption started no Critical update");
         }
         // Starts outside an open window need a reason the design allows.
         while let Some(event) = scheduler.pop_event() {
             if let Event::Started { id, forced, .. } = event.event {
-                let priority = starts.iter().find(|s| s.id == id).map(|_| ());
-                prop_assert!(priority.is_some(), "started event without a start action");
+                let start = machine.starts.iter().find(|start| start.id == id);
+                prop_assert!(start.is_some(), "started event without a start action");
                 let info = scheduler.get(id).unwrap();
                 let urgent = info.record.priority == Priority::Critical
                     || forced
@@ -618,28 +813,17 @@ fn check_invariants(choice: u8, staged: bool, ops: Vec<Op>) -> Result<(), TestCa
                 }
             }
         }
-        if critical_starts_now {
-            let critical = starts.iter().any(|start| {
-                scheduler
-                    .get(start.id)
-                    .is_some_and(|info| info.record.priority == Priority::Critical)
-            });
-            prop_assert!(critical, "the preemption started no Critical update");
-        }
         if let Some(id) = scheduler.preempt_request() {
-            prop_assert!(
-                running.iter().any(|&(running_id, _)| running_id == id),
-                "{} is not running",
-                id
-            );
+            prop_assert!(machine.is_running(id), "{} is not running", id);
             let info = scheduler.get(id).unwrap();
             prop_assert!(info.record.priority != Priority::Critical);
             prop_assert_eq!(info.state, UpdateState::Running);
         }
+        let running = &machine.running;
         prop_assert!(running.len() <= usize::from(max_concurrent + CRITICAL_BEYOND_LIMIT));
         let not_critical = running
             .iter()
-            .filter(|&&(id, _)| scheduler.get(id).unwrap().record.priority != Priority::Critical)
+            .filter(|&&(id, _, _)| machine.priority(id) != Priority::Critical)
             .count();
         prop_assert!(
             not_critical <= usize::from(max_concurrent),
@@ -648,14 +832,14 @@ fn check_invariants(choice: u8, staged: bool, ops: Vec<Op>) -> Result<(), TestCa
         );
         if running
             .iter()
-            .any(|&(_, sharing)| sharing == Sharing::Alone)
-            || in_phase.is_some()
+            .any(|&(_, sharing, _)| sharing == Sharing::Alone)
+            || machine.in_phase.is_some()
         {
             prop_assert_eq!(running.len(), 1);
         }
         let staged_running = running
             .iter()
-            .filter(|&&(_, sharing)| sharing == Sharing::Staged)
+            .filter(|&&(_, sharing, _)| sharing == Sharing::Staged)
             .count();
         prop_assert!(staged_running <= 1, "{} staged updates run", staged_running);
         let status = scheduler.status();

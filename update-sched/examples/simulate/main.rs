@@ -202,76 +202,95 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
             options.targets = true;
             continue;
         }
-        let mut value = || {
+        if matches!(flag_name, "--workload" | "--trace") {
+            if chose_source {
+                return Err("give one of --workload and --trace".to_owned());
+            }
+            chose_source = true;
+        }
+        let value = || {
             args.next()
                 .map(String::as_str)
                 .ok_or_else(|| format!("{flag} needs a value"))
         };
-        match flag.as_str() {
-            "--workload" | "--trace" if chose_source => {
-                return Err("give one of --workload and --trace".to_owned())
-            }
+        options.read_option(flag_name, value)?;
+    }
+    options.check_mode(&given)?;
+    Ok(options)
+}
+
+impl Options {
+    /// Reads the value of `flag`, an option that takes one, from `value`
+    /// (asked only for a known option).
+    fn read_option<'a>(
+        &mut self,
+        flag: &str,
+        mut value: impl FnMut() -> Result<&'a str, String>,
+    ) -> Result<(), String> {
+        match flag {
             "--workload" => {
-                chose_source = true;
                 let name = value()?;
                 let kind = name.parse().map_err(|error| format!("{error}: `{name}`"))?;
-                options.source = Source::Workload(kind);
+                self.source = Source::Workload(kind);
             }
-            "--trace" => {
-                chose_source = true;
-                options.source = Source::Trace(PathBuf::from(value()?));
-            }
+            "--trace" => self.source = Source::Trace(PathBuf::from(value()?)),
             "--days" => {
                 let days: u32 = number(flag, value()?)?;
                 if !(1..=MAX_DAYS).contains(&days) {
                     return Err(format!("--days must be 1..={MAX_DAYS}"));
                 }
-                options.days = Some(days);
+                self.days = Some(days);
             }
-            "--seed" => options.seed = number(flag, value()?)?,
-            "--plot" => options.plot = Some(PathBuf::from(value()?)),
+            "--seed" => self.seed = number(flag, value()?)?,
+            "--plot" => self.plot = Some(PathBuf::from(value()?)),
             "--profile" => {
                 let name = value()?;
-                options.profile = name.parse().map_err(|error| format!("{error}: `{name}`"))?;
+                self.profile = name.parse().map_err(|error| format!("{error}: `{name}`"))?;
             }
             "--failure-rate" => {
                 let rate: u16 = number(flag, value()?)?;
                 if rate > 1_000 {
                     return Err("--failure-rate is per mille, 0..=1000".to_owned());
                 }
-                options.failure_permille = rate;
+                self.failure_permille = rate;
             }
             "--offset" => {
                 let text = value()?;
-                options.offset = text
+                self.offset = text
                     .parse()
                     .map_err(|error| format!("--offset `{text}`: {error}"))?;
             }
             "--start" => {
                 let text = value()?;
-                options.start = Some(
+                self.start = Some(
                     text.parse()
                         .map_err(|error| format!("--start `{text}`: {error}"))?,
                 );
             }
-            "--write-trace" => options.write_trace = Some(PathBuf::from(value()?)),
+            "--write-trace" => self.write_trace = Some(PathBuf::from(value()?)),
             _ => return Err(format!("unknown argument `{flag}` (see --help)")),
         }
+        Ok(())
     }
-    if options.write_trace.is_some() && matches!(options.source, Source::Trace(_)) {
-        return Err("--write-trace writes a built-in workload; give --workload".to_owned());
+
+    /// Refuses options the chosen mode does not use; `given` lists every
+    /// option given.
+    fn check_mode(&self, given: &[&str]) -> Result<(), String> {
+        if self.write_trace.is_some() && matches!(self.source, Source::Trace(_)) {
+            return Err("--write-trace writes a built-in workload; give --workload".to_owned());
+        }
+        let (mode, ignored) = if self.targets {
+            ("--targets", TARGETS_IGNORES)
+        } else if self.write_trace.is_some() {
+            ("--write-trace", WRITE_TRACE_IGNORES)
+        } else {
+            ("", &[][..])
+        };
+        if let Some(flag) = given.iter().find(|flag| ignored.contains(flag)) {
+            return Err(format!("{mode} does not use {flag} (see --help)"));
+        }
+        Ok(())
     }
-    let (mode, ignored) = if options.targets {
-        ("--targets", TARGETS_IGNORES)
-    } else if options.write_trace.is_some() {
-        ("--write-trace", WRITE_TRACE_IGNORES)
-    } else {
-        ("", &[][..])
-    };
-    if let Some(flag) = given.iter().find(|flag| ignored.contains(flag)) {
-        return Err(format!("{mode} does not use {flag} (see --help)"));
-    }
-    Ok(options)
 }
 
 fn number<T: std::str::FromStr>(flag: &str, text: &str) -> Result<T, String> {

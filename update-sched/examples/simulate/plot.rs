@@ -229,11 +229,23 @@ fn timetable(
         .map_err(failed)?;
 
     let busy: Vec<bool> = scenario.metrics.iter().map(in_use).collect();
-    // The machine's use, merged into runs within each day.
+    let minutes = scenario.minutes();
+    chart
+        .draw_series(use_cells(&busy, days, minutes))
+        .map_err(failed)?;
+    chart
+        .draw_series(installation_cells(outcome, &busy, days, minutes))
+        .map_err(failed)?;
+    Ok(())
+}
+
+/// A bar for each run of minutes the machine was in use (`busy`), within
+/// each of `days` days of a run `minutes` long.
+fn use_cells(busy: &[bool], days: u32, minutes: u32) -> Vec<Rectangle<(u32, SegmentValue<u32>)>> {
     let mut use_runs = Vec::new();
     for day in 0..days {
         let from = day * 1_440;
-        let to = (from + 1_440).min(scenario.minutes());
+        let to = (from + 1_440).min(minutes);
         let mut minute = from;
         while minute < to {
             if !busy[minute as usize] {
@@ -247,13 +259,21 @@ fn timetable(
             use_runs.push(cell(day, days, run_start - from, minute - from, IN_USE));
         }
     }
-    chart.draw_series(use_runs).map_err(failed)?;
+    use_runs
+}
 
-    // Installations, split at midnight and wherever the machine's use
-    // changes, so that the disruptive part shows red.
+/// A bar for each piece of `outcome`'s installations, split at midnight
+/// and wherever the machine's use (`busy`) changes, so that the disruptive
+/// part shows red.
+fn installation_cells(
+    outcome: &Outcome,
+    busy: &[bool],
+    days: u32,
+    minutes: u32,
+) -> Vec<Rectangle<(u32, SegmentValue<u32>)>> {
     let mut pieces = Vec::new();
     for attempt in &outcome.attempts {
-        let end = attempt.end.min(scenario.minutes());
+        let end = attempt.end.min(minutes);
         let mut minute = attempt.start;
         while minute < end {
             let disruptive = busy[minute as usize];
@@ -273,8 +293,7 @@ fn timetable(
             ));
         }
     }
-    chart.draw_series(pieces).map_err(failed)?;
-    Ok(())
+    pieces
 }
 
 /// A bar on `day`'s row from minute `from` to `to` of that day.

@@ -6,11 +6,14 @@
 //! `report_outcome`; a successful one that needs a reboot reboots in that
 //! minute), updates arriving in that minute are submitted, the minute's
 //! metrics are fed to the usage pattern (`observe`, for every policy, so
-//! every policy learns online from an empty pattern), the scheduler is
-//! polled, a preemption it asks for is carried out if the installation
-//! can still be abandoned (and then it is polled again, so the Critical
-//! update starts in the same minute), and the minute is counted as
-//! disrupted if anything is installing while the machine is in use.
+//! every policy learns online from an empty pattern), one round of the
+//! platform protocol runs ([`drive`], through [`Machine`]: a staged update
+//! whose exclusive phase is due asks for it, the scheduler is polled, a
+//! preemption it asks for is carried out if the installation can still be
+//! abandoned and the scheduler polled again, so the Critical update starts
+//! in the same minute, and what it starts is installed), and the minute is
+//! counted as disrupted if anything is installing while the machine is in
+//! use.
 //!
 //! Installations go through the phases of the kernel's executor: download
 //! (30% of the estimate), verify (10%), install (60%, or 45% and then a
@@ -33,7 +36,8 @@ use update_sched::config::{Calendar, Config, Profile};
 use update_sched::gate::{Metrics, ResourceThresholds};
 use update_sched::pattern::{HourSet, HOURS_PER_WEEK};
 use update_sched::policy::{ApprovalPolicy, FrequencyPolicy};
-use update_sched::scheduler::{PhaseGrant, Start, SubmitError, UpdateScheduler, UpdateState};
+use update_sched::protocol::{drive, Platform, Refusal};
+use update_sched::scheduler::{Start, SubmitError, UpdateScheduler, UpdateState};
 use update_sched::update::{UpdateFlags, UpdateRecord};
 use update_sched::window::Window;
 use update_sched::workload::in_use;
@@ -352,6 +356,99 @@ impl Job {
     }
 }
 
+/// The machine in one minute, as the protocol ([`drive`]) sees it: the
+/// installations in progress, and the run's figures they change.
+struct Machine<'a> {
+    minute: u32,
+    scenario: &'a Scenario,
+    running: &'a mut Vec<Job>,
+    outcome: &'a mut Outcome,
+    /// The minute each update first started, indexed by id.
+    first_start: &'a mut Vec<Option<u32>>,
+    /// The first call the scheduler refused, or a preemption of an update
+    /// not installing: either is a bug in the simulation, and ends it.
+    error: Option<String>,
+}
+
+impl Platform for Machine<'_> {
+    fn start(&mut self, start: &Start) -> Result<(), &'static str> {
+        let minute = self.minute;
+        let arrival = &self.scenario.arrivals[start.id.0 as usize - 1];
+        self.first_start[arrival.id as usize].get_or_insert(minute);
+        let length = start.estimated_duration.as_minutes().max(1) as u32;
+        self.running.push(Job {
+            fails: attempt_fails(
+                self.scenario.seed,
+                arrival.id,
+                start.attempt,
+                self.scenario.failure_permille,
+            ),
+            ..Job::new(
+                arrival.id,
+                self.outcome.attempts.len(),
+                minute,
+                length,
+                start.kind,
+                start.flags,
+            )
+        });
+        self.outcome.attempts.push(Attempt {
+            start: minute,
+            end: minute + length,
+            priority: arrival.priority,
+            succeeded: false,
+            forced: start.forced,
+        });
+        Ok(())
+    }
+
+    /// Abandons the installation if its phase allows; a refused
+    /// preemption is counted once per installation.
+    fn abort(&mut self, id: UpdateId) -> bool {
+        let Some(index) = self.running.iter().position(|job| job.id == id.0) else {
+            self.error
+                .get_or_insert(format!("preempt_request {id}: not installing"));
+            return false;
+        };
+        let job = self.running[index];
+        if !job.abandonable(self.minute) {
+            if !job.refused {
+                self.running[index].refused = true;
+                self.outcome.refused_preemptions += 1;
+            }
+            return false;
+        }
+        self.running.swap_remove(index);
+        self.outcome.preemptions += 1;
+        self.outcome.attempts[job.attempt].end = self.minute;
+        true
+    }
+
+    /// Staged updates whose exclusive phase is due (at most one is staged
+    /// at a time); one told to wait stays staged and asks again the next
+    /// minute.
+    fn held(&self) -> impl Iterator<Item = UpdateId> + '_ {
+        self.running
+            .iter()
+            .filter(|job| job.phase.is_some_and(|(due, _)| due <= self.minute))
+            .map(|job| UpdateId(job.id))
+    }
+
+    fn enter_exclusive_phase(&mut self, id: UpdateId) {
+        let minute = self.minute;
+        if let Some(job) = self.running.iter_mut().find(|job| job.id == id.0) {
+            if let Some((_, length)) = job.phase.take() {
+                job.end = minute + length;
+                self.outcome.attempts[job.attempt].end = job.end;
+            }
+        }
+    }
+
+    fn refused(&mut self, refusal: Refusal) {
+        self.error.get_or_insert(refusal.to_string());
+    }
+}
+
 /// Runs `policy` over `scenario`.
 pub fn run(scenario: &Scenario, policy: Policy) -> Result<Outcome, String> {
     let config = policy.config(scenario.profile, scenario.offset);
@@ -425,26 +522,6 @@ pub fn run(scenario: &Scenario, policy: Policy) -> Result<Outcome, String> {
             }
         }
 
-        // A staged update whose exclusive phase is due asks for it (at
-        // most one is staged at a time); while others run it waits,
-        // still staged, and asks again every minute.
-        for job in running.iter_mut() {
-            let Some((due, length)) = job.phase else {
-                continue;
-            };
-            if due > minute {
-                continue;
-            }
-            let grant = scheduler
-                .request_exclusive_phase(UpdateId(job.id), now)
-                .map_err(|error| format!("request_exclusive_phase #{}: {error}", job.id))?;
-            if grant == PhaseGrant::Enter {
-                job.phase = None;
-                job.end = minute + length;
-                outcome.attempts[job.attempt].end = job.end;
-            }
-        }
-
         while let Some(arrival) = scenario.arrivals.get(next_arrival) {
             if arrival.minute != minute {
                 break;
@@ -478,53 +555,17 @@ pub fn run(scenario: &Scenario, policy: Policy) -> Result<Outcome, String> {
             outcome.idle_after_week = Some(pattern.idle_hours());
         }
         scheduler.observe(wall, metrics);
-        let mut starts: Vec<Start> = scheduler.poll(now, wall, metrics).into_iter().collect();
-        if let Some(id) = scheduler.preempt_request() {
-            let index = running
-                .iter()
-                .position(|job| job.id == id.0)
-                .ok_or_else(|| format!("preempt_request #{}: not installing", id.0))?;
-            let job = running[index];
-            if job.abandonable(minute) {
-                running.swap_remove(index);
-                scheduler
-                    .report_preempted(id, now)
-                    .map_err(|error| format!("report_preempted #{}: {error}", id.0))?;
-                outcome.preemptions += 1;
-                outcome.attempts[job.attempt].end = minute;
-                starts.extend(scheduler.poll(now, wall, metrics));
-            } else if !job.refused {
-                running[index].refused = true;
-                outcome.refused_preemptions += 1;
-            }
-        }
-        for start in starts {
-            let arrival = &scenario.arrivals[start.id.0 as usize - 1];
-            first_start[arrival.id as usize].get_or_insert(minute);
-            let length = start.estimated_duration.as_minutes().max(1) as u32;
-            running.push(Job {
-                fails: attempt_fails(
-                    scenario.seed,
-                    arrival.id,
-                    start.attempt,
-                    scenario.failure_permille,
-                ),
-                ..Job::new(
-                    arrival.id,
-                    outcome.attempts.len(),
-                    minute,
-                    length,
-                    start.kind,
-                    start.flags,
-                )
-            });
-            outcome.attempts.push(Attempt {
-                start: minute,
-                end: minute + length,
-                priority: arrival.priority,
-                succeeded: false,
-                forced: start.forced,
-            });
+        let mut machine = Machine {
+            minute,
+            scenario,
+            running: &mut running,
+            outcome: &mut outcome,
+            first_start: &mut first_start,
+            error: None,
+        };
+        drive(&mut scheduler, now, wall, metrics, &mut machine);
+        if let Some(error) = machine.error {
+            return Err(error);
         }
         if busy && !running.is_empty() {
             outcome.disrupted_minutes += 1;

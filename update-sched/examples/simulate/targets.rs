@@ -7,10 +7,11 @@ use std::time::{Duration as StdDuration, Instant as Stopwatch};
 
 use update_sched::civil::UtcOffset;
 use update_sched::config::Profile;
+use update_sched::pattern::HourSet;
 use update_sched::workload::{truly_idle, WorkloadKind};
 
 use crate::report::{percent, thousands};
-use crate::sim::Policy;
+use crate::sim::{Outcome, Policy};
 use crate::{report, run_all, workload_scenario, DEFAULT_START};
 
 /// Seeds every workload is run with.
@@ -61,17 +62,93 @@ fn ratio(permille: u64) -> String {
     format!("{}.{:03}", permille / 1_000, permille % 1_000)
 }
 
+/// What the runs of every workload and seed add up to.
+#[derive(Debug)]
+struct Measured {
+    /// Per workload, then per policy, in the order of [`WorkloadKind::ALL`]
+    /// and [`Policy::ALL`].
+    totals: [[Totals; 5]; 5],
+    /// The adaptive policy's idle hours learned on the office workload
+    /// against the truth, over every seed.
+    confusion: Confusion,
+    /// The lowest F1 of one seed, per mille; `u64::MAX` before any.
+    worst_f1: u64,
+    /// The slowest run of all policies.
+    slowest: StdDuration,
+    /// All runs together.
+    all_time: StdDuration,
+    /// Every run's books balance.
+    books_balance: bool,
+    /// Runs that failed, or whose figures do not count.
+    errors: Vec<String>,
+}
+
+impl Totals {
+    /// Adds one run's figures.
+    fn add(&mut self, outcome: &Outcome) {
+        self.disrupted_minutes += u64::from(outcome.disrupted_minutes);
+        self.disrupted_reboots += u64::from(outcome.disrupted_reboots);
+        for (missed, &count) in self.missed.iter_mut().zip(&outcome.missed[..3]) {
+            *missed += u64::from(count);
+        }
+        self.completed += u64::from(outcome.completed);
+        self.failed += u64::from(outcome.failed);
+        self.pending += u64::from(outcome.pending);
+        self.last_week += u64::from(outcome.disrupted_last_days(7));
+        self.preemptions += u64::from(outcome.preemptions);
+        self.refused_preemptions += u64::from(outcome.refused_preemptions);
+    }
+}
+
+impl Confusion {
+    /// The idle hours `learned` on workload `kind` against the truth.
+    fn of(learned: Option<HourSet>, kind: WorkloadKind) -> Confusion {
+        let mut confusion = Confusion::default();
+        if let Some(learned) = learned {
+            for hour in 0..168 {
+                match (learned.contains(hour), truly_idle(kind, hour)) {
+                    (true, true) => confusion.true_positive += 1,
+                    (true, false) => confusion.false_positive += 1,
+                    (false, true) => confusion.false_negative += 1,
+                    (false, false) => {}
+                }
+            }
+        }
+        confusion
+    }
+
+    fn add(&mut self, other: Confusion) {
+        self.true_positive += other.true_positive;
+        self.false_positive += other.false_positive;
+        self.false_negative += other.false_negative;
+    }
+}
+
 /// Runs everything and returns the report and whether every target passed.
 pub fn run(profile: Profile, failure_permille: u16) -> (String, bool) {
-    let start = DEFAULT_START.parse().expect("default start is valid");
+    let measured = measure(profile, failure_permille);
     let mut text = String::new();
-    let mut totals = [[Totals::default(); 5]; 5];
-    let mut confusion = Confusion::default();
-    let mut worst_f1 = u64::MAX;
-    let mut slowest = StdDuration::ZERO;
-    let mut all_time = StdDuration::ZERO;
-    let mut books_balance = true;
-    let mut errors = Vec::new();
+    write_totals(&mut text, &measured.totals, profile, failure_permille);
+    let mut table = TargetTable::default();
+    disruption_targets(&mut table, &measured.totals);
+    run_targets(&mut table, &measured);
+    let passed = table.all_passed();
+    text.push_str(&table.render());
+    (text, passed)
+}
+
+/// Runs every workload with every seed.
+fn measure(profile: Profile, failure_permille: u16) -> Measured {
+    let start = DEFAULT_START.parse().expect("default start is valid");
+    let mut measured = Measured {
+        totals: [[Totals::default(); 5]; 5],
+        confusion: Confusion::default(),
+        worst_f1: u64::MAX,
+        slowest: StdDuration::ZERO,
+        all_time: StdDuration::ZERO,
+        books_balance: true,
+        errors: Vec::new(),
+    };
     for (workload_index, kind) in WorkloadKind::ALL.into_iter().enumerate() {
         for seed in SEEDS {
             let timer = Stopwatch::now();
@@ -87,59 +164,45 @@ pub fn run(profile: Profile, failure_permille: u16) -> (String, bool) {
             let outcomes = match run_all(&scenario) {
                 Ok(outcomes) => outcomes,
                 Err(error) => {
-                    errors.push(format!("{kind} seed {seed}: {error}"));
+                    measured.errors.push(format!("{kind} seed {seed}: {error}"));
                     continue;
                 }
             };
             let elapsed = timer.elapsed();
-            slowest = slowest.max(elapsed);
-            all_time += elapsed;
-            books_balance &= report::books_balance(&scenario, &outcomes);
+            measured.slowest = measured.slowest.max(elapsed);
+            measured.all_time += elapsed;
+            measured.books_balance &= report::books_balance(&scenario, &outcomes);
             // The figures of a run whose queue refused arrivals leave those
             // updates out, so they flatter the policy: no such run counts
             // toward a target.
             for outcome in outcomes.iter().filter(|outcome| outcome.refused > 0) {
-                errors.push(format!(
+                measured.errors.push(format!(
                     "{kind} seed {seed}: {}: the update queue refused {} arrivals",
                     outcome.policy.name(),
                     outcome.refused
                 ));
             }
-            for (policy_index, outcome) in outcomes.iter().enumerate() {
-                let sum = &mut totals[workload_index][policy_index];
-                sum.disrupted_minutes += u64::from(outcome.disrupted_minutes);
-                sum.disrupted_reboots += u64::from(outcome.disrupted_reboots);
-                for (missed, &count) in sum.missed.iter_mut().zip(&outcome.missed[..3]) {
-                    *missed += u64::from(count);
-                }
-                sum.completed += u64::from(outcome.completed);
-                sum.failed += u64::from(outcome.failed);
-                sum.pending += u64::from(outcome.pending);
-                sum.last_week += u64::from(outcome.disrupted_last_days(7));
-                sum.preemptions += u64::from(outcome.preemptions);
-                sum.refused_preemptions += u64::from(outcome.refused_preemptions);
+            for (sum, outcome) in measured.totals[workload_index].iter_mut().zip(&outcomes) {
+                sum.add(outcome);
             }
             if kind == WorkloadKind::Office {
                 let adaptive = &outcomes[Policy::ALL.len() - 1];
-                let mut seed_confusion = Confusion::default();
-                if let Some(learned) = adaptive.idle_after_week {
-                    for hour in 0..168 {
-                        match (learned.contains(hour), truly_idle(kind, hour)) {
-                            (true, true) => seed_confusion.true_positive += 1,
-                            (true, false) => seed_confusion.false_positive += 1,
-                            (false, true) => seed_confusion.false_negative += 1,
-                            (false, false) => {}
-                        }
-                    }
-                }
-                worst_f1 = worst_f1.min(seed_confusion.f1_permille());
-                confusion.true_positive += seed_confusion.true_positive;
-                confusion.false_positive += seed_confusion.false_positive;
-                confusion.false_negative += seed_confusion.false_negative;
+                let seed_confusion = Confusion::of(adaptive.idle_after_week, kind);
+                measured.worst_f1 = measured.worst_f1.min(seed_confusion.f1_permille());
+                measured.confusion.add(seed_confusion);
             }
         }
     }
+    measured
+}
 
+/// The figures of every policy on every workload, as a table.
+fn write_totals(
+    text: &mut String,
+    totals: &[[Totals; 5]; 5],
+    profile: Profile,
+    failure_permille: u16,
+) {
     let _ = writeln!(
         text,
         "targets: {} workloads x seeds {}..{} x {DAYS} days, profile {profile}, failure rate {failure_permille} per mille",
@@ -168,9 +231,8 @@ pub fn run(profile: Profile, failure_permille: u16) -> (String, bool) {
         "{:<11} {:<13} {:>9} {:>8} {:>13} {:>9} {:>6} {:>7} {:>10} {:>14}",
         "", "", "minutes", "in use", "crit/sec/imp", "", "", "", "last 7 d", "done/refused"
     );
-    for (workload_index, kind) in WorkloadKind::ALL.into_iter().enumerate() {
-        for (policy_index, policy) in Policy::ALL.into_iter().enumerate() {
-            let sum = totals[workload_index][policy_index];
+    for (row, kind) in totals.iter().zip(WorkloadKind::ALL) {
+        for (sum, policy) in row.iter().zip(Policy::ALL) {
             let _ = writeln!(
                 text,
                 "{:<11} {:<13} {:>9} {:>8} {:>13} {:>9} {:>6} {:>7} {:>10} {:>14}",
@@ -188,8 +250,11 @@ pub fn run(profile: Profile, failure_permille: u16) -> (String, bool) {
         }
     }
     let _ = writeln!(text);
+}
 
-    let mut table = TargetTable::default();
+/// The targets on deadlines and disruption: the adaptive policy against
+/// the others.
+fn disruption_targets(table: &mut TargetTable, totals: &[[Totals; 5]; 5]) {
     let adaptive = Policy::ALL.len() - 1;
     let index_of = |policy: Policy| {
         Policy::ALL
@@ -260,7 +325,13 @@ pub fn run(profile: Profile, failure_permille: u16) -> (String, bool) {
         format!("{change} vs {night}"),
         change * 4 <= night * 5,
     );
+}
+
+/// The targets on learning, speed and accounting.
+fn run_targets(table: &mut TargetTable, measured: &Measured) {
+    let confusion = measured.confusion;
     let f1 = confusion.f1_permille();
+    let worst_f1 = measured.worst_f1;
     table.row(
         "office: learned idle hours after 7 days, F1 >= 0.9",
         format!(
@@ -278,23 +349,20 @@ pub fn run(profile: Profile, failure_permille: u16) -> (String, bool) {
         "30-day run of all policies under 10 s on one core",
         format!(
             "slowest {} ms, mean {} ms",
-            slowest.as_millis(),
-            (all_time / runs.max(1)).as_millis()
+            measured.slowest.as_millis(),
+            (measured.all_time / runs.max(1)).as_millis()
         ),
-        slowest < TIME_LIMIT,
+        measured.slowest < TIME_LIMIT,
     );
     table.row(
         "accounting adds up; both deadline-miss counts agree",
-        if errors.is_empty() {
+        if measured.errors.is_empty() {
             "every run".to_owned()
         } else {
-            errors.join("; ")
+            measured.errors.join("; ")
         },
-        books_balance && errors.is_empty(),
+        measured.books_balance && measured.errors.is_empty(),
     );
-    let passed = table.all_passed();
-    text.push_str(&table.render());
-    (text, passed)
 }
 
 fn index_of_kind(kind: WorkloadKind) -> usize {
