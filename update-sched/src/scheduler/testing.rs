@@ -1,8 +1,13 @@
 //! Fixtures shared by the scheduler's tests: clocks from boot, configurations,
 //! records and the scheduler states several tests start from.
 
-use super::*;
-use crate::config::Profile;
+use super::{Starts, UpdateScheduler};
+use crate::civil::{UtcOffset, WallTime};
+use crate::config::{Config, Profile};
+use crate::gate::Metrics;
+use crate::policy::FrequencyPolicy;
+use crate::time::{Duration, Instant};
+use crate::update::{Priority, UpdateFlags, UpdateId, UpdateKind, UpdateRecord};
 
 /// Boot happened at Saturday 2026-11-28 00:00 UTC.
 pub(super) fn boot_wall() -> WallTime {
@@ -100,4 +105,45 @@ pub(super) fn started_at_120(
         scheduler.submit(record, Instant::ZERO).unwrap();
     }
     assert_eq!(started_ids(&poll_at(scheduler, 120)), started);
+}
+
+/// The Desktop preset (Adaptive) without approvals; without windows
+/// unless `windows`.
+pub(super) fn adaptive(windows: bool) -> Config {
+    let mut config = Config {
+        approval: crate::policy::ApprovalPolicy::NONE,
+        ..Config::preset(Profile::Desktop)
+    };
+    if !windows {
+        config.windows = crate::config::Calendar::default();
+    }
+    config
+}
+
+/// A calendar of up to three windows at an offset, and a frequency
+/// policy, from proptest's numbers.
+pub(super) fn any_config(
+    windows: &[(u8, u16, u16)],
+    offset_minutes: i16,
+    frequency: u8,
+) -> Option<Config> {
+    use crate::window::{Weekdays, Window};
+    let mut calendar = crate::config::Calendar::new(UtcOffset::from_minutes(offset_minutes).ok()?);
+    for &(days, start, length) in windows {
+        let window = Window::new(Weekdays::from_bits_truncate(days), start, length).ok()?;
+        calendar.push(window).ok()?;
+    }
+    let frequency = match frequency % 4 {
+        0 => FrequencyPolicy::Adaptive,
+        1 => FrequencyPolicy::Daily,
+        2 => FrequencyPolicy::Weekly(crate::civil::Weekday::Saturday),
+        _ => FrequencyPolicy::Manual,
+    };
+    let config = Config {
+        windows: calendar,
+        frequency,
+        ..adaptive(true)
+    };
+    config.validate().ok()?;
+    Some(config)
 }
