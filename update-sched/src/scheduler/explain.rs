@@ -4,9 +4,10 @@
 //! starts leave, the plan) without changing anything, and describes the queue
 //! as the next poll will find it.
 
+use super::window_cache::WindowState;
 use super::{
     instant_of, marks, seconds_down, CommandError, Explanation, LatestStarts, Room, Stored,
-    UpdateScheduler, UpdateState, WaitReason, WindowState,
+    UpdateScheduler, UpdateState, WaitReason,
 };
 use crate::civil::WallTime;
 use crate::gate::GateWait;

@@ -241,9 +241,11 @@ use core::fmt;
 use heapless::binary_heap::{BinaryHeap, Max};
 use heapless::{Deque, Vec};
 use plan::Plan;
+use window_cache::WindowState;
 
 mod explain;
 mod plan;
+mod window_cache;
 
 /// Events held for the platform to drain.
 pub const EVENT_CAPACITY: usize = 64;
@@ -1031,67 +1033,6 @@ fn seconds_down(instant: Instant) -> u32 {
 #[inline]
 fn instant_of(secs: u32) -> Instant {
     Instant::from_secs(u64::from(secs))
-}
-
-/// What the calendar says at one wall-clock minute, cached because the
-/// calendar's edge questions cost a few thousand steps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct WindowState {
-    minute: u64,
-    open: bool,
-    /// While open: does the frequency policy release updates in this
-    /// window?
-    released: bool,
-    /// While open: seconds until it closes (`None`: never).
-    closes_in: Option<u64>,
-    /// While closed: seconds until it opens (`None`: never).
-    opens_in: Option<u64>,
-    /// Whether the state holds, less the time passed, at later minutes
-    /// before the next edge ([`WindowState::carried_to`]).
-    carries: bool,
-}
-
-impl WindowState {
-    /// The state at the start of a later `minute`, derived without the
-    /// calendar while no edge comes between: the calendar stays open (or
-    /// closed) until its next edge, that edge is the same instant seen
-    /// from any minute before it, and so is the opening that dates the
-    /// release. `None` when an edge may have come (or `minute` is not
-    /// later), so the calendar must be asked.
-    #[inline]
-    fn carried_to(self, minute: u64) -> Option<WindowState> {
-        if !self.carries || minute <= self.minute {
-            return None;
-        }
-        let passed = (minute - self.minute).checked_mul(60)?;
-        let left = |edge: Option<u64>| edge.filter(|&secs| passed < secs).map(|secs| secs - passed);
-        let state = if self.open {
-            WindowState {
-                minute,
-                closes_in: Some(left(self.closes_in)?),
-                ..self
-            }
-        } else {
-            WindowState {
-                minute,
-                opens_in: Some(left(self.opens_in)?),
-                ..self
-            }
-        };
-        Some(state)
-    }
-
-    /// The state as seen `wall`'s seconds into the minute it was computed
-    /// for: that much less time until the next edge.
-    #[inline]
-    fn at_second(self, wall: WallTime) -> WindowState {
-        let into_minute = wall.as_unix_secs() % 60;
-        WindowState {
-            closes_in: self.closes_in.map(|secs| secs.saturating_sub(into_minute)),
-            opens_in: self.opens_in.map(|secs| secs.saturating_sub(into_minute)),
-            ..self
-        }
-    }
 }
 
 /// Counts a missed deadline and announces it. A free function over the
@@ -2858,73 +2799,6 @@ impl<const N: usize> UpdateScheduler<N> {
                 let at = now.saturating_add(Duration::from_secs(opens_in));
                 self.events.push(now, Event::WillStart { id, at });
             }
-        }
-    }
-
-    fn window_state(&mut self, wall: WallTime) -> WindowState {
-        let state = match self.cached_window(wall) {
-            Some(cached) => cached,
-            None => {
-                let minute = wall.as_unix_secs() / 60;
-                let state = match self.window.and_then(|cached| cached.carried_to(minute)) {
-                    Some(carried) => carried,
-                    None => self.compute_window_state(wall),
-                };
-                self.window = Some(state);
-                state
-            }
-        };
-        state.at_second(wall)
-    }
-
-    /// The cached window state, if it was computed for `wall`'s minute.
-    fn cached_window(&self, wall: WallTime) -> Option<WindowState> {
-        self.window
-            .filter(|cached| cached.minute == wall.as_unix_secs() / 60)
-    }
-
-    fn compute_window_state(&self, wall: WallTime) -> WindowState {
-        // Computed at the start of the minute so the cache is exact for the
-        // whole minute; edges fall on whole minutes.
-        let minute = wall.as_unix_secs() / 60;
-        let at = WallTime::from_unix_secs(minute * 60);
-        let calendar = &self.config.windows;
-        let open = calendar.contains(at);
-        let offset = calendar.offset();
-        let opened = if open {
-            calendar.current_open_since(at)
-        } else {
-            None
-        };
-        let released = open
-            && opened.or(Some(at)).is_some_and(|opened| {
-                self.config
-                    .frequency
-                    .releases_on(opened.to_local(offset).date())
-            });
-        let closes_in = if open {
-            calendar.time_until_close(at).map(|left| left.as_secs())
-        } else {
-            None
-        };
-        let opens_in = if open {
-            None
-        } else {
-            calendar.time_until_open(at).map(|wait| wait.as_secs())
-        };
-        WindowState {
-            minute,
-            open,
-            released,
-            closes_in,
-            opens_in,
-            // Release is decided by the opening's date: only carried when
-            // there is an opening to date it by.
-            carries: if open {
-                closes_in.is_some() && opened.is_some()
-            } else {
-                opens_in.is_some()
-            },
         }
     }
 }

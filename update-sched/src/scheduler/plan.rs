@@ -576,42 +576,6 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
 
-        /// The window state carried from minute to minute, and the edge
-        /// `next_wake` takes from it, are what the calendar says afresh.
-        #[test]
-        fn test_carried_window_state_is_the_calendars(
-            windows in proptest::collection::vec((1u8..128, 0u16..1_440, 1u16..=1_600), 0..=3),
-            offset_minutes in -720i16..=840,
-            frequency in 0u8..4,
-            start_minutes in 0u64..200_000,
-            steps in proptest::collection::vec((0u64..=240, 0u64..60), 1..80),
-        ) {
-            let config = any_config(&windows, offset_minutes, frequency);
-            proptest::prop_assume!(config.is_some());
-            let config = config.unwrap();
-            let mut scheduler = scheduler(config);
-            let mut minute = start_minutes;
-            for &(gap, second) in &steps {
-                minute += gap;
-                let (now, start) = at(minute);
-                let wall = start.saturating_add(Duration::from_secs(second));
-                let now = now.saturating_add(Duration::from_secs(second));
-                let calendar = &scheduler.config.windows;
-                let edge = if calendar.contains(wall) {
-                    calendar.time_until_close(wall)
-                } else {
-                    calendar.time_until_open(wall)
-                };
-                let expected_wake = edge.map(|edge| now.saturating_add(edge));
-                // Before the poll of the minute, and after it (cached).
-                proptest::prop_assert_eq!(scheduler.next_wake(now, wall), expected_wake);
-                let state = scheduler.window_state(wall);
-                let fresh = scheduler.compute_window_state(wall).at_second(wall);
-                proptest::prop_assert_eq!(state, fresh);
-                proptest::prop_assert_eq!(scheduler.next_wake(now, wall), expected_wake);
-            }
-        }
-
         /// The plan made with the shortcuts (openings read lazily and
         /// remembered, closed stretches stepped over, the longest opening
         /// cached) is the plan made the plain way.
