@@ -4,10 +4,11 @@
 //! starts leave, the plan) without changing anything, and describes the queue
 //! as the next poll will find it.
 
+use super::latest_starts::{LatestStarts, Room};
 use super::window_cache::WindowState;
 use super::{
-    instant_of, marks, seconds_down, CommandError, Explanation, LatestStarts, Room, Stored,
-    UpdateScheduler, UpdateState, WaitReason,
+    instant_of, marks, seconds_down, CommandError, Explanation, Stored, UpdateScheduler,
+    UpdateState, WaitReason,
 };
 use crate::civil::WallTime;
 use crate::gate::GateWait;
