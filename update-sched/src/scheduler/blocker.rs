@@ -4,7 +4,7 @@
 
 use super::latest_starts::Room;
 use super::window_cache::WindowState;
-use super::{marks, UpdateScheduler, WaitReason};
+use super::{marks, Stored, UpdateScheduler, WaitReason};
 use crate::civil::WallTime;
 use crate::gate::GateWait;
 use crate::pattern::PlannedStart;
@@ -15,7 +15,11 @@ use crate::update::{Priority, UpdateId};
 
 impl<const N: usize> UpdateScheduler<N> {
     /// What keeps the queued update in `slot` from starting now, if
-    /// anything.
+    /// anything. The questions come in order of precedence: what runs,
+    /// the power gate (which holds even Critical updates), the external
+    /// gate and emergency maintenance, then, for an update not forced,
+    /// the release rules, the machine's state and the room the latest
+    /// starts leave.
     pub(super) fn blocker(
         &self,
         slot: Slot,
@@ -26,6 +30,47 @@ impl<const N: usize> UpdateScheduler<N> {
         room: &Room,
     ) -> Option<WaitReason> {
         let stored = &self.slots[slot.index()];
+        let priority = stored.priority();
+        if let Some(reason) = self.running_blocker(stored) {
+            return Some(reason);
+        }
+        if let Err(wait) = self
+            .config
+            .power
+            .check(self.metrics.power, priority, stored.kind())
+        {
+            return Some(WaitReason::Gate(wait));
+        }
+        if priority == Priority::Critical {
+            return None;
+        }
+        if let Some(reason) = self.external_gate {
+            return Some(WaitReason::Gate(GateWait::External(reason)));
+        }
+        if self.emergency {
+            return self.emergency_blocker(stored);
+        }
+        if stored.has(marks::FORCED) {
+            return None;
+        }
+        if let Some(reason) = self.release_blocker(stored, window, plan, wall) {
+            return Some(reason);
+        }
+        if let Some(reason) = self.machine_blocker(stored) {
+            return Some(reason);
+        }
+        if self.room_lane(slot, now_s, room).is_none() {
+            return Some(WaitReason::NoRoomBeforeLatestStarts);
+        }
+        None
+    }
+
+    /// What the running updates hold `stored` for: one runs alone, the
+    /// concurrency limit is reached, `stored` must run alone and others
+    /// run, or the staged update waits for its exclusive phase (or, for
+    /// another staged update, runs at all).
+    #[inline]
+    fn running_blocker(&self, stored: &Stored) -> Option<WaitReason> {
         let priority = stored.priority();
         if self.alone.is_some() {
             return Some(WaitReason::SomethingRunsAlone);
@@ -54,34 +99,36 @@ impl<const N: usize> UpdateScheduler<N> {
                 return Some(WaitReason::StagingBusy(staged_id));
             }
         }
-        if let Err(wait) = self
-            .config
-            .power
-            .check(self.metrics.power, priority, stored.kind())
-        {
-            return Some(WaitReason::Gate(wait));
+        None
+    }
+
+    /// During emergency maintenance: only Security updates start (Critical
+    /// ones were let through before), and those not forced only while the
+    /// resource gates are open.
+    #[inline]
+    fn emergency_blocker(&self, stored: &Stored) -> Option<WaitReason> {
+        if stored.priority() != Priority::Security {
+            return Some(WaitReason::Emergency);
         }
-        if priority == Priority::Critical {
-            return None;
-        }
-        if let Some(reason) = self.external_gate {
-            return Some(WaitReason::Gate(GateWait::External(reason)));
-        }
-        if self.emergency {
-            if priority != Priority::Security {
-                return Some(WaitReason::Emergency);
-            }
-            return self
-                .config
-                .resources
-                .check(&self.metrics)
-                .err()
-                .filter(|_| !stored.has(marks::FORCED))
-                .map(WaitReason::Gate);
-        }
-        if stored.has(marks::FORCED) {
-            return None;
-        }
+        self.config
+            .resources
+            .check(&self.metrics)
+            .err()
+            .filter(|_| !stored.has(marks::FORCED))
+            .map(WaitReason::Gate)
+    }
+
+    /// What the release rules hold `stored` (not forced) for: a manual
+    /// release, its planned slot, the windows, the frequency policy, or a
+    /// window too short for it.
+    #[inline]
+    fn release_blocker(
+        &self,
+        stored: &Stored,
+        window: &WindowState,
+        plan: Option<&PlannedStart>,
+        wall: WallTime,
+    ) -> Option<WaitReason> {
         // `matches!` rather than `==`: the derived comparison is a call
         // that the kernel's build does not inline.
         if matches!(self.config.frequency, FrequencyPolicy::Manual) && !stored.has(marks::APPROVED)
@@ -106,41 +153,46 @@ impl<const N: usize> UpdateScheduler<N> {
             ) {
                 return Some(WaitReason::NoWindows);
             }
-        } else {
-            if !window.open {
-                return Some(WaitReason::WindowClosed);
-            }
-            if !window.released {
-                return Some(WaitReason::NotReleasedToday(self.config.frequency));
-            }
-            if let Some(left) = window.closes_in {
-                let needs = u64::from(stored.estimated_s);
-                let longest = u64::from(self.longest_opening_minutes) * 60;
-                if needs > left && needs <= longest {
-                    return Some(WaitReason::DoesNotFit {
-                        needs: Duration::from_secs(needs),
-                        left: Duration::from_secs(left),
-                    });
-                }
+            return None;
+        }
+        if !window.open {
+            return Some(WaitReason::WindowClosed);
+        }
+        if !window.released {
+            return Some(WaitReason::NotReleasedToday(self.config.frequency));
+        }
+        if let Some(left) = window.closes_in {
+            let needs = u64::from(stored.estimated_s);
+            let longest = u64::from(self.longest_opening_minutes) * 60;
+            if needs > left && needs <= longest {
+                return Some(WaitReason::DoesNotFit {
+                    needs: Duration::from_secs(needs),
+                    left: Duration::from_secs(left),
+                });
             }
         }
+        None
+    }
+
+    /// What the machine's state holds `stored` (not forced) for: the
+    /// resource gates, and the idle gate under the Adaptive policy or for
+    /// a Low update.
+    #[inline]
+    fn machine_blocker(&self, stored: &Stored) -> Option<WaitReason> {
         if let Err(wait) = self.config.resources.check(&self.metrics) {
             return Some(WaitReason::Gate(wait));
         }
-        if adaptive {
+        if matches!(self.config.frequency, FrequencyPolicy::Adaptive) {
             // The plan is a forecast; the present wins: never start while
             // the machine is in use, whatever the pattern predicted.
             if let Err(wait) = self.config.idle.check(&self.metrics) {
                 return Some(WaitReason::Gate(wait));
             }
         }
-        if priority == Priority::Low {
+        if stored.priority() == Priority::Low {
             if let Err(wait) = self.config.idle.check(&self.metrics) {
                 return Some(WaitReason::NotIdle(wait));
             }
-        }
-        if self.room_lane(slot, now_s, room).is_none() {
-            return Some(WaitReason::NoRoomBeforeLatestStarts);
         }
         None
     }
