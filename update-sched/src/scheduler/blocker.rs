@@ -3,8 +3,10 @@
 //! plan, the windows and the room the latest starts leave.
 
 use super::latest_starts::Room;
+use super::record::{marks, Stored};
+use super::types::WaitReason;
 use super::window_cache::WindowState;
-use super::{marks, Stored, UpdateScheduler, WaitReason};
+use super::UpdateScheduler;
 use crate::civil::WallTime;
 use crate::gate::GateWait;
 use crate::pattern::PlannedStart;

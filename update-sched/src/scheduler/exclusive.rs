@@ -3,9 +3,9 @@
 //! See "Preemption", "Critical updates and the concurrency limit" and
 //! "Staged updates" in the scheduler's module docs.
 
-use super::{
-    CommandError, PhaseGrant, Stored, UpdateScheduler, UpdateState, CRITICAL_BEYOND_LIMIT,
-};
+use super::record::Stored;
+use super::types::{CommandError, PhaseGrant, UpdateState};
+use super::{UpdateScheduler, CRITICAL_BEYOND_LIMIT};
 use crate::config::MAX_CONCURRENT;
 use crate::event::Event;
 use crate::queue::Slot;
@@ -132,7 +132,7 @@ impl<const N: usize> UpdateScheduler<N> {
     /// number. Its deadline stays settled by its first start, so a
     /// preemption never turns an on-time start into a miss (nor a late
     /// one into two). While the Critical update it made way for is live,
-    /// `explain` says so ([`WaitReason::Preempted`]). Poll again (at the
+    /// `explain` says so ([`WaitReason::Preempted`](crate::scheduler::WaitReason::Preempted)). Poll again (at the
     /// same `now` if you like) to start the Critical update.
     ///
     /// An error, and nothing changes, if no live update has this id or
@@ -307,7 +307,7 @@ mod tests {
     use super::*;
     use crate::gate::{Metrics, PowerSource};
     use crate::scheduler::testing::*;
-    use crate::scheduler::WaitReason;
+    use crate::scheduler::types::WaitReason;
     use crate::time::Duration;
     use crate::update::{UpdateFlags, UpdateKind};
 

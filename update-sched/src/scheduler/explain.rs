@@ -5,11 +5,10 @@
 //! as the next poll will find it.
 
 use super::latest_starts::{LatestStarts, Room};
+use super::record::{instant_of, marks, seconds_down, Stored};
+use super::types::{CommandError, Explanation, UpdateState, WaitReason};
 use super::window_cache::WindowState;
-use super::{
-    instant_of, marks, seconds_down, CommandError, Explanation, Stored, UpdateScheduler,
-    UpdateState, WaitReason,
-};
+use super::UpdateScheduler;
 use crate::civil::WallTime;
 use crate::gate::GateWait;
 use crate::queue::Slot;

@@ -5,10 +5,9 @@
 //!
 //! See "Order and deadlines" in the scheduler's module docs.
 
-use super::{
-    marks, pack_key, rank, StatusCounts, Stored, UpdateScheduler, UpdateState,
-    CRITICAL_BEYOND_LIMIT, EVENT_CAPACITY, SEQUENCE_LIMIT,
-};
+use super::record::{marks, pack_key, rank, Stored, SEQUENCE_LIMIT};
+use super::types::{StatusCounts, UpdateState};
+use super::{UpdateScheduler, CRITICAL_BEYOND_LIMIT, EVENT_CAPACITY};
 use crate::config::MAX_CONCURRENT;
 use crate::event::{Event, EventQueue};
 use crate::queue::Slot;
@@ -464,7 +463,7 @@ mod tests {
     use crate::config::{Config, Profile};
     use crate::gate::{Metrics, PowerSource};
     use crate::scheduler::testing::*;
-    use crate::scheduler::WaitReason;
+    use crate::scheduler::types::WaitReason;
     use crate::time::Duration;
     use crate::update::{UpdateFlags, UpdateRecord};
 

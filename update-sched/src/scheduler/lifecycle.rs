@@ -2,11 +2,11 @@
 //! blocked, reported, retried, and finished, and every change of state on
 //! the way.
 
-use super::{
-    instant_of, marks, pack_key, rank, seconds_down, seconds_up, CommandError, Finished, Stored,
-    SubmitError, UpdateScheduler, UpdateState, DEPENDENCY_CAPACITY, LATEST_INSTANT, MAX_ESTIMATE,
-    SEQUENCE_LIMIT,
+use super::record::{
+    instant_of, marks, pack_key, rank, seconds_down, seconds_up, Finished, Stored, SEQUENCE_LIMIT,
 };
+use super::types::{CommandError, SubmitError, UpdateState};
+use super::{UpdateScheduler, DEPENDENCY_CAPACITY, LATEST_INSTANT, MAX_ESTIMATE};
 use crate::backoff::split_mix;
 use crate::event::Event;
 use crate::queue::Slot;
@@ -496,7 +496,7 @@ mod tests {
     use super::*;
     use crate::config::{Config, Profile};
     use crate::scheduler::testing::*;
-    use crate::scheduler::WaitReason;
+    use crate::scheduler::types::WaitReason;
 
     #[test]
     fn test_approval_holds_update_until_approved_and_reject_ends_it() {

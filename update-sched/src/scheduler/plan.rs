@@ -3,7 +3,8 @@
 //!
 //! See "Adaptive policy" in the scheduler's module docs.
 
-use super::{instant_of, marks, Stored, UpdateScheduler};
+use super::record::{instant_of, marks, Stored};
+use super::UpdateScheduler;
 use crate::civil::WallTime;
 use crate::pattern::{PlannedStart, Verdict, PLAN_GRID_MINUTES, PLAN_HORIZON};
 use crate::policy::FrequencyPolicy;
@@ -221,7 +222,7 @@ mod tests {
     use crate::event::Event;
     use crate::gate::{GateWait, Metrics};
     use crate::scheduler::testing::*;
-    use crate::scheduler::WaitReason;
+    use crate::scheduler::types::WaitReason;
 
     /// One person at work with the CPU busy: scores 716 per mille.
     fn busy() -> Metrics {

@@ -2,8 +2,10 @@
 //! notice, and when the platform should poll next.
 
 use super::latest_starts::{count_miss, DEADLINE_GRACE_SECS};
+use super::record::{instant_of, marks, seconds_down};
+use super::types::{Start, Starts, UpdateState};
 use super::window_cache::WindowState;
-use super::{instant_of, marks, seconds_down, Start, Starts, UpdateScheduler, UpdateState};
+use super::UpdateScheduler;
 use crate::civil::WallTime;
 use crate::event::Event;
 use crate::gate::Metrics;

@@ -1,7 +1,8 @@
 //! Fixtures shared by the scheduler's tests: clocks from boot, configurations,
 //! records and the scheduler states several tests start from.
 
-use super::{Starts, UpdateScheduler};
+use super::types::Starts;
+use super::UpdateScheduler;
 use crate::civil::{UtcOffset, WallTime};
 use crate::config::{Config, Profile};
 use crate::gate::Metrics;
