@@ -179,11 +179,10 @@ impl<const N: usize> UpdateScheduler<N> {
             return Err(CommandError::NotInFuture);
         }
         let until_s = seconds_up(until);
-        self.leave_state(slot);
         let stored = &mut self.slots[slot.index()];
         stored.wake_s = until_s;
         stored.marks &= !marks::ANNOUNCED;
-        self.set_state(slot, UpdateState::Deferred);
+        self.transition(slot, UpdateState::Deferred);
         self.earliest_wake_s = self.earliest_wake_s.min(until_s);
         self.events.push(
             now,
@@ -263,9 +262,8 @@ impl<const N: usize> UpdateScheduler<N> {
                     let seed = split_mix(self.seed ^ u64::from(id.0) << 8 ^ u64::from(attempt));
                     let delay = self.config.retry.delay_with_jitter(attempt, seed);
                     let wake_s = seconds_up(now.saturating_add(delay));
-                    self.leave_state(slot);
                     self.slots[slot.index()].wake_s = wake_s;
-                    self.set_state(slot, UpdateState::RetryWait);
+                    self.transition(slot, UpdateState::RetryWait);
                     self.earliest_wake_s = self.earliest_wake_s.min(wake_s);
                     self.events.push(
                         now,
@@ -309,20 +307,35 @@ impl<const N: usize> UpdateScheduler<N> {
             .map(|finished| finished.state)
     }
 
-    pub(super) fn set_state(&mut self, slot: Slot, state: UpdateState) {
-        let stored = &mut self.slots[slot.index()];
-        stored.state_attempts = (state.code() << 4) | stored.attempts();
-        self.counts.by_state[state as usize] += 1;
+    /// Moves the update in `slot` to the state `to`: every change of an
+    /// update's state goes through here (see [`transition_allowed`]).
+    /// Keeps the counts by state, and takes an update that leaves Ready
+    /// out of the ready queue; an update that enters a final state is
+    /// counted there, and the caller frees its slot. A transition the
+    /// state machine does not allow is a bug in the scheduler: a debug
+    /// build panics, a release build leaves the update where it was.
+    pub(super) fn transition(&mut self, slot: Slot, to: UpdateState) {
+        let result = self.try_transition(slot, to);
+        debug_assert!(result.is_ok(), "{result:?}");
     }
 
-    /// Takes `slot` out of its current state's count (and out of the
-    /// ready queue).
-    fn leave_state(&mut self, slot: Slot) {
-        let state = self.slots[slot.index()].state();
-        self.counts.by_state[state as usize] -= 1;
-        if state == UpdateState::Ready {
+    /// [`UpdateScheduler::transition`] without the assertion: `Err`, and
+    /// nothing changes, if the state machine does not allow the move.
+    fn try_transition(&mut self, slot: Slot, to: UpdateState) -> Result<(), RefusedTransition> {
+        let from = self.slots[slot.index()].state();
+        if !transition_allowed(from, to) {
+            return Err(RefusedTransition { from, to });
+        }
+        self.counts.by_state[from as usize] -= 1;
+        if from == UpdateState::Ready {
             let _ = self.ready.remove(slot);
         }
+        self.counts.by_state[to as usize] += 1;
+        if !to.is_final() {
+            let stored = &mut self.slots[slot.index()];
+            stored.state_attempts = (to.code() << 4) | stored.attempts();
+        }
+        Ok(())
     }
 
     /// The update has become available: on to approval or the queue.
@@ -337,8 +350,7 @@ impl<const N: usize> UpdateScheduler<N> {
         let needs_approval = self.config.approval.requires(stored.priority())
             || stored.flags().contains(UpdateFlags::NEEDS_APPROVAL);
         if needs_approval && !stored.has(marks::APPROVED) {
-            self.leave_state(slot);
-            self.set_state(slot, UpdateState::AwaitingApproval);
+            self.transition(slot, UpdateState::AwaitingApproval);
             if let Some(id) = self.index.id_at(slot) {
                 self.events.push(now, Event::RequiresApproval { id });
             }
@@ -349,12 +361,11 @@ impl<const N: usize> UpdateScheduler<N> {
 
     /// Into the ready queue, or Blocked while a dependency is unfinished.
     pub(super) fn enqueue(&mut self, slot: Slot) {
-        self.leave_state(slot);
         let unmet = self.dependencies.iter().any(|&(dependent, dependency)| {
             dependent == slot && self.index.find(dependency).is_some()
         });
         if unmet {
-            self.set_state(slot, UpdateState::Blocked);
+            self.transition(slot, UpdateState::Blocked);
             return;
         }
         let stored = self.slots[slot.index()];
@@ -370,7 +381,7 @@ impl<const N: usize> UpdateScheduler<N> {
         self.sequence += 1;
         // Every live update has a slot below N and is queued at most once.
         let _ = self.ready.push(slot, key);
-        self.set_state(slot, UpdateState::Ready);
+        self.transition(slot, UpdateState::Ready);
         self.note_deadline(slot);
     }
 
@@ -379,8 +390,7 @@ impl<const N: usize> UpdateScheduler<N> {
         let Some(id) = self.index.id_at(slot) else {
             return;
         };
-        self.leave_state(slot);
-        self.counts.by_state[state as usize] += 1;
+        self.transition(slot, state);
         self.dependencies
             .retain(|&(dependent, _)| dependent != slot);
         let _ = self.index.remove(id);
@@ -481,13 +491,50 @@ impl<const N: usize> UpdateScheduler<N> {
     fn wake_to_available(&mut self, slot: Slot, now: Instant, now_s: u32) {
         let available_s = self.slots[slot.index()].available_s;
         if available_s > now_s {
-            self.leave_state(slot);
             self.slots[slot.index()].wake_s = available_s;
-            self.set_state(slot, UpdateState::Waiting);
+            self.transition(slot, UpdateState::Waiting);
             self.earliest_wake_s = self.earliest_wake_s.min(available_s);
         } else {
             self.make_available(slot, now);
         }
+    }
+}
+
+/// A transition [`transition_allowed`] refuses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct RefusedTransition {
+    from: UpdateState,
+    to: UpdateState,
+}
+
+/// Whether the state machine lets an update go from `from` to `to`.
+///
+/// Before it runs, an update waits for its availability (Waiting), a
+/// person (AwaitingApproval, Deferred) or a dependency (Blocked), in any
+/// order the commands and timers make, until it is queued (Ready); a
+/// Ready update can still be deferred. It runs only from the queue, and
+/// a running update ends, is retried (RetryWait, then the queue again)
+/// or is preempted (back to the queue). One not running can be cancelled
+/// or rejected; one that has not run fails when a dependency fails. A
+/// final state is never left.
+const fn transition_allowed(from: UpdateState, to: UpdateState) -> bool {
+    use UpdateState::{
+        AwaitingApproval, Blocked, Cancelled, Completed, Deferred, Failed, Ready, Rejected,
+        RetryWait, Running, Waiting,
+    };
+    match (from, to) {
+        (Waiting | Deferred, Waiting | AwaitingApproval | Deferred | Blocked | Ready) => true,
+        (AwaitingApproval, Deferred | Blocked | Ready) => true,
+        (Blocked, Deferred | Blocked | Ready) => true,
+        (Ready, Deferred | Running) => true,
+        (Running, Ready | RetryWait | Completed | Failed) => true,
+        (RetryWait, Deferred | Ready) => true,
+        (
+            Waiting | AwaitingApproval | Deferred | Blocked | Ready | RetryWait,
+            Cancelled | Rejected,
+        ) => true,
+        (Waiting | AwaitingApproval | Deferred | Blocked, Failed) => true,
+        _ => false,
     }
 }
 
@@ -873,5 +920,132 @@ mod tests {
             "no retry, no dependent"
         );
         assert_counts_add_up(&scheduler);
+    }
+
+    /// A scheduler with update #1 submitted at boot and queued (Ready),
+    /// and its slot.
+    fn one_ready_update() -> (UpdateScheduler<64>, Slot) {
+        let mut scheduler = scheduler(unattended());
+        scheduler
+            .submit(&record(1, Priority::Optional, 0), Instant::ZERO)
+            .unwrap();
+        let slot = scheduler.index.find(UpdateId(1)).unwrap();
+        assert_eq!(scheduler.slots[slot.index()].state(), UpdateState::Ready);
+        (scheduler, slot)
+    }
+
+    #[test]
+    fn test_transition_table_allows_only_the_state_machines_moves() {
+        use UpdateState::{
+            AwaitingApproval, Blocked, Cancelled, Completed, Deferred, Failed, Ready, Rejected,
+            RetryWait, Running, Waiting,
+        };
+        let allowed = [
+            (Waiting, Waiting),
+            (Waiting, AwaitingApproval),
+            (Waiting, Deferred),
+            (Waiting, Blocked),
+            (Waiting, Ready),
+            (Waiting, Failed),
+            (Waiting, Cancelled),
+            (Waiting, Rejected),
+            (AwaitingApproval, Deferred),
+            (AwaitingApproval, Blocked),
+            (AwaitingApproval, Ready),
+            (AwaitingApproval, Failed),
+            (AwaitingApproval, Cancelled),
+            (AwaitingApproval, Rejected),
+            (Deferred, Waiting),
+            (Deferred, AwaitingApproval),
+            (Deferred, Deferred),
+            (Deferred, Blocked),
+            (Deferred, Ready),
+            (Deferred, Failed),
+            (Deferred, Cancelled),
+            (Deferred, Rejected),
+            (Blocked, Deferred),
+            (Blocked, Blocked),
+            (Blocked, Ready),
+            (Blocked, Failed),
+            (Blocked, Cancelled),
+            (Blocked, Rejected),
+            (Ready, Deferred),
+            (Ready, Running),
+            (Ready, Cancelled),
+            (Ready, Rejected),
+            (Running, Ready),
+            (Running, RetryWait),
+            (Running, Completed),
+            (Running, Failed),
+            (RetryWait, Deferred),
+            (RetryWait, Ready),
+            (RetryWait, Cancelled),
+            (RetryWait, Rejected),
+        ];
+        for from in UpdateState::ALL {
+            for to in UpdateState::ALL {
+                assert_eq!(
+                    transition_allowed(from, to),
+                    allowed.contains(&(from, to)),
+                    "{from} -> {to}"
+                );
+            }
+        }
+        // No way out of a final state.
+        for from in UpdateState::ALL
+            .into_iter()
+            .filter(|state| state.is_final())
+        {
+            assert!(UpdateState::ALL
+                .into_iter()
+                .all(|to| !transition_allowed(from, to)));
+        }
+    }
+
+    #[test]
+    fn test_transition_refused_changes_nothing() {
+        let (mut scheduler, slot) = one_ready_update();
+        let before = scheduler.status();
+        // A queued update has not run: it cannot complete, nor go back to
+        // waiting for its availability.
+        for to in [
+            UpdateState::Completed,
+            UpdateState::Waiting,
+            UpdateState::RetryWait,
+        ] {
+            assert_eq!(
+                scheduler.try_transition(slot, to),
+                Err(RefusedTransition {
+                    from: UpdateState::Ready,
+                    to
+                })
+            );
+            assert_eq!(scheduler.slots[slot.index()].state(), UpdateState::Ready);
+            assert!(scheduler.ready.contains(slot));
+            assert_eq!(scheduler.status(), before);
+        }
+    }
+
+    #[test]
+    fn test_transition_allowed_moves_counts_and_leaves_the_queue() {
+        let (mut scheduler, slot) = one_ready_update();
+        assert_eq!(
+            scheduler.try_transition(slot, UpdateState::Deferred),
+            Ok(())
+        );
+        assert_eq!(scheduler.slots[slot.index()].state(), UpdateState::Deferred);
+        assert!(!scheduler.ready.contains(slot));
+        let status = scheduler.status();
+        assert_eq!(status.count(UpdateState::Ready), 0);
+        assert_eq!(status.count(UpdateState::Deferred), 1);
+        assert_counts_add_up(&scheduler);
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "RefusedTransition")]
+    fn test_transition_refused_panics_in_a_debug_build() {
+        let (mut scheduler, slot) = one_ready_update();
+        scheduler.transition(slot, UpdateState::Completed);
     }
 }

@@ -147,7 +147,6 @@ impl<const N: usize> UpdateScheduler<N> {
         let id = self.index.id_at(slot).unwrap_or(UpdateId(0));
         let attempt = stored.attempts() + 1;
         let forced = stored.has(marks::FORCED) && stored.priority() != Priority::Critical;
-        self.counts.by_state[UpdateState::Ready as usize] -= 1;
         self.slots[slot.index()].set_attempts(attempt);
         let ends = now_s.saturating_add(u32::from(stored.estimated_s));
         if !stored.has(marks::FORCED) {
@@ -158,7 +157,7 @@ impl<const N: usize> UpdateScheduler<N> {
             }
         }
         self.slots[slot.index()].wake_s = ends;
-        self.set_state(slot, UpdateState::Running);
+        self.transition(slot, UpdateState::Running);
         if !stored.has(marks::MISSED) {
             self.slots[slot.index()].marks |= marks::MISSED;
             if let Some(deadline) = self.deadline_s(&stored) {
