@@ -2,9 +2,8 @@
 //! decides, the errors of submissions and commands, and the reasons and
 //! explanations `explain` gives.
 
-use super::MAX_ESTIMATE;
-use super::{LATEST_INSTANT, MAX_STARTS_PER_POLL};
-use crate::civil::{UtcOffset, WallTime};
+use super::{LATEST_INSTANT, MAX_ESTIMATE, MAX_STARTS_PER_POLL};
+use crate::civil::{LocalTime, UtcOffset, WallTime};
 use crate::gate::GateWait;
 use crate::policy::FrequencyPolicy;
 use crate::time::{Duration, Instant};
@@ -482,23 +481,30 @@ impl fmt::Display for WaitReason {
                 at,
                 offset,
                 activity_permille,
-                fallback: false,
-            } => write!(
-                f,
-                "waiting for planned slot {} (predicted activity {activity_permille}\u{2030})",
-                at.to_local(*offset)
-            ),
-            WaitReason::PlannedSlot {
-                at,
-                offset,
-                fallback: true,
-                ..
-            } => write!(
-                f,
-                "waiting for planned slot {} (usage pattern not learned yet: fallback window)",
-                at.to_local(*offset)
-            ),
+                fallback,
+            } => write_planned_slot(f, at.to_local(*offset), *activity_permille, *fallback),
         }
+    }
+}
+
+/// [`WaitReason::PlannedSlot`]: the slot in local time, and what the plan
+/// knew of the machine's use then.
+fn write_planned_slot(
+    f: &mut fmt::Formatter<'_>,
+    at: LocalTime,
+    activity_permille: u16,
+    fallback: bool,
+) -> fmt::Result {
+    if fallback {
+        write!(
+            f,
+            "waiting for planned slot {at} (usage pattern not learned yet: fallback window)"
+        )
+    } else {
+        write!(
+            f,
+            "waiting for planned slot {at} (predicted activity {activity_permille}\u{2030})"
+        )
     }
 }
 
