@@ -522,20 +522,22 @@ const fn transition_allowed(from: UpdateState, to: UpdateState) -> bool {
         AwaitingApproval, Blocked, Cancelled, Completed, Deferred, Failed, Ready, Rejected,
         RetryWait, Running, Waiting,
     };
-    match (from, to) {
-        (Waiting | Deferred, Waiting | AwaitingApproval | Deferred | Blocked | Ready) => true,
-        (AwaitingApproval, Deferred | Blocked | Ready) => true,
-        (Blocked, Deferred | Blocked | Ready) => true,
-        (Ready, Deferred | Running) => true,
-        (Running, Ready | RetryWait | Completed | Failed) => true,
-        (RetryWait, Deferred | Ready) => true,
+    matches!(
+        (from, to),
         (
-            Waiting | AwaitingApproval | Deferred | Blocked | Ready | RetryWait,
-            Cancelled | Rejected,
-        ) => true,
-        (Waiting | AwaitingApproval | Deferred | Blocked, Failed) => true,
-        _ => false,
-    }
+            Waiting | Deferred,
+            Waiting | AwaitingApproval | Deferred | Blocked | Ready
+        ) | (AwaitingApproval, Deferred | Blocked | Ready)
+            | (Blocked, Deferred | Blocked | Ready)
+            | (Ready, Deferred | Running)
+            | (Running, Ready | RetryWait | Completed | Failed)
+            | (RetryWait, Deferred | Ready)
+            | (
+                Waiting | AwaitingApproval | Deferred | Blocked | Ready | RetryWait,
+                Cancelled | Rejected
+            )
+            | (Waiting | AwaitingApproval | Deferred | Blocked, Failed)
+    )
 }
 
 #[cfg(test)]
