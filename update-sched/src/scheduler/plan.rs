@@ -6,6 +6,7 @@
 use super::record::{instant_of, marks, Stored};
 use super::UpdateScheduler;
 use crate::civil::WallTime;
+use crate::config::Calendar;
 use crate::pattern::{PlannedStart, Verdict, PLAN_GRID_MINUTES, PLAN_HORIZON};
 use crate::policy::FrequencyPolicy;
 use crate::queue::Slot;
@@ -117,7 +118,12 @@ impl<const N: usize> UpdateScheduler<N> {
 
     /// The quietest start for `stored` before its deadline minus its
     /// estimate (or within a week), inside the windows if there are any.
-    fn make_plan(&self, stored: &Stored, now: Instant, wall: WallTime) -> Option<PlannedStart> {
+    pub(super) fn make_plan(
+        &self,
+        stored: &Stored,
+        now: Instant,
+        wall: WallTime,
+    ) -> Option<PlannedStart> {
         let needs = Duration::from_secs(u64::from(stored.estimated_s));
         let latest = match self.deadline_s(stored) {
             Some(deadline_s) => wall
@@ -127,21 +133,7 @@ impl<const N: usize> UpdateScheduler<N> {
             None => wall.saturating_add(PLAN_HORIZON),
         };
         let calendar = &self.config.windows;
-        // The next opening at or after an instant, remembering the last
-        // answer: `next_open(q) = r` says nothing opens in `[q, r)`, so it
-        // answers every instant in `[q, r]` too. The openings listed below
-        // and the candidates' filter ask mostly the same questions.
-        let known_opening: Cell<Option<(WallTime, WallTime)>> = Cell::new(None);
-        let next_open = |at: WallTime| {
-            if let Some((asked, open)) = known_opening.get() {
-                if asked <= at && at <= open {
-                    return Some(open);
-                }
-            }
-            let open = calendar.next_open(at)?;
-            known_opening.set(Some((at, open)));
-            Some(open)
-        };
+        let known = KnownOpening::new(calendar);
         // The first openings, as `calendar.openings(wall, ..)` lists them,
         // read only as far as the plan gets (it stops once waiting longer
         // cannot pay off).
@@ -155,7 +147,7 @@ impl<const N: usize> UpdateScheduler<N> {
             if remaining == 0 {
                 return None;
             }
-            let opening = next_open(after?)?;
+            let opening = known.next_open(after?)?;
             remaining -= 1;
             // Openings lie on whole minutes, so one second later is past
             // this one and before the next.
@@ -164,45 +156,12 @@ impl<const N: usize> UpdateScheduler<N> {
         })
         .take_while(|&open| open <= latest);
         let longest = Duration::from_minutes(u64::from(self.longest_opening_minutes));
-        let fits_anywhere = needs > longest;
-        // Candidates come in time order: remember when the merged window
-        // the last one was in closes, or when the closed stretch it was in
-        // ends, so the calendar is asked once per opening rather than once
-        // per candidate, and the plan steps over closed stretches.
-        let mut open_until: Option<WallTime> = None;
-        let mut closed_until: Option<WallTime> = None;
-        let allowed = |at: WallTime| {
-            if calendar.is_empty() {
-                return Verdict::Allowed;
-            }
-            // Later candidates in the same window have less room still.
-            let fits = |close: WallTime| {
-                if fits_anywhere || close.saturating_duration_since(at) >= needs {
-                    Verdict::Allowed
-                } else {
-                    Verdict::NotBefore(close)
-                }
-            };
-            if let Some(close) = open_until.filter(|&close| at < close) {
-                return fits(close);
-            }
-            if let Some(open) = closed_until.filter(|&open| at < open) {
-                return Verdict::NotBefore(open);
-            }
-            if calendar.contains(at) {
-                let close = calendar.current_close(at).unwrap_or(WallTime::MAX);
-                open_until = Some(close);
-                fits(close)
-            } else {
-                // Nothing opens before the next opening.
-                match next_open(at) {
-                    Some(open) => {
-                        closed_until = Some(open);
-                        Verdict::NotBefore(open)
-                    }
-                    None => Verdict::NotBefore(at),
-                }
-            }
+        let mut candidates = CandidateFilter {
+            known: &known,
+            needs,
+            fits_anywhere: needs > longest,
+            open_until: None,
+            closed_until: None,
         };
         self.pattern.quietest_start_skipping(
             wall,
@@ -210,8 +169,89 @@ impl<const N: usize> UpdateScheduler<N> {
             needs,
             calendar.offset(),
             openings,
-            allowed,
+            |at| candidates.verdict(at),
         )
+    }
+}
+
+/// The next opening of the calendar at or after an instant, remembering
+/// the last answer: `next_open(q) = r` says nothing opens in `[q, r)`, so
+/// it answers every instant in `[q, r]` too. The openings a plan lists and
+/// its candidates' filter ask mostly the same questions.
+struct KnownOpening<'a> {
+    calendar: &'a Calendar,
+    known: Cell<Option<(WallTime, WallTime)>>,
+}
+
+impl<'a> KnownOpening<'a> {
+    fn new(calendar: &'a Calendar) -> Self {
+        KnownOpening {
+            calendar,
+            known: Cell::new(None),
+        }
+    }
+
+    fn next_open(&self, at: WallTime) -> Option<WallTime> {
+        if let Some((asked, open)) = self.known.get() {
+            if asked <= at && at <= open {
+                return Some(open);
+            }
+        }
+        let open = self.calendar.next_open(at)?;
+        self.known.set(Some((at, open)));
+        Some(open)
+    }
+}
+
+/// Which candidate starts a plan may choose: those in a window that
+/// leaves room for the update (any window, if it is longer than every
+/// window). Candidates come in time order: it remembers when the merged
+/// window the last one was in closes, or when the closed stretch it was in
+/// ends, so the calendar is asked once per opening rather than once per
+/// candidate, and the plan steps over closed stretches.
+struct CandidateFilter<'a> {
+    known: &'a KnownOpening<'a>,
+    needs: Duration,
+    fits_anywhere: bool,
+    open_until: Option<WallTime>,
+    closed_until: Option<WallTime>,
+}
+
+impl CandidateFilter<'_> {
+    fn verdict(&mut self, at: WallTime) -> Verdict {
+        let calendar = self.known.calendar;
+        if calendar.is_empty() {
+            return Verdict::Allowed;
+        }
+        // Later candidates in the same window have less room still.
+        let fits = |close: WallTime| {
+            if self.fits_anywhere || close.saturating_duration_since(at) >= self.needs {
+                Verdict::Allowed
+            } else {
+                Verdict::NotBefore(close)
+            }
+        };
+        if let Some(close) = self.open_until.filter(|&close| at < close) {
+            return fits(close);
+        }
+        if let Some(open) = self.closed_until.filter(|&open| at < open) {
+            return Verdict::NotBefore(open);
+        }
+        if calendar.contains(at) {
+            let close = calendar.current_close(at).unwrap_or(WallTime::MAX);
+            let verdict = fits(close);
+            self.open_until = Some(close);
+            verdict
+        } else {
+            // Nothing opens before the next opening.
+            match self.known.next_open(at) {
+                Some(open) => {
+                    self.closed_until = Some(open);
+                    Verdict::NotBefore(open)
+                }
+                None => Verdict::NotBefore(at),
+            }
+        }
     }
 }
 
