@@ -236,6 +236,69 @@ fn plan_backwards(
     (room_from, owners, slack)
 }
 
+/// What one pass over the slots finds for the deadline scan.
+struct DueUpdates {
+    /// The updates with the earliest deadlines still to keep.
+    earliest: BinaryHeap<Pending, Max, EXACT_LATEST_STARTS>,
+    /// The others, summed up.
+    rest: Rest,
+    /// When each running update is expected to end.
+    ends: Vec<u32, RUNNING_CAPACITY>,
+    /// A running update keeps every lane (it runs alone or is staged).
+    serialised: bool,
+}
+
+/// The updates with deadlines past the first [`EXACT_LATEST_STARTS`],
+/// forced together.
+struct Rest {
+    /// The earliest of their deadlines.
+    deadline_s: u32,
+    /// All their work, in seconds.
+    work_s: u32,
+    /// One of them needs every lane.
+    alone: bool,
+    /// There are any.
+    any: bool,
+}
+
+/// Works out the latest starts of `exact` (sorted by deadline) in
+/// deadline order and, if that leaves more slack, in the order of latest
+/// ends. Returns them sorted by deadline, with the earliest start the
+/// chosen order reserves on each lane and whom for.
+fn plan_in_best_order(
+    exact: Vec<(Pending, u32), EXACT_LATEST_STARTS>,
+    floors: &[u32],
+    rest_from: u32,
+    now_s: u32,
+) -> (Vec<(Pending, u32), EXACT_LATEST_STARTS>, Lanes, LaneOwners) {
+    let mut exact = exact;
+    let mut by_deadline = exact.clone();
+    let (mut reserved_from, mut reserved_by, slack) =
+        plan_backwards(&mut by_deadline, floors, rest_from, now_s);
+    if exact.len() > 1 {
+        // A long update due first can leave no time for a short one
+        // due just after it, while the short one first keeps both,
+        // or forces the long one hours early: the order of latest
+        // *ends* (deadline plus estimate) keeps every deadline on one
+        // lane whenever any order does (Jackson's rule). Take it if
+        // it leaves more time before the most pressing start.
+        exact.sort_unstable_by_key(|&(pending, _)| {
+            (
+                u64::from(pending.deadline_s) + u64::from(pending.estimated_s),
+                pending,
+            )
+        });
+        let (from, by, slack_by_end) = plan_backwards(&mut exact, floors, rest_from, now_s);
+        if slack_by_end > slack {
+            exact.sort_unstable_by_key(|&(pending, _)| pending);
+            by_deadline = exact;
+            reserved_from = from;
+            reserved_by = by;
+        }
+    }
+    (by_deadline, reserved_from, reserved_by)
+}
+
 impl<const N: usize> UpdateScheduler<N> {
     pub(super) fn deadline_s(&self, stored: &Stored) -> Option<u32> {
         let deadline = self.config.deadlines.of(stored.priority())?;
@@ -249,11 +312,37 @@ impl<const N: usize> UpdateScheduler<N> {
     /// keeping the [`EXACT_LATEST_STARTS`] earliest deadlines in a bounded
     /// heap: O(n log 32), on the stack.
     pub(super) fn latest_starts(&self, now_s: u32) -> LatestStarts {
+        let due = self.due_updates(now_s);
+        let floors = self.lane_floors(due.ends, due.serialised);
+        let mut exact: Vec<(Pending, u32), EXACT_LATEST_STARTS> = Vec::new();
+        for pending in due.earliest.into_vec() {
+            let _ = exact.push((pending, pending.deadline_s));
+        }
+        exact.sort_unstable_by_key(|&(pending, _)| pending);
+        let rest_from = self.rest_from(&due.rest);
+        let (exact, reserved_from, reserved_by) =
+            plan_in_best_order(exact, &floors, rest_from, now_s);
+        LatestStarts {
+            exact,
+            rest: due.rest.any.then_some(rest_from),
+            room: Room {
+                busy_until: floors,
+                reserved_from,
+                reserved_by,
+            },
+        }
+    }
+
+    /// One pass over the slots: the updates with the earliest deadlines
+    /// still to keep, the rest summed up, and when the running ones end.
+    fn due_updates(&self, now_s: u32) -> DueUpdates {
         let mut earliest: BinaryHeap<Pending, Max, EXACT_LATEST_STARTS> = BinaryHeap::new();
-        let mut rest_deadline = u32::MAX;
-        let mut rest_work = 0u32;
-        let mut rest_alone = false;
-        let mut has_rest = false;
+        let mut rest = Rest {
+            deadline_s: u32::MAX,
+            work_s: 0,
+            alone: false,
+            any: false,
+        };
         let mut ends: Vec<u32, RUNNING_CAPACITY> = Vec::new();
         let mut serialised = false;
         for (_, slot) in self.index.iter() {
@@ -265,30 +354,8 @@ impl<const N: usize> UpdateScheduler<N> {
                 serialised |= alone;
                 continue;
             }
-            if stored.has(marks::MISSED) {
+            let Some(mut pending) = self.pending(slot, stored, alone) else {
                 continue;
-            }
-            let Some(deadline_s) = self.deadline_s(stored) else {
-                continue;
-            };
-            let from_s = match stored.state() {
-                UpdateState::Waiting | UpdateState::Deferred => {
-                    stored.wake_s.max(stored.available_s)
-                }
-                _ => 0,
-            };
-            if from_s > deadline_s.saturating_add(DEADLINE_GRACE_SECS) {
-                // Deferred past its deadline: it cannot start in time,
-                // and time kept for it would only be taken from others.
-                continue;
-            }
-            let mut pending = Pending {
-                deadline_s,
-                slot,
-                estimated_s: stored.estimated_s,
-                alone,
-                from_s,
-                holds_room: stored.state() != UpdateState::AwaitingApproval,
             };
             if earliest.len() == EXACT_LATEST_STARTS {
                 match earliest.peek() {
@@ -299,18 +366,53 @@ impl<const N: usize> UpdateScheduler<N> {
                     }
                     _ => {}
                 }
-                has_rest = true;
-                rest_deadline = rest_deadline.min(pending.deadline_s);
-                rest_work = rest_work.saturating_add(u32::from(pending.estimated_s));
-                rest_alone |= pending.alone;
+                rest.any = true;
+                rest.deadline_s = rest.deadline_s.min(pending.deadline_s);
+                rest.work_s = rest.work_s.saturating_add(u32::from(pending.estimated_s));
+                rest.alone |= pending.alone;
             } else {
                 let _ = earliest.push(pending);
             }
         }
-        // When each lane is free of what runs now: the latest ends, one a
-        // lane (past the limit, a lane frees only when the count drops
-        // below it), or the last end on every lane while an update that
-        // keeps every lane runs.
+        DueUpdates {
+            earliest,
+            rest,
+            ends,
+            serialised,
+        }
+    }
+
+    /// The update in `slot`, not running, as the deadline scan sees it,
+    /// if it has a deadline still to keep.
+    fn pending(&self, slot: Slot, stored: &Stored, alone: bool) -> Option<Pending> {
+        if stored.has(marks::MISSED) {
+            return None;
+        }
+        let deadline_s = self.deadline_s(stored)?;
+        let from_s = match stored.state() {
+            UpdateState::Waiting | UpdateState::Deferred => stored.wake_s.max(stored.available_s),
+            _ => 0,
+        };
+        if from_s > deadline_s.saturating_add(DEADLINE_GRACE_SECS) {
+            // Deferred past its deadline: it cannot start in time,
+            // and time kept for it would only be taken from others.
+            return None;
+        }
+        Some(Pending {
+            deadline_s,
+            slot,
+            estimated_s: stored.estimated_s,
+            alone,
+            from_s,
+            holds_room: stored.state() != UpdateState::AwaitingApproval,
+        })
+    }
+
+    /// When each lane is free of what runs now: the latest ends, one a
+    /// lane (past the limit, a lane frees only when the count drops
+    /// below it), or the last end on every lane while an update that
+    /// keeps every lane runs.
+    fn lane_floors(&self, mut ends: Vec<u32, RUNNING_CAPACITY>, serialised: bool) -> Lanes {
         ends.sort_unstable_by(|a, b| b.cmp(a));
         let last_end = ends.first().copied().unwrap_or(0);
         let mut floors: Lanes = Vec::new();
@@ -322,56 +424,23 @@ impl<const N: usize> UpdateScheduler<N> {
             };
             let _ = floors.push(floor);
         }
-        let mut exact: Vec<(Pending, u32), EXACT_LATEST_STARTS> = Vec::new();
-        for pending in earliest.into_vec() {
-            let _ = exact.push((pending, pending.deadline_s));
-        }
-        exact.sort_unstable_by_key(|&(pending, _)| pending);
-        let rest_from = if !has_rest {
+        floors
+    }
+
+    /// From when every lane is reserved for the updates past the first
+    /// [`EXACT_LATEST_STARTS`] (`u32::MAX`: there are none).
+    fn rest_from(&self, rest: &Rest) -> u32 {
+        if !rest.any {
             u32::MAX
-        } else if rest_alone {
-            rest_deadline.saturating_sub(rest_work)
+        } else if rest.alone {
+            rest.deadline_s.saturating_sub(rest.work_s)
         } else {
             // Started in deadline order from `rest_from` on lanes nothing
             // else may take, each starts once the work ahead of it is
             // done or under way: by `rest_from` plus that work shared
             // out over the lanes, rounded up.
             let lanes = u32::from(self.config.max_concurrent.max(1));
-            rest_deadline.saturating_sub(rest_work.div_ceil(lanes))
-        };
-        let mut by_deadline = exact.clone();
-        let (mut reserved_from, mut reserved_by, slack) =
-            plan_backwards(&mut by_deadline, &floors, rest_from, now_s);
-        if exact.len() > 1 {
-            // A long update due first can leave no time for a short one
-            // due just after it, while the short one first keeps both,
-            // or forces the long one hours early: the order of latest
-            // *ends* (deadline plus estimate) keeps every deadline on one
-            // lane whenever any order does (Jackson's rule). Take it if
-            // it leaves more time before the most pressing start.
-            exact.sort_unstable_by_key(|&(pending, _)| {
-                (
-                    u64::from(pending.deadline_s) + u64::from(pending.estimated_s),
-                    pending,
-                )
-            });
-            let (from, by, slack_by_end) = plan_backwards(&mut exact, &floors, rest_from, now_s);
-            if slack_by_end > slack {
-                exact.sort_unstable_by_key(|&(pending, _)| pending);
-                by_deadline = exact;
-                reserved_from = from;
-                reserved_by = by;
-            }
-        }
-        let exact = by_deadline;
-        LatestStarts {
-            exact,
-            rest: has_rest.then_some(rest_from),
-            room: Room {
-                busy_until: floors,
-                reserved_from,
-                reserved_by,
-            },
+            rest.deadline_s.saturating_sub(rest.work_s.div_ceil(lanes))
         }
     }
 
