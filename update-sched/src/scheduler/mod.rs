@@ -224,6 +224,17 @@
 //! Internally times are whole seconds since boot in `u32` (136 years),
 //! rounded so that nothing happens early, which keeps a queued update
 //! small: 56 bytes with its share of the index and heap.
+//!
+//! # Layout
+//!
+//! One file per concern, each a room of its own: `types` (the public
+//! types, re-exported here), `record` (an update packed in its slot),
+//! `lifecycle` (commands, timers, dependencies, and `transition`, through
+//! which every change of state goes and which refuses a move the state
+//! machine does not allow), `poll`, `blocker` (why a queued update cannot
+//! start now), `exclusive` (running alone, the exclusive phase,
+//! preemption), `window_cache`, `latest_starts` (deadlines), `plan` (the
+//! Adaptive policy) and `explain`. Tests sit beside the code they test.
 
 use crate::civil::WallTime;
 use crate::config::{Config, ConfigErrors};
