@@ -20,7 +20,6 @@ use heapless::Vec;
 /// that a Critical update (deadline zero) started at the next tick is on
 /// time for any tick rate slower than once a minute.
 pub(super) const DEADLINE_GRACE_SECS: u32 = 60;
-
 /// Updates whose latest starts one deadline scan works out one by one:
 /// those with the earliest deadlines. The rest are forced together, as
 /// early as their combined work on one lane needs (see "Order and
@@ -28,7 +27,6 @@ pub(super) const DEADLINE_GRACE_SECS: u32 = 60;
 /// the stack small (a few hundred bytes) and is more than a machine has
 /// due at once in practice.
 const EXACT_LATEST_STARTS: usize = 32;
-
 /// Running updates held at most: the concurrency limit and the place
 /// beyond it for Critical updates.
 const RUNNING_CAPACITY: usize = MAX_CONCURRENT as usize + CRITICAL_BEYOND_LIMIT as usize;
@@ -67,7 +65,6 @@ struct Pending {
 
 /// A time in seconds since boot per lane of the concurrency limit.
 type Lanes = Vec<u32, { MAX_CONCURRENT as usize }>;
-
 /// Per lane, the update its earliest reserved start is for.
 type LaneOwners = Vec<Option<Slot>, { MAX_CONCURRENT as usize }>;
 

@@ -18,11 +18,9 @@ use core::cell::Cell;
 /// plan made from a pattern that stopped learning (no samples) still looks
 /// at the clock again.
 const PLAN_MAX_AGE: Duration = Duration::from_hours(1);
-
 /// How long after its planned start a held update is planned again: one
 /// step of the planning grid.
 const PLAN_OVERDUE: Duration = Duration::from_minutes(PLAN_GRID_MINUTES);
-
 /// Window openings a plan looks at as extra candidates, for windows that
 /// open off the quarter-hour grid: two a day for a week.
 const PLAN_WINDOW_OPENINGS: usize = 14;
