@@ -3,7 +3,8 @@
 //! the way.
 
 use super::record::{
-    instant_of, marks, pack_key, rank, seconds_down, seconds_up, Finished, Stored, SEQUENCE_LIMIT,
+    instant_of, marks, pack_key, rank, seconds_down, seconds_up, Finished, RefusedTransition,
+    Stored, SEQUENCE_LIMIT,
 };
 use super::types::{CommandError, SubmitError, UpdateState};
 use super::{UpdateScheduler, DEPENDENCY_CAPACITY, LATEST_INSTANT, MAX_ESTIMATE};
@@ -11,7 +12,7 @@ use crate::backoff::split_mix;
 use crate::event::Event;
 use crate::queue::Slot;
 use crate::time::{Duration, Instant};
-use crate::update::{Priority, UpdateFlags, UpdateId, UpdateRecord, NAME_CAPACITY};
+use crate::update::{Priority, UpdateFlags, UpdateId, UpdateRecord};
 use heapless::Vec;
 
 impl<const N: usize> UpdateScheduler<N> {
@@ -52,25 +53,9 @@ impl<const N: usize> UpdateScheduler<N> {
             .insert(record.id)
             .map_err(|_| SubmitError::Full)?;
 
-        let mut name = [0u8; NAME_CAPACITY];
-        let bytes = record.name.as_bytes();
-        name[..bytes.len()].copy_from_slice(bytes);
-        let available_s = seconds_up(record.available_at);
-        self.slots[slot.index()] = Stored {
-            available_s,
-            wake_s: available_s,
-            name,
-            version: [
-                record.version.major,
-                record.version.minor,
-                record.version.patch,
-            ],
-            estimated_s: record.estimated_duration.as_secs().min(u64::from(u16::MAX)) as u16,
-            kind_priority: ((record.kind as u8) << 4) | record.priority as u8,
-            flags: record.flags.bits(),
-            state_attempts: UpdateState::Waiting.code() << 4,
-            marks: 0,
-        };
+        let stored = Stored::submitted(record);
+        let available_s = stored.available_s;
+        self.slots[slot.index()] = stored;
         for &dependency in &record.dependencies {
             if self.index.find(dependency).is_some() {
                 // Room was checked above.
@@ -308,10 +293,12 @@ impl<const N: usize> UpdateScheduler<N> {
     }
 
     /// Moves the update in `slot` to the state `to`: every change of an
-    /// update's state goes through here (see [`transition_allowed`]).
-    /// Keeps the counts by state, and takes an update that leaves Ready
-    /// out of the ready queue; an update that enters a final state is
-    /// counted there, and the caller frees its slot. A transition the
+    /// update's state goes through here, and through `Stored::move_to`,
+    /// the only code that writes a record's state, which refuses what
+    /// `transition_allowed` does not allow. Keeps the counts by state, and
+    /// takes an update that leaves Ready out of the ready queue; an update
+    /// that enters a final state is counted there, and the caller frees
+    /// its slot. A transition the
     /// state machine does not allow is a bug in the scheduler: a debug
     /// build panics, a release build leaves the update where it was.
     pub(super) fn transition(&mut self, slot: Slot, to: UpdateState) {
@@ -322,19 +309,12 @@ impl<const N: usize> UpdateScheduler<N> {
     /// [`UpdateScheduler::transition`] without the assertion: `Err`, and
     /// nothing changes, if the state machine does not allow the move.
     fn try_transition(&mut self, slot: Slot, to: UpdateState) -> Result<(), RefusedTransition> {
-        let from = self.slots[slot.index()].state();
-        if !transition_allowed(from, to) {
-            return Err(RefusedTransition { from, to });
-        }
+        let from = self.slots[slot.index()].move_to(to)?;
         self.counts.by_state[from as usize] -= 1;
         if from == UpdateState::Ready {
             let _ = self.ready.remove(slot);
         }
         self.counts.by_state[to as usize] += 1;
-        if !to.is_final() {
-            let stored = &mut self.slots[slot.index()];
-            stored.state_attempts = (to.code() << 4) | stored.attempts();
-        }
         Ok(())
     }
 
@@ -498,46 +478,6 @@ impl<const N: usize> UpdateScheduler<N> {
             self.make_available(slot, now);
         }
     }
-}
-
-/// A transition [`transition_allowed`] refuses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct RefusedTransition {
-    from: UpdateState,
-    to: UpdateState,
-}
-
-/// Whether the state machine lets an update go from `from` to `to`.
-///
-/// Before it runs, an update waits for its availability (Waiting), a
-/// person (AwaitingApproval, Deferred) or a dependency (Blocked), in any
-/// order the commands and timers make, until it is queued (Ready); a
-/// Ready update can still be deferred. It runs only from the queue, and
-/// a running update ends, is retried (RetryWait, then the queue again)
-/// or is preempted (back to the queue). One not running can be cancelled
-/// or rejected; one that has not run fails when a dependency fails. A
-/// final state is never left.
-const fn transition_allowed(from: UpdateState, to: UpdateState) -> bool {
-    use UpdateState::{
-        AwaitingApproval, Blocked, Cancelled, Completed, Deferred, Failed, Ready, Rejected,
-        RetryWait, Running, Waiting,
-    };
-    matches!(
-        (from, to),
-        (
-            Waiting | Deferred,
-            Waiting | AwaitingApproval | Deferred | Blocked | Ready
-        ) | (AwaitingApproval, Deferred | Blocked | Ready)
-            | (Blocked, Deferred | Blocked | Ready)
-            | (Ready, Deferred | Running)
-            | (Running, Ready | RetryWait | Completed | Failed)
-            | (RetryWait, Deferred | Ready)
-            | (
-                Waiting | AwaitingApproval | Deferred | Blocked | Ready | RetryWait,
-                Cancelled | Rejected
-            )
-            | (Waiting | AwaitingApproval | Deferred | Blocked, Failed)
-    )
 }
 
 #[cfg(test)]
@@ -934,74 +874,6 @@ mod tests {
         let slot = scheduler.index.find(UpdateId(1)).unwrap();
         assert_eq!(scheduler.slots[slot.index()].state(), UpdateState::Ready);
         (scheduler, slot)
-    }
-
-    #[test]
-    fn test_transition_table_allows_only_the_state_machines_moves() {
-        use UpdateState::{
-            AwaitingApproval, Blocked, Cancelled, Completed, Deferred, Failed, Ready, Rejected,
-            RetryWait, Running, Waiting,
-        };
-        let allowed = [
-            (Waiting, Waiting),
-            (Waiting, AwaitingApproval),
-            (Waiting, Deferred),
-            (Waiting, Blocked),
-            (Waiting, Ready),
-            (Waiting, Failed),
-            (Waiting, Cancelled),
-            (Waiting, Rejected),
-            (AwaitingApproval, Deferred),
-            (AwaitingApproval, Blocked),
-            (AwaitingApproval, Ready),
-            (AwaitingApproval, Failed),
-            (AwaitingApproval, Cancelled),
-            (AwaitingApproval, Rejected),
-            (Deferred, Waiting),
-            (Deferred, AwaitingApproval),
-            (Deferred, Deferred),
-            (Deferred, Blocked),
-            (Deferred, Ready),
-            (Deferred, Failed),
-            (Deferred, Cancelled),
-            (Deferred, Rejected),
-            (Blocked, Deferred),
-            (Blocked, Blocked),
-            (Blocked, Ready),
-            (Blocked, Failed),
-            (Blocked, Cancelled),
-            (Blocked, Rejected),
-            (Ready, Deferred),
-            (Ready, Running),
-            (Ready, Cancelled),
-            (Ready, Rejected),
-            (Running, Ready),
-            (Running, RetryWait),
-            (Running, Completed),
-            (Running, Failed),
-            (RetryWait, Deferred),
-            (RetryWait, Ready),
-            (RetryWait, Cancelled),
-            (RetryWait, Rejected),
-        ];
-        for from in UpdateState::ALL {
-            for to in UpdateState::ALL {
-                assert_eq!(
-                    transition_allowed(from, to),
-                    allowed.contains(&(from, to)),
-                    "{from} -> {to}"
-                );
-            }
-        }
-        // No way out of a final state.
-        for from in UpdateState::ALL
-            .into_iter()
-            .filter(|state| state.is_final())
-        {
-            assert!(UpdateState::ALL
-                .into_iter()
-                .all(|to| !transition_allowed(from, to)));
-        }
     }
 
     #[test]
