@@ -293,13 +293,12 @@ impl<const N: usize> UpdateScheduler<N> {
     }
 
     /// Moves the update in `slot` to the state `to`: every change of an
-    /// update's state goes through here, and through `Stored::move_to`,
+    /// update's state goes through here, and so through `Stored::move_to`,
     /// the only code that writes a record's state, which refuses what
     /// `transition_allowed` does not allow. Keeps the counts by state, and
     /// takes an update that leaves Ready out of the ready queue; an update
     /// that enters a final state is counted there, and the caller frees
-    /// its slot. A transition the
-    /// state machine does not allow is a bug in the scheduler: a debug
+    /// its slot. A refused transition is a bug in the scheduler: a debug
     /// build panics, a release build leaves the update where it was.
     pub(super) fn transition(&mut self, slot: Slot, to: UpdateState) {
         let result = self.try_transition(slot, to);
