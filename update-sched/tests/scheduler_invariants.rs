@@ -931,3 +931,73 @@ proptest! {
         }
     }
 }
+
+fn case(priority: Priority, available: u64, minutes: u64, flags: UpdateFlags) -> Due {
+    Due {
+        priority,
+        available,
+        minutes,
+        flags,
+    }
+}
+
+/// Two lanes: a spread plan worked out at a later scan put the 116-minute
+/// update on a lane still busy past its deadline (281), and it started at
+/// 314. The five fit one after another, so none may miss.
+#[test]
+fn feasible_set_on_two_lanes_is_not_planned_onto_a_lane_busy_past_a_deadline() {
+    let none = UpdateFlags::empty();
+    let dues = [
+        case(Priority::Security, 50, 84, none),
+        case(Priority::Security, 134, 82, none),
+        case(Priority::Security, 168, 48, none),
+        case(Priority::Security, 101, 116, none),
+        case(Priority::Critical, 314, 1, none),
+    ];
+    let feasible = feasible_in_deadline_order(dues.to_vec());
+    check_no_miss(forced_only(2), false, &feasible).unwrap();
+}
+
+/// A staged update started in a window while another ran, and a second
+/// update started beside it in the same poll: the staged one then waited
+/// for its exclusive phase until that one ended, and held back an update
+/// due meanwhile (at 376, past 374).
+#[test]
+fn staged_update_started_in_a_window_lets_nothing_start_beside_it_past_a_deadline() {
+    let none = UpdateFlags::empty();
+    let dues = [
+        case(Priority::Important, 14, 1, none),
+        case(Priority::Security, 260, 1, UpdateFlags::NEEDS_REBOOT),
+        case(Priority::Security, 261, 15, none),
+        case(Priority::Security, 139, 42, none),
+    ];
+    let mut config = Config {
+        frequency: FrequencyPolicy::Daily,
+        ..forced_only(3)
+    };
+    config
+        .windows
+        .push("Mon..Sun 02:00 +180m".parse().unwrap())
+        .unwrap();
+    check_no_miss(config, true, &feasible_in_deadline_order(dues.to_vec())).unwrap();
+}
+
+/// Near boot, a latest start before the clock's zero was saturated to
+/// zero, so a plan that cannot be kept looked as if it had no slack to
+/// spare but fitted: the long update went first and the short one,
+/// which fits only first, started 26 minutes late.
+#[test]
+fn latest_starts_before_the_clocks_zero_count_as_late() {
+    let none = UpdateFlags::empty();
+    let dues = [
+        case(Priority::Security, 0, 204, none),
+        case(Priority::Security, 0, 2, none),
+        case(Priority::Critical, 0, 2, none),
+    ];
+    check_no_miss(
+        forced_only(1),
+        false,
+        &feasible_in_order_of_latest_end(dues.to_vec()),
+    )
+    .unwrap();
+}

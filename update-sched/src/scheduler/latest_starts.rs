@@ -8,7 +8,7 @@
 use super::record::{marks, Stored};
 use super::types::{StatusCounts, UpdateState};
 use super::{UpdateScheduler, CRITICAL_BEYOND_LIMIT, EVENT_CAPACITY};
-use crate::config::MAX_CONCURRENT;
+use crate::config::{Config, MAX_CONCURRENT};
 use crate::event::{Event, EventQueue};
 use crate::queue::{PackedKey, Rank, Slot};
 use crate::time::Instant;
@@ -108,7 +108,7 @@ impl Room {
         estimated_s: u32,
         alone: bool,
     ) -> Option<usize> {
-        let ends = now_s.saturating_add(estimated_s);
+        let ends = self.ends(now_s, estimated_s, alone);
         let room = |lane: usize| {
             self.reserved_from
                 .get(lane)
@@ -121,13 +121,39 @@ impl Room {
         (0..self.busy_until.len()).find(|&lane| self.busy_until[lane] <= now_s && room(lane))
     }
 
+    /// The lane a forced update in `slot` takes at `now_s`: the one
+    /// reserved for it if that is free, else whichever is free first.
+    pub(super) fn lane_for_forced(&self, slot: Slot, now_s: u32) -> Option<usize> {
+        let lanes = 0..self.busy_until.len();
+        lanes
+            .clone()
+            .find(|&lane| {
+                self.reserved_by.get(lane) == Some(&Some(slot)) && self.busy_until[lane] <= now_s
+            })
+            .or_else(|| lanes.min_by_key(|&lane| self.busy_until[lane]))
+    }
+
+    /// When an update of `estimated_s` seconds that starts at `now_s`
+    /// gives its lanes back. One that needs every lane (a staged update
+    /// waits for its exclusive phase until the others end) holds them
+    /// until what runs beside it has ended too.
+    #[inline]
+    pub(super) fn ends(&self, now_s: u32, estimated_s: u32, alone: bool) -> u32 {
+        let own = now_s.saturating_add(estimated_s);
+        if alone {
+            self.busy_until.iter().copied().fold(own, u32::max)
+        } else {
+            own
+        }
+    }
+
     /// How many lanes [`Room::lane_for`] could choose from.
     pub(super) fn lanes_for(&self, slot: Slot, now_s: u32, estimated_s: u32, alone: bool) -> usize {
         match self.lane_for(slot, now_s, estimated_s, alone) {
             None => 0,
             Some(_) if alone => 1,
             Some(first) => {
-                let ends = now_s.saturating_add(estimated_s);
+                let ends = self.ends(now_s, estimated_s, alone);
                 (first..self.busy_until.len())
                     .filter(|&lane| {
                         self.busy_until[lane] <= now_s
@@ -158,20 +184,34 @@ impl LatestStarts {
     }
 }
 
-/// Works out latest starts backwards from the last update of `exact`,
-/// over one lane per entry of `floors` (see "Order and deadlines" in the
-/// module docs). `exact` is in the order the updates are to start;
-/// `floors` says from when each lane is free of the updates running now;
-/// every lane is reserved from `rest_from` on for the updates not in
+/// How [`plan_backwards`] places the updates that do not need every lane.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Placing {
+    /// Each on the lane that lets it start latest: the latest starts, but
+    /// a choice made greedily, which may find no plan where one exists.
+    /// Between lanes that let it start equally late, the first, or (if
+    /// `true`) the one free first of what runs now.
+    Spread(bool),
+    /// All on this one lane, one after another: earlier starts, but the
+    /// same plan stands at every later scan.
+    Chain(usize),
+}
+
+/// Works out latest starts backwards from the last update of `exact`
+/// (see "Order and deadlines" in the module docs). `exact` is in the
+/// order the updates are to start; `floors` says, per lane, from when it
+/// is free of the updates running now; `placing` says which lane each
+/// update that does not need every lane takes; one that does takes them
+/// all. Every lane is reserved from `rest_from` on for the updates not in
 /// `exact`. Returns, per lane, the earliest start reserved on it for an
 /// update that holds room (one not waiting for approval) and the update
-/// it is reserved for, and the least slack: how long, at the
-/// least, an update could start after `now_s`, after its lane is free
-/// and after it can start at all (negative: in this order some update
-/// starts late).
+/// it is reserved for, and the least slack: how long, at the least, an
+/// update could start after `now_s`, after its lane is free and after it
+/// can start at all (negative: in this plan some update starts late).
 fn plan_backwards(
     exact: &mut Vec<(Pending, u32), EXACT_LATEST_STARTS>,
     floors: &[u32],
+    placing: Placing,
     rest_from: u32,
     now_s: u32,
 ) -> (Lanes, LaneOwners, i64) {
@@ -183,54 +223,73 @@ fn plan_backwards(
     }
     let mut room_from = bounds.clone();
     let mut slack = i64::MAX;
+    let highest_floor = floors.iter().copied().max().unwrap_or(0);
     for (pending, latest) in exact.iter_mut().rev() {
         let estimate = u32::from(pending.estimated_s);
         let start_before = |bound: u32| pending.deadline_s.min(bound.saturating_sub(estimate));
-        let slack_of = |bound: u32, floor: u32| {
-            i64::from(pending.deadline_s).min(i64::from(bound) - i64::from(estimate))
-                - i64::from(floor.max(now_s).max(pending.from_s))
-        };
-        if pending.alone {
-            let lowest = bounds.iter().copied().min().unwrap_or(rest_from);
-            *latest = start_before(lowest);
-            let highest_floor = floors.iter().copied().max().unwrap_or(0);
-            slack = slack.min(slack_of(lowest, highest_floor));
-            for (lane, bound) in bounds.iter_mut().enumerate() {
-                *bound = *latest;
-                if pending.holds_room {
-                    room_from[lane] = *latest;
-                    owners[lane] = Some(pending.slot);
-                }
-            }
-            continue;
-        }
-        // The lane that lets it start latest, among those free by then of
-        // what runs now; if none is, the one that lets it start latest.
-        let mut best: Option<(usize, u32, bool)> = None;
-        for (lane, (&bound, &floor)) in bounds.iter().zip(floors).enumerate() {
-            let start = start_before(bound);
-            let fits = start >= floor;
-            let better = match best {
-                None => true,
-                Some((_, best_start, best_fits)) => {
-                    (fits && !best_fits) || (fits == best_fits && start > best_start)
+        let (lane, floor) = if pending.alone {
+            (None, highest_floor)
+        } else {
+            let lane = match placing {
+                Placing::Chain(lane) => lane,
+                Placing::Spread(free_first) => {
+                    spread_lane(&bounds, floors, free_first, start_before)
                 }
             };
-            if better {
-                best = Some((lane, start, fits));
-            }
-        }
-        if let Some((lane, start, _)) = best {
-            slack = slack.min(slack_of(bounds[lane], floors[lane]));
-            *latest = start;
-            bounds[lane] = start;
-            if pending.holds_room {
-                room_from[lane] = start;
-                owners[lane] = Some(pending.slot);
+            (Some(lane), floors.get(lane).copied().unwrap_or(0))
+        };
+        let bound = match lane {
+            None => bounds.iter().copied().min(),
+            Some(lane) => bounds.get(lane).copied(),
+        };
+        let bound = bound.unwrap_or(rest_from);
+        *latest = start_before(bound);
+        // Before the clock's zero, the start it would need is earlier
+        // than the saturated one: the slack counts it.
+        let needed = i64::from(pending.deadline_s).min(i64::from(bound) - i64::from(estimate));
+        let could_start = i64::from(floor.max(now_s).max(pending.from_s));
+        slack = slack.min(needed - could_start);
+        for (other, lane_bound) in bounds.iter_mut().enumerate() {
+            if lane.is_none_or(|lane| lane == other) {
+                *lane_bound = *latest;
+                if pending.holds_room {
+                    room_from[other] = *latest;
+                    owners[other] = Some(pending.slot);
+                }
             }
         }
     }
     (room_from, owners, slack)
+}
+
+/// The lane that lets an update start latest (`start_before` of the
+/// lane's bound) among those free by then of what runs now; if none is,
+/// the one that lets it start latest. Ties go to the first lane, or with
+/// `free_first` to the one whose running update ends first.
+fn spread_lane(
+    bounds: &[u32],
+    floors: &[u32],
+    free_first: bool,
+    start_before: impl Fn(u32) -> u32,
+) -> usize {
+    let mut best: Option<(usize, u32, bool, u32)> = None;
+    for (lane, (&bound, &floor)) in bounds.iter().zip(floors).enumerate() {
+        let start = start_before(bound);
+        let fits = start >= floor;
+        let better = match best {
+            None => true,
+            Some((_, best_start, best_fits, best_floor)) => {
+                (fits && !best_fits)
+                    || (fits == best_fits
+                        && (start > best_start
+                            || (start == best_start && free_first && floor < best_floor)))
+            }
+        };
+        if better {
+            best = Some((lane, start, fits, floor));
+        }
+    }
+    best.map_or(0, |(lane, ..)| lane)
 }
 
 /// What one pass over the slots finds for the deadline scan.
@@ -258,49 +317,81 @@ struct Rest {
     any: bool,
 }
 
-/// Works out the latest starts of `exact` (sorted by deadline) in
-/// deadline order and, if that leaves more slack, in the order of latest
-/// ends. Returns them sorted by deadline, with the earliest start the
-/// chosen order reserves on each lane and whom for.
+/// The plan the latest starts are taken from, in deadline order, with
+/// the room it leaves per lane. Four are worked out: the updates in
+/// deadline order or in the order of latest *ends* (deadline plus
+/// estimate: a long update due first can leave no time for a short one
+/// due just after it, while the short one first keeps both; on one lane
+/// that order keeps every deadline whenever any order does, Jackson's
+/// rule), each spread over the lanes or chained on the lane free first.
+/// A spread plan in which every update can start by its latest start is
+/// taken first (it starts them latest), else such a chained one (the
+/// chain still fits at every later scan), else the one that leaves the
+/// most time before the most pressing start.
 fn plan_in_best_order(
     exact: Vec<(Pending, u32), EXACT_LATEST_STARTS>,
-    floors: &[u32],
+    floors: &Lanes,
     rest_from: u32,
     now_s: u32,
 ) -> (Vec<(Pending, u32), EXACT_LATEST_STARTS>, Lanes, LaneOwners) {
-    let mut exact = exact;
-    let mut by_deadline = exact.clone();
-    let (mut reserved_from, mut reserved_by, slack) =
-        plan_backwards(&mut by_deadline, floors, rest_from, now_s);
-    if exact.len() > 1 {
-        // A long update due first can leave no time for a short one
-        // due just after it, while the short one first keeps both,
-        // or forces the long one hours early: the order of latest
-        // *ends* (deadline plus estimate) keeps every deadline on one
-        // lane whenever any order does (Jackson's rule). Take it if
-        // it leaves more time before the most pressing start.
-        exact.sort_unstable_by_key(|&(pending, _)| {
-            (
-                u64::from(pending.deadline_s) + u64::from(pending.estimated_s),
-                pending,
-            )
-        });
-        let (from, by, slack_by_end) = plan_backwards(&mut exact, floors, rest_from, now_s);
-        if slack_by_end > slack {
-            exact.sort_unstable_by_key(|&(pending, _)| pending);
-            by_deadline = exact;
-            reserved_from = from;
-            reserved_by = by;
+    let chain = (0..floors.len())
+        .min_by_key(|&lane| (floors[lane], core::cmp::Reverse(lane)))
+        .unwrap_or(0);
+    let by_end = |&(pending, _): &(Pending, u32)| {
+        (
+            u64::from(pending.deadline_s) + u64::from(pending.estimated_s),
+            pending,
+        )
+    };
+    let mut candidates = [
+        (Placing::Spread(false), false),
+        (Placing::Spread(false), true),
+        (Placing::Spread(true), false),
+        (Placing::Spread(true), true),
+        (Placing::Chain(chain), false),
+        (Placing::Chain(chain), true),
+    ]
+    .into_iter()
+    .filter(|&(_, in_end_order)| !in_end_order || exact.len() > 1)
+    .map(|(placing, in_end_order)| {
+        let mut order = exact.clone();
+        if in_end_order {
+            order.sort_unstable_by_key(by_end);
         }
-    }
-    (by_deadline, reserved_from, reserved_by)
+        let (from, by, slack) = plan_backwards(&mut order, floors, placing, rest_from, now_s);
+        let fits = slack >= 0;
+        (
+            (fits, fits && placing != Placing::Chain(chain), slack),
+            order,
+            from,
+            by,
+        )
+    });
+    let first = candidates.next();
+    let best = candidates.fold(first, |best, candidate| match best {
+        Some(best) if best.0 >= candidate.0 => Some(best),
+        _ => Some(candidate),
+    });
+    let (_, mut order, from, by) = best.unwrap_or_else(|| {
+        let mut order = exact.clone();
+        let (from, by, _) =
+            plan_backwards(&mut order, floors, Placing::Spread(false), rest_from, now_s);
+        ((true, true, 0), order, from, by)
+    });
+    order.sort_unstable_by_key(|&(pending, _)| pending);
+    (order, from, by)
+}
+
+/// The deadline of `stored` under `config`, in seconds since boot.
+fn deadline_of(config: &Config, stored: &Stored) -> Option<u32> {
+    let deadline = config.deadlines.of(stored.priority())?;
+    let secs = u32::try_from(deadline.as_secs()).unwrap_or(u32::MAX);
+    Some(stored.available_s.saturating_add(secs))
 }
 
 impl<const N: usize> UpdateScheduler<N> {
     pub(super) fn deadline_s(&self, stored: &Stored) -> Option<u32> {
-        let deadline = self.config.deadlines.of(stored.priority())?;
-        let secs = u32::try_from(deadline.as_secs()).unwrap_or(u32::MAX);
-        Some(stored.available_s.saturating_add(secs))
+        deadline_of(&self.config, stored)
     }
 
     /// The latest start of every live update whose deadline is still to
@@ -509,12 +600,26 @@ impl<const N: usize> UpdateScheduler<N> {
                     .saturating_add(DEADLINE_GRACE_SECS)
                     .saturating_add(1),
             );
-            if self.slots[slot.index()].state() == UpdateState::Ready {
-                if let Some(old) = self.ready.key_of(slot) {
-                    let priority = self.slots[slot.index()].priority();
-                    let key = PackedKey::new(Rank::of(priority, true), deadline, old.sequence());
-                    let _ = self.ready.change_key(slot, key);
-                }
+        }
+        // Forced updates start in the order the latest starts were worked
+        // out in: by latest start (deadline order is not always that
+        // order, and one that waits for a lane would then let another
+        // take the time planned for it). Critical updates keep their own
+        // order, ahead of all: by arrival.
+        let forced_ready = self.index.iter().filter(|&(_, slot)| {
+            let stored = &self.slots[slot.index()];
+            stored.has(marks::FORCED)
+                && stored.state() == UpdateState::Ready
+                && stored.priority() != Priority::Critical
+        });
+        for (_, slot) in forced_ready {
+            let stored = &self.slots[slot.index()];
+            let deadline = deadline_of(&self.config, stored).unwrap_or(u32::MAX);
+            let latest_start = latest.of(slot, deadline);
+            if let Some(old) = self.ready.key_of(slot) {
+                let rank = Rank::of(stored.priority(), true);
+                let key = PackedKey::new(rank, latest_start, old.sequence());
+                let _ = self.ready.change_key(slot, key);
             }
         }
         self.earliest_deadline_s = if rescan { now_s } else { earliest };

@@ -361,6 +361,11 @@ impl<const N: usize> UpdateScheduler<N> {
         let _ = self.ready.push(slot, key);
         self.transition(slot, UpdateState::Ready);
         self.note_deadline(slot);
+        if forced && stored.priority() != Priority::Critical {
+            // Keyed by its deadline for now: the next poll's scan keys it
+            // by its latest start, as it does every forced update.
+            self.earliest_deadline_s = 0;
+        }
     }
 
     /// Frees `slot` into a final state.

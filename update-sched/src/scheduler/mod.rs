@@ -16,7 +16,8 @@
 //! The ready queue is ordered by priority, then deadline, then submission
 //! order, with two refinements: Critical updates come first of all, and an
 //! update whose latest start has come ("forced") comes next, before every
-//! update not forced yet; forced updates start in deadline order. A forced
+//! update not forced yet; forced updates start in the order of their
+//! latest starts (the order the plan below was worked out in). A forced
 //! update ignores windows, frequency policy and resource gates, as Windows
 //! Update does at a deadline; power gates and the concurrency limit still
 //! hold, because an installation cut short by a flat battery or run beside
@@ -39,9 +40,22 @@
 //! estimate), so an update goes on such a lane only if it would start
 //! after that end. Forced at these times, a set of updates that fits
 //! before its deadlines in deadline order starts every one in time, as
-//! long as estimates hold. On two lanes or more the choice of lane is
-//! greedy (the best choice is a hard problem): it may force an update
-//! earlier than strictly needed, never later.
+//! long as estimates hold: at each latest start, the updates started
+//! before it that still run sit on other lanes of the plan, so a lane
+//! is free.
+//!
+//! On two lanes or more the choice of lane is greedy (the best choice is
+//! a hard problem), and a greedy choice made again at a later scan, with
+//! some updates running, can find no plan where one exists. So each scan
+//! works out several plans: spread over the lanes (ties to the first
+//! lane, or to the lane free first), and chained one after another on
+//! the lane free first, each in two orders (below). A spread plan in
+//! which every update can start by its latest start is taken first; else
+//! a chained one that fits (a chain that fits at one scan fits at every
+//! later one, since its lane is only ever taken by the chain and by work
+//! that ends before the chain needs it); else the plan with the most
+//! slack. A chained plan forces updates earlier than a spread one, never
+//! later than needed on one lane.
 //!
 //! Deadline order is not always the best: a 100-minute update due at
 //! 3:00 and a 5-minute one due at 3:15 fit only if the short one starts
@@ -51,7 +65,9 @@
 //! estimate), which on one lane fits whenever any order does (Jackson's
 //! rule), and keeps that order if it leaves more slack: more time, at the
 //! least, between a latest start and the moment the update could start
-//! at all (now, its lane free of what runs, and it available).
+//! at all (now, its lane free of what runs, and it available). Forced
+//! updates start in the order of their latest starts, so the order the
+//! plan chose is the order they start in, even when one waits for a lane.
 //!
 //! Every live update whose deadline is still to be kept counts: ready,
 //! blocked, not yet available, awaiting approval or deferred. Its work
@@ -84,8 +100,11 @@
 //! taken since; the scan runs again when an update stops running or is
 //! approved. While
 //! an update that runs alone or is staged runs, every lane counts as held
-//! until its estimated end, so nothing that is not forced starts beside a
-//! staged update while an update with a deadline waits.
+//! until its estimated end or the end of what runs beside it, whichever
+//! is later (a staged update waits for those before its exclusive phase),
+//! from the poll that starts it on, so nothing that is not forced starts
+//! beside a staged update while an update with a deadline waits. A forced
+//! start takes its reserved lane if free, else the lane free first.
 //!
 //! One scan works the latest starts out: the `EXACT_LATEST_STARTS` (32)
 //! earliest deadlines are kept in a bounded heap, O(n log 32) on the

@@ -149,12 +149,21 @@ impl<const N: usize> UpdateScheduler<N> {
         let forced = stored.has(marks::FORCED) && stored.priority() != Priority::Critical;
         self.slots[slot.index()].set_attempts(attempt);
         let ends = now_s.saturating_add(u32::from(stored.estimated_s));
-        if !stored.has(marks::FORCED) {
-            if let Some(lane) = self.room_lane(slot, now_s, &self.room) {
-                if let Some(busy_until) = self.room.busy_until.get_mut(lane) {
-                    *busy_until = ends;
-                }
+        let lane = if stored.has(marks::FORCED) {
+            self.room.lane_for_forced(slot, now_s)
+        } else {
+            self.room_lane(slot, now_s, &self.room)
+        };
+        if self.runs_alone_throughout(&stored) || self.stages(&stored) {
+            // It holds every lane, until what runs beside it has ended
+            // too (a staged update waits for them before its exclusive
+            // phase).
+            let held = self.room.ends(now_s, u32::from(stored.estimated_s), true);
+            for busy_until in self.room.busy_until.iter_mut() {
+                *busy_until = held;
             }
+        } else if let Some(busy_until) = lane.and_then(|lane| self.room.busy_until.get_mut(lane)) {
+            *busy_until = ends;
         }
         self.slots[slot.index()].wake_s = ends;
         self.transition(slot, UpdateState::Running);
