@@ -1,7 +1,7 @@
 # Thin wrappers over cargo: each target installs what is missing, then runs
 # the cargo command a person could also type.
 
-.PHONY: all setup run uefi console test lint stable fmt
+.PHONY: all setup run uefi console test lint stable fmt proptest-campaign
 
 all: run
 
@@ -82,3 +82,27 @@ fuzz:
 	cargo run --quiet --manifest-path $(FUZZ_DIR)/Cargo.toml --example seeds -- $(FUZZ_DIR)/corpus
 	cargo fuzz run --fuzz-dir $(FUZZ_DIR) verify -- -max_total_time=$(FUZZ_SECONDS) -max_len=8256 -print_final_stats=1
 	cargo fuzz run --fuzz-dir $(FUZZ_DIR) signed -- -max_total_time=$(FUZZ_SIGNED_SECONDS) -max_len=8128 -print_final_stats=1
+
+# `make proptest-campaign` sizes: seeds from PROPTEST_FIRST_SEED on,
+# PROPTEST_CASES cases per proptest and seed.
+PROPTEST_FIRST_SEED ?= 1000
+PROPTEST_SEEDS ?= 20
+PROPTEST_CASES ?= 1000
+
+## A long random campaign of the scheduler's invariant proptests (not part
+## of `make test`, which runs them from one fixed seed): PROPTEST_SEEDS
+## seeds, each with PROPTEST_CASES cases per proptest. A failing seed is
+## printed with the command that replays it, proptest saves its shrunk case
+## in update-sched/tests/scheduler_invariants.proptest-regressions, and the
+## target fails. E.g. `make proptest-campaign PROPTEST_SEEDS=100`.
+proptest-campaign:
+	cargo test --release -p update-sched --test scheduler_invariants --no-run
+	@fails=0; last=$$(($(PROPTEST_FIRST_SEED) + $(PROPTEST_SEEDS) - 1)); \
+	for n in $$(seq $(PROPTEST_FIRST_SEED) $$last); do \
+		PROPTEST_RNG_SEED=$$n PROPTEST_CASES=$(PROPTEST_CASES) \
+			cargo test -q --release -p update-sched --test scheduler_invariants >/dev/null 2>&1 || { \
+			echo "seed $$n failed: PROPTEST_RNG_SEED=$$n PROPTEST_CASES=$(PROPTEST_CASES) cargo test --release -p update-sched --test scheduler_invariants"; \
+			fails=$$((fails + 1)); }; \
+	done; \
+	echo "proptest campaign: seeds $(PROPTEST_FIRST_SEED)..$$last, $(PROPTEST_CASES) cases per proptest: $$fails seed(s) failed"; \
+	test $$fails -eq 0

@@ -171,14 +171,18 @@ fn forced_only(max_concurrent: u8) -> Config {
 
 /// The proptests' configuration: `cases` cases, drawn from a fixed seed so
 /// that `make test` is repeatable. `PROPTEST_RNG_SEED=<n>` draws other
-/// cases; a long random campaign is
-/// `for n in $(seq 1 100); do PROPTEST_RNG_SEED=$n cargo test --release
-/// -p update-sched --test scheduler_invariants || break; done`.
+/// cases and `PROPTEST_CASES=<n>` runs that many per proptest; a long
+/// random campaign is `make proptest-campaign` (see the Makefile).
 fn repeatable(cases: u32) -> ProptestConfig {
     let config = ProptestConfig::default();
     let rng_seed = match config.rng_seed {
         RngSeed::Random => RngSeed::Fixed(REPEATABLE_SEED),
         chosen => chosen,
+    };
+    let cases = if std::env::var_os("PROPTEST_CASES").is_some() {
+        config.cases
+    } else {
+        cases
     };
     ProptestConfig {
         cases,
