@@ -583,3 +583,76 @@ fn test_drive_with_time_going_backwards_does_not_panic_or_restart() {
         scheduler.status().count(UpdateState::Running)
     );
 }
+
+#[test]
+fn test_odd_call_orders_are_refused_without_tripping_the_state_machine() {
+    let mut scheduler: UpdateScheduler<16> = UpdateScheduler::new(open_config(1)).unwrap();
+    let now = Instant::ZERO;
+    submit(&mut scheduler, 1, Priority::Important, true);
+    submit(&mut scheduler, 2, Priority::Important, false);
+    // Before anything started.
+    assert_eq!(
+        scheduler.report_outcome(UpdateId(1), Ok(()), now),
+        Err(CommandError::NotRunning)
+    );
+    assert_eq!(
+        scheduler.report_preempted(UpdateId(1), now),
+        Err(CommandError::NotRunning)
+    );
+    assert_eq!(
+        scheduler.request_exclusive_phase(UpdateId(1), now),
+        Err(CommandError::NotRunning)
+    );
+    assert_eq!(scheduler.approve(UpdateId(2), now), Ok(()));
+    assert_eq!(
+        scheduler.approve(UpdateId(2), now),
+        Err(CommandError::AlreadyApproved)
+    );
+    let mut platform = Hostile::new();
+    round(&mut scheduler, &mut platform, 0);
+    assert_eq!(platform.started, [1]);
+    // While it runs.
+    assert_eq!(
+        scheduler.cancel(UpdateId(1), now),
+        Err(CommandError::Running)
+    );
+    assert_eq!(
+        scheduler.defer(UpdateId(1), Instant::from_secs(3_600), now),
+        Err(CommandError::Running)
+    );
+    assert_eq!(
+        scheduler.approve(UpdateId(1), now),
+        Err(CommandError::Running)
+    );
+    // Preempted twice, the second time no longer running.
+    assert_eq!(scheduler.report_preempted(UpdateId(1), now), Ok(()));
+    assert_eq!(
+        scheduler.report_preempted(UpdateId(1), now),
+        Err(CommandError::NotRunning)
+    );
+    assert_eq!(scheduler.running(), 0);
+    // Ended, then reported again.
+    platform.running.clear();
+    round(&mut scheduler, &mut platform, 0);
+    let [next] = platform.started[..] else {
+        panic!("{:?}", platform.started);
+    };
+    assert_eq!(
+        scheduler.report_outcome(UpdateId(next), Ok(()), now),
+        Ok(())
+    );
+    assert_eq!(
+        scheduler.report_outcome(UpdateId(next), Err("again"), now),
+        Err(CommandError::Finished(UpdateState::Completed))
+    );
+    assert_eq!(
+        scheduler.cancel(UpdateId(next), now),
+        Err(CommandError::Finished(UpdateState::Completed))
+    );
+    let status = scheduler.status();
+    assert_eq!(status.total(), status.submitted);
+    assert_eq!(
+        u32::from(scheduler.running()),
+        status.count(UpdateState::Running)
+    );
+}
