@@ -40,7 +40,7 @@ stable: setup
 
 ## Formatting, clippy for the host crates, for the kernel's own target and
 ## for the kernel library's host unit tests, the kernel's layers against
-## the diagram in kernel/README.md,
+## the diagram in kernel/README.md (and the checker's own cases),
 ## update-sched and update-manifest built for a bare-metal target (proof
 ## that they are no_std), the library crates' docs with warnings as errors,
 ## and update-sched packaged as for crates.io and the package built (needs
@@ -54,6 +54,7 @@ lint:
 	cargo kernel-clippy
 	cargo clippy -p kernel --tests -- -D warnings
 	sh scripts/kernel-layers.sh
+	sh scripts/kernel-layers-test.sh
 	cargo build -p update-sched --target x86_64-unknown-none
 	cargo build -p update-manifest --target x86_64-unknown-none
 	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p update-sched -p update-manifest -p boot-config

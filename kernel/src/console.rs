@@ -2035,4 +2035,173 @@ mod tests {
             );
         }
     }
+    // Hostile input.
+
+    /// A small, fixed pseudo-random byte stream (xorshift), so that the
+    /// hostile input is the same on every run.
+    struct Noise(u64);
+
+    impl Noise {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+            from[(self.next() % from.len() as u64) as usize]
+        }
+    }
+
+    /// Every error the console prints is one line, and is all it prints.
+    fn assert_one_line_error_or_none(line: &str, out: &str) {
+        if let Some(at) = out.find("error:") {
+            assert_eq!(at, 0, "{line:?} printed {out:?}");
+            assert_eq!(out.matches('\n').count(), 1, "{line:?} printed {out:?}");
+            assert!(out.ends_with('\n'), "{line:?} printed {out:?}");
+        }
+    }
+
+    #[test]
+    fn test_hostile_lines_never_panic_and_errors_are_one_line() {
+        let mut fixture = Fixture::new();
+        let words = [
+            "help",
+            "status",
+            "list",
+            "show",
+            "explain",
+            "approve",
+            "reject",
+            "defer",
+            "cancel",
+            "submit",
+            "windows",
+            "metrics",
+            "profile",
+            "emergency",
+            "speed",
+            "wait",
+            "audit",
+            "inventory",
+            "7",
+            "#7",
+            "0",
+            "#",
+            "##7",
+            "-1",
+            "4294967295",
+            "4294967296",
+            "18446744073709551616",
+            "99999999999999999999999999",
+            "0m",
+            "0",
+            "1s",
+            "59s",
+            "1h1h",
+            "1m0h",
+            "999999d",
+            "18446744073709551615m",
+            "99999999999999999999d",
+            "2h30m",
+            "low",
+            "critical",
+            "security",
+            "firmware",
+            "kernel",
+            "application",
+            "reboot",
+            "approval",
+            "exclusive",
+            "after=0m",
+            "after=",
+            "needs=",
+            "needs=,",
+            "needs=7,7",
+            "needs=4294967296",
+            "version=",
+            "version=1.2.3",
+            "version=65536.0.0",
+            "on",
+            "off",
+            "basic",
+            "iot",
+            "=",
+            ",",
+            "\u{e9}\u{e9}\u{e9}",
+            "\u{1f600}",
+            "\u{0}",
+            "\t",
+        ];
+        let mut noise = Noise(0x2545_f491_4f6c_dd1d);
+        for _ in 0..3_000 {
+            let count = 1 + noise.next() % 8;
+            let mut line = String::new();
+            for _ in 0..count {
+                if !line.is_empty() {
+                    line.push(' ');
+                }
+                line.push_str(noise.pick(&words));
+            }
+            if line.starts_with("wait ") {
+                // A wait that was accepted would hold the rest; it is
+                // tested on its own below.
+                continue;
+            }
+            let out = fixture.run(&line);
+            assert_one_line_error_or_none(&line, &out);
+        }
+        for line in [
+            "wait 0m".to_string(),
+            "wait 999999d".to_string(),
+            "wait 18446744073709551615m".to_string(),
+            "wait 1h trailing".to_string(),
+            "x".repeat(10 * MAX_LINE),
+            "status ".repeat(2 * MAX_LINE),
+        ] {
+            let out = fixture.run(&line);
+            assert_one_line_error_or_none(&line, &out);
+            fixture.console.waiting_until = None;
+        }
+    }
+
+    #[test]
+    fn test_hostile_bytes_never_panic_and_lines_stay_ascii_and_short() {
+        let mut fixture = Fixture::new();
+        let mut noise = Noise(0x9e37_79b9_7f4a_7c15);
+        for round in 0..200 {
+            let length = noise.next() % (3 * MAX_LINE as u64);
+            let mut bytes: Vec<u8> = (0..length)
+                .map(|_| match noise.next() % 8 {
+                    // Control characters, escapes, invalid UTF-8.
+                    0 => (noise.next() % 0x20) as u8,
+                    1 => 0x80 + (noise.next() % 0x80) as u8,
+                    2 => b'\x1b',
+                    _ => b'a' + (noise.next() % 26) as u8,
+                })
+                .collect();
+            // Ends with a line end, but never one that reads `shutdown`.
+            bytes.push(b'\r');
+            let (lines, _) = fixture.feed(&bytes);
+            for line in &lines {
+                assert!(line.len() <= MAX_LINE, "round {round}: {line:?}");
+                assert!(
+                    line.bytes().all(|byte| (0x20..0x7f).contains(&byte)),
+                    "round {round}: {line:?}"
+                );
+            }
+        }
+        // Only control characters, then an ordinary line.
+        let controls: Vec<u8> = (0u8..0x20).chain([0x7f]).collect();
+        fixture.feed(&controls);
+        fixture.feed(b"\x15");
+        let (lines, _) = fixture.feed(b"status\r");
+        assert_eq!(lines, ["status"]);
+        // The same through the serial port and the command loop.
+        host::type_bytes(&[0xff; 4 * MAX_LINE]);
+        let (action, out) = fixture.poll(b"\r");
+        assert_eq!(action, Action::Continue);
+        assert!(out.contains("error:"), "{out:?}");
+    }
 }

@@ -113,8 +113,9 @@ enum Note {
     Install(InstallNotice),
     /// The scheduler refused the outcome the executor reported.
     OutcomeRefused(UpdateId, CommandError),
-    /// The scheduler sees no exclusive phase for a held update, which goes
-    /// ahead with its last step.
+    /// The scheduler refused the exclusive phase of a held update: with
+    /// `NoExclusivePhase` it goes ahead with its last step, with any other
+    /// error (not running) it stays held.
     NoExclusivePhase(UpdateId, CommandError),
     /// The scheduler refused the preemption of a running update.
     PreemptionRefused(UpdateId, CommandError),
@@ -127,8 +128,11 @@ impl fmt::Display for Note {
             Note::OutcomeRefused(id, error) => {
                 write!(f, "worker: outcome of {id} refused: {error}")
             }
-            Note::NoExclusivePhase(id, error) => {
+            Note::NoExclusivePhase(id, error @ CommandError::NoExclusivePhase) => {
                 write!(f, "worker: last step of {id}: {error}; going ahead")
+            }
+            Note::NoExclusivePhase(id, error) => {
+                write!(f, "worker: last step of {id} refused: {error}; held")
             }
             Note::PreemptionRefused(id, error) => {
                 write!(f, "worker: preemption of {id} refused: {error}")

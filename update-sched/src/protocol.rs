@@ -9,7 +9,9 @@
 //!    reboot or flash still to come; see [`Platform::held`]) asks
 //!    [`UpdateScheduler::request_exclusive_phase`]. One granted enters
 //!    its phase ([`Platform::enter_exclusive_phase`]); one told to wait
-//!    stays held and asks again in the next round.
+//!    stays held and asks again in the next round. One the scheduler
+//!    does not count as running (no such update, or not running) is
+//!    refused ([`Platform::refused`]) and does not enter its phase.
 //! 2. [`UpdateScheduler::poll`].
 //! 3. [`UpdateScheduler::preempt_request`]. If it names a running update
 //!    the platform aborts it, if it can still be abandoned
@@ -43,7 +45,7 @@
 //! use update_sched::update::{UpdateFlags, UpdateRecord};
 //! use update_sched::{Duration, Instant, Priority, UpdateId, UpdateKind};
 //!
-//! /// Installs nothing: remembers what runs, and can abandon all of it.
+//! /// Installs nothing: remembers what runs, and can abandon any of it.
 //! #[derive(Default)]
 //! struct Machine {
 //!     running: Vec<UpdateId>,
@@ -55,8 +57,9 @@
 //!         Ok(())
 //!     }
 //!     fn abort(&mut self, id: UpdateId) -> bool {
+//!         let before = self.running.len();
 //!         self.running.retain(|&running| running != id);
-//!         true
+//!         self.running.len() < before // false for one it does not run
 //!     }
 //!     fn held(&self) -> impl Iterator<Item = UpdateId> + '_ {
 //!         // This machine does not stage updates: nothing is ever held.
@@ -102,8 +105,8 @@ use crate::{Instant, UpdateId};
 /// The most held updates one round asks for: as many as can run at once
 /// (the largest concurrency limit and the place beyond it a Critical
 /// update may take). The scheduler grants one exclusive phase at a time,
-/// so a correct platform holds one at most; any past this many ask in a
-/// later round.
+/// so a correct platform holds one at most; any past this many (counting
+/// an id listed twice once) ask in a later round.
 pub const MAX_HELD: usize = MAX_CONCURRENT as usize + CRITICAL_BEYOND_LIMIT as usize;
 
 /// What the platform does for the scheduler: the installing side of the
@@ -122,7 +125,8 @@ pub trait Platform {
 
     /// The updates held before their exclusive phase: installed beside
     /// others, waiting for the scheduler's leave to reboot or flash. An
-    /// update leaves this list when it enters its phase.
+    /// update leaves this list when it enters its phase. An id listed
+    /// twice is asked for once.
     fn held(&self) -> impl Iterator<Item = UpdateId> + '_;
 
     /// Begins the exclusive phase (the reboot, the flash) of the held
@@ -141,9 +145,11 @@ pub trait Platform {
 /// about it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Refusal {
-    /// [`UpdateScheduler::request_exclusive_phase`] for a held update:
-    /// the scheduler sees no exclusive phase to wait for, so the update
-    /// entered its phase at once.
+    /// [`UpdateScheduler::request_exclusive_phase`] for a held update.
+    /// With [`CommandError::NoExclusivePhase`] the scheduler sees no
+    /// exclusive phase to wait for, so the update entered its phase at
+    /// once; with any other error (no such update, or not running) it did
+    /// not enter, and stays held: the platform should abandon it.
     ExclusivePhase(UpdateId, CommandError),
     /// [`UpdateScheduler::report_preempted`] for an update the platform
     /// had aborted: there was no second poll.
@@ -156,8 +162,11 @@ pub enum Refusal {
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Refusal::ExclusivePhase(id, error) => {
+            Refusal::ExclusivePhase(id, error @ CommandError::NoExclusivePhase) => {
                 write!(f, "exclusive phase of {id}: {error}; entered anyway")
+            }
+            Refusal::ExclusivePhase(id, error) => {
+                write!(f, "exclusive phase of {id} refused: {error}; not entered")
             }
             Refusal::Preempted(id, error) => write!(f, "preemption of {id} refused: {error}"),
             Refusal::Outcome(id, error) => write!(f, "outcome of {id} refused: {error}"),
@@ -220,10 +229,14 @@ fn enter_exclusive_phases<const N: usize, P: Platform>(
     round: &mut Round,
 ) {
     // Entered once all have asked: `held` borrows the platform for as
-    // long as its list is walked.
+    // long as its list is walked. An id listed twice is asked once.
+    let mut asked: Vec<UpdateId, MAX_HELD> = Vec::new();
     let mut granted: Vec<(UpdateId, Option<CommandError>), MAX_HELD> = Vec::new();
     for id in platform.held() {
-        if granted.is_full() {
+        if asked.contains(&id) {
+            continue;
+        }
+        if asked.push(id).is_err() {
             break;
         }
         let refused = match scheduler.request_exclusive_phase(id, now) {
@@ -234,12 +247,17 @@ fn enter_exclusive_phases<const N: usize, P: Platform>(
             }
             Err(error) => Some(error),
         };
-        // Not full: checked above.
+        // No more than were asked.
         let _ = granted.push((id, refused));
     }
     for (id, refused) in granted {
         if let Some(error) = refused {
             platform.refused(Refusal::ExclusivePhase(id, error));
+            if error != CommandError::NoExclusivePhase {
+                // Not running, as far as the scheduler knows: nothing
+                // may be disrupted for it.
+                continue;
+            }
         }
         platform.enter_exclusive_phase(id);
         round.entered += 1;
