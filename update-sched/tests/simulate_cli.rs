@@ -49,7 +49,7 @@ fn test_week_of_change_is_deterministic_and_plots() {
 #[test]
 fn test_bad_command_lines_exit_with_status_2() {
     for args in [
-        &["--workload", "laptop"][..],
+        &["--workload", "gaming"][..],
         &["--days", "0"],
         &["--seed", "x"],
         &["--failure-rate", "1001"],
