@@ -68,7 +68,8 @@ than the allowance (see the README) is reported, and the exit status is 1.
                            a Monday; with --trace, its first sample, and a run that
                            would replay none of the trace is refused)
   --targets                every built-in workload x seeds 1..5 x 30 days: the target
-                           table, exit status 1 if a target fails
+                           table, exit status 1 if a counted target fails (the 17 of
+                           the five original workloads, and the oracle check)
   --write-trace FILE       write the workload as a trace (one row per 10 minutes), then exit;
                            not for laptop (a trace has no power or suspension column)
   --help                   print this help
