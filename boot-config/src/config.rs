@@ -465,7 +465,7 @@ mod tests {
         let message = BootConfigError::UnknownWorkload.to_string();
         assert_eq!(
             message,
-            "unknown workload: expected office, home, server, nightshift or change"
+            "unknown workload: expected office, home, server, nightshift, change, irregular or laptop"
         );
     }
 

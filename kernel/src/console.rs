@@ -32,6 +32,7 @@ use heapless::{Deque, String, Vec};
 use spin::Mutex;
 use update_sched::civil::WallTime;
 use update_sched::config::{Config, Profile};
+use update_sched::gate::PowerSource;
 use update_sched::scheduler::{CommandError, SubmitError, UpdateState};
 use update_sched::time::DurationError;
 use update_sched::update::{
@@ -1107,12 +1108,23 @@ fn metrics(worker: &Worker) {
         m.disk_kib_s,
         m.network_kib_s
     );
-    serial_println!(
-        "scheduler sees: cpu {}‰, memory {}‰, sessions {}",
-        m.cpu_permille,
-        m.memory_permille,
-        m.sessions
-    );
+    // The power source is the workload's: mains but for `laptop`, whose
+    // battery the power gates act on.
+    match m.power {
+        PowerSource::Ac => serial_println!(
+            "scheduler sees: cpu {}‰, memory {}‰, sessions {}, power mains",
+            m.cpu_permille,
+            m.memory_permille,
+            m.sessions
+        ),
+        PowerSource::Battery { level_permille } => serial_println!(
+            "scheduler sees: cpu {}‰, memory {}‰, sessions {}, power battery {}‰",
+            m.cpu_permille,
+            m.memory_permille,
+            m.sessions,
+            level_permille
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -1861,6 +1873,7 @@ mod tests {
         let metrics = fixture.run("metrics");
         assert_eq!(metrics.lines().count(), 3);
         assert!(metrics.contains("simulated (office workload)"), "{metrics}");
+        assert!(metrics.contains(", power mains"), "{metrics}");
         let inventory = fixture.run("inventory");
         assert!(
             inventory

@@ -129,16 +129,27 @@ pub enum WorkloadKind {
     /// `office` for [`CHANGE_AFTER_DAYS`] days, then `nightshift`: the
     /// user changed jobs, and the pattern has to follow.
     Change,
+    /// Shift worker on a rotating roster of [`ROSTER_DAYS`] days (two early
+    /// shifts, two late, two nights, four days off), with random days off
+    /// and occasional late nights: its weeks do not repeat.
+    Irregular,
+    /// Office laptop: office hours on weekdays, but often on battery and
+    /// often suspended (commutes, nights with the lid closed, weekends
+    /// away); see [`Workload::suspended`]. Its battery drains on battery
+    /// and charges on mains, so the power gates act.
+    Laptop,
 }
 
 impl WorkloadKind {
     /// Every built-in workload.
-    pub const ALL: [WorkloadKind; 5] = [
+    pub const ALL: [WorkloadKind; 7] = [
         WorkloadKind::Office,
         WorkloadKind::Home,
         WorkloadKind::Server,
         WorkloadKind::Nightshift,
         WorkloadKind::Change,
+        WorkloadKind::Irregular,
+        WorkloadKind::Laptop,
     ];
 
     /// Lower-case name, as on the simulator's command line.
@@ -149,6 +160,8 @@ impl WorkloadKind {
             WorkloadKind::Server => "server",
             WorkloadKind::Nightshift => "nightshift",
             WorkloadKind::Change => "change",
+            WorkloadKind::Irregular => "irregular",
+            WorkloadKind::Laptop => "laptop",
         }
     }
 
@@ -160,6 +173,8 @@ impl WorkloadKind {
             WorkloadKind::Home => Habits::Home,
             WorkloadKind::Server => Habits::Server,
             WorkloadKind::Nightshift | WorkloadKind::Change => Habits::Nightshift,
+            WorkloadKind::Irregular => Habits::Irregular,
+            WorkloadKind::Laptop => Habits::Laptop,
         }
     }
 }
@@ -176,7 +191,9 @@ pub struct UnknownWorkload;
 
 impl fmt::Display for UnknownWorkload {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("unknown workload: expected office, home, server, nightshift or change")
+        f.write_str(
+            "unknown workload: expected office, home, server, nightshift, change, irregular or laptop",
+        )
     }
 }
 
@@ -196,7 +213,11 @@ impl FromStr for WorkloadKind {
 /// Whether the profile's truth marks `hour_of_week` (0 is Monday
 /// 00:00-01:00 local time, 167 is Sunday 23:00-24:00) idle: its routines
 /// cover less than half of that hour. For `change`, the hours of the
-/// `nightshift` routine it settles into.
+/// `nightshift` routine it settles into. `irregular` has no weekly
+/// routine: its roster of [`ROSTER_DAYS`] days puts each shift on any
+/// hour of the week on one day in five at most, so every hour is idle by
+/// this measure. `laptop`'s truth is its office hours, whether or not the
+/// machine is awake.
 ///
 /// # Panics
 ///
@@ -428,6 +449,81 @@ const NIGHTSHIFT_OCCASIONAL: &[Occasional] = &[
     ),
 ];
 
+/// Office hours on a laptop, a little later than `office` (the commute
+/// comes first, with the lid closed).
+const LAPTOP_ROUTINES: &[Routine] = &[routine(
+    WORKDAYS,
+    (at(8, 30), at(17, 30)),
+    (-10, 20),
+    (-20, 20),
+    Activity::Interactive,
+)];
+
+const LAPTOP_OCCASIONAL: &[Occasional] = &[
+    // Mail and browsing in the evening, if the laptop is awake.
+    occasional(WORKDAYS, 300, (at(19, 0), at(21, 30)), (15, 60)),
+    // A session at the weekend.
+    occasional(WEEKEND, 250, (at(10, 0), at(18, 0)), (20, 90)),
+];
+
+/// Days in the `irregular` roster: two early shifts (06:00-14:00), two
+/// late (14:00-22:00), two nights (22:00-06:00), four days off. Ten days
+/// do not divide a week, so no two weeks are alike.
+pub const ROSTER_DAYS: i64 = 10;
+/// Chance that a rostered shift is not worked (swapped, sick), per mille.
+const ROSTER_DAY_OFF_PERMILLE: u16 = 100;
+/// Chance of a late night at the machine after a day shift or on a day
+/// off, per mille.
+const LATE_NIGHT_PERMILLE: u16 = 150;
+/// Chance of a short daytime session on a day off, per mille.
+const DAY_OFF_SESSION_PERMILLE: u16 = 250;
+/// Stream key of the roster's phase, drawn once per seed.
+const ROSTER_PHASE_STREAM: u64 = 0x726f_7374_6572;
+/// Stream key of a laptop's power and suspension plan of a day.
+const LAPTOP_POWER_STREAM: u64 = 0x0070_6f77_6572;
+/// Battery a laptop uses per awake minute on battery, per mille of a
+/// full charge: a full battery lasts a little over eight hours of light
+/// use, a common figure for office laptops.
+const BATTERY_DRAIN_PER_MINUTE: u16 = 2;
+/// Charge gained per minute on mains, per mille: empty to full in about
+/// three and a half hours.
+const BATTERY_CHARGE_PER_MINUTE: u16 = 5;
+/// The lowest charge the model reaches, per mille: below it the laptop
+/// would hibernate; the model keeps it awake at this level.
+const BATTERY_FLOOR_PERMILLE: u16 = 30;
+
+/// Where a laptop's power comes from in a stretch of a day, or that it is
+/// suspended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PowerState {
+    /// Lid closed: nothing runs, nothing is in use, the battery holds.
+    Suspended,
+    /// Awake on battery: the charge drains.
+    Battery,
+    /// Awake on mains: the battery charges.
+    Mains,
+}
+
+/// The random choices of one laptop day, drawn together so that one
+/// choice never shifts another.
+#[derive(Clone, Copy, Debug)]
+struct PowerDraws {
+    /// The working day is spent away from a desk socket.
+    unplugged_day: bool,
+    /// The evening is spent on battery.
+    unplugged_evening: bool,
+    /// The lid is closed for the night from 22:30.
+    lid_closed: bool,
+    /// A day off spent away, the laptop in its bag.
+    out_for_the_day: bool,
+    /// The charge at midnight after a night in the bag, per mille.
+    bag_level: u16,
+}
+
+/// A stretch of a laptop's day: `(start, end, state)` in minutes after
+/// local midnight.
+type PowerSegment = (u16, u16, PowerState);
+
 /// The routines and noise of one kind of use. `change` has none of its
 /// own: it is `office`, then `nightshift`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -436,6 +532,8 @@ enum Habits {
     Home,
     Server,
     Nightshift,
+    Irregular,
+    Laptop,
 }
 
 impl Habits {
@@ -446,6 +544,8 @@ impl Habits {
             Habits::Home => 2,
             Habits::Server => 3,
             Habits::Nightshift => 4,
+            Habits::Irregular => 5,
+            Habits::Laptop => 6,
         }
     }
 
@@ -455,6 +555,9 @@ impl Habits {
             Habits::Home => HOME_ROUTINES,
             Habits::Server => SERVER_ROUTINES,
             Habits::Nightshift => NIGHTSHIFT_ROUTINES,
+            // The roster is not weekly: see `Workload::roster_plan`.
+            Habits::Irregular => &[],
+            Habits::Laptop => LAPTOP_ROUTINES,
         }
     }
 
@@ -464,6 +567,8 @@ impl Habits {
             Habits::Home => HOME_OCCASIONAL,
             Habits::Server => SERVER_OCCASIONAL,
             Habits::Nightshift => NIGHTSHIFT_OCCASIONAL,
+            Habits::Irregular => &[],
+            Habits::Laptop => LAPTOP_OCCASIONAL,
         }
     }
 
@@ -471,9 +576,10 @@ impl Habits {
     /// leave, a night off).
     const fn absence_permille(self) -> u16 {
         match self {
-            Habits::Office | Habits::Nightshift => 40,
+            Habits::Office | Habits::Nightshift | Habits::Laptop => 40,
             Habits::Home => 30,
-            Habits::Server => 0,
+            // Its days off are drawn by the roster.
+            Habits::Server | Habits::Irregular => 0,
         }
     }
 }
@@ -572,7 +678,22 @@ impl Workload {
         let activity = today.max(overnight);
         let minute_index = local.div_euclid(60) as u64;
         let mut rng = SplitMix64::keyed(self.seed, MINUTE_STREAM, minute_index);
-        self.metrics(activity, minute, &mut rng)
+        if self.kind != WorkloadKind::Laptop {
+            return self.metrics(activity, minute, &mut rng);
+        }
+        let (state, level_permille) = self.laptop_power(day, minute);
+        let battery = PowerSource::Battery { level_permille };
+        match state {
+            PowerState::Suspended => Metrics {
+                power: battery,
+                ..Metrics::IDLE
+            },
+            PowerState::Battery => Metrics {
+                power: battery,
+                ..self.metrics(activity, minute, &mut rng)
+            },
+            PowerState::Mains => self.metrics(activity, minute, &mut rng),
+        }
     }
 
     /// The habits in force on local day `day`.
@@ -586,8 +707,10 @@ impl Workload {
     /// The blocks that start on local day `day`.
     fn plan(&self, day: i64) -> DayPlan {
         let habits = self.habits_on(day);
-        let weekday = Weekday::from_index((day + EPOCH_WEEKDAY).rem_euclid(7) as u8)
-            .unwrap_or(Weekday::Monday);
+        if habits == Habits::Irregular {
+            return self.roster_plan(day);
+        }
+        let weekday = weekday_of(day);
         let mut rng = SplitMix64::keyed(self.seed, habits.stream(), day as u64);
         let mut plan = DayPlan {
             blocks: [Block {
@@ -627,6 +750,190 @@ impl Workload {
             }
         }
         plan
+    }
+
+    /// The roster position of local day `day` in `irregular`: 0 and 1
+    /// early, 2 and 3 late, 4 and 5 nights, 6 to 9 off. Where the cycle
+    /// starts is drawn from the seed.
+    fn roster_position(&self, day: i64) -> i64 {
+        let phase = SplitMix64::keyed(self.seed, ROSTER_PHASE_STREAM, 0).below(ROSTER_DAYS as u64);
+        (day + phase as i64).rem_euclid(ROSTER_DAYS)
+    }
+
+    /// The blocks that start on local day `day` in `irregular`.
+    fn roster_plan(&self, day: i64) -> DayPlan {
+        let mut rng = SplitMix64::keyed(self.seed, Habits::Irregular.stream(), day as u64);
+        let mut plan = DayPlan {
+            blocks: [Block {
+                start: 0,
+                end: 0,
+                activity: Activity::Background,
+            }; PLAN_CAPACITY],
+            count: 0,
+        };
+        // Every draw is made whatever the day, as in `plan`.
+        let day_off = rng.chance(ROSTER_DAY_OFF_PERMILLE);
+        let start_shift = rng.between_signed(-15, 15);
+        let end_shift = rng.between_signed(0, 30);
+        let late_night = rng.chance(LATE_NIGHT_PERMILLE);
+        let late_start = rng.between(u32::from(at(22, 0)), u32::from(at(23, 30))) as u16;
+        let late_length = rng.between(90, 180) as u16;
+        let session = rng.chance(DAY_OFF_SESSION_PERMILLE);
+        let session_start = rng.between(u32::from(at(10, 0)), u32::from(at(18, 0))) as u16;
+        let session_length = rng.between(20, 90) as u16;
+        let shift = match self.roster_position(day) {
+            0 | 1 => Some((at(6, 0), at(14, 0))),
+            2 | 3 => Some((at(14, 0), at(22, 0))),
+            4 | 5 => Some((at(22, 0), at(30, 0))),
+            _ => None,
+        };
+        let working = shift.filter(|_| !day_off);
+        if let Some((start, end)) = working {
+            plan.push(Block {
+                start: start.saturating_add_signed(start_shift),
+                end: end.saturating_add_signed(end_shift),
+                activity: Activity::Interactive,
+            });
+        }
+        let night_shift = working.is_some_and(|(start, _)| start == at(22, 0));
+        if late_night && !night_shift {
+            plan.push(Block {
+                start: late_start,
+                end: late_start + late_length,
+                activity: Activity::Interactive,
+            });
+        }
+        if session && working.is_none() {
+            plan.push(Block {
+                start: session_start,
+                end: session_start + session_length,
+                activity: Activity::Interactive,
+            });
+        }
+        plan
+    }
+
+    /// The random choices of laptop day `day`.
+    fn power_draws(&self, day: i64) -> PowerDraws {
+        let mut rng = SplitMix64::keyed(self.seed, LAPTOP_POWER_STREAM, day as u64);
+        PowerDraws {
+            unplugged_day: rng.chance(350),
+            unplugged_evening: rng.chance(500),
+            lid_closed: rng.chance(550),
+            out_for_the_day: rng.chance(500),
+            bag_level: rng.between(450, 950) as u16,
+        }
+    }
+
+    /// The stretches of laptop day `day` and the charge at its midnight.
+    /// A working day: the night (suspended if the lid was closed the
+    /// evening before, else on mains), the commute suspended, the office
+    /// hours (on battery on an unplugged day), the commute home
+    /// suspended, the evening, and from 22:30 the lid closed or the
+    /// laptop left on mains. A day off or away: the night until 10:00,
+    /// the day in the bag or at home, and the same end.
+    fn power_day(&self, day: i64) -> ([PowerSegment; 6], u16) {
+        let today = self.power_draws(day);
+        let yesterday = self.power_draws(day - 1);
+        let night = if yesterday.lid_closed {
+            PowerState::Suspended
+        } else {
+            PowerState::Mains
+        };
+        let evening = if today.unplugged_evening {
+            PowerState::Battery
+        } else {
+            PowerState::Mains
+        };
+        let late = if today.lid_closed {
+            PowerState::Suspended
+        } else {
+            PowerState::Mains
+        };
+        let weekday = weekday_of(day);
+        let away = SplitMix64::keyed(self.seed, Habits::Laptop.stream(), day as u64)
+            .chance(Habits::Laptop.absence_permille());
+        let segments = if WORKDAYS.contains_day(weekday) && !away {
+            let office = if today.unplugged_day {
+                PowerState::Battery
+            } else {
+                PowerState::Mains
+            };
+            [
+                (0, at(7, 30), night),
+                (at(7, 30), at(8, 30), PowerState::Suspended),
+                (at(8, 30), at(17, 30), office),
+                (at(17, 30), at(18, 30), PowerState::Suspended),
+                (at(18, 30), at(22, 30), evening),
+                (at(22, 30), at(24, 0), late),
+            ]
+        } else {
+            let daytime = if today.out_for_the_day {
+                PowerState::Suspended
+            } else {
+                evening
+            };
+            [
+                (0, at(10, 0), night),
+                (at(10, 0), at(10, 0), night),
+                (at(10, 0), at(10, 0), night),
+                (at(10, 0), at(16, 0), daytime),
+                (at(16, 0), at(22, 30), daytime),
+                (at(22, 30), at(24, 0), late),
+            ]
+        };
+        let midnight_level = if yesterday.lid_closed {
+            today.bag_level
+        } else {
+            1_000
+        };
+        (segments, midnight_level)
+    }
+
+    /// A laptop's power state at `minute` of local day `day`, and its
+    /// charge at the start of that minute, per mille.
+    fn laptop_power(&self, day: i64, minute: u16) -> (PowerState, u16) {
+        let (segments, mut level) = self.power_day(day);
+        let mut state = PowerState::Mains;
+        for (start, end, segment_state) in segments {
+            if start > minute {
+                break;
+            }
+            if minute < end {
+                state = segment_state;
+            }
+            let minutes = end.min(minute).saturating_sub(start);
+            level = match segment_state {
+                PowerState::Suspended => level,
+                PowerState::Battery => level
+                    .saturating_sub(minutes * BATTERY_DRAIN_PER_MINUTE)
+                    .max(BATTERY_FLOOR_PERMILLE),
+                PowerState::Mains => level
+                    .saturating_add(minutes.saturating_mul(BATTERY_CHARGE_PER_MINUTE))
+                    .min(1_000),
+            };
+        }
+        (state, level)
+    }
+
+    /// Whether the machine is suspended at `wall`: only a `laptop` ever
+    /// is. A suspended machine is not in use and runs nothing; its
+    /// [`Workload::sample`] reads idle, on battery.
+    pub fn suspended(&self, wall: WallTime) -> bool {
+        if self.kind != WorkloadKind::Laptop {
+            return false;
+        }
+        let (day, minute) = self.local_day_minute(wall);
+        self.laptop_power(day, minute).0 == PowerState::Suspended
+    }
+
+    /// The local day and minute of the day `wall` falls on.
+    fn local_day_minute(&self, wall: WallTime) -> (i64, u16) {
+        let local = wall.as_unix_secs() as i64 + i64::from(self.offset.as_seconds());
+        (
+            local.div_euclid(SECONDS_PER_DAY),
+            (local.rem_euclid(SECONDS_PER_DAY) / 60) as u16,
+        )
     }
 
     /// The figures of one minute with `activity` going on.
@@ -694,6 +1001,11 @@ impl Workload {
             power: PowerSource::Ac,
         }
     }
+}
+
+/// The weekday of local day `day` (0 is 1970-01-01).
+fn weekday_of(day: i64) -> Weekday {
+    Weekday::from_index((day + EPOCH_WEEKDAY).rem_euclid(7) as u8).unwrap_or(Weekday::Monday)
 }
 
 /// The local day number (0 is 1970-01-01) `wall` falls on at `offset`.
@@ -870,7 +1182,116 @@ mod tests {
             assert_eq!(format!("{kind}"), kind.name());
         }
         assert_eq!(" Office ".parse(), Ok(WorkloadKind::Office));
-        assert_eq!("laptop".parse::<WorkloadKind>(), Err(UnknownWorkload));
+        assert_eq!("gaming".parse::<WorkloadKind>(), Err(UnknownWorkload));
+    }
+
+    #[test]
+    fn test_irregular_weeks_differ_roster_follows_ten_days() {
+        for seed in 1..=10 {
+            let irregular = workload(WorkloadKind::Irregular, seed);
+            let week = |week: u64| -> Vec<bool> {
+                (0..7 * 24 * 60)
+                    .step_by(30)
+                    .map(|minute| in_use(&irregular.sample(later(monday(), 7 * week, 0, minute))))
+                    .collect()
+            };
+            assert_ne!(week(0), week(1), "seed {seed}");
+            // The shift of a day comes back ten days later unless one of
+            // the two is a random day off: count the matching half hours
+            // of the working hours over 20 days.
+            let same = (0..20 * 48)
+                .filter(|&slot| {
+                    let a = later(monday(), 0, 0, slot * 30);
+                    let b = later(monday(), 10, 0, slot * 30);
+                    in_use(&irregular.sample(a)) == in_use(&irregular.sample(b))
+                })
+                .count();
+            assert!(same >= 20 * 48 * 7 / 10, "seed {seed}: {same}");
+        }
+        // No hour of the week is busy by routine.
+        assert!((0..168).all(|hour| truly_idle(WorkloadKind::Irregular, hour)));
+    }
+
+    #[test]
+    fn test_irregular_in_use_about_a_fifth_of_the_time() {
+        let mut busy = 0u64;
+        let minutes = 30 * 24 * 60;
+        let irregular = workload(WorkloadKind::Irregular, 3);
+        for minute in (0..minutes).step_by(5) {
+            busy += u64::from(in_use(&irregular.sample(later(monday(), 0, 0, minute))));
+        }
+        // Six shifts of eight hours in ten days is a fifth of the time;
+        // late nights and days-off sessions add a little, days off take
+        // a little away.
+        let share = busy * 1_000 / (minutes / 5);
+        assert!((150..=300).contains(&share), "{share}");
+    }
+
+    #[test]
+    fn test_laptop_suspended_idle_on_battery_and_gates_act() {
+        let mut suspended = 0u32;
+        let mut on_battery = 0u32;
+        let mut low = 0u32;
+        let mut in_use_minutes = 0u32;
+        for seed in 1..=5 {
+            let laptop = workload(WorkloadKind::Laptop, seed);
+            for minute in 0..14 * 24 * 60 {
+                let wall = later(monday(), 0, 0, minute);
+                let metrics = laptop.sample(wall);
+                if laptop.suspended(wall) {
+                    suspended += 1;
+                    assert!(!in_use(&metrics), "{metrics:?}");
+                    assert!(matches!(metrics.power, PowerSource::Battery { .. }));
+                    continue;
+                }
+                in_use_minutes += u32::from(in_use(&metrics));
+                if let PowerSource::Battery { level_permille } = metrics.power {
+                    on_battery += 1;
+                    assert!((BATTERY_FLOOR_PERMILLE..=1_000).contains(&level_permille));
+                    low += u32::from(level_permille < 500);
+                }
+            }
+        }
+        let all = 5 * 14 * 24 * 60;
+        // Often suspended, often on battery, often below the default
+        // battery threshold of the power gate.
+        assert!(suspended * 5 > all, "{suspended} of {all}");
+        assert!(on_battery * 10 > all, "{on_battery} of {all}");
+        assert!(low * 4 > on_battery, "{low} of {on_battery}");
+        assert!(in_use_minutes * 10 > all, "{in_use_minutes} of {all}");
+        // Commutes are always suspended; other workloads never are.
+        let laptop = workload(WorkloadKind::Laptop, 1);
+        let tuesday_commute = later(monday(), 1, 8, 0);
+        assert!(laptop.suspended(tuesday_commute));
+        assert!(!workload(WorkloadKind::Office, 1).suspended(tuesday_commute));
+    }
+
+    #[test]
+    fn test_laptop_battery_drains_on_battery_charges_on_mains() {
+        let (mut drained, mut charged) = (0, 0);
+        for seed in 1..=5 {
+            let laptop = workload(WorkloadKind::Laptop, seed);
+            let first = local_day(monday(), UtcOffset::UTC);
+            for day in first..first + 5 {
+                let (nine, morning) = laptop.laptop_power(day, at(9, 0));
+                let (_, noon) = laptop.laptop_power(day, at(12, 0));
+                match nine {
+                    PowerState::Battery => {
+                        assert_eq!(
+                            noon,
+                            morning.saturating_sub(360).max(BATTERY_FLOOR_PERMILLE)
+                        );
+                        drained += 1;
+                    }
+                    PowerState::Mains => {
+                        assert_eq!(noon, morning.saturating_add(900).min(1_000));
+                        charged += 1;
+                    }
+                    PowerState::Suspended => {}
+                }
+            }
+        }
+        assert!(drained > 0 && charged > 0, "{drained} {charged}");
     }
 
     #[test]

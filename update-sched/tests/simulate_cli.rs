@@ -38,7 +38,8 @@ fn test_week_of_change_is_deterministic_and_plots() {
     }
 
     let lines = results(&first);
-    assert_eq!(lines.len(), 5);
+    assert_eq!(lines.len(), 6);
+    assert!(lines[5].starts_with("RESULT workload=change policy=oracle disrupted_minutes="));
     assert!(lines[0].starts_with("RESULT workload=change policy=immediate disrupted_minutes="));
     // The same seed gives the same figures; another seed other arrivals.
     assert_eq!(results(&run_simulate(&args)), lines);
@@ -47,9 +48,23 @@ fn test_week_of_change_is_deterministic_and_plots() {
 }
 
 #[test]
+fn test_irregular_and_laptop_run_with_the_oracle_unbeaten() {
+    for workload in ["irregular", "laptop"] {
+        let output = run_simulate(&["--workload", workload, "--days", "10", "--seed", "2"]);
+        // Exit status 1 if a policy beat the oracle by more than the
+        // allowance, or the books did not balance.
+        assert!(output.status.success(), "{workload}");
+        let lines = results(&output);
+        assert_eq!(lines.len(), 6, "{workload}");
+        assert!(lines[5].contains(&format!("workload={workload} policy=oracle ")));
+    }
+}
+
+#[test]
 fn test_bad_command_lines_exit_with_status_2() {
     for args in [
-        &["--workload", "laptop"][..],
+        &["--workload", "gaming"][..],
+        &["--workload", "laptop", "--write-trace", "laptop.csv"],
         &["--days", "0"],
         &["--seed", "x"],
         &["--failure-rate", "1001"],
@@ -87,7 +102,7 @@ fn test_long_server_run_does_not_stop_at_a_full_queue() {
     let output = run_simulate(&["--workload", "server", "--days", "3650"]);
     assert!(output.status.success());
     let lines = results(&output);
-    assert_eq!(lines.len(), 5);
+    assert_eq!(lines.len(), 6);
     for line in &lines {
         assert!(!line.contains(" refused="), "{line}");
     }
@@ -177,7 +192,7 @@ fn test_unwritable_plot_refused_before_the_run_and_loses_no_figures() {
     // once lost with it; now they are printed first.
     let output = run_simulate(&["--days", "2", "--plot", "/dev/full"]);
     assert_eq!(output.status.code(), Some(2));
-    assert_eq!(results(&output).len(), 5);
+    assert_eq!(results(&output).len(), 6);
     let stderr = String::from_utf8_lossy(&output.stderr);
     let last = stderr.lines().last().unwrap_or_default();
     assert!(

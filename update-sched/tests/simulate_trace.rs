@@ -114,7 +114,7 @@ fn test_simulator_replays_sample_trace_and_rejects_a_bad_one() {
         .lines()
         .filter(|line| line.starts_with("RESULT "))
         .collect();
-    assert_eq!(results.len(), 5, "{stdout}");
+    assert_eq!(results.len(), 6, "{stdout}");
     for (line, policy) in results.iter().zip([
         "immediate",
         "nightly",
@@ -270,7 +270,7 @@ fn test_full_update_queue_refusals_counted_and_results_printed() {
         .lines()
         .filter(|line| line.starts_with("RESULT "))
         .collect();
-    assert_eq!(results.len(), 5, "{stdout}");
+    assert_eq!(results.len(), 6, "{stdout}");
     let field = |line: &str, name: &str| -> u32 {
         line.split(' ')
             .find_map(|pair| pair.strip_prefix(&format!("{name}=")))

@@ -52,7 +52,10 @@ pub fn draw(path: &Path, scenario: &Scenario, outcomes: &[Outcome]) -> Result<()
     let root = root.titled(&title, (FONT, 24)).map_err(failed)?;
     let (top, bottom) = root.split_vertically(HEAT_MAP_HEIGHT);
     let (heat, legend) = top.split_horizontally(1_000);
-    if let Some(adaptive) = outcomes.last() {
+    if let Some(adaptive) = outcomes
+        .iter()
+        .find(|outcome| outcome.policy == crate::sim::Policy::Adaptive)
+    {
         heat_map(&heat, adaptive, days)?;
     }
     legend_and_summary(&legend, outcomes)?;

@@ -30,6 +30,16 @@
 //! verify. A preemption the scheduler asks for past that point is
 //! refused, and the Critical update waits. Every policy is treated the
 //! same way.
+//!
+//! A suspended machine (the `laptop` workload's closed lid) is not in use
+//! and runs nothing: in a suspended minute no metrics are observed, no
+//! protocol round runs, nothing ends, and every installation in progress
+//! is frozen (its end and its exclusive phase move a minute later).
+//! Arrivals are still submitted, so deadlines keep counting.
+//!
+//! The `oracle` policy (see [`crate::oracle`]) runs through this same
+//! loop: it only holds each arrival back until the start it chose and
+//! defers each retry to the start it chose.
 
 use update_sched::civil::{UtcOffset, WallTime, MINUTES_PER_DAY};
 use update_sched::config::{Calendar, Config, Profile};
@@ -44,6 +54,7 @@ use update_sched::workload::in_use;
 use update_sched::{Duration, Instant, Priority, UpdateId, UpdateKind};
 
 use crate::arrivals::{attempt_fails, Arrival};
+use crate::oracle::{Minute, Oracle, Request};
 
 /// Live updates one scheduler holds: the kernel's own capacity
 /// (`kernel::update::CAPACITY`), so that the simulation refuses an arrival
@@ -81,16 +92,21 @@ pub enum Policy {
     /// The Adaptive frequency policy with no windows: it chooses from the
     /// learned pattern alone.
     Adaptive,
+    /// The clairvoyant reference ([`crate::oracle`]): `immediate`'s
+    /// configuration, each update held back until the start that
+    /// disrupts least given the whole run's usage.
+    Oracle,
 }
 
 impl Policy {
     /// Every policy, in report order.
-    pub const ALL: [Policy; 5] = [
+    pub const ALL: [Policy; 6] = [
         Policy::Immediate,
         Policy::Nightly,
         Policy::ActiveHours,
         Policy::Configured,
         Policy::Adaptive,
+        Policy::Oracle,
     ];
 
     /// The fixed policies adaptive is measured against.
@@ -109,7 +125,16 @@ impl Policy {
             Policy::ActiveHours => "active-hours",
             Policy::Configured => "configured",
             Policy::Adaptive => "adaptive",
+            Policy::Oracle => "oracle",
         }
+    }
+
+    /// Position in [`Policy::ALL`].
+    pub fn index(self) -> usize {
+        Policy::ALL
+            .iter()
+            .position(|&policy| policy == self)
+            .unwrap_or(0)
     }
 
     /// The scheduler configuration of this policy for `profile`, with
@@ -134,7 +159,7 @@ impl Policy {
                 .expect("a policy has fewer windows than a calendar holds");
         };
         match self {
-            Policy::Immediate => add(window("Mon 00:00 +7d")),
+            Policy::Immediate | Policy::Oracle => add(window("Mon 00:00 +7d")),
             Policy::Nightly => add(window("daily 03:00 +2h")),
             Policy::ActiveHours => {
                 add(window("Mon..Thu 17:00 +15h"));
@@ -144,7 +169,7 @@ impl Policy {
             Policy::Adaptive => {}
         }
         match self {
-            Policy::Immediate => {
+            Policy::Immediate | Policy::Oracle => {
                 config.resources = ResourceThresholds::UNLIMITED;
                 config.idle = ResourceThresholds::UNLIMITED;
             }
@@ -180,12 +205,22 @@ pub struct Scenario {
     pub failure_permille: u16,
     /// The profile whose preset the policies start from.
     pub profile: Profile,
+    /// The minutes the machine is suspended; empty if it never is.
+    pub suspended: Vec<bool>,
 }
 
 impl Scenario {
     /// Minutes in the run.
     pub fn minutes(&self) -> u32 {
         self.metrics.len() as u32
+    }
+
+    /// Whether the machine is suspended in `minute`.
+    pub fn is_suspended(&self, minute: u32) -> bool {
+        self.suspended
+            .get(minute as usize)
+            .copied()
+            .unwrap_or(false)
     }
 
     /// Wall time of `minute`.
@@ -266,6 +301,9 @@ pub struct Outcome {
     pub failed: u32,
     /// Still queued, waiting or installing when the run ended.
     pub pending: u32,
+    /// The estimated minutes of those still pending: installation work a
+    /// policy had not done (and so had disrupted nobody with) by the end.
+    pub pending_minutes: u32,
     /// Installations aborted for a Critical update at the scheduler's
     /// request.
     pub preemptions: u32,
@@ -327,9 +365,8 @@ impl Job {
         kind: UpdateKind,
         flags: UpdateFlags,
     ) -> Job {
-        let staged = (flags.contains(UpdateFlags::NEEDS_REBOOT) || kind == UpdateKind::Firmware)
-            && !flags.contains(UpdateFlags::EXCLUSIVE);
-        let staging = length * STAGED_PHASE_PERMILLE / 1_000;
+        let staged = is_staged(kind, flags);
+        let staging = staging_minutes(length);
         Job {
             id,
             attempt,
@@ -353,6 +390,74 @@ impl Job {
         }
         let length = self.end - self.start;
         (minute - self.start) * 1_000 < IN_PLACE_ABANDON_PERMILLE * length
+    }
+}
+
+/// Whether an update of `kind` with `flags` is staged: it needs a reboot
+/// or touches firmware, and is not marked to run alone throughout.
+fn is_staged(kind: UpdateKind, flags: UpdateFlags) -> bool {
+    (flags.contains(UpdateFlags::NEEDS_REBOOT) || kind == UpdateKind::Firmware)
+        && !flags.contains(UpdateFlags::EXCLUSIVE)
+}
+
+/// Minutes of a staged installation of `length` minutes before its
+/// exclusive phase.
+fn staging_minutes(length: u32) -> u32 {
+    length * STAGED_PHASE_PERMILLE / 1_000
+}
+
+/// What the oracle places for an arrival: its installation from
+/// `earliest`, no later than `latest`.
+fn oracle_request(arrival: &Arrival, earliest: u32, latest: Option<u32>) -> Request {
+    let length = arrival.minutes.max(1);
+    Request {
+        priority: arrival.priority,
+        kind: arrival.kind,
+        length,
+        staging: is_staged(arrival.kind, arrival.flags).then(|| staging_minutes(length)),
+        earliest,
+        latest,
+    }
+}
+
+/// The oracle for `scenario` under `config`: the run's usage, power and
+/// suspension, minute by minute.
+fn oracle_for(scenario: &Scenario, config: &Config) -> Oracle {
+    let minutes = (0..scenario.minutes())
+        .map(|minute| {
+            let metrics = &scenario.metrics[minute as usize];
+            Minute {
+                in_use: in_use(metrics),
+                suspended: scenario.is_suspended(minute),
+                power: metrics.power,
+            }
+        })
+        .collect();
+    Oracle::new(minutes, config.max_concurrent, config.power)
+}
+
+/// Submits `arrival` at `now` (it became available at its own minute);
+/// `false` if the queue was full, which the caller counts.
+fn submit<const N: usize>(
+    scheduler: &mut UpdateScheduler<N>,
+    arrival: &Arrival,
+    now: Instant,
+) -> Result<bool, String> {
+    let mut record = UpdateRecord::new(
+        UpdateId(arrival.id),
+        &arrival.name(),
+        arrival.kind,
+        arrival.priority,
+        Duration::from_minutes(u64::from(arrival.minutes)),
+        Instant::from_secs(u64::from(arrival.minute) * 60),
+    );
+    record.flags = arrival.flags;
+    match scheduler.submit(&record, now) {
+        Ok(()) => Ok(true),
+        // The kernel refuses a submission to a full queue the same way;
+        // the run goes on and counts it.
+        Err(SubmitError::Full) => Ok(false),
+        Err(error) => Err(format!("submit #{}: {error}", arrival.id)),
     }
 }
 
@@ -449,9 +554,56 @@ impl Platform for Machine<'_> {
     }
 }
 
+/// Freezes every installation in progress for a suspended minute: its end
+/// and its exclusive phase come a minute later.
+fn freeze(running: &mut [Job], outcome: &mut Outcome) {
+    for job in running {
+        if job.end != u32::MAX {
+            job.end += 1;
+            outcome.attempts[job.attempt].end = job.end;
+        }
+        if let Some((due, length)) = job.phase {
+            job.phase = Some((due + 1, length));
+        }
+    }
+}
+
+/// After a failed attempt of `arrival` is reported at `now`: places the
+/// retry in the oracle's plan at the start that disrupts least, no
+/// earlier than the scheduler's backoff allows, and defers it there. A
+/// Critical update cannot be deferred; it is retried when the backoff
+/// ends, and the plan counts it there.
+fn place_retry<const N: usize>(
+    oracle: &mut Oracle,
+    scheduler: &mut UpdateScheduler<N>,
+    arrival: &Arrival,
+    now: Instant,
+) -> Result<(), String> {
+    let id = UpdateId(arrival.id);
+    let Some(wake) = scheduler.get(id).and_then(|info| info.wake_at) else {
+        // Failed for good: nothing to place.
+        return Ok(());
+    };
+    let earliest = wake.as_millis().div_ceil(60_000) as u32;
+    let request = oracle_request(arrival, earliest, None);
+    let start = match oracle.best(&request) {
+        Some((start, _)) if start > earliest && arrival.priority != Priority::Critical => {
+            scheduler
+                .defer(id, Instant::from_secs(u64::from(start) * 60), now)
+                .map_err(|error| format!("defer #{}: {error}", arrival.id))?;
+            start
+        }
+        _ => earliest,
+    };
+    oracle.reserve(&request, start);
+    Ok(())
+}
+
 /// Runs `policy` over `scenario`.
 pub fn run(scenario: &Scenario, policy: Policy) -> Result<Outcome, String> {
     let config = policy.config(scenario.profile, scenario.offset);
+    let mut oracle = (policy == Policy::Oracle).then(|| oracle_for(scenario, &config));
+    let deadlines = config.deadlines;
     let mut scheduler: Box<UpdateScheduler<CAPACITY>> = Box::new(
         UpdateScheduler::new(config)
             .map_err(|errors| format!("{} configuration: {errors:?}", policy.name()))?,
@@ -476,6 +628,7 @@ pub fn run(scenario: &Scenario, policy: Policy) -> Result<Outcome, String> {
         completed: 0,
         failed: 0,
         pending: 0,
+        pending_minutes: 0,
         preemptions: 0,
         refused_preemptions: 0,
         attempts: Vec::new(),
@@ -487,14 +640,23 @@ pub fn run(scenario: &Scenario, policy: Policy) -> Result<Outcome, String> {
     let mut refused = vec![false; scenario.arrivals.len() + 1];
     let mut running: Vec<Job> = Vec::new();
     let mut next_arrival = 0;
+    // The oracle's arrivals held back until the start it chose: (start,
+    // index in the arrivals), in arrival order.
+    let mut held_back: Vec<(u32, usize)> = Vec::new();
+    // The last minute a protocol round ran (the machine was awake).
+    let mut last_round: Option<u32> = None;
     for minute in 0..minutes {
         let now = Instant::from_secs(u64::from(minute) * 60);
         let wall = scenario.wall(minute);
         let metrics = &scenario.metrics[minute as usize];
         let busy = in_use(metrics);
+        let suspended = scenario.is_suspended(minute);
 
+        if suspended {
+            freeze(&mut running, &mut outcome);
+        }
         let mut index = 0;
-        while index < running.len() {
+        while index < running.len() && !suspended {
             let job = running[index];
             if job.end != minute {
                 index += 1;
@@ -511,6 +673,9 @@ pub fn run(scenario: &Scenario, policy: Policy) -> Result<Outcome, String> {
                 .map_err(|error| format!("report_outcome #{}: {error}", job.id))?;
             outcome.attempts[job.attempt].succeeded = !job.fails;
             let arrival = &scenario.arrivals[job.id as usize - 1];
+            if let (Some(oracle), true) = (oracle.as_mut(), job.fails) {
+                place_retry(oracle, &mut scheduler, arrival, now)?;
+            }
             if !job.fails {
                 outcome.install[arrival.priority.index()].add(minute - arrival.minute);
                 if job.reboots {
@@ -526,26 +691,31 @@ pub fn run(scenario: &Scenario, policy: Policy) -> Result<Outcome, String> {
             if arrival.minute != minute {
                 break;
             }
-            let mut record = UpdateRecord::new(
-                UpdateId(arrival.id),
-                &arrival.name(),
-                arrival.kind,
-                arrival.priority,
-                Duration::from_minutes(u64::from(arrival.minutes)),
-                now,
-            );
-            record.flags = arrival.flags;
-            match scheduler.submit(&record, now) {
-                Ok(()) => {}
-                // The kernel refuses a submission to a full queue the
-                // same way; the run goes on and counts it.
-                Err(SubmitError::Full) => {
-                    refused[arrival.id as usize] = true;
-                    outcome.refused += 1;
-                }
-                Err(error) => return Err(format!("submit #{}: {error}", arrival.id)),
+            if let Some(oracle) = oracle.as_mut() {
+                let latest = deadlines
+                    .of(arrival.priority)
+                    .map(|deadline| arrival.minute + (deadline.as_secs() / 60) as u32);
+                let start = oracle.place(&oracle_request(arrival, minute, latest));
+                held_back.push((start, next_arrival));
+            } else if !submit(&mut scheduler, arrival, now)? {
+                refused[arrival.id as usize] = true;
+                outcome.refused += 1;
             }
             next_arrival += 1;
+        }
+        let mut index = 0;
+        while index < held_back.len() && !suspended {
+            let (start, arrival_index) = held_back[index];
+            if start > minute {
+                index += 1;
+                continue;
+            }
+            held_back.remove(index);
+            let arrival = &scenario.arrivals[arrival_index];
+            if !submit(&mut scheduler, arrival, now)? {
+                refused[arrival.id as usize] = true;
+                outcome.refused += 1;
+            }
         }
 
         if minute == WEEK_MINUTES {
@@ -554,27 +724,40 @@ pub fn run(scenario: &Scenario, policy: Policy) -> Result<Outcome, String> {
             pattern.flush();
             outcome.idle_after_week = Some(pattern.idle_hours());
         }
-        scheduler.observe(wall, metrics);
-        let mut machine = Machine {
-            minute,
-            scenario,
-            running: &mut running,
-            outcome: &mut outcome,
-            first_start: &mut first_start,
-            error: None,
-        };
-        drive(&mut scheduler, now, wall, metrics, &mut machine);
-        if let Some(error) = machine.error {
-            return Err(error);
-        }
-        if busy && !running.is_empty() {
-            outcome.disrupted_minutes += 1;
-            outcome.disrupted_by_day[(minute / u32::from(MINUTES_PER_DAY)) as usize] += 1;
+        if !suspended {
+            scheduler.observe(wall, metrics);
+            let mut machine = Machine {
+                minute,
+                scenario,
+                running: &mut running,
+                outcome: &mut outcome,
+                first_start: &mut first_start,
+                error: None,
+            };
+            drive(&mut scheduler, now, wall, metrics, &mut machine);
+            if let Some(error) = machine.error {
+                return Err(error);
+            }
+            last_round = Some(minute);
+            if busy && !running.is_empty() {
+                outcome.disrupted_minutes += 1;
+                outcome.disrupted_by_day[(minute / u32::from(MINUTES_PER_DAY)) as usize] += 1;
+            }
         }
         // Nobody reads the events here (the figures come from `status()`
         // and the simulation's own counts); draining keeps the queue from
         // overflowing, as the kernel's worker does.
         while scheduler.pop_event().is_some() {}
+    }
+    // An arrival the oracle held back to a start the run never reached
+    // awake is submitted at the end, so that the books still balance.
+    let end = Instant::from_secs(u64::from(minutes.saturating_sub(1)) * 60);
+    for (_, arrival_index) in held_back {
+        let arrival = &scenario.arrivals[arrival_index];
+        if !submit(&mut scheduler, arrival, end)? {
+            refused[arrival.id as usize] = true;
+            outcome.refused += 1;
+        }
     }
 
     let status = scheduler.status();
@@ -582,9 +765,18 @@ pub fn run(scenario: &Scenario, policy: Policy) -> Result<Outcome, String> {
     outcome.completed = status.count(UpdateState::Completed);
     outcome.failed = status.count(UpdateState::Failed);
     outcome.pending = status.live();
+    outcome.pending_minutes = scenario
+        .arrivals
+        .iter()
+        .filter(|arrival| {
+            scheduler
+                .state_of(UpdateId(arrival.id))
+                .is_some_and(|state| !state.is_final())
+        })
+        .map(|arrival| arrival.minutes)
+        .sum();
     outcome.scheduler_missed = status.deadline_misses;
-    let deadlines = scheduler.config().deadlines;
-    let last_poll_s = u64::from(minutes.saturating_sub(1)) * 60;
+    let last_poll_s = u64::from(last_round.unwrap_or(0)) * 60;
     for arrival in &scenario.arrivals[..next_arrival] {
         let Some(deadline) = deadlines.of(arrival.priority) else {
             continue;
