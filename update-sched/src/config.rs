@@ -182,14 +182,16 @@ pub enum ConfigError {
     /// The critical battery floor is above the level non-Critical updates
     /// need, so the two rules contradict each other.
     BatteryFloorAboveMinimum,
-    /// A monthly policy names a day outside 1..=28.
+    /// A monthly policy names a day outside 1..=28 or an ordinal outside
+    /// 1st..=4th.
     MonthDayOutOfRange,
     /// The policy releases updates into windows, but there are none.
     NoWindows,
-    /// A weekly policy's day has no window opening on it.
+    /// A weekly policy's day, or a monthly policy's weekday, has no window
+    /// opening on it.
     NoWindowOnReleaseDay(Weekday),
-    /// A monthly policy needs a window every day, since any day of the
-    /// month can fall on any weekday.
+    /// A monthly policy by day number needs a window every day, since any
+    /// day of the month can fall on any weekday.
     MonthlyNeedsDailyWindow,
     /// Deadlines shrink as priority rises: a more urgent priority has a
     /// later deadline than a less urgent one.
@@ -219,12 +221,14 @@ impl fmt::Display for ConfigError {
             ConfigError::BatteryFloorAboveMinimum => {
                 f.write_str("the critical battery floor is above the minimum battery level")
             }
-            ConfigError::MonthDayOutOfRange => f.write_str("a monthly day must be 1..=28 or last"),
+            ConfigError::MonthDayOutOfRange => {
+                f.write_str("a monthly day must be 1..=28, last, or 1st..=4th or last before a weekday")
+            }
             ConfigError::NoWindows => {
                 f.write_str("the frequency policy needs maintenance windows, and there are none")
             }
             ConfigError::NoWindowOnReleaseDay(day) => {
-                write!(f, "weekly on {day}, but no window opens on {day}")
+                write!(f, "the policy releases on {day}, but no window opens on {day}")
             }
             ConfigError::MonthlyNeedsDailyWindow => {
                 f.write_str("a monthly policy needs a window on every weekday")
@@ -358,9 +362,15 @@ impl Config {
             FrequencyPolicy::Weekly(day) if !open_days.contains_day(day) => {
                 report(ConfigError::NoWindowOnReleaseDay(day))
             }
-            FrequencyPolicy::Monthly(_) if open_days != Weekdays::all() => {
-                report(ConfigError::MonthlyNeedsDailyWindow)
-            }
+            FrequencyPolicy::Monthly(day) => match day.weekday() {
+                Some(weekday) if !open_days.contains_day(weekday) => {
+                    report(ConfigError::NoWindowOnReleaseDay(weekday))
+                }
+                None if open_days != Weekdays::all() => {
+                    report(ConfigError::MonthlyNeedsDailyWindow)
+                }
+                _ => {}
+            },
             _ => {}
         }
         let rank = |priority| self.deadlines.of(priority).unwrap_or(Duration::MAX);
@@ -466,6 +476,18 @@ mod tests {
         assert_eq!(
             monthly.validate().unwrap_err().as_slice(),
             &[ConfigError::MonthlyNeedsDailyWindow]
+        );
+        monthly.frequency = FrequencyPolicy::Monthly(MonthDay::NthWeekday(2, Weekday::Tuesday));
+        assert_eq!(
+            monthly.validate().unwrap_err().as_slice(),
+            &[ConfigError::NoWindowOnReleaseDay(Weekday::Tuesday)]
+        );
+        monthly.frequency = FrequencyPolicy::Monthly(MonthDay::LastWeekday(Weekday::Saturday));
+        assert_eq!(monthly.validate(), Ok(()));
+        monthly.frequency = FrequencyPolicy::Monthly(MonthDay::NthWeekday(5, Weekday::Saturday));
+        assert_eq!(
+            monthly.validate().unwrap_err().as_slice(),
+            &[ConfigError::MonthDayOutOfRange]
         );
         monthly.retry.max_attempts = 16;
         assert!(monthly

@@ -457,6 +457,14 @@ impl fmt::Display for WaitReason {
             }
             WaitReason::NoWindows => f.write_str("no maintenance window is configured"),
             WaitReason::WindowClosed => f.write_str("outside the maintenance windows"),
+            WaitReason::NotReleasedToday(FrequencyPolicy::Monthly(day))
+                if day.weekday().is_some() =>
+            {
+                write!(
+                    f,
+                    "window open, but the monthly {day} policy releases updates only on the {day} of each month"
+                )
+            }
             WaitReason::NotReleasedToday(policy) => {
                 write!(
                     f,
