@@ -13,6 +13,8 @@
 //! exits with success exactly when the counts add up and no Critical or
 //! Security deadline was missed. A console run ends at `shutdown`.
 
+use core::sync::atomic::{AtomicBool, Ordering};
+
 use boot_config::{BootConfig, Mode};
 use heapless::Deque;
 use spin::Mutex;
@@ -44,6 +46,11 @@ const LOAD_FIRST_ID: u32 = 100_000;
 
 /// Approval requests waiting for the demo's operator: (update, asked at).
 static APPROVALS: Mutex<Deque<(UpdateId, Instant), 64>> = Mutex::new(Deque::new());
+
+/// Whether the demo's operator has been away once already: the first
+/// Security update that asks for approval is left unanswered, so the demo
+/// shows it installed at its deadline, approved by the deadline.
+static AWAY_ONCE: AtomicBool = AtomicBool::new(false);
 
 /// The demo operator's authority to approve, taken when the demo starts.
 ///
@@ -81,6 +88,17 @@ fn grant_approvals(now: Instant, out: Out<'_>) {
         let Some(id) = due else {
             return;
         };
+        let security =
+            update::info(id).is_ok_and(|info| info.record.priority == Priority::Security);
+        if security && !AWAY_ONCE.swap(true, Ordering::Relaxed) {
+            print_line(
+                out,
+                clock::wall(),
+                update::offset(),
+                format_args!("demo: operator is away; {id} waits for its deadline"),
+            );
+            continue;
+        }
         let approved = match OPERATOR.lock().as_ref() {
             Some(authority) => update::approve(id, authority),
             None => Err(ApiError::Revoked(Holder::DemoOperator)),

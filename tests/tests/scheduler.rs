@@ -388,6 +388,11 @@ fn demo_lives_through_a_week_and_its_summary_holds() {
         "the demo approved something itself"
     );
     assert!(
+        !lines_with(serial, "demo: operator is away").is_empty()
+            && !lines_with(serial, "DEADLINE-APPROVED").is_empty(),
+        "a Security update left unapproved installed at its deadline"
+    );
+    assert!(
         !lines_with(serial, "FAIL").is_empty(),
         "failure injection showed"
     );

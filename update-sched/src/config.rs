@@ -10,7 +10,9 @@ use crate::backoff::{RetryPolicy, RetryPolicyError};
 use crate::civil::{UtcOffset, Weekday};
 use crate::gate::{PowerPolicy, ResourceThresholds};
 use crate::pattern::PatternConfig;
-use crate::policy::{ApprovalPolicy, FrequencyPolicy, MonthDay};
+use crate::policy::{
+    ApprovalPolicy, DeadlineApprovalPolicy, FrequencyPolicy, MonthDay, UnapprovedAtDeadline,
+};
 use crate::time::Duration;
 use crate::update::Priority;
 use crate::window::{MaintenanceCalendar, Weekdays, Window};
@@ -76,6 +78,8 @@ pub struct Config {
     pub deadlines: Deadlines,
     /// Which priorities need approval.
     pub approval: ApprovalPolicy,
+    /// What happens to an update still awaiting approval at its deadline.
+    pub unapproved_at_deadline: DeadlineApprovalPolicy,
     /// Most updates running at once (1..=16). A Critical update may go
     /// one beyond it ([`crate::scheduler::CRITICAL_BEYOND_LIMIT`]).
     /// Updates that reboot, touch firmware or are marked exclusive run
@@ -262,6 +266,7 @@ impl Config {
             windows: Calendar::new(UtcOffset::UTC),
             deadlines: Deadlines::DEFAULT,
             approval: ApprovalPolicy::ALL_BUT_CRITICAL,
+            unapproved_at_deadline: DeadlineApprovalPolicy::DEFAULT,
             max_concurrent: 1,
             resources: ResourceThresholds::DEFAULT,
             idle: ResourceThresholds::IDLE,
@@ -275,6 +280,10 @@ impl Config {
                 let _ = windows.push(window(Weekdays::SATURDAY, 2 * 60, 4 * 60));
                 Config {
                     frequency: FrequencyPolicy::Weekly(Weekday::Saturday),
+                    // A Security fix waiting for an absent admin installs
+                    // at its 24-hour deadline; an Important one waits for
+                    // a person and is reported.
+                    unapproved_at_deadline: DeadlineApprovalPolicy::DEFAULT,
                     max_concurrent: 2,
                     ..base
                 }
@@ -284,6 +293,11 @@ impl Config {
                 Config {
                     frequency: FrequencyPolicy::Weekly(Weekday::Sunday),
                     approval: ApprovalPolicy::SECURITY_AUTOMATIC,
+                    // Servers have admins: what needs their approval and
+                    // did not get it is escalated, never installed behind
+                    // their back (Critical and Security need none here).
+                    unapproved_at_deadline: DeadlineApprovalPolicy::DEFAULT
+                        .with(Priority::Security, UnapprovedAtDeadline::Escalate),
                     max_concurrent: 4,
                     // Servers have admins logged in and are never idle by
                     // session count: only the figures decide.
@@ -303,6 +317,9 @@ impl Config {
                 let _ = windows.push(window(weekdays, 60, 3 * 60));
                 Config {
                     frequency: FrequencyPolicy::Adaptive,
+                    // As on a general machine: Security installs at its
+                    // deadline, Important is escalated.
+                    unapproved_at_deadline: DeadlineApprovalPolicy::DEFAULT,
                     ..base
                 }
             }
@@ -311,6 +328,10 @@ impl Config {
                 Config {
                     frequency: FrequencyPolicy::Monthly(MonthDay::Day(1)),
                     approval: ApprovalPolicy::NONE,
+                    // Nobody answers on a device: whatever was flagged for
+                    // approval installs at its deadline.
+                    unapproved_at_deadline: DeadlineApprovalPolicy::DEFAULT
+                        .with(Priority::Important, UnapprovedAtDeadline::Install),
                     notify_lead: None,
                     ..base
                 }

@@ -271,6 +271,107 @@ impl ApprovalPolicy {
     }
 }
 
+/// What happens to an update still awaiting approval when its deadline
+/// comes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UnapprovedAtDeadline {
+    /// It is approved by the deadline itself and installs at once, as
+    /// Windows installs past a deadline; the approval is announced
+    /// ([`crate::event::Event::ApprovedByDeadline`]) for the audit log.
+    Install,
+    /// It keeps waiting for a person, and the miss is counted and
+    /// announced as a kind of its own
+    /// ([`crate::event::Event::MissedAwaitingApproval`]).
+    Escalate,
+}
+
+impl UnapprovedAtDeadline {
+    /// `install` or `escalate`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            UnapprovedAtDeadline::Install => "install",
+            UnapprovedAtDeadline::Escalate => "escalate",
+        }
+    }
+}
+
+impl fmt::Display for UnapprovedAtDeadline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The text is neither `install` nor `escalate`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct UnknownDeadlineAction;
+
+impl fmt::Display for UnknownDeadlineAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("expected install or escalate")
+    }
+}
+
+impl core::error::Error for UnknownDeadlineAction {}
+
+impl FromStr for UnapprovedAtDeadline {
+    type Err = UnknownDeadlineAction;
+
+    fn from_str(text: &str) -> Result<UnapprovedAtDeadline, UnknownDeadlineAction> {
+        if text.eq_ignore_ascii_case("install") {
+            Ok(UnapprovedAtDeadline::Install)
+        } else if text.eq_ignore_ascii_case("escalate") {
+            Ok(UnapprovedAtDeadline::Escalate)
+        } else {
+            Err(UnknownDeadlineAction)
+        }
+    }
+}
+
+/// Per priority, what happens to an update still awaiting approval when
+/// its deadline comes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DeadlineApprovalPolicy {
+    by_priority: [UnapprovedAtDeadline; 5],
+}
+
+impl DeadlineApprovalPolicy {
+    /// Critical and Security install at their deadline; Important,
+    /// Optional and Low escalate (Optional and Low have no deadline by
+    /// default, so for them it matters only if one is configured).
+    pub const DEFAULT: DeadlineApprovalPolicy = DeadlineApprovalPolicy {
+        by_priority: [
+            UnapprovedAtDeadline::Install,
+            UnapprovedAtDeadline::Install,
+            UnapprovedAtDeadline::Escalate,
+            UnapprovedAtDeadline::Escalate,
+            UnapprovedAtDeadline::Escalate,
+        ],
+    };
+
+    /// What happens to an unapproved update of `priority` at its deadline.
+    #[inline]
+    pub const fn of(&self, priority: Priority) -> UnapprovedAtDeadline {
+        self.by_priority[priority.index()]
+    }
+
+    /// The same policy with `priority`'s action replaced.
+    #[inline]
+    pub const fn with(
+        mut self,
+        priority: Priority,
+        action: UnapprovedAtDeadline,
+    ) -> DeadlineApprovalPolicy {
+        self.by_priority[priority.index()] = action;
+        self
+    }
+}
+
+impl Default for DeadlineApprovalPolicy {
+    fn default() -> DeadlineApprovalPolicy {
+        DeadlineApprovalPolicy::DEFAULT
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,6 +533,32 @@ mod tests {
         assert!(
             FrequencyPolicy::Monthly(MonthDay::LastWeekday(Weekday::Saturday))
                 .releases_on(date(2026, 2, 28))
+        );
+    }
+
+    #[test]
+    fn test_unapproved_at_deadline_defaults_and_text() {
+        let policy = DeadlineApprovalPolicy::DEFAULT;
+        assert_eq!(policy.of(Priority::Critical), UnapprovedAtDeadline::Install);
+        assert_eq!(policy.of(Priority::Security), UnapprovedAtDeadline::Install);
+        assert_eq!(
+            policy.of(Priority::Important),
+            UnapprovedAtDeadline::Escalate
+        );
+        let changed = policy.with(Priority::Security, UnapprovedAtDeadline::Escalate);
+        assert_eq!(
+            changed.of(Priority::Security),
+            UnapprovedAtDeadline::Escalate
+        );
+        for action in [
+            UnapprovedAtDeadline::Install,
+            UnapprovedAtDeadline::Escalate,
+        ] {
+            assert_eq!(action.to_string().parse(), Ok(action));
+        }
+        assert_eq!(
+            "wait".parse::<UnapprovedAtDeadline>(),
+            Err(UnknownDeadlineAction)
         );
     }
 

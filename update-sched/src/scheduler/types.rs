@@ -117,6 +117,10 @@ pub struct StatusCounts {
     /// Updates that started after their deadline (plus the one-minute
     /// grace), or whose deadline passed while they waited, by priority.
     pub deadline_misses: [u32; 5],
+    /// Updates whose deadline passed while they still awaited approval
+    /// under [`crate::policy::UnapprovedAtDeadline::Escalate`], by
+    /// priority: a kind of miss of its own, not in `deadline_misses`.
+    pub missed_awaiting_approval: [u32; 5],
     /// Events dropped because the platform did not drain them in time.
     pub events_overflowed: u32,
 }
@@ -157,7 +161,12 @@ impl fmt::Display for StatusCounts {
                 write!(f, " {}={}", state.name(), count)?;
             }
         }
-        write!(f, " deadline_misses={}", self.total_deadline_misses())
+        write!(f, " deadline_misses={}", self.total_deadline_misses())?;
+        let unapproved: u32 = self.missed_awaiting_approval.iter().sum();
+        if unapproved > 0 {
+            write!(f, " missed_awaiting_approval={unapproved}")?;
+        }
+        Ok(())
     }
 }
 
