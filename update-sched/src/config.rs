@@ -8,6 +8,7 @@ use heapless::Vec;
 
 use crate::backoff::{RetryPolicy, RetryPolicyError};
 use crate::civil::{UtcOffset, Weekday};
+use crate::freeze::{FreezeError, Freezes};
 use crate::gate::{PowerPolicy, ResourceThresholds};
 use crate::pattern::PatternConfig;
 use crate::policy::{
@@ -74,6 +75,9 @@ pub struct Config {
     pub frequency: FrequencyPolicy,
     /// When non-urgent updates may run, in local time.
     pub windows: Calendar,
+    /// Date ranges, in the windows' local time, in which every update
+    /// below Critical is held (Security only until its deadline).
+    pub freezes: Freezes,
     /// Latest start per priority.
     pub deadlines: Deadlines,
     /// Which priorities need approval.
@@ -200,6 +204,9 @@ pub enum ConfigError {
     /// Deadlines shrink as priority rises: a more urgent priority has a
     /// later deadline than a less urgent one.
     DeadlinesOutOfOrder,
+    /// The freeze periods break a limit: one lasts too long, or two are
+    /// too close together or out of order.
+    Freeze(FreezeError),
     /// A usage-pattern setting is out of range: every activity weight is
     /// zero, a threshold is above 1000 per mille, or the half-life or
     /// confidence time is outside 1..=1080 minutes.
@@ -240,6 +247,7 @@ impl fmt::Display for ConfigError {
             ConfigError::DeadlinesOutOfOrder => {
                 f.write_str("a more urgent priority has a later deadline than a less urgent one")
             }
+            ConfigError::Freeze(error) => write!(f, "{error}"),
             ConfigError::PatternOutOfRange => f.write_str(
                 "a usage-pattern setting is out of range (all weights zero, a threshold above 1000, or a time outside 1..=1080 minutes)",
             ),
@@ -264,6 +272,7 @@ impl Config {
         let base = Config {
             frequency: FrequencyPolicy::Daily,
             windows: Calendar::new(UtcOffset::UTC),
+            freezes: Freezes::new(),
             deadlines: Deadlines::DEFAULT,
             approval: ApprovalPolicy::ALL_BUT_CRITICAL,
             unapproved_at_deadline: DeadlineApprovalPolicy::DEFAULT,
@@ -403,6 +412,9 @@ impl Config {
         }
         if !self.pattern.is_valid() {
             report(ConfigError::PatternOutOfRange);
+        }
+        if let Err(error) = self.freezes.validate() {
+            report(ConfigError::Freeze(error));
         }
         if errors.is_empty() {
             Ok(())

@@ -137,6 +137,13 @@ pub enum Event {
         /// Its priority.
         priority: Priority,
     },
+    /// Updates below Security are paused until `until`.
+    Paused {
+        /// When the pause ends.
+        until: Instant,
+    },
+    /// The pause ended: at its date, or by a person.
+    Resumed,
     /// A maintenance window opened.
     MaintenanceStart,
     /// A maintenance window closed.
@@ -164,7 +171,10 @@ impl Event {
             | Event::DeadlineMissed { id, .. }
             | Event::ApprovedByDeadline { id, .. }
             | Event::MissedAwaitingApproval { id, .. } => Some(id),
-            Event::MaintenanceStart | Event::MaintenanceEnd => None,
+            Event::MaintenanceStart
+            | Event::MaintenanceEnd
+            | Event::Paused { .. }
+            | Event::Resumed => None,
         }
     }
 
@@ -188,6 +198,8 @@ impl Event {
             Event::DeadlineMissed { .. } => "LATE",
             Event::ApprovedByDeadline { .. } => "DEADLINE-APPROVED",
             Event::MissedAwaitingApproval { .. } => "UNAPPROVED-LATE",
+            Event::Paused { .. } => "PAUSE",
+            Event::Resumed => "RESUME",
             Event::MaintenanceStart => "WINDOW",
             Event::MaintenanceEnd => "WINDOW",
         }
@@ -241,6 +253,8 @@ impl fmt::Display for Event {
                 f,
                 " {priority} deadline passed STILL AWAITING APPROVAL: approve or reject it"
             ),
+            Event::Paused { until } => write!(f, " updates below security paused until {until}"),
+            Event::Resumed => f.write_str(" updates resumed"),
             Event::MaintenanceStart => f.write_str(" maintenance window opened"),
             Event::MaintenanceEnd => f.write_str(" maintenance window closed"),
             _ => Ok(()),

@@ -484,7 +484,7 @@ mod tests {
                     assert_eq!(day.weekday(), weekday);
                     assert_eq!(usize::from(day.month()), index % 12 + 1);
                     // Exactly nth - 1 such weekdays come before it.
-                    assert_eq!(u8::from((day.day() - 1) / 7), nth - 1);
+                    assert_eq!((day.day() - 1) / 7, nth - 1);
                 }
             }
             let lasts: std::vec::Vec<Date> = release_days(MonthDay::LastWeekday(weekday)).collect();

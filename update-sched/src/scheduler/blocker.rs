@@ -19,7 +19,8 @@ impl<const N: usize> UpdateScheduler<N> {
     /// What keeps the queued update in `slot` from starting now, if
     /// anything. The questions come in order of precedence: what runs,
     /// the power gate (which holds even Critical updates), the external
-    /// gate and emergency maintenance, then, for an update not forced,
+    /// gate, emergency maintenance, a pause or a freeze period, then, for
+    /// an update not forced,
     /// the release rules, the machine's state and the room the latest
     /// starts leave.
     pub(super) fn blocker(
@@ -51,6 +52,9 @@ impl<const N: usize> UpdateScheduler<N> {
         }
         if self.emergency {
             return self.emergency_blocker(stored);
+        }
+        if let Some(reason) = self.hold_blocker(stored, wall) {
+            return Some(reason);
         }
         if stored.has(marks::FORCED) {
             return None;

@@ -274,6 +274,7 @@ use window_cache::WindowState;
 mod blocker;
 mod exclusive;
 mod explain;
+mod hold;
 mod latest_starts;
 mod lifecycle;
 mod plan;
@@ -368,6 +369,8 @@ pub struct UpdateScheduler<const N: usize> {
     announced_window_open: Option<bool>,
     emergency: bool,
     external_gate: Option<&'static str>,
+    /// A pause holds updates below Security until then.
+    paused_until: Option<WallTime>,
     metrics: Metrics,
     seed: u64,
     pattern: UsagePattern,
@@ -414,6 +417,7 @@ impl<const N: usize> UpdateScheduler<N> {
             announced_window_open: None,
             emergency: false,
             external_gate: None,
+            paused_until: None,
             metrics: Metrics::IDLE,
             seed: 0,
             pattern: UsagePattern::new(config.pattern),

@@ -384,6 +384,21 @@ pub enum WaitReason {
     /// that update's latest start): it waits for room. An update that is
     /// forced or Critical never waits for this.
     NoRoomBeforeLatestStarts,
+    /// A pause holds every update below Security until `until`.
+    Paused {
+        /// When the pause ends.
+        until: WallTime,
+        /// The local time it is shown in.
+        offset: UtcOffset,
+    },
+    /// A freeze period holds every update below Critical until `until`;
+    /// a Security update goes ahead at its deadline.
+    Frozen {
+        /// When the freeze period ends.
+        until: WallTime,
+        /// The local time it is shown in.
+        offset: UtcOffset,
+    },
     /// Nothing holds it back; it starts at the next poll.
     StartsNextPoll,
     /// Nothing holds it back but other updates are ahead of it.
@@ -417,6 +432,8 @@ impl WaitReason {
                 | WaitReason::Emergency
                 | WaitReason::StagingBusy(_)
                 | WaitReason::NoRoomBeforeLatestStarts
+                | WaitReason::Paused { .. }
+                | WaitReason::Frozen { .. }
         )
     }
 }
@@ -481,6 +498,16 @@ impl fmt::Display for WaitReason {
                 )
             }
             WaitReason::ManualRelease => f.write_str("manual policy: runs once approved"),
+            WaitReason::Paused { until, offset } => write!(
+                f,
+                "paused until {} (all but Critical and Security updates wait)",
+                until.to_local(*offset)
+            ),
+            WaitReason::Frozen { until, offset } => write!(
+                f,
+                "frozen until {} (a freeze period: Security updates only at their deadline)",
+                until.to_local(*offset)
+            ),
             WaitReason::DoesNotFit { needs, left } => {
                 write!(f, "needs {needs}, only {left} left in the window")
             }
