@@ -772,7 +772,11 @@ impl fmt::Display for ConfigLine {
             f,
             "frequency {}, windows {}, up to {} at once",
             config.frequency, config.windows, config.max_concurrent
-        )
+        )?;
+        if !config.freezes.is_empty() {
+            write!(f, ", frozen {}", config.freezes)?;
+        }
+        Ok(())
     }
 }
 

@@ -211,6 +211,9 @@ pub struct Summary {
     pub deadline_misses: u32,
     /// Critical and Security deadline misses.
     pub urgent_misses: u32,
+    /// Deadlines that passed while the update still awaited approval and
+    /// the policy escalated it (not in `deadline_misses`).
+    pub missed_awaiting_approval: u32,
     /// The scheduler path's share of all cycles, ppm.
     pub sched_share_ppm: u64,
 }
@@ -227,6 +230,7 @@ impl Summary {
             deadline_misses: status.total_deadline_misses(),
             urgent_misses: status.deadline_misses[Priority::Critical.index()]
                 + status.deadline_misses[Priority::Security.index()],
+            missed_awaiting_approval: status.missed_awaiting_approval.iter().sum(),
             sched_share_ppm: worker.cost().share_ppm(),
         })
     }
@@ -261,13 +265,14 @@ fn finish(worker: &Worker, strict: bool) -> ! {
         cost.worst_step
     );
     serial_println!(
-        "SUMMARY submitted={} completed={} failed={} cancelled={} pending={} deadline_misses={} sched_share_ppm={}",
+        "SUMMARY submitted={} completed={} failed={} cancelled={} pending={} deadline_misses={} missed_awaiting_approval={} sched_share_ppm={}",
         summary.submitted,
         summary.completed,
         summary.failed,
         summary.cancelled,
         summary.pending,
         summary.deadline_misses,
+        summary.missed_awaiting_approval,
         summary.sched_share_ppm
     );
     if summary.holds() || !strict {
@@ -426,6 +431,7 @@ mod tests {
             pending,
             deadline_misses: 0,
             urgent_misses: 0,
+            missed_awaiting_approval: 0,
             sched_share_ppm: 0,
         }
     }

@@ -284,6 +284,36 @@ mod tests {
     }
 
     #[test]
+    fn test_second_saturday_policy_releases_on_the_second_saturday_only() {
+        let mut config = unattended();
+        config.frequency = FrequencyPolicy::Monthly(crate::policy::MonthDay::NthWeekday(
+            2,
+            crate::civil::Weekday::Saturday,
+        ));
+        let mut scheduler = scheduler(config);
+        scheduler
+            .submit(&record(1, Priority::Optional, 0), Instant::ZERO)
+            .unwrap();
+        // Boot is Saturday 2026-11-28, the fourth Saturday: the window at
+        // 02:00 opens, but releases nothing.
+        assert!(poll_at(&mut scheduler, 120).is_empty());
+        let (now, wall) = at(120);
+        let why = scheduler.explain(UpdateId(1), now, wall).unwrap();
+        assert!(
+            why.to_string().contains(
+                "window open, but the monthly 2nd Sat policy releases updates only on the 2nd Sat of each month"
+            ),
+            "{why}"
+        );
+        // 2026-12-05 is the first Saturday; 2026-12-12 the second.
+        assert!(poll_at(&mut scheduler, 7 * 24 * 60 + 120).is_empty());
+        assert_eq!(
+            started_ids(&poll_at(&mut scheduler, 14 * 24 * 60 + 120)),
+            [1]
+        );
+    }
+
+    #[test]
     fn test_low_priority_waits_for_idle_but_does_not_block_others() {
         let mut scheduler = scheduler(unattended());
         scheduler
