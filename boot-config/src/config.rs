@@ -21,6 +21,7 @@
 //! windows = "Sat,Sun 22:30 +60m; UTC+01:00"   # optional override
 //! frequency = "weekly Sun"                    # optional override
 //! max_concurrent = 2                          # optional override
+//! freezes = "2026-12-20..2027-01-03"          # optional: freeze periods
 //!
 //! [failures]                       # per mille, per update kind
 //! application = 100
@@ -36,6 +37,7 @@ use core::fmt;
 
 use serde::{Deserialize, Serialize};
 use update_sched::config::{Calendar, Config, ConfigError, Profile};
+use update_sched::freeze::Freezes;
 use update_sched::policy::FrequencyPolicy;
 use update_sched::workload::{UnknownWorkload, WorkloadKind};
 use update_sched::UpdateKind;
@@ -193,6 +195,9 @@ pub struct BootConfig {
     pub frequency: Option<FrequencyPolicy>,
     /// Replaces the profile's limit on simultaneous updates.
     pub max_concurrent: Option<u8>,
+    /// Freeze periods, in the windows' local dates (the profiles have
+    /// none): each at most 90 days, at least 60 days apart.
+    pub freezes: Option<Freezes>,
 }
 
 /// A [`Name`] holding `text`, which the callers keep short enough.
@@ -220,6 +225,7 @@ impl Default for BootConfig {
             windows: None,
             frequency: None,
             max_concurrent: None,
+            freezes: None,
         }
     }
 }
@@ -277,6 +283,9 @@ impl BootConfig {
         }
         if let Some(max_concurrent) = self.max_concurrent {
             config.max_concurrent = max_concurrent;
+        }
+        if let Some(freezes) = &self.freezes {
+            config.freezes = freezes.clone();
         }
         match config.validate() {
             Ok(()) => Ok(config),
@@ -342,6 +351,7 @@ impl BootConfigError {
                 | ConfigError::MonthlyNeedsDailyWindow
                 | ConfigError::MonthDayOutOfRange,
             ) => "frequency",
+            BootConfigError::Scheduler(ConfigError::Freeze(_)) => "freezes",
             BootConfigError::Scheduler(_) => "profile",
         }
     }

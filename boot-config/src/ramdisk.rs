@@ -41,9 +41,10 @@ use crate::config::{BootConfig, BootConfigError};
 /// The first eight bytes of every ramdisk.
 pub const MAGIC: [u8; 8] = *b"UPKEEPRD";
 
-/// The format this crate writes and reads. Version 1: the layout above,
-/// with the version-1 `BootConfig` in the config section.
-pub const FORMAT_VERSION: u16 = 1;
+/// The format this crate writes and reads. Version 2: the layout above,
+/// with the version-2 `BootConfig` in the config section (version 1 had
+/// no `freezes`).
+pub const FORMAT_VERSION: u16 = 2;
 
 /// Bytes in the header.
 pub const HEADER_LEN: usize = 20;
@@ -628,6 +629,7 @@ mod tests {
             ),
             frequency: Some("weekly Sun".parse().unwrap()),
             max_concurrent: Some(3),
+            freezes: Some("2026-12-20..2027-01-03".parse().unwrap()),
         }
     }
 
@@ -753,10 +755,11 @@ mod tests {
         bytes[0] = b'X';
         assert_eq!(decode_config(&bytes), Err(RamdiskError::BadMagic));
         let mut bytes = encoded(&BootConfig::default());
-        bytes[8..10].copy_from_slice(&2u16.to_le_bytes());
+        // Version 1 had no freeze periods: refused, not misread.
+        bytes[8..10].copy_from_slice(&1u16.to_le_bytes());
         assert_eq!(
             decode_config(&bytes),
-            Err(RamdiskError::UnsupportedVersion(2))
+            Err(RamdiskError::UnsupportedVersion(1))
         );
         assert_eq!(
             decode_config(b"not a ramdisk at all, just text"),

@@ -237,10 +237,15 @@ mod tests {
         assert!(parse_config(text, "bad.toml")
             .unwrap_err()
             .starts_with("bad.toml:2: invalid config: failure rate of kernel updates"));
+        let text = "freezes = \"2026-12-20..2027-04-03\"\n";
+        assert_eq!(
+            parse_config(text, "bad.toml").unwrap_err(),
+            "bad.toml:1: freezes: invalid freeze periods \"2026-12-20..2027-04-03\": freeze period 1 lasts 105 days; at most 90"
+        );
         let text = "frequency = \"weekly Sun\"\n";
-        assert!(parse_config(text, "bad.toml")
-            .unwrap_err()
-            .starts_with("bad.toml:1: invalid config: scheduler configuration: weekly on"));
+        assert!(parse_config(text, "bad.toml").unwrap_err().starts_with(
+            "bad.toml:1: invalid config: scheduler configuration: the policy releases on"
+        ));
     }
 
     #[test]
@@ -265,10 +270,20 @@ mod tests {
                     .parse()
                     .unwrap(),
             ),
-            frequency: Some("weekly Sun".parse().unwrap()),
+            frequency: Some("monthly 2nd Sun".parse().unwrap()),
             max_concurrent: Some(3),
+            freezes: Some(
+                "2026-12-20..2027-01-03, 2027-06-01..2027-06-14"
+                    .parse()
+                    .unwrap(),
+            ),
         };
         let text = toml::to_string(&config).unwrap();
+        assert!(
+            text.contains("freezes = \"2026-12-20..2027-01-03, 2027-06-01..2027-06-14\""),
+            "{text}"
+        );
+        assert!(text.contains("frequency = \"monthly 2nd Sun\""), "{text}");
         assert!(
             text.contains("windows = \"Mon..Fri 01:00 +180m; Sat,Sun 22:30 +60m; UTC-05:30\""),
             "{text}"

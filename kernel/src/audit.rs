@@ -46,6 +46,9 @@ pub enum What {
     Approved,
     /// Turned down at approval.
     Declined,
+    /// Still unapproved at its deadline, and kept waiting for a person
+    /// (the `escalate` policy): a miss of its own kind.
+    Escalated,
     /// An attempt started.
     Started,
     /// Installed.
@@ -67,6 +70,7 @@ impl What {
             What::Submitted => "SUBMITTED",
             What::Approved => "APPROVED",
             What::Declined => "DECLINED",
+            What::Escalated => "ESCALATED",
             What::Started => "STARTED",
             What::Completed => "COMPLETED",
             What::Failed => "FAILED",
@@ -143,8 +147,9 @@ pub fn record_at(at: WallTime, what: What, id: Option<UpdateId>, detail: fmt::Ar
 }
 
 /// The subscriber that logs the scheduler's own events: starts,
-/// completions, failures, cancellations and approvals declined.
-/// (Approvals are logged by the API call, which knows who approved.)
+/// completions, failures, cancellations, approvals declined, approvals by
+/// deadline and escalations. (Approvals by a person are logged by the API
+/// call, which knows who approved.)
 pub fn on_event(event: &TimedEvent) {
     let at = clock::read().wall_at(event.at);
     match event.event {
@@ -181,6 +186,18 @@ pub fn on_event(event: &TimedEvent) {
             ),
         ),
         Event::Rejected { id } => record_at(at, What::Declined, Some(id), format_args!("")),
+        Event::ApprovedByDeadline { id, priority } => record_at(
+            at,
+            What::Approved,
+            Some(id),
+            format_args!("approved by deadline ({priority}, nobody approved in time)"),
+        ),
+        Event::MissedAwaitingApproval { id, priority } => record_at(
+            at,
+            What::Escalated,
+            Some(id),
+            format_args!("{priority} deadline passed awaiting approval"),
+        ),
         Event::Cancelled { id } => record_at(at, What::Cancelled, Some(id), format_args!("")),
         _ => {}
     }
@@ -431,12 +448,20 @@ mod tests {
             Event::Completed { id },
             Event::Rejected { id },
             Event::Cancelled { id },
+            Event::ApprovedByDeadline {
+                id,
+                priority: update_sched::Priority::Security,
+            },
+            Event::MissedAwaitingApproval {
+                id,
+                priority: update_sched::Priority::Important,
+            },
         ];
         for event in events {
             super::on_event(&TimedEvent { at, event });
         }
         assert_eq!(
-            newest(7),
+            newest(9),
             [
                 "STARTED #41 attempt 1",
                 "STARTED #41 attempt 2, latest start reached",
@@ -445,10 +470,12 @@ mod tests {
                 "COMPLETED #41",
                 "DECLINED #41",
                 "CANCELLED #41",
+                "APPROVED #41 approved by deadline (security, nobody approved in time)",
+                "ESCALATED #41 important deadline passed awaiting approval",
             ]
         );
         let mut stamps = Vec::new();
-        super::for_each_last(7, |record| stamps.push(record.at));
+        super::for_each_last(9, |record| stamps.push(record.at));
         let expected = reading.wall.saturating_add(Duration::from_secs(90));
         assert!(stamps.iter().all(|&stamp| stamp == expected), "{stamps:?}");
     }

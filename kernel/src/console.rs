@@ -545,6 +545,22 @@ impl Console {
                 update::set_emergency(false)?;
                 serial_println!("emergency mode off");
             }
+            ("pause", ["until", date]) => {
+                let date = update_sched::freeze::parse_date(date)
+                    .ok_or(Message::Text("a date looks like 2026-12-24"))?;
+                let end = update::pause_until(date)?;
+                serial_println!(
+                    "paused until {}: only critical and security updates run",
+                    local(end)
+                );
+            }
+            ("pause", ["off"]) | ("resume", []) => {
+                if update::resume()? {
+                    serial_println!("pause ended: updates run again");
+                } else {
+                    serial_println!("no pause to end");
+                }
+            }
             ("speed", []) => serial_println!("speed {}x", clock::speed()),
             ("speed", [factor]) => {
                 let factor: u32 = factor
@@ -565,7 +581,7 @@ impl Console {
             (
                 "help" | "status" | "list" | "show" | "explain" | "approve" | "reject" | "cancel"
                 | "defer" | "submit" | "windows" | "pattern" | "metrics" | "profile" | "emergency"
-                | "speed" | "wait" | "shutdown" | "audit" | "inventory",
+                | "pause" | "resume" | "speed" | "wait" | "shutdown" | "audit" | "inventory",
                 _,
             ) => return Err(Message::Usage(usage(command))),
             _ => return Err(Message::Unknown),
@@ -680,6 +696,12 @@ const COMMANDS: &[(&str, &str, &str)] = &[
     ("metrics", "metrics", "the latest metrics, measured and simulated"),
     ("profile", "profile <basic|server|desktop|iot>", "switch configuration profile"),
     ("emergency", "emergency on|off", "only critical and security updates run"),
+    (
+        "pause",
+        "pause until <date>|off",
+        "hold all but critical and security updates until a date (at most 35 days)",
+    ),
+    ("resume", "resume", "end the pause"),
     ("speed", "speed [factor]", "show or set the time acceleration"),
     (
         "wait",
@@ -751,7 +773,11 @@ impl fmt::Display for ConfigLine {
             f,
             "frequency {}, windows {}, up to {} at once",
             config.frequency, config.windows, config.max_concurrent
-        )
+        )?;
+        if !config.freezes.is_empty() {
+            write!(f, ", frozen {}", config.freezes)?;
+        }
+        Ok(())
     }
 }
 
@@ -788,6 +814,9 @@ fn status(worker: &Worker) {
     }
     if emergency {
         serial_println!("emergency mode is on");
+    }
+    if let Ok(Some(until)) = update::paused_until() {
+        serial_println!("paused until {}", local(until));
     }
 }
 
@@ -1808,6 +1837,31 @@ mod tests {
         assert!(fixture.run("status").ends_with("emergency mode is on\n"));
         assert_eq!(fixture.run("emergency off"), "emergency mode off\n");
         assert!(!fixture.run("status").contains("emergency"));
+    }
+
+    #[test]
+    fn test_pause_until_a_date_then_resume() {
+        let mut fixture = Fixture::new();
+        // The host clock starts at 1970-01-01 00:00 UTC.
+        assert_eq!(
+            fixture.run("pause until 1970-01-05"),
+            "paused until Mon 1970-01-05 00:00 +00:00: only critical and security updates run\n"
+        );
+        assert!(fixture
+            .run("status")
+            .ends_with("paused until Mon 1970-01-05 00:00 +00:00\n"));
+        assert_eq!(fixture.run("resume"), "pause ended: updates run again\n");
+        assert_eq!(fixture.run("pause off"), "no pause to end\n");
+        assert!(!fixture.run("status").contains("paused"));
+        assert_eq!(
+            fixture.run("pause until 1970-03-01"),
+            error("pause refused: a pause lasts at most 35 days from now; pick an earlier date")
+        );
+        assert_eq!(
+            fixture.run("pause until tomorrow"),
+            error("a date looks like 2026-12-24")
+        );
+        assert_eq!(fixture.run("pause"), usage("pause"));
     }
 
     #[test]

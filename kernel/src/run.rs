@@ -13,6 +13,8 @@
 //! exits with success exactly when the counts add up and no Critical or
 //! Security deadline was missed. A console run ends at `shutdown`.
 
+use core::sync::atomic::{AtomicBool, Ordering};
+
 use boot_config::{BootConfig, Mode};
 use heapless::Deque;
 use spin::Mutex;
@@ -44,6 +46,11 @@ const LOAD_FIRST_ID: u32 = 100_000;
 
 /// Approval requests waiting for the demo's operator: (update, asked at).
 static APPROVALS: Mutex<Deque<(UpdateId, Instant), 64>> = Mutex::new(Deque::new());
+
+/// Whether the demo's operator has been away once already: the first
+/// Security update that asks for approval is left unanswered, so the demo
+/// shows it installed at its deadline, approved by the deadline.
+static AWAY_ONCE: AtomicBool = AtomicBool::new(false);
 
 /// The demo operator's authority to approve, taken when the demo starts.
 ///
@@ -81,6 +88,17 @@ fn grant_approvals(now: Instant, out: Out<'_>) {
         let Some(id) = due else {
             return;
         };
+        let security =
+            update::info(id).is_ok_and(|info| info.record.priority == Priority::Security);
+        if security && !AWAY_ONCE.swap(true, Ordering::Relaxed) {
+            print_line(
+                out,
+                clock::wall(),
+                update::offset(),
+                format_args!("demo: operator is away; {id} waits for its deadline"),
+            );
+            continue;
+        }
         let approved = match OPERATOR.lock().as_ref() {
             Some(authority) => update::approve(id, authority),
             None => Err(ApiError::Revoked(Holder::DemoOperator)),
@@ -193,6 +211,9 @@ pub struct Summary {
     pub deadline_misses: u32,
     /// Critical and Security deadline misses.
     pub urgent_misses: u32,
+    /// Deadlines that passed while the update still awaited approval and
+    /// the policy escalated it (not in `deadline_misses`).
+    pub missed_awaiting_approval: u32,
     /// The scheduler path's share of all cycles, ppm.
     pub sched_share_ppm: u64,
 }
@@ -209,6 +230,7 @@ impl Summary {
             deadline_misses: status.total_deadline_misses(),
             urgent_misses: status.deadline_misses[Priority::Critical.index()]
                 + status.deadline_misses[Priority::Security.index()],
+            missed_awaiting_approval: status.missed_awaiting_approval.iter().sum(),
             sched_share_ppm: worker.cost().share_ppm(),
         })
     }
@@ -243,13 +265,14 @@ fn finish(worker: &Worker, strict: bool) -> ! {
         cost.worst_step
     );
     serial_println!(
-        "SUMMARY submitted={} completed={} failed={} cancelled={} pending={} deadline_misses={} sched_share_ppm={}",
+        "SUMMARY submitted={} completed={} failed={} cancelled={} pending={} deadline_misses={} missed_awaiting_approval={} sched_share_ppm={}",
         summary.submitted,
         summary.completed,
         summary.failed,
         summary.cancelled,
         summary.pending,
         summary.deadline_misses,
+        summary.missed_awaiting_approval,
         summary.sched_share_ppm
     );
     if summary.holds() || !strict {
@@ -408,6 +431,7 @@ mod tests {
             pending,
             deadline_misses: 0,
             urgent_misses: 0,
+            missed_awaiting_approval: 0,
             sched_share_ppm: 0,
         }
     }

@@ -26,9 +26,10 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use heapless::Deque;
 use spin::Mutex;
-use update_sched::civil::UtcOffset;
+use update_sched::civil::{Date, UtcOffset, WallTime};
 use update_sched::config::{Config, ConfigErrors, Profile};
 use update_sched::event::TimedEvent;
+use update_sched::freeze::PauseError;
 use update_sched::scheduler::{
     CommandError, Explanation, StatusCounts, SubmitError, UpdateInfo, UpdateScheduler, UpdateState,
 };
@@ -74,6 +75,8 @@ pub enum ApiError {
     Revoked(Holder),
     /// That holder already obtained its [`Authority`]; there is one each.
     AuthorityTaken(Holder),
+    /// The pause was refused (in the past, or more than 35 days away).
+    Pause(PauseError),
 }
 
 impl fmt::Display for ApiError {
@@ -90,6 +93,7 @@ impl fmt::Display for ApiError {
             ApiError::Revoked(holder) => {
                 write!(f, "not authorized: the {holder}'s authority was revoked")
             }
+            ApiError::Pause(error) => write!(f, "pause refused: {error}"),
             ApiError::AuthorityTaken(holder) => {
                 write!(
                     f,
@@ -105,6 +109,12 @@ impl core::error::Error for ApiError {}
 impl From<SubmitError> for ApiError {
     fn from(error: SubmitError) -> ApiError {
         ApiError::Submit(error)
+    }
+}
+
+impl From<PauseError> for ApiError {
+    fn from(error: PauseError) -> ApiError {
+        ApiError::Pause(error)
     }
 }
 
@@ -410,6 +420,27 @@ pub fn set_config(config: Config, profile: Option<Profile>) -> Result<(), ApiErr
         service.profile = profile;
         Ok(())
     })?
+}
+
+/// Pauses every update below Security until `date` begins in the
+/// windows' local time, at most 35 days from now; returns when it ends.
+pub fn pause_until(date: Date) -> Result<WallTime, ApiError> {
+    let clock::Reading { now, wall } = clock::read();
+    Ok(changing_scheduler(now, |scheduler| {
+        scheduler.pause_until(date, now, wall)
+    })??)
+}
+
+/// Ends the pause; `false` if there was none.
+pub fn resume() -> Result<bool, ApiError> {
+    let now = clock::now();
+    changing_scheduler(now, |scheduler| scheduler.resume(now))
+}
+
+/// When the pause ends, if one holds now.
+pub fn paused_until() -> Result<Option<WallTime>, ApiError> {
+    let wall = clock::wall();
+    with_scheduler(|scheduler| scheduler.paused_until(wall))
 }
 
 /// Emergency mode: only Critical and Security updates run.

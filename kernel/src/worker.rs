@@ -591,6 +591,9 @@ fn format_event(
         }
         Event::WillStart { at, .. } => write!(out, " expected at {}", local(at)),
         Event::Deferred { until, .. } => write!(out, " until {}", local(until)),
+        Event::Paused { until } => {
+            write!(out, " updates below security paused until {}", local(until))
+        }
         _ => {
             let mut text: String<160> = String::new();
             // Cut short rather than lost if it ever outgrew the buffer.

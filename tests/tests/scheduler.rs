@@ -208,6 +208,45 @@ fn security_update_waits_for_a_window_inside_its_deadline() {
 }
 
 #[test]
+fn pause_holds_an_update_explain_names_its_end_and_resume_releases_it() {
+    let config = server_with_saturday_window();
+    // Friday 10:00: paused past Saturday's window, then resumed before it.
+    let script = "pause until 2026-12-01\nsubmit 1 openssl important application 20m\n\
+                  approve 1\nexplain 1\nresume\nexplain 1\nwait 20h\nshutdown\n";
+    let outcome = console_run(config, "2026-11-27T10:00:00", script);
+    assert_eq!(outcome.verdict, Verdict::Success);
+    let serial = &outcome.serial;
+    assert!(
+        serial.contains(
+            "paused until Tue 2026-12-01 00:00 +00:00: only critical and security updates run"
+        ),
+        "pause confirmed"
+    );
+    let explanations: Vec<&str> = serial
+        .lines()
+        .filter(|line| line.starts_with("#1 openssl"))
+        .collect();
+    assert_eq!(explanations.len(), 2, "{serial}");
+    assert!(
+        explanations[0].contains("paused until Tue 2026-12-01 00:00 +00:00"),
+        "{}",
+        explanations[0]
+    );
+    assert!(serial.contains("pause ended: updates run again"));
+    assert!(
+        explanations[1].contains("outside the maintenance windows"),
+        "{}",
+        explanations[1]
+    );
+    assert!(event_line(serial, "PAUSE").is_some(), "pause announced");
+    assert!(event_line(serial, "RESUME").is_some(), "resume announced");
+    let start = event_line(serial, "START #1").expect("started after the resume");
+    let at = stamp_minutes(start).expect("stamp");
+    let opens = minutes_of("2026-11-28", "02:00");
+    assert!((opens..opens + 12).contains(&at), "in the window: {start}");
+}
+
+#[test]
 fn security_update_runs_at_its_deadline_when_no_window_comes_first() {
     let config = server_with_saturday_window();
     // Monday 10:00: the next window is five days away, past the deadline.
@@ -386,6 +425,11 @@ fn demo_lives_through_a_week_and_its_summary_holds() {
     assert!(
         !lines_with(serial, "demo: operator approves").is_empty(),
         "the demo approved something itself"
+    );
+    assert!(
+        !lines_with(serial, "demo: operator is away").is_empty()
+            && !lines_with(serial, "DEADLINE-APPROVED").is_empty(),
+        "a Security update left unapproved installed at its deadline"
     );
     assert!(
         !lines_with(serial, "FAIL").is_empty(),

@@ -14,7 +14,9 @@
 //! Prints each argument as given and normalized, the whole calendar, its open
 //! minutes per week, whether the instant `--at` (default: the system clock)
 //! is inside it and when that changes, and the next openings in UTC and in
-//! local time. `--next` lists at most [`MAX_OPENINGS`], and an option is
+//! local time. With `--frequency`, the openings listed are the ones in which
+//! that policy releases updates (`monthly 2nd Tue` lists the windows opening
+//! on the second Tuesday of each month). `--next` lists at most [`MAX_OPENINGS`], and an option is
 //! given at most once. Bad input prints `error: <message>` and exits with
 //! status 2, the usual status for a usage error.
 
@@ -27,6 +29,7 @@ use std::time::SystemTime;
 
 use update_sched::civil::{UtcOffset, WallTime};
 use update_sched::config::{Calendar, MAX_WINDOWS};
+use update_sched::policy::FrequencyPolicy;
 use update_sched::window::WindowError;
 use update_sched::Duration;
 
@@ -40,7 +43,8 @@ const DEFAULT_OPENINGS: usize = 5;
 const MAX_OPENINGS: usize = 1_000;
 
 const USAGE: &str = "\
-usage: calendar WINDOW... [--offset +HH:MM] [--at TIMESTAMP] [--next N]
+usage: calendar WINDOW... [--offset +HH:MM] [--frequency POLICY] [--at TIMESTAMP]
+                [--next N]
 
 Shows when the maintenance windows WINDOW... are open. They are read as the
 boot config's `windows` field is, by the same parser: all of them together
@@ -53,6 +57,9 @@ form one calendar of at most 8 windows.
                       in the config: 'Sat,Sun 22:30 +60m; UTC+01:00'
   --offset +HH:MM     UTC offset of the local time the windows use (default Z;
                       give it here or in a WINDOW, not both)
+  --frequency POLICY  list only the openings in which POLICY releases updates:
+                      daily, weekly Sat, monthly 1, monthly last,
+                      monthly 2nd Tue, monthly last Fri (1st..4th or last)
   --at TIMESTAMP      the instant to ask about, RFC 3339 such as
                       2026-11-28T22:45:00Z (default: now)
   --next N            how many openings to list, 1..=1000 (default 5)
@@ -66,6 +73,7 @@ struct Request {
     /// The windows as typed, each with its normalized form.
     texts: Vec<(String, String)>,
     calendar: Calendar,
+    frequency: Option<FrequencyPolicy>,
     at: WallTime,
     openings: usize,
 }
@@ -106,6 +114,7 @@ fn parse_args(args: &[String]) -> Result<Request, String> {
     Ok(Request {
         texts,
         calendar,
+        frequency: given.frequency,
         at,
         openings: given.openings,
     })
@@ -116,6 +125,7 @@ struct Arguments {
     /// The windows, as typed.
     texts: Vec<String>,
     offset: Option<UtcOffset>,
+    frequency: Option<FrequencyPolicy>,
     at: Option<WallTime>,
     openings: usize,
 }
@@ -126,6 +136,7 @@ fn read_arguments(args: &[String]) -> Result<Arguments, String> {
     let mut given = Arguments {
         texts: Vec::new(),
         offset: None,
+        frequency: None,
         at: None,
         openings: DEFAULT_OPENINGS,
     };
@@ -143,7 +154,7 @@ fn read_arguments(args: &[String]) -> Result<Arguments, String> {
             Some((flag, value)) => (flag, Some(value.to_owned())),
             None => (arg.as_str(), None),
         };
-        if !matches!(flag, "--offset" | "--at" | "--next") {
+        if !matches!(flag, "--offset" | "--frequency" | "--at" | "--next") {
             return Err(format!("unknown option {flag} (see --help)"));
         }
         if flags.contains(&flag) {
@@ -163,8 +174,8 @@ fn read_arguments(args: &[String]) -> Result<Arguments, String> {
 }
 
 impl Arguments {
-    /// Reads `value` as the value of `flag`, one of `--offset`, `--at` and
-    /// `--next`.
+    /// Reads `value` as the value of `flag`, one of `--offset`,
+    /// `--frequency`, `--at` and `--next`.
     fn read_option(&mut self, flag: &str, value: &str) -> Result<(), String> {
         match flag {
             "--offset" => {
@@ -173,6 +184,18 @@ impl Arguments {
                         .parse::<UtcOffset>()
                         .map_err(|error| format!("--offset {value}: {error}"))?,
                 );
+            }
+            "--frequency" => {
+                let policy = value
+                    .parse::<FrequencyPolicy>()
+                    .map_err(|error| format!("--frequency {value}: {error}"))?;
+                if matches!(policy, FrequencyPolicy::Manual | FrequencyPolicy::Adaptive) {
+                    return Err(format!(
+                        "--frequency {value}: {policy} does not release by the calendar; \
+                         give daily, weekly or monthly"
+                    ));
+                }
+                self.frequency = Some(policy);
             }
             "--at" => {
                 self.at = Some(
@@ -332,8 +355,12 @@ fn report(request: &Request) -> String {
     };
     line("State", &state);
     let mut label = "Openings";
+    if let Some(policy) = request.frequency {
+        line("Frequency", &policy.to_string());
+        label = "Releases";
+    }
     let mut any = false;
-    for opening in calendar.openings(request.at, request.openings) {
+    for opening in releasing_openings(request) {
         line(label, &instant(calendar, opening));
         label = "";
         any = true;
@@ -342,6 +369,23 @@ fn report(request: &Request) -> String {
         line(label, "none, the calendar never closes");
     }
     out
+}
+
+/// The next openings after `request.at`, only those in which the
+/// `--frequency` policy releases updates if one is given.
+fn releasing_openings(request: &Request) -> Vec<WallTime> {
+    let calendar = &request.calendar;
+    let Some(policy) = request.frequency else {
+        return calendar.openings(request.at, request.openings).collect();
+    };
+    // A monthly rule releases in about one opening of thirty; searching a
+    // bounded number of openings keeps a policy that matches no window
+    // (say weekly Sun over Saturday windows) from searching for ever.
+    calendar
+        .openings(request.at, 200 * MAX_OPENINGS)
+        .filter(|opening| policy.releases_on(opening.to_local(calendar.offset()).date()))
+        .take(request.openings)
+        .collect()
 }
 
 /// `2026-11-28T21:30:00Z = Sat 2026-11-28 22:30 +01:00`.

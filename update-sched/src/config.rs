@@ -8,9 +8,12 @@ use heapless::Vec;
 
 use crate::backoff::{RetryPolicy, RetryPolicyError};
 use crate::civil::{UtcOffset, Weekday};
+use crate::freeze::{FreezeError, Freezes};
 use crate::gate::{PowerPolicy, ResourceThresholds};
 use crate::pattern::PatternConfig;
-use crate::policy::{ApprovalPolicy, FrequencyPolicy, MonthDay};
+use crate::policy::{
+    ApprovalPolicy, DeadlineApprovalPolicy, FrequencyPolicy, MonthDay, UnapprovedAtDeadline,
+};
 use crate::time::Duration;
 use crate::update::Priority;
 use crate::window::{MaintenanceCalendar, Weekdays, Window};
@@ -72,10 +75,15 @@ pub struct Config {
     pub frequency: FrequencyPolicy,
     /// When non-urgent updates may run, in local time.
     pub windows: Calendar,
+    /// Date ranges, in the windows' local time, in which every update
+    /// below Critical is held (Security only until its deadline).
+    pub freezes: Freezes,
     /// Latest start per priority.
     pub deadlines: Deadlines,
     /// Which priorities need approval.
     pub approval: ApprovalPolicy,
+    /// What happens to an update still awaiting approval at its deadline.
+    pub unapproved_at_deadline: DeadlineApprovalPolicy,
     /// Most updates running at once (1..=16). A Critical update may go
     /// one beyond it ([`crate::scheduler::CRITICAL_BEYOND_LIMIT`]).
     /// Updates that reboot, touch firmware or are marked exclusive run
@@ -182,18 +190,23 @@ pub enum ConfigError {
     /// The critical battery floor is above the level non-Critical updates
     /// need, so the two rules contradict each other.
     BatteryFloorAboveMinimum,
-    /// A monthly policy names a day outside 1..=28.
+    /// A monthly policy names a day outside 1..=28 or an ordinal outside
+    /// 1st..=4th.
     MonthDayOutOfRange,
     /// The policy releases updates into windows, but there are none.
     NoWindows,
-    /// A weekly policy's day has no window opening on it.
+    /// A weekly policy's day, or a monthly policy's weekday, has no window
+    /// opening on it.
     NoWindowOnReleaseDay(Weekday),
-    /// A monthly policy needs a window every day, since any day of the
-    /// month can fall on any weekday.
+    /// A monthly policy by day number needs a window every day, since any
+    /// day of the month can fall on any weekday.
     MonthlyNeedsDailyWindow,
     /// Deadlines shrink as priority rises: a more urgent priority has a
     /// later deadline than a less urgent one.
     DeadlinesOutOfOrder,
+    /// The freeze periods break a limit: one lasts too long, or two are
+    /// too close together or out of order.
+    Freeze(FreezeError),
     /// A usage-pattern setting is out of range: every activity weight is
     /// zero, a threshold is above 1000 per mille, or the half-life or
     /// confidence time is outside 1..=1080 minutes.
@@ -219,12 +232,14 @@ impl fmt::Display for ConfigError {
             ConfigError::BatteryFloorAboveMinimum => {
                 f.write_str("the critical battery floor is above the minimum battery level")
             }
-            ConfigError::MonthDayOutOfRange => f.write_str("a monthly day must be 1..=28 or last"),
+            ConfigError::MonthDayOutOfRange => {
+                f.write_str("a monthly day must be 1..=28, last, or 1st..=4th or last before a weekday")
+            }
             ConfigError::NoWindows => {
                 f.write_str("the frequency policy needs maintenance windows, and there are none")
             }
             ConfigError::NoWindowOnReleaseDay(day) => {
-                write!(f, "weekly on {day}, but no window opens on {day}")
+                write!(f, "the policy releases on {day}, but no window opens on {day}")
             }
             ConfigError::MonthlyNeedsDailyWindow => {
                 f.write_str("a monthly policy needs a window on every weekday")
@@ -232,6 +247,7 @@ impl fmt::Display for ConfigError {
             ConfigError::DeadlinesOutOfOrder => {
                 f.write_str("a more urgent priority has a later deadline than a less urgent one")
             }
+            ConfigError::Freeze(error) => write!(f, "{error}"),
             ConfigError::PatternOutOfRange => f.write_str(
                 "a usage-pattern setting is out of range (all weights zero, a threshold above 1000, or a time outside 1..=1080 minutes)",
             ),
@@ -256,8 +272,10 @@ impl Config {
         let base = Config {
             frequency: FrequencyPolicy::Daily,
             windows: Calendar::new(UtcOffset::UTC),
+            freezes: Freezes::new(),
             deadlines: Deadlines::DEFAULT,
             approval: ApprovalPolicy::ALL_BUT_CRITICAL,
+            unapproved_at_deadline: DeadlineApprovalPolicy::DEFAULT,
             max_concurrent: 1,
             resources: ResourceThresholds::DEFAULT,
             idle: ResourceThresholds::IDLE,
@@ -271,6 +289,10 @@ impl Config {
                 let _ = windows.push(window(Weekdays::SATURDAY, 2 * 60, 4 * 60));
                 Config {
                     frequency: FrequencyPolicy::Weekly(Weekday::Saturday),
+                    // A Security fix waiting for an absent admin installs
+                    // at its 24-hour deadline; an Important one waits for
+                    // a person and is reported.
+                    unapproved_at_deadline: DeadlineApprovalPolicy::DEFAULT,
                     max_concurrent: 2,
                     ..base
                 }
@@ -280,6 +302,11 @@ impl Config {
                 Config {
                     frequency: FrequencyPolicy::Weekly(Weekday::Sunday),
                     approval: ApprovalPolicy::SECURITY_AUTOMATIC,
+                    // Servers have admins: what needs their approval and
+                    // did not get it is escalated, never installed behind
+                    // their back (Critical and Security need none here).
+                    unapproved_at_deadline: DeadlineApprovalPolicy::DEFAULT
+                        .with(Priority::Security, UnapprovedAtDeadline::Escalate),
                     max_concurrent: 4,
                     // Servers have admins logged in and are never idle by
                     // session count: only the figures decide.
@@ -299,6 +326,9 @@ impl Config {
                 let _ = windows.push(window(weekdays, 60, 3 * 60));
                 Config {
                     frequency: FrequencyPolicy::Adaptive,
+                    // As on a general machine: Security installs at its
+                    // deadline, Important is escalated.
+                    unapproved_at_deadline: DeadlineApprovalPolicy::DEFAULT,
                     ..base
                 }
             }
@@ -307,6 +337,10 @@ impl Config {
                 Config {
                     frequency: FrequencyPolicy::Monthly(MonthDay::Day(1)),
                     approval: ApprovalPolicy::NONE,
+                    // Nobody answers on a device: whatever was flagged for
+                    // approval installs at its deadline.
+                    unapproved_at_deadline: DeadlineApprovalPolicy::DEFAULT
+                        .with(Priority::Important, UnapprovedAtDeadline::Install),
                     notify_lead: None,
                     ..base
                 }
@@ -358,9 +392,15 @@ impl Config {
             FrequencyPolicy::Weekly(day) if !open_days.contains_day(day) => {
                 report(ConfigError::NoWindowOnReleaseDay(day))
             }
-            FrequencyPolicy::Monthly(_) if open_days != Weekdays::all() => {
-                report(ConfigError::MonthlyNeedsDailyWindow)
-            }
+            FrequencyPolicy::Monthly(day) => match day.weekday() {
+                Some(weekday) if !open_days.contains_day(weekday) => {
+                    report(ConfigError::NoWindowOnReleaseDay(weekday))
+                }
+                None if open_days != Weekdays::all() => {
+                    report(ConfigError::MonthlyNeedsDailyWindow)
+                }
+                _ => {}
+            },
             _ => {}
         }
         let rank = |priority| self.deadlines.of(priority).unwrap_or(Duration::MAX);
@@ -372,6 +412,9 @@ impl Config {
         }
         if !self.pattern.is_valid() {
             report(ConfigError::PatternOutOfRange);
+        }
+        if let Err(error) = self.freezes.validate() {
+            report(ConfigError::Freeze(error));
         }
         if errors.is_empty() {
             Ok(())
@@ -466,6 +509,18 @@ mod tests {
         assert_eq!(
             monthly.validate().unwrap_err().as_slice(),
             &[ConfigError::MonthlyNeedsDailyWindow]
+        );
+        monthly.frequency = FrequencyPolicy::Monthly(MonthDay::NthWeekday(2, Weekday::Tuesday));
+        assert_eq!(
+            monthly.validate().unwrap_err().as_slice(),
+            &[ConfigError::NoWindowOnReleaseDay(Weekday::Tuesday)]
+        );
+        monthly.frequency = FrequencyPolicy::Monthly(MonthDay::LastWeekday(Weekday::Saturday));
+        assert_eq!(monthly.validate(), Ok(()));
+        monthly.frequency = FrequencyPolicy::Monthly(MonthDay::NthWeekday(5, Weekday::Saturday));
+        assert_eq!(
+            monthly.validate().unwrap_err().as_slice(),
+            &[ConfigError::MonthDayOutOfRange]
         );
         monthly.retry.max_attempts = 16;
         assert!(monthly

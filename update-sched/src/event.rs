@@ -117,6 +117,33 @@ pub enum Event {
         /// Its priority.
         priority: Priority,
     },
+    /// The update was still awaiting approval at its deadline, and the
+    /// policy ([`crate::policy::UnapprovedAtDeadline::Install`]) approved
+    /// it: it installs now. An audit log records it as approved by the
+    /// deadline.
+    ApprovedByDeadline {
+        /// The update.
+        id: UpdateId,
+        /// Its priority.
+        priority: Priority,
+    },
+    /// The update's deadline passed while it still awaited approval, and
+    /// the policy ([`crate::policy::UnapprovedAtDeadline::Escalate`])
+    /// keeps it waiting for a person: a miss of its own kind, to be
+    /// announced loudly.
+    MissedAwaitingApproval {
+        /// The update.
+        id: UpdateId,
+        /// Its priority.
+        priority: Priority,
+    },
+    /// Updates below Security are paused until `until`.
+    Paused {
+        /// When the pause ends.
+        until: Instant,
+    },
+    /// The pause ended: at its date, or by a person.
+    Resumed,
     /// A maintenance window opened.
     MaintenanceStart,
     /// A maintenance window closed.
@@ -141,8 +168,13 @@ impl Event {
             | Event::Deferred { id, .. }
             | Event::Cancelled { id }
             | Event::DependencyFailed { id, .. }
-            | Event::DeadlineMissed { id, .. } => Some(id),
-            Event::MaintenanceStart | Event::MaintenanceEnd => None,
+            | Event::DeadlineMissed { id, .. }
+            | Event::ApprovedByDeadline { id, .. }
+            | Event::MissedAwaitingApproval { id, .. } => Some(id),
+            Event::MaintenanceStart
+            | Event::MaintenanceEnd
+            | Event::Paused { .. }
+            | Event::Resumed => None,
         }
     }
 
@@ -164,6 +196,10 @@ impl Event {
             Event::Cancelled { .. } => "CANCEL",
             Event::DependencyFailed { .. } => "DEPFAIL",
             Event::DeadlineMissed { .. } => "LATE",
+            Event::ApprovedByDeadline { .. } => "DEADLINE-APPROVED",
+            Event::MissedAwaitingApproval { .. } => "UNAPPROVED-LATE",
+            Event::Paused { .. } => "PAUSE",
+            Event::Resumed => "RESUME",
             Event::MaintenanceStart => "WINDOW",
             Event::MaintenanceEnd => "WINDOW",
         }
@@ -207,6 +243,18 @@ impl fmt::Display for Event {
                 write!(f, " needs {dependency}, which will never complete")
             }
             Event::DeadlineMissed { priority, .. } => write!(f, " {priority} deadline passed"),
+            Event::ApprovedByDeadline { priority, .. } => {
+                write!(
+                    f,
+                    " {priority} deadline reached unapproved: approved by deadline, installing"
+                )
+            }
+            Event::MissedAwaitingApproval { priority, .. } => write!(
+                f,
+                " {priority} deadline passed STILL AWAITING APPROVAL: approve or reject it"
+            ),
+            Event::Paused { until } => write!(f, " updates below security paused until {until}"),
+            Event::Resumed => f.write_str(" updates resumed"),
             Event::MaintenanceStart => f.write_str(" maintenance window opened"),
             Event::MaintenanceEnd => f.write_str(" maintenance window closed"),
             _ => Ok(()),
@@ -337,5 +385,13 @@ mod tests {
             "ALONE #5 reboots or flashes, alone"
         );
         assert_eq!(Event::MaintenanceEnd.update(), None);
+        assert_eq!(
+            Event::MissedAwaitingApproval {
+                id: UpdateId(3),
+                priority: Priority::Important
+            }
+            .to_string(),
+            "UNAPPROVED-LATE #3 important deadline passed STILL AWAITING APPROVAL: approve or reject it"
+        );
     }
 }

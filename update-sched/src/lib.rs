@@ -17,6 +17,7 @@ pub mod backoff;
 pub mod civil;
 pub mod config;
 pub mod event;
+pub mod freeze;
 pub mod gate;
 pub mod ordered_queue;
 pub mod pattern;

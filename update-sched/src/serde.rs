@@ -24,6 +24,7 @@ use serde::Deserialize;
 
 use crate::civil::{UtcOffset, Weekday};
 use crate::config::Profile;
+use crate::freeze::Freezes;
 use crate::policy::FrequencyPolicy;
 use crate::update::{Priority, UpdateKind};
 use crate::window::MaintenanceCalendar;
@@ -63,7 +64,12 @@ text_form_from_str!(
 text_form_from_str!(
     FrequencyPolicy,
     "frequency policy",
-    "a frequency policy: daily, weekly <day>, monthly <1..28|last>, manual or adaptive"
+    "a frequency policy: daily, weekly <day>, monthly <1..28|last|2nd Tue|last Fri>, manual or adaptive"
+);
+text_form_from_str!(
+    Freezes,
+    "freeze periods",
+    "freeze periods such as \"2026-12-20..2027-01-03, 2027-06-01..2027-06-14\""
 );
 text_form_from_str!(
     UtcOffset,
@@ -157,7 +163,8 @@ serde_as_text!(
     UtcOffset,
     Weekday,
     Priority,
-    UpdateKind
+    UpdateKind,
+    Freezes
 );
 
 impl<const W: usize> Serialize for MaintenanceCalendar<W> {

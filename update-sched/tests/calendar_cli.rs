@@ -291,3 +291,54 @@ fn test_many_windows_quoted_shortened_in_the_error() {
         )
     );
 }
+
+#[test]
+fn test_frequency_lists_only_releasing_openings() {
+    let output = run_calendar(&[
+        "Tue 02:00 +120m",
+        "--frequency",
+        "monthly 2nd Tue",
+        "--at",
+        "2026-11-28T00:00:00Z",
+        "--next",
+        "3",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.ends_with(
+            "      Frequency: monthly 2nd Tue
+       Releases: 2026-12-08T02:00:00Z = Tue 2026-12-08 02:00 +00:00
+                 2027-01-12T02:00:00Z = Tue 2027-01-12 02:00 +00:00
+                 2027-02-09T02:00:00Z = Tue 2027-02-09 02:00 +00:00
+"
+        ),
+        "{stdout}"
+    );
+    let output = run_calendar(&[
+        "Mon..Sun 02:00 +60m",
+        "--frequency=monthly last Fri",
+        "--at=2027-12-01T00:00:00Z",
+        "--next=2",
+    ]);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.ends_with(
+            "       Releases: 2027-12-31T02:00:00Z = Fri 2027-12-31 02:00 +00:00
+                 2028-01-28T02:00:00Z = Fri 2028-01-28 02:00 +00:00
+"
+        ),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn test_bad_frequency_exits_2() {
+    let output = run_calendar(&["Tue 02:00 +120m", "--frequency", "monthly 5th Tue"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8(output.stderr)
+        .unwrap()
+        .starts_with("error: --frequency monthly 5th Tue: monthly needs"));
+    let output = run_calendar(&["Tue 02:00 +120m", "--frequency", "manual"]);
+    assert_eq!(output.status.code(), Some(2));
+}

@@ -7,7 +7,9 @@
 use update_sched::civil::WallTime;
 use update_sched::config::{Config, Deadlines, Profile};
 use update_sched::gate::{Metrics, ResourceThresholds};
-use update_sched::policy::{ApprovalPolicy, FrequencyPolicy};
+use update_sched::policy::{
+    ApprovalPolicy, DeadlineApprovalPolicy, FrequencyPolicy, UnapprovedAtDeadline,
+};
 use update_sched::scheduler::{UpdateScheduler, UpdateState};
 use update_sched::update::UpdateRecord;
 use update_sched::{Duration, Instant, Priority, UpdateId, UpdateKind};
@@ -255,8 +257,13 @@ fn platform_polling_only_at_next_wake_keeps_every_deadline() {
 fn low_update_is_not_starved_by_a_stream_of_unapproved_security_updates() {
     // Windows every night 02:00 for 3 hours (boot is Friday 20:00, so
     // minute 360 is 02:00). A Security update that needs approval, never
-    // given, arrives every 20 minutes; each counts until its deadline.
-    let config = nightly_window(Deadlines::DEFAULT);
+    // given, arrives every 20 minutes; each counts until its deadline,
+    // and is then left waiting for a person (escalated), not installed.
+    let config = Config {
+        unapproved_at_deadline: DeadlineApprovalPolicy::DEFAULT
+            .with(Priority::Security, UnapprovedAtDeadline::Escalate),
+        ..nightly_window(Deadlines::DEFAULT)
+    };
     let mut scheduler: UpdateScheduler<512> = UpdateScheduler::new(config).unwrap();
     let mut next_id = 1000;
     let mut low_started = None;

@@ -19,7 +19,8 @@ impl<const N: usize> UpdateScheduler<N> {
     /// What keeps the queued update in `slot` from starting now, if
     /// anything. The questions come in order of precedence: what runs,
     /// the power gate (which holds even Critical updates), the external
-    /// gate and emergency maintenance, then, for an update not forced,
+    /// gate, emergency maintenance, a pause or a freeze period, then, for
+    /// an update not forced,
     /// the release rules, the machine's state and the room the latest
     /// starts leave.
     pub(super) fn blocker(
@@ -51,6 +52,9 @@ impl<const N: usize> UpdateScheduler<N> {
         }
         if self.emergency {
             return self.emergency_blocker(stored);
+        }
+        if let Some(reason) = self.hold_blocker(stored, wall) {
+            return Some(reason);
         }
         if stored.has(marks::FORCED) {
             return None;
@@ -275,6 +279,36 @@ mod tests {
         ));
         assert_eq!(
             started_ids(&poll_at(&mut scheduler, 7 * 24 * 60 + 120)),
+            [1]
+        );
+    }
+
+    #[test]
+    fn test_second_saturday_policy_releases_on_the_second_saturday_only() {
+        let mut config = unattended();
+        config.frequency = FrequencyPolicy::Monthly(crate::policy::MonthDay::NthWeekday(
+            2,
+            crate::civil::Weekday::Saturday,
+        ));
+        let mut scheduler = scheduler(config);
+        scheduler
+            .submit(&record(1, Priority::Optional, 0), Instant::ZERO)
+            .unwrap();
+        // Boot is Saturday 2026-11-28, the fourth Saturday: the window at
+        // 02:00 opens, but releases nothing.
+        assert!(poll_at(&mut scheduler, 120).is_empty());
+        let (now, wall) = at(120);
+        let why = scheduler.explain(UpdateId(1), now, wall).unwrap();
+        assert!(
+            why.to_string().contains(
+                "window open, but the monthly 2nd Sat policy releases updates only on the 2nd Sat of each month"
+            ),
+            "{why}"
+        );
+        // 2026-12-05 is the first Saturday; 2026-12-12 the second.
+        assert!(poll_at(&mut scheduler, 7 * 24 * 60 + 120).is_empty());
+        assert_eq!(
+            started_ids(&poll_at(&mut scheduler, 14 * 24 * 60 + 120)),
             [1]
         );
     }

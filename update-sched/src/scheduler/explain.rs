@@ -194,7 +194,9 @@ impl<const N: usize> UpdateScheduler<N> {
     fn chance_after(&self, reason: &WaitReason, scene: &Scene<'_>) -> Option<Instant> {
         let (now, wall) = (scene.now, scene.wall);
         match *reason {
-            WaitReason::PlannedSlot { at, .. } => {
+            WaitReason::PlannedSlot { at, .. }
+            | WaitReason::Paused { until: at, .. }
+            | WaitReason::Frozen { until: at, .. } => {
                 Some(now.saturating_add(at.saturating_duration_since(wall)))
             }
             WaitReason::WindowClosed => scene
@@ -230,8 +232,10 @@ impl<const N: usize> UpdateScheduler<N> {
         let latest_at = instant_of(latest_s);
         (forced_later
             && next_chance.is_none_or(|chance| chance > latest_at)
-            && held_until_forced(reason))
-        .then_some(latest_at)
+            && (held_until_forced(reason)
+                || (matches!(reason, WaitReason::Frozen { .. })
+                    && stored.priority() == Priority::Security)))
+            .then_some(latest_at)
     }
 
     /// The update ahead of the queued `slot` that keeps it from starting

@@ -10,6 +10,7 @@ use super::types::{StatusCounts, UpdateState};
 use super::{UpdateScheduler, CRITICAL_BEYOND_LIMIT, EVENT_CAPACITY};
 use crate::config::{Config, MAX_CONCURRENT};
 use crate::event::{Event, EventQueue};
+use crate::policy::UnapprovedAtDeadline;
 use crate::queue::{PackedKey, Rank, Slot};
 use crate::time::Instant;
 use crate::update::{Priority, UpdateId};
@@ -549,19 +550,88 @@ impl<const N: usize> UpdateScheduler<N> {
         }
     }
 
-    /// Forces updates whose latest start came and counts misses.
+    /// Settles the updates still awaiting approval whose deadline came,
+    /// by [`crate::config::Config::unapproved_at_deadline`]: `Install`
+    /// approves them (they are then forced like any update at its
+    /// deadline); `Escalate` leaves them waiting and, once the grace
+    /// minute is over too, counts a miss of their own kind. Returns the
+    /// earliest second at which this must be looked at again, and whether
+    /// some were left for the next scan.
+    fn settle_unapproved(&mut self, now: Instant, now_s: u32) -> (u32, bool) {
+        let mut earliest = u32::MAX;
+        let mut install: Vec<Slot, 32> = Vec::new();
+        let mut rescan = false;
+        for (id, slot) in self.index.iter() {
+            let stored = self.slots[slot.index()];
+            if stored.state() != UpdateState::AwaitingApproval || stored.has(marks::MISSED) {
+                continue;
+            }
+            let Some(deadline) = self.deadline_s(&stored) else {
+                continue;
+            };
+            if deadline > now_s {
+                earliest = earliest.min(deadline);
+                continue;
+            }
+            match self.config.unapproved_at_deadline.of(stored.priority()) {
+                UnapprovedAtDeadline::Install => {
+                    if install.push(slot).is_err() {
+                        rescan = true;
+                    }
+                }
+                UnapprovedAtDeadline::Escalate => {
+                    let grace_end = deadline.saturating_add(DEADLINE_GRACE_SECS);
+                    if grace_end < now_s {
+                        self.slots[slot.index()].marks |= marks::MISSED;
+                        self.counts.missed_awaiting_approval[stored.priority().index()] += 1;
+                        self.events.push(
+                            now,
+                            Event::MissedAwaitingApproval {
+                                id,
+                                priority: stored.priority(),
+                            },
+                        );
+                    } else {
+                        earliest = earliest.min(grace_end.saturating_add(1));
+                    }
+                }
+            }
+        }
+        for slot in install {
+            let stored = self.slots[slot.index()];
+            self.slots[slot.index()].marks |= marks::APPROVED;
+            if let Some(id) = self.index.id_at(slot) {
+                self.events.push(
+                    now,
+                    Event::ApprovedByDeadline {
+                        id,
+                        priority: stored.priority(),
+                    },
+                );
+            }
+            self.enqueue(slot);
+        }
+        (earliest, rescan)
+    }
+
+    /// Settles unapproved updates at their deadline, forces updates whose
+    /// latest start came and counts misses.
     pub(super) fn handle_deadlines(&mut self, now: Instant, now_s: u32) {
+        let (mut earliest, mut rescan) = self.settle_unapproved(now, now_s);
         let mut latest = self.latest_starts(now_s);
         self.room = core::mem::take(&mut latest.room);
-        let mut earliest = u32::MAX;
         let mut force: Vec<Slot, 32> = Vec::new();
-        let mut rescan = false;
         for (id, slot) in self.index.iter() {
             let stored = self.slots[slot.index()];
             let Some(deadline) = self.deadline_s(&stored) else {
                 continue;
             };
-            if stored.state() == UpdateState::Running || stored.has(marks::MISSED) {
+            // An update awaiting approval is settled by its own rule above.
+            if matches!(
+                stored.state(),
+                UpdateState::Running | UpdateState::AwaitingApproval
+            ) || stored.has(marks::MISSED)
+            {
                 continue;
             }
             if !stored.has(marks::FORCED) {
@@ -629,7 +699,7 @@ impl<const N: usize> UpdateScheduler<N> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Config, Profile};
+    use crate::config::{Config, Deadlines, Profile};
     use crate::gate::{Metrics, PowerSource};
     use crate::scheduler::testing::*;
     use crate::scheduler::types::WaitReason;
@@ -925,5 +995,103 @@ mod tests {
             [1]
         );
         assert_eq!(scheduler.status().total_deadline_misses(), 0);
+    }
+
+    /// Every event waiting, drained.
+    fn drain(scheduler: &mut UpdateScheduler<64>) -> std::vec::Vec<Event> {
+        core::iter::from_fn(|| scheduler.pop_event())
+            .map(|timed| timed.event)
+            .collect()
+    }
+
+    #[test]
+    fn test_unapproved_security_at_deadline_installs_approved_by_deadline() {
+        // Basic: Security needs approval and installs at its deadline.
+        let mut scheduler = scheduler(Config::preset(Profile::Basic));
+        scheduler
+            .submit(&record(1, Priority::Security, 0), Instant::ZERO)
+            .unwrap();
+        assert!(poll_at(&mut scheduler, 24 * 60 - 1).is_empty());
+        assert_eq!(
+            scheduler.state_of(UpdateId(1)),
+            Some(UpdateState::AwaitingApproval)
+        );
+        drain(&mut scheduler);
+        let started = poll_at(&mut scheduler, 24 * 60);
+        assert_eq!(started_ids(&started), [1]);
+        assert!(started[0].forced);
+        let events = drain(&mut scheduler);
+        assert!(events.contains(&Event::ApprovedByDeadline {
+            id: UpdateId(1),
+            priority: Priority::Security
+        }));
+        let status = scheduler.status();
+        assert_eq!(status.total_deadline_misses(), 0);
+        assert_eq!(status.missed_awaiting_approval, [0; 5]);
+        assert_counts_add_up(&scheduler);
+    }
+
+    #[test]
+    fn test_unapproved_important_at_deadline_escalates_and_keeps_waiting() {
+        let config = Config {
+            deadlines: Deadlines::DEFAULT
+                .with(Priority::Security, Some(Duration::from_hours(1)))
+                .with(Priority::Important, Some(Duration::from_hours(2))),
+            ..Config::preset(Profile::Basic)
+        };
+        let mut scheduler = scheduler(config);
+        scheduler
+            .submit(&record(1, Priority::Important, 0), Instant::ZERO)
+            .unwrap();
+        // Within the grace minute it could still be approved in time.
+        assert!(poll_at(&mut scheduler, 121).is_empty());
+        assert_eq!(scheduler.status().missed_awaiting_approval, [0; 5]);
+        drain(&mut scheduler);
+        assert!(poll_at(&mut scheduler, 122).is_empty());
+        assert_eq!(
+            drain(&mut scheduler),
+            [Event::MissedAwaitingApproval {
+                id: UpdateId(1),
+                priority: Priority::Important
+            }]
+        );
+        let status = scheduler.status();
+        assert_eq!(
+            status.missed_awaiting_approval[Priority::Important.index()],
+            1
+        );
+        assert_eq!(status.total_deadline_misses(), 0);
+        assert_eq!(
+            scheduler.state_of(UpdateId(1)),
+            Some(UpdateState::AwaitingApproval)
+        );
+        // Counted once, however long it waits.
+        assert!(poll_at(&mut scheduler, 600).is_empty());
+        assert_eq!(
+            scheduler.status().missed_awaiting_approval[Priority::Important.index()],
+            1
+        );
+        // Approved later, it runs in the next window like any approved update.
+        let (now, _) = at(601);
+        scheduler.approve(UpdateId(1), now).unwrap();
+        assert_eq!(scheduler.state_of(UpdateId(1)), Some(UpdateState::Ready));
+        assert_counts_add_up(&scheduler);
+    }
+
+    #[test]
+    fn test_approval_before_deadline_is_no_deadline_approval() {
+        let mut scheduler = scheduler(Config::preset(Profile::Basic));
+        scheduler
+            .submit(&record(1, Priority::Security, 0), Instant::ZERO)
+            .unwrap();
+        let (now, _) = at(60);
+        scheduler.approve(UpdateId(1), now).unwrap();
+        // Approved in time, it runs in the Saturday window (02:00), well
+        // before its deadline.
+        let started = drive(&mut scheduler, 61, 24 * 60 + 10);
+        assert_eq!(started, [(1, 120)]);
+        assert!(!drain(&mut scheduler)
+            .iter()
+            .any(|event| matches!(event, Event::ApprovedByDeadline { .. })));
     }
 }

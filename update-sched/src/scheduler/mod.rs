@@ -95,6 +95,15 @@
 //! any moment or never, and a stream of updates never approved would
 //! otherwise keep every window reserved for ever. Approved close to its
 //! latest start, it may find the lanes taken and start late.
+//! When its deadline itself comes unapproved,
+//! [`Config::unapproved_at_deadline`](crate::config::Config::unapproved_at_deadline)
+//! settles it: `install` approves it then
+//! ([`Event::ApprovedByDeadline`](crate::event::Event::ApprovedByDeadline))
+//! and it is forced at once; `escalate` leaves it waiting and, after the
+//! grace minute, counts it in
+//! [`StatusCounts::missed_awaiting_approval`] instead of the deadline
+//! misses
+//! ([`Event::MissedAwaitingApproval`](crate::event::Event::MissedAwaitingApproval)).
 //! Critical, forced and (in emergency maintenance) Security updates do
 //! not wait for room. The room is kept from the last scan, less the lanes
 //! taken since; the scan runs again when an update stops running or is
@@ -274,6 +283,7 @@ use window_cache::WindowState;
 mod blocker;
 mod exclusive;
 mod explain;
+mod hold;
 mod latest_starts;
 mod lifecycle;
 mod plan;
@@ -368,6 +378,8 @@ pub struct UpdateScheduler<const N: usize> {
     announced_window_open: Option<bool>,
     emergency: bool,
     external_gate: Option<&'static str>,
+    /// A pause holds updates below Security until then.
+    paused_until: Option<WallTime>,
     metrics: Metrics,
     seed: u64,
     pattern: UsagePattern,
@@ -414,6 +426,7 @@ impl<const N: usize> UpdateScheduler<N> {
             announced_window_open: None,
             emergency: false,
             external_gate: None,
+            paused_until: None,
             metrics: Metrics::IDLE,
             seed: 0,
             pattern: UsagePattern::new(config.pattern),

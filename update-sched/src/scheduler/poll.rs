@@ -44,6 +44,7 @@ impl<const N: usize> UpdateScheduler<N> {
             }
             self.announced_window_open = Some(window.open);
         }
+        self.end_pause_if_due(now, wall);
         if now_s >= self.earliest_wake_s {
             self.wake_due(now, now_s);
         }
@@ -115,6 +116,11 @@ impl<const N: usize> UpdateScheduler<N> {
         };
         if let Some(edge) = edge {
             let at = now.saturating_add(edge);
+            wake = Some(wake.map_or(at, |wake| wake.min(at)));
+        }
+        let held_until = [self.paused_until(wall), self.frozen_until(wall)];
+        for until in held_until.into_iter().flatten() {
+            let at = now.saturating_add(until.saturating_duration_since(wall));
             wake = Some(wake.map_or(at, |wake| wake.min(at)));
         }
         let planned = self

@@ -117,6 +117,10 @@ pub struct StatusCounts {
     /// Updates that started after their deadline (plus the one-minute
     /// grace), or whose deadline passed while they waited, by priority.
     pub deadline_misses: [u32; 5],
+    /// Updates whose deadline passed while they still awaited approval
+    /// under [`crate::policy::UnapprovedAtDeadline::Escalate`], by
+    /// priority: a kind of miss of its own, not in `deadline_misses`.
+    pub missed_awaiting_approval: [u32; 5],
     /// Events dropped because the platform did not drain them in time.
     pub events_overflowed: u32,
 }
@@ -157,7 +161,12 @@ impl fmt::Display for StatusCounts {
                 write!(f, " {}={}", state.name(), count)?;
             }
         }
-        write!(f, " deadline_misses={}", self.total_deadline_misses())
+        write!(f, " deadline_misses={}", self.total_deadline_misses())?;
+        let unapproved: u32 = self.missed_awaiting_approval.iter().sum();
+        if unapproved > 0 {
+            write!(f, " missed_awaiting_approval={unapproved}")?;
+        }
+        Ok(())
     }
 }
 
@@ -375,6 +384,21 @@ pub enum WaitReason {
     /// that update's latest start): it waits for room. An update that is
     /// forced or Critical never waits for this.
     NoRoomBeforeLatestStarts,
+    /// A pause holds every update below Security until `until`.
+    Paused {
+        /// When the pause ends.
+        until: WallTime,
+        /// The local time it is shown in.
+        offset: UtcOffset,
+    },
+    /// A freeze period holds every update below Critical until `until`;
+    /// a Security update goes ahead at its deadline.
+    Frozen {
+        /// When the freeze period ends.
+        until: WallTime,
+        /// The local time it is shown in.
+        offset: UtcOffset,
+    },
     /// Nothing holds it back; it starts at the next poll.
     StartsNextPoll,
     /// Nothing holds it back but other updates are ahead of it.
@@ -408,6 +432,8 @@ impl WaitReason {
                 | WaitReason::Emergency
                 | WaitReason::StagingBusy(_)
                 | WaitReason::NoRoomBeforeLatestStarts
+                | WaitReason::Paused { .. }
+                | WaitReason::Frozen { .. }
         )
     }
 }
@@ -457,6 +483,14 @@ impl fmt::Display for WaitReason {
             }
             WaitReason::NoWindows => f.write_str("no maintenance window is configured"),
             WaitReason::WindowClosed => f.write_str("outside the maintenance windows"),
+            WaitReason::NotReleasedToday(FrequencyPolicy::Monthly(day))
+                if day.weekday().is_some() =>
+            {
+                write!(
+                    f,
+                    "window open, but the monthly {day} policy releases updates only on the {day} of each month"
+                )
+            }
             WaitReason::NotReleasedToday(policy) => {
                 write!(
                     f,
@@ -464,6 +498,16 @@ impl fmt::Display for WaitReason {
                 )
             }
             WaitReason::ManualRelease => f.write_str("manual policy: runs once approved"),
+            WaitReason::Paused { until, offset } => write!(
+                f,
+                "paused until {} (all but Critical and Security updates wait)",
+                until.to_local(*offset)
+            ),
+            WaitReason::Frozen { until, offset } => write!(
+                f,
+                "frozen until {} (a freeze period: Security updates only at their deadline)",
+                until.to_local(*offset)
+            ),
             WaitReason::DoesNotFit { needs, left } => {
                 write!(f, "needs {needs}, only {left} left in the window")
             }
