@@ -577,7 +577,10 @@ impl<const W: usize> MaintenanceCalendar<W> {
     pub fn contains(&self, wall: WallTime) -> bool {
         if let Some(zone) = &self.zone {
             return self.is_always_open()
-                || self.zoned_covering(zone, wall.as_unix_secs()).next().is_some();
+                || self
+                    .zoned_covering(zone, wall.as_unix_secs())
+                    .next()
+                    .is_some();
         }
         self.covers(local_minute_of_week(wall, self.offset))
     }
@@ -819,7 +822,11 @@ impl<const W: usize> MaintenanceCalendar<W> {
                 Some(before) => before,
                 None => return Some(WallTime::from_unix_secs(open)),
             };
-            match self.zoned_covering(zone, before).map(|(start, _)| start).min() {
+            match self
+                .zoned_covering(zone, before)
+                .map(|(start, _)| start)
+                .min()
+            {
                 Some(start) => open = start,
                 None => return Some(WallTime::from_unix_secs(open)),
             }
