@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs what building and booting the kernel needs, and nothing else:
 # the pinned Rust toolchain (from rust-toolchain.toml), the stable one the
-# library crates are checked with, and QEMU with the OVMF UEFI firmware.
+# library crates are checked with, QEMU with the OVMF UEFI firmware, and
+# the tz database (tzdata).
 # Safe to run again: it only installs what is missing.
 set -eu
 cd "$(dirname "$0")/.."
@@ -37,6 +38,9 @@ have_ovmf() {
 missing=""
 command -v qemu-system-x86_64 >/dev/null 2>&1 || missing="qemu-system-x86"
 have_ovmf || missing="$missing ovmf"
+# The tz database: the runner and the calendar tool resolve zone names
+# (`windows = "...; Europe/Berlin"`) to their rules from it.
+[ -d "${TZDIR:-/usr/share/zoneinfo}" ] || missing="$missing tzdata"
 missing=$(echo "$missing" | sed 's/^ *//')
 
 if [ -n "$missing" ]; then

@@ -35,6 +35,16 @@ pub fn read_config(path: &Path) -> Result<BootConfig, String> {
 /// error names the line and key but never quotes the text: a file given
 /// by mistake (a secret key, say) is not echoed to the terminal.
 pub fn parse_config(text: &str, origin: &str) -> Result<BootConfig, String> {
+    // A zone name (`; Europe/Berlin`) becomes the zone's rule here: the
+    // kernel has no tz database.
+    let resolved =
+        crate::zoneinfo::resolve_config_windows(text).map_err(|error| {
+            match line_of_key(text, "windows") {
+                Some(line) => format!("{origin}:{line}: windows: {error}"),
+                None => format!("{origin}: windows: {error}"),
+            }
+        })?;
+    let text = resolved.as_ref();
     let config: BootConfig = toml::from_str(text).map_err(|error| {
         let message = printable(error.message().trim_end());
         let Some(span) = error.span() else {
@@ -120,6 +130,31 @@ mod tests {
                 "cannot read config /dev/zero: larger than {MAX_CONFIG_FILE_LEN} bytes, the most \
                  allowed"
             )
+        );
+    }
+
+    #[test]
+    fn test_windows_in_a_named_zone_reach_the_kernel_as_its_rule() {
+        if !Path::new("/usr/share/zoneinfo/Europe/Berlin").exists() {
+            eprintln!("/usr/share/zoneinfo is missing (install tzdata): test skipped");
+            return;
+        }
+        let config = parse_config(
+            "windows = \"Mon..Fri 01:00 +180m; Europe/Berlin\"",
+            "x.toml",
+        )
+        .unwrap();
+        let windows = config.windows.unwrap();
+        assert_eq!(
+            windows.to_string(),
+            "Mon..Fri 01:00 +180m; CET-1CEST,M3.5.0,M10.5.0/3"
+        );
+        assert!(windows.zone().is_some());
+        let error =
+            parse_config("\nwindows = \"Mon 01:00 +1h; Mars/Olympus\"", "x.toml").unwrap_err();
+        assert!(
+            error.starts_with("x.toml:2: windows: unknown time zone 'Mars/Olympus'"),
+            "{error}"
         );
     }
 
@@ -231,7 +266,7 @@ mod tests {
         assert_eq!(
             parse_config(text, "bad.toml").unwrap_err(),
             "bad.toml:1: invalid config: unknown workload: expected office, home, server, \
-             nightshift or change"
+             nightshift, change, irregular or laptop"
         );
         let text = "[failures]\nkernel = 1001\n";
         assert!(parse_config(text, "bad.toml")

@@ -37,6 +37,7 @@ pub mod config_file;
 pub mod files;
 pub mod keys;
 pub mod manifest_file;
+pub mod zoneinfo;
 
 use bundle::OwnedSection;
 

@@ -1059,7 +1059,6 @@ fn windows() {
         }
     };
     let calendar = &config.windows;
-    let offset = calendar.offset();
     if calendar.is_empty() {
         serial_println!(
             "no maintenance windows (frequency {}): updates run when the policy allows",
@@ -1074,9 +1073,9 @@ fn windows() {
         config.frequency
     );
     if let Some(close) = calendar.current_close(wall) {
-        serial_println!("open now, closes {}", close.to_local(offset));
+        serial_println!("open now, closes {}", calendar.to_local(close));
     } else if let Some(open) = calendar.next_open(wall) {
-        serial_println!("closed now, opens {}", open.to_local(offset));
+        serial_println!("closed now, opens {}", calendar.to_local(open));
     }
 }
 

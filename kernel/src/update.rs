@@ -284,10 +284,12 @@ pub fn inspect<R>(f: impl FnOnce(&Service) -> R) -> Result<R, ApiError> {
     with_service(|service| f(service))
 }
 
-/// The UTC offset of the calendar in force, for printing local times
-/// (UTC while the service is not running).
+/// The UTC offset of the calendar in force now, for printing local times:
+/// its fixed offset, or its time zone's offset at this instant (UTC while
+/// the service is not running).
 pub fn offset() -> UtcOffset {
-    inspect(|service| service.scheduler.config().windows.offset()).unwrap_or(UtcOffset::UTC)
+    let wall = crate::clock::wall();
+    inspect(|service| service.scheduler.config().windows.offset_at(wall)).unwrap_or(UtcOffset::UTC)
 }
 
 fn with_scheduler<R>(f: impl FnOnce(&mut KernelScheduler) -> R) -> Result<R, ApiError> {

@@ -370,7 +370,8 @@ impl Worker {
                 let _ = events.push((event, subject));
             }
             self.events_left = events.is_full();
-            scheduler.config().windows.offset()
+            // In a time zone, the offset in force at this step's instant.
+            scheduler.config().windows.offset_at(wall)
         });
         let spent = self.cost.scheduler().wrapping_sub(before);
         self.cost.worst_step = self.cost.worst_step.max(spent);

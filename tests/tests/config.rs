@@ -94,6 +94,35 @@ fn valid_config_arrives_and_is_shown() {
             frequency=weekly Sun max_concurrent=2"));
 }
 
+/// A zone name in `windows` reaches the kernel as the zone's POSIX TZ rule,
+/// which the kernel's calendar parser accepts.
+#[test]
+fn zone_name_arrives_as_its_rule() {
+    if !std::path::Path::new("/usr/share/zoneinfo/Europe/Berlin").exists() {
+        eprintln!("/usr/share/zoneinfo is missing (install tzdata): test skipped");
+        return;
+    }
+    let config = parse_config(
+        r#"
+        mode = "console"
+        windows = "Mon..Fri 01:00 +180m; Europe/Berlin"
+        "#,
+        "test",
+    )
+    .expect("valid config");
+    let ramdisk = RamdiskSource::Config(config)
+        .bytes()
+        .expect("encodes")
+        .expect("a ramdisk");
+    let serial = boot_with(RamdiskSource::Raw(ramdisk));
+    assert!(
+        serial.lines().any(|line| line.starts_with(
+            "test-config: scheduler windows=Mon..Fri 01:00 +180m; CET-1CEST,M3.5.0,M10.5.0/3 "
+        )),
+        "{serial}"
+    );
+}
+
 #[test]
 fn valid_config_arrives_under_uefi() {
     let serial = boot_with_firmware(RamdiskSource::Raw(valid_ramdisk()), Firmware::Uefi);

@@ -11,6 +11,14 @@
 //! `; `, so an argument may carry several windows and the offset
 //! (`'Sat,Sun 22:30 +60m; UTC+01:00'`).
 //!
+//! Instead of an offset, the windows may follow a time zone: `--tz
+//! Europe/Berlin`, or the zone's name or POSIX TZ rule as an element
+//! (`'Mon..Fri 01:00 +180m; Europe/Berlin'`). Names are resolved to their
+//! rule through the system's tz database. The report then says, for the
+//! coming year, what daylight saving time does to each window: `on
+//! 2027-03-28 the window opens at 03:00 CEST, 30 minutes later than
+//! written`.
+//!
 //! Prints each argument as given and normalized, the whole calendar, its open
 //! minutes per week, whether the instant `--at` (default: the system clock)
 //! is inside it and when that changes, and the next openings in UTC and in
@@ -22,15 +30,18 @@
 
 #[path = "cli/mod.rs"]
 mod cli;
+#[path = "cli/zoneinfo.rs"]
+mod zoneinfo;
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-use update_sched::civil::{UtcOffset, WallTime};
+use update_sched::civil::{Date, UtcOffset, WallTime};
 use update_sched::config::{Calendar, MAX_WINDOWS};
 use update_sched::policy::FrequencyPolicy;
-use update_sched::window::WindowError;
+use update_sched::window::{Window, WindowError};
+use update_sched::zone::ZoneRule;
 use update_sched::Duration;
 
 use cli::{arguments, emit, escaped};
@@ -43,8 +54,8 @@ const DEFAULT_OPENINGS: usize = 5;
 const MAX_OPENINGS: usize = 1_000;
 
 const USAGE: &str = "\
-usage: calendar WINDOW... [--offset +HH:MM] [--frequency POLICY] [--at TIMESTAMP]
-                [--next N]
+usage: calendar WINDOW... [--offset +HH:MM | --tz ZONE] [--frequency POLICY]
+                [--at TIMESTAMP] [--next N]
 
 Shows when the maintenance windows WINDOW... are open. They are read as the
 boot config's `windows` field is, by the same parser: all of them together
@@ -57,6 +68,10 @@ form one calendar of at most 8 windows.
                       in the config: 'Sat,Sun 22:30 +60m; UTC+01:00'
   --offset +HH:MM     UTC offset of the local time the windows use (default Z;
                       give it here or in a WINDOW, not both)
+  --tz ZONE           time zone of the local time instead, with daylight
+                      saving: an IANA name such as Europe/Berlin (from the
+                      system's tz database) or a POSIX TZ rule such as
+                      CET-1CEST,M3.5.0,M10.5.0/3; a WINDOW may name it too
   --frequency POLICY  list only the openings in which POLICY releases updates:
                       daily, weekly Sat, monthly 1, monthly last,
                       monthly 2nd Tue, monthly last Fri (1st..4th or last)
@@ -106,7 +121,16 @@ fn parse_args(args: &[String]) -> Result<Request, String> {
     if given.texts.is_empty() {
         return Err("missing window, e.g. 'Sat,Sun 22:30 +60m' (see --help)".to_owned());
     }
-    let (texts, calendar) = calendar_of(&given.texts, given.offset)?;
+    let texts: Vec<String> = given
+        .texts
+        .iter()
+        .map(|text| zoneinfo::resolve_names(text))
+        .collect::<Result<_, _>>()?;
+    let (mut forms, calendar) = calendar_of(&texts, given.offset, given.zone)?;
+    for ((original, _), typed) in forms.iter_mut().zip(&given.texts) {
+        original.clone_from(typed);
+    }
+    let texts = forms;
     let at = match given.at {
         Some(at) => at,
         None => system_now()?,
@@ -126,6 +150,7 @@ struct Arguments {
     texts: Vec<String>,
     offset: Option<UtcOffset>,
     frequency: Option<FrequencyPolicy>,
+    zone: Option<ZoneRule>,
     at: Option<WallTime>,
     openings: usize,
 }
@@ -137,6 +162,7 @@ fn read_arguments(args: &[String]) -> Result<Arguments, String> {
         texts: Vec::new(),
         offset: None,
         frequency: None,
+        zone: None,
         at: None,
         openings: DEFAULT_OPENINGS,
     };
@@ -154,11 +180,19 @@ fn read_arguments(args: &[String]) -> Result<Arguments, String> {
             Some((flag, value)) => (flag, Some(value.to_owned())),
             None => (arg.as_str(), None),
         };
-        if !matches!(flag, "--offset" | "--frequency" | "--at" | "--next") {
+        if !matches!(
+            flag,
+            "--offset" | "--tz" | "--frequency" | "--at" | "--next"
+        ) {
             return Err(format!("unknown option {flag} (see --help)"));
         }
         if flags.contains(&flag) {
             return Err(format!("{flag} is given twice; give it once"));
+        }
+        if (flag == "--tz" && flags.contains(&"--offset"))
+            || (flag == "--offset" && flags.contains(&"--tz"))
+        {
+            return Err("give --offset or --tz, not both".to_owned());
         }
         flags.push(flag);
         let value = match inline_value {
@@ -197,6 +231,18 @@ impl Arguments {
                 }
                 self.frequency = Some(policy);
             }
+            "--tz" => {
+                let rule = if value.contains(|c: char| c.is_ascii_digit() || c == '<')
+                    && !value.contains('/')
+                {
+                    value
+                        .parse::<ZoneRule>()
+                        .map_err(|error| format!("--tz {value}: {error}"))?
+                } else {
+                    zoneinfo::rule_of(value).map_err(|error| format!("--tz {value}: {error}"))?
+                };
+                self.zone = Some(rule);
+            }
             "--at" => {
                 self.at = Some(
                     value
@@ -224,6 +270,7 @@ impl Arguments {
 fn calendar_of(
     texts: &[String],
     offset: Option<UtcOffset>,
+    zone: Option<ZoneRule>,
 ) -> Result<(Vec<(String, String)>, Calendar), String> {
     // Each argument alone, for its normalized form and so that an error
     // names the argument; then all of them as one calendar, which is what
@@ -245,6 +292,15 @@ fn calendar_of(
             ));
         }
         joined = format!("{joined}; {}", offset_element(offset));
+    }
+    if let Some(zone) = zone {
+        if named {
+            return Err(format!(
+                "the time zone is given twice, by --tz and in '{}': give it once",
+                quoted(&joined)
+            ));
+        }
+        joined = format!("{joined}; {zone}");
     }
     let calendar = joined
         .parse::<Calendar>()
@@ -287,7 +343,9 @@ fn quoted(text: &str) -> String {
 /// named one.
 fn normalized(calendar: &Calendar, named_offset: bool) -> String {
     let mut parts: Vec<String> = calendar.windows().iter().map(ToString::to_string).collect();
-    if named_offset {
+    if let (true, Some(zone)) = (named_offset, calendar.zone()) {
+        parts.push(zone.to_string());
+    } else if named_offset {
         parts.push(offset_element(calendar.offset()));
     }
     parts.join("; ")
@@ -368,6 +426,17 @@ fn report(request: &Request) -> String {
     if !any {
         line(label, "none, the calendar never closes");
     }
+    if let Some(zone) = calendar.zone() {
+        let notes = daylight_notes(calendar, zone, request.at);
+        let mut label = "Daylight saving";
+        if notes.is_empty() {
+            line(label, "changes no window in the coming year");
+        }
+        for note in notes {
+            line(label, &note);
+            label = "";
+        }
+    }
     out
 }
 
@@ -383,14 +452,100 @@ fn releasing_openings(request: &Request) -> Vec<WallTime> {
     // (say weekly Sun over Saturday windows) from searching for ever.
     calendar
         .openings(request.at, 200 * MAX_OPENINGS)
-        .filter(|opening| policy.releases_on(opening.to_local(calendar.offset()).date()))
+        .filter(|opening| policy.releases_on(calendar.to_local(*opening).date()))
         .take(request.openings)
         .collect()
 }
 
+/// Local days ahead of `--at` that the daylight saving notes cover.
+const NOTE_DAYS: i64 = 366;
+
+/// What daylight saving time does to each window over the coming year:
+/// openings moved by a skipped hour, openings in a repeated hour, and
+/// windows whose real length differs from what the clock shows.
+fn daylight_notes(calendar: &Calendar, zone: &ZoneRule, at: WallTime) -> Vec<String> {
+    let mut notes = Vec::new();
+    let today = zone.to_local(at).date().days_since_epoch();
+    for day in today..today + NOTE_DAYS {
+        let Some(date) = Date::from_days_since_epoch(day) else {
+            continue;
+        };
+        for window in calendar.windows() {
+            if !window.days().contains_day(date.weekday()) {
+                continue;
+            }
+            notes.extend(window_note(zone, window, date));
+        }
+    }
+    notes.dedup();
+    notes
+}
+
+/// The note for `window` on `date`, if daylight saving changes it.
+fn window_note(zone: &ZoneRule, window: &Window, date: Date) -> Option<String> {
+    let written = i64::from(window.start_minute_of_day());
+    let Some(open) = zone.first_reading(date, window.start_minute_of_day()) else {
+        return Some(format!(
+            "on {date} the window does not open: the clock skips the whole rest of the day"
+        ));
+    };
+    let local = zone.to_local(open);
+    let clock = |wall: WallTime| {
+        let local = zone.to_local(wall);
+        local.date().days_since_epoch() * 1_440 + i64::from(local.minute_of_day())
+    };
+    let hhmm = |minutes: i64| format!("{:02}:{:02}", minutes.rem_euclid(1_440) / 60, minutes % 60);
+    let name = |wall: WallTime| zone.abbreviation_at(wall).to_owned();
+    let late = i64::from(local.minute_of_day()) - written;
+    if late != 0 {
+        return Some(format!(
+            "on {date} the window opens at {} {}, {late} minutes later than written",
+            hhmm(i64::from(local.minute_of_day())),
+            name(open)
+        ));
+    }
+    // The clock shows the start again later: a repeated hour.
+    let length = i64::from(window.length_minutes());
+    let open_clock = clock(open);
+    let close = open.saturating_add(Duration::from_minutes(length as u64));
+    let shown = clock(close) - open_clock;
+    let repeat = (1..=180)
+        .map(|minutes| open.saturating_add(Duration::from_minutes(minutes)))
+        .find(|&later| clock(later) == open_clock);
+    if let Some(again) = repeat {
+        return Some(format!(
+            "on {date} the clock shows {} twice ({} and {}); the window opens at the first only",
+            hhmm(written),
+            name(open),
+            name(again)
+        ));
+    }
+    if shown != length {
+        let difference = shown - length;
+        let (amount, direction) = if difference > 0 {
+            (difference, "later")
+        } else {
+            (-difference, "earlier")
+        };
+        return Some(format!(
+            "on {date} the window closes at {} {}, {amount} minutes {direction} on the clock than written (it lasts {length} real minutes)",
+            hhmm(clock(close)),
+            name(close)
+        ));
+    }
+    None
+}
+
 /// `2026-11-28T21:30:00Z = Sat 2026-11-28 22:30 +01:00`.
 fn instant(calendar: &Calendar, wall: WallTime) -> String {
-    format!("{wall} = {}", wall.to_local(calendar.offset()))
+    match calendar.zone() {
+        Some(zone) => format!(
+            "{wall} = {} {}",
+            zone.to_local(wall),
+            zone.abbreviation_at(wall)
+        ),
+        None => format!("{wall} = {}", wall.to_local(calendar.offset())),
+    }
 }
 
 /// A duration in days, hours, minutes and seconds, skipping zero parts:

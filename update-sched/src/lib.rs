@@ -31,6 +31,7 @@ pub mod time;
 pub mod update;
 pub mod window;
 pub mod workload;
+pub mod zone;
 
 pub use time::{Duration, Instant};
 pub use update::{Priority, UpdateId, UpdateKind};

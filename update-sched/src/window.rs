@@ -14,8 +14,9 @@
 //! preceding minute is uncovered, a closing edge an occurrence end that is
 //! itself uncovered. That costs O((7 W)^2) small integer steps per question,
 //! nothing for a handful of windows, and keeps the calendar at
-//! `size_of::<MaintenanceCalendar<W>>() <= 6 * W + 24` bytes on 64-bit
-//! targets (6 bytes per window, the `heapless::Vec` length, the offset and
+//! `size_of::<MaintenanceCalendar<W>>() <= 6 * W + 152` bytes on 64-bit
+//! targets (6 bytes per window, at most 128 for an optional time zone rule,
+//! the `heapless::Vec` length, the offset and
 //! padding), which matters because the kernel keeps one per profile.
 //!
 //! # Text form
@@ -46,6 +47,13 @@
 //! `UTC+HH:MM` or `UTC-HH:MM` otherwise; an empty calendar prints only the
 //! offset. When parsing, the offset element may stand anywhere, at most once,
 //! and may be left out for UTC.
+//!
+//! Instead of the offset, the calendar may name a time zone by its POSIX TZ
+//! rule (see [`crate::zone`]): `Mon..Fri 01:00 +180m;
+//! CET-1CEST,M3.5.0,M10.5.0/3`. The rule prints back as written. An element
+//! without spaces that holds a digit, `<` or `/` is read as a rule; a zone
+//! name such as `Europe/Berlin` is resolved to its rule by the host before
+//! it reaches this parser.
 
 use core::fmt;
 use core::str::FromStr;
@@ -54,9 +62,16 @@ use bitflags::bitflags;
 use heapless::Vec;
 
 use crate::civil::{
-    OffsetError, UtcOffset, WallTime, Weekday, MINUTES_PER_DAY, MINUTES_PER_WEEK, SECONDS_PER_WEEK,
+    Date, LocalTime, OffsetError, UtcOffset, WallTime, Weekday, MINUTES_PER_DAY, MINUTES_PER_WEEK,
+    SECONDS_PER_WEEK,
 };
 use crate::time::Duration;
+use crate::zone::{ZoneError, ZoneRule};
+
+/// How many local days past the present a calendar in a time zone looks for
+/// its next opening: a week, plus the longest merged window a calendar that
+/// is not always open can have (under a week), plus slack for transitions.
+const ZONE_SEARCH_DAYS: i64 = 16;
 
 /// The longest window: a whole week, in minutes.
 pub const MAX_WINDOW_MINUTES: u16 = MINUTES_PER_WEEK;
@@ -393,6 +408,8 @@ pub enum WindowError {
     LongerThanWeek,
     /// The calendar's UTC offset is malformed or out of range.
     Offset(OffsetError),
+    /// The calendar's time zone rule is malformed.
+    Zone(ZoneError),
     /// The calendar text lists more windows than the calendar holds.
     TooManyWindows,
     /// The text does not have the expected shape.
@@ -421,6 +438,7 @@ impl fmt::Display for WindowError {
                 f.write_str("the window is longer than a week: at most +7d (10080 minutes)")
             }
             WindowError::Offset(error) => error.fmt(f),
+            WindowError::Zone(error) => error.fmt(f),
             WindowError::TooManyWindows => f.write_str("more windows than the calendar holds"),
             WindowError::Malformed { expected } => {
                 write!(f, "malformed window: expected {expected}")
@@ -433,6 +451,7 @@ impl core::error::Error for WindowError {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
             WindowError::Offset(error) => Some(error),
+            WindowError::Zone(error) => Some(error),
             _ => None,
         }
     }
@@ -456,15 +475,27 @@ impl fmt::Display for CalendarError {
 impl core::error::Error for CalendarError {}
 
 /// The union of up to `W` maintenance windows on a wall clock set to a
-/// fixed [`UtcOffset`].
+/// fixed [`UtcOffset`] or following a time zone's [`ZoneRule`].
 ///
 /// Overlapping and adjacent windows merge: the calendar opens once and
 /// closes once for them. Every question takes the current [`WallTime`]; the
 /// calendar never reads a clock.
+///
+/// In a time zone, a window on local date D starting at local time T opens
+/// at the first instant at which the zone's wall clock, on date D, reads T
+/// or later ([`ZoneRule::first_reading`]), and then lasts its stated length
+/// in real minutes. So a start in a skipped hour opens when the gap ends, a
+/// start in a repeated hour opens at its first occurrence only, and a window
+/// never opens twice on one date. A calendar whose windows cover the whole
+/// local week stays always open across transitions.
+/// [`MaintenanceCalendar::open_minutes_per_week`] and
+/// [`MaintenanceCalendar::longest_opening_minutes`] count the written week,
+/// as if no transition happened.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MaintenanceCalendar<const W: usize> {
     windows: Vec<Window, W>,
     offset: UtcOffset,
+    zone: Option<ZoneRule>,
 }
 
 impl<const W: usize> Default for MaintenanceCalendar<W> {
@@ -481,13 +512,44 @@ impl<const W: usize> MaintenanceCalendar<W> {
         MaintenanceCalendar {
             windows: Vec::new(),
             offset,
+            zone: None,
         }
     }
 
-    /// The offset of the local time the windows are stated in.
+    /// An empty calendar (never open) read in local time in `zone`.
+    pub fn in_zone(zone: ZoneRule) -> Self {
+        MaintenanceCalendar {
+            windows: Vec::new(),
+            offset: zone.standard_offset(),
+            zone: Some(zone),
+        }
+    }
+
+    /// The offset of the local time the windows are stated in; in a time
+    /// zone, its standard offset (see [`MaintenanceCalendar::offset_at`]).
     #[inline]
     pub const fn offset(&self) -> UtcOffset {
         self.offset
+    }
+
+    /// The time zone the windows are stated in, if they follow one rather
+    /// than a fixed offset.
+    pub fn zone(&self) -> Option<&ZoneRule> {
+        self.zone.as_ref()
+    }
+
+    /// The offset of the calendar's local time at `wall`: the fixed offset,
+    /// or the zone's offset in force at that instant.
+    pub fn offset_at(&self, wall: WallTime) -> UtcOffset {
+        match &self.zone {
+            Some(zone) => zone.offset_at(wall),
+            None => self.offset,
+        }
+    }
+
+    /// The calendar's local date and time at `wall`.
+    pub fn to_local(&self, wall: WallTime) -> LocalTime {
+        wall.to_local(self.offset_at(wall))
     }
 
     /// Adds a window, or reports [`CalendarError::Full`] when `W` windows
@@ -513,6 +575,13 @@ impl<const W: usize> MaintenanceCalendar<W> {
 
     /// Whether a window is open at `wall`.
     pub fn contains(&self, wall: WallTime) -> bool {
+        if let Some(zone) = &self.zone {
+            return self.is_always_open()
+                || self
+                    .zoned_covering(zone, wall.as_unix_secs())
+                    .next()
+                    .is_some();
+        }
         self.covers(local_minute_of_week(wall, self.offset))
     }
 
@@ -526,6 +595,9 @@ impl<const W: usize> MaintenanceCalendar<W> {
     /// past [`WallTime::MAX`]. Use [`MaintenanceCalendar::time_until_open`]
     /// to ask "how long until updates may run".
     pub fn next_open(&self, wall: WallTime) -> Option<WallTime> {
+        if let Some(zone) = &self.zone {
+            return self.zoned_next_open(zone, wall);
+        }
         let now = wall.local_second_of_week(self.offset);
         let ahead = self
             .opening_edges()
@@ -551,6 +623,9 @@ impl<const W: usize> MaintenanceCalendar<W> {
     /// with [`MaintenanceCalendar::contains`] or
     /// [`MaintenanceCalendar::is_always_open`]), and past [`WallTime::MAX`].
     pub fn current_close(&self, wall: WallTime) -> Option<WallTime> {
+        if let Some(zone) = &self.zone {
+            return self.zoned_current_close(zone, wall);
+        }
         let now = wall.local_second_of_week(self.offset);
         if !self.covers((now / 60) as u16) {
             return None;
@@ -576,6 +651,9 @@ impl<const W: usize> MaintenanceCalendar<W> {
     /// window that opens on Sunday night and runs into Monday still
     /// belongs to Sunday.
     pub fn current_open_since(&self, wall: WallTime) -> Option<WallTime> {
+        if let Some(zone) = &self.zone {
+            return self.zoned_current_open_since(zone, wall);
+        }
         let now = wall.local_second_of_week(self.offset);
         if !self.covers((now / 60) as u16) {
             return None;
@@ -652,6 +730,110 @@ impl<const W: usize> MaintenanceCalendar<W> {
         }
     }
 
+    /// Every `(open, close)` in Unix seconds of every window on the local
+    /// days `first..=last` (day counts since 1970-01-01) in `zone`.
+    fn zoned_occurrences<'a>(
+        &'a self,
+        zone: &'a ZoneRule,
+        first: i64,
+        last: i64,
+    ) -> impl Iterator<Item = (u64, u64)> + 'a {
+        (first..=last)
+            .filter_map(Date::from_days_since_epoch)
+            .flat_map(move |date| {
+                self.windows
+                    .iter()
+                    .filter(move |window| window.days().contains_day(date.weekday()))
+                    .filter_map(move |window| {
+                        let open = zone
+                            .first_reading(date, window.start_minute_of_day())?
+                            .as_unix_secs();
+                        Some((open, open + u64::from(window.length_minutes()) * 60))
+                    })
+            })
+    }
+
+    /// The occurrences open at Unix second `at` in `zone`.
+    fn zoned_covering<'a>(
+        &'a self,
+        zone: &'a ZoneRule,
+        at: u64,
+    ) -> impl Iterator<Item = (u64, u64)> + 'a {
+        let day = zoned_day(zone, at);
+        // A window lasts at most a week, and a fall-back can show the
+        // previous date after an opening.
+        self.zoned_occurrences(zone, day - 8, day + 1)
+            .filter(move |&(open, close)| open <= at && at < close)
+    }
+
+    fn zoned_next_open(&self, zone: &ZoneRule, wall: WallTime) -> Option<WallTime> {
+        if self.is_always_open() {
+            return None;
+        }
+        let at = wall.as_unix_secs();
+        let today = zoned_day(zone, at);
+        let mut best: Option<u64> = None;
+        for day in today - 1..=today + ZONE_SEARCH_DAYS {
+            if best.is_some_and(|best| day > zoned_day(zone, best) + 1) {
+                break;
+            }
+            for (open, _) in self.zoned_occurrences(zone, day, day) {
+                let earlier = best.is_none_or(|best| open < best);
+                if open >= at
+                    && earlier
+                    && (open == 0 || self.zoned_covering(zone, open - 1).next().is_none())
+                {
+                    best = Some(open);
+                }
+            }
+        }
+        best.map(WallTime::from_unix_secs)
+    }
+
+    fn zoned_current_close(&self, zone: &ZoneRule, wall: WallTime) -> Option<WallTime> {
+        if self.is_always_open() {
+            return None;
+        }
+        let mut close = self
+            .zoned_covering(zone, wall.as_unix_secs())
+            .map(|(_, close)| close)
+            .max()?;
+        // Follow overlapping windows; a calendar that is not always open
+        // closes within a few weeks' worth of occurrences.
+        for _ in 0..(8 * W + 16) {
+            match self.zoned_covering(zone, close).map(|(_, end)| end).max() {
+                Some(end) => close = end,
+                None => return Some(WallTime::from_unix_secs(close)),
+            }
+        }
+        None
+    }
+
+    fn zoned_current_open_since(&self, zone: &ZoneRule, wall: WallTime) -> Option<WallTime> {
+        if self.is_always_open() {
+            return None;
+        }
+        let mut open = self
+            .zoned_covering(zone, wall.as_unix_secs())
+            .map(|(open, _)| open)
+            .min()?;
+        for _ in 0..(8 * W + 16) {
+            let before = match open.checked_sub(1) {
+                Some(before) => before,
+                None => return Some(WallTime::from_unix_secs(open)),
+            };
+            match self
+                .zoned_covering(zone, before)
+                .map(|(start, _)| start)
+                .min()
+            {
+                Some(start) => open = start,
+                None => return Some(WallTime::from_unix_secs(open)),
+            }
+        }
+        None
+    }
+
     /// Every `(start minute of week, length)` of every window.
     fn occurrences(&self) -> impl Iterator<Item = (u16, u16)> + '_ {
         self.windows.iter().flat_map(|window| window.occurrences())
@@ -692,6 +874,9 @@ impl<const W: usize> fmt::Display for MaintenanceCalendar<W> {
         for window in &self.windows {
             write!(f, "{window}; ")?;
         }
+        if let Some(zone) = &self.zone {
+            return write!(f, "{zone}");
+        }
         if self.offset == UtcOffset::UTC {
             f.write_str("UTC")
         } else {
@@ -718,14 +903,28 @@ impl<const W: usize> MaintenanceCalendar<W> {
     pub fn parse_noting_offset(text: &str) -> Result<(Self, bool), WindowError> {
         let mut windows = Vec::new();
         let mut offset = None;
+        let mut zone: Option<ZoneRule> = None;
         for element in text.split(';') {
             let element = element.trim();
+            let is_offset = element
+                .get(..3)
+                .is_some_and(|prefix| prefix.eq_ignore_ascii_case("utc"))
+                && matches!(element.as_bytes().get(3), None | Some(b'+' | b'-'));
+            if !is_offset && looks_like_zone(element) {
+                if offset.is_some() || zone.is_some() {
+                    return Err(WindowError::Malformed {
+                        expected: "at most one UTC offset or time zone",
+                    });
+                }
+                zone = Some(element.parse().map_err(WindowError::Zone)?);
+                continue;
+            }
             let offset_text = element
                 .get(..3)
                 .filter(|prefix| prefix.eq_ignore_ascii_case("utc"))
                 .map(|_| &element[3..]);
             match offset_text {
-                Some(_) if offset.is_some() => {
+                Some(_) if offset.is_some() || zone.is_some() => {
                     return Err(WindowError::Malformed {
                         expected: "at most one UTC offset",
                     })
@@ -749,11 +948,15 @@ impl<const W: usize> MaintenanceCalendar<W> {
                     .map_err(|_| WindowError::TooManyWindows)?,
             }
         }
+        let named = offset.is_some() || zone.is_some();
         let calendar = MaintenanceCalendar {
             windows,
-            offset: offset.unwrap_or(UtcOffset::UTC),
+            offset: zone
+                .as_ref()
+                .map_or(offset.unwrap_or(UtcOffset::UTC), ZoneRule::standard_offset),
+            zone,
         };
-        Ok((calendar, offset.is_some()))
+        Ok((calendar, named))
     }
 }
 
@@ -780,6 +983,21 @@ impl<const W: usize> Iterator for Openings<'_, W> {
         self.from = opening.checked_add(Duration::from_secs(1));
         Some(opening)
     }
+}
+
+/// The local day (count since 1970-01-01) of Unix second `at` in `zone`.
+fn zoned_day(zone: &ZoneRule, at: u64) -> i64 {
+    zone.to_local(WallTime::from_unix_secs(at))
+        .date()
+        .days_since_epoch()
+}
+
+/// Whether a calendar element is a time zone rule rather than a window: a
+/// window always has spaces, a rule never, and a rule has a digit (its
+/// offset) or an angle bracket; a `/` is an unresolved zone name.
+fn looks_like_zone(element: &str) -> bool {
+    !element.contains(char::is_whitespace)
+        && element.contains(|c: char| c.is_ascii_digit() || c == '<' || c == '/')
 }
 
 /// Local minute of the week (0 = Monday 00:00) of `wall` at `offset`.
@@ -1005,9 +1223,11 @@ mod tests {
 
     #[test]
     fn test_calendar_size_stays_within_documented_bound() {
-        assert!(core::mem::size_of::<MaintenanceCalendar<1>>() <= 24 + 6);
-        assert!(core::mem::size_of::<MaintenanceCalendar<4>>() <= 24 + 6 * 4);
-        assert!(core::mem::size_of::<MaintenanceCalendar<16>>() <= 24 + 6 * 16);
+        let zone = core::mem::size_of::<Option<ZoneRule>>();
+        assert!(zone <= 128, "{zone}");
+        assert!(core::mem::size_of::<MaintenanceCalendar<1>>() <= 24 + 128 + 6);
+        assert!(core::mem::size_of::<MaintenanceCalendar<4>>() <= 24 + 128 + 6 * 4);
+        assert!(core::mem::size_of::<MaintenanceCalendar<16>>() <= 24 + 128 + 6 * 16);
     }
 
     #[test]

@@ -342,3 +342,115 @@ fn test_bad_frequency_exits_2() {
     let output = run_calendar(&["Tue 02:00 +120m", "--frequency", "manual"]);
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn test_time_zone_reports_what_daylight_saving_does() {
+    if !std::path::Path::new("/usr/share/zoneinfo/Europe/Berlin").exists() {
+        eprintln!("/usr/share/zoneinfo is missing (install tzdata): test skipped");
+        return;
+    }
+    let output = run_calendar(&[
+        "Sun 02:30 +60m",
+        "--tz",
+        "Europe/Berlin",
+        "--at",
+        "2027-03-20T00:00:00Z",
+        "--next",
+        "2",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    for expected in [
+        "Calendar: Sun 02:30 +60m; CET-1CEST,M3.5.0,M10.5.0/3",
+        "2027-03-28T01:00:00Z = Sun 2027-03-28 03:00 +02:00 CEST",
+        "on 2027-03-28 the window opens at 03:00 CEST, 30 minutes later than written",
+        "on 2027-10-31 the clock shows 02:30 twice (CEST and CET); the window opens at the first only",
+    ] {
+        assert!(stdout.contains(expected), "{expected} in\n{stdout}");
+    }
+    // The zone may also be named in the windows' text, as in the config.
+    let output = run_calendar(&[
+        "Mon..Fri 01:00 +180m; Europe/Berlin",
+        "--at",
+        "2027-03-20T00:00:00Z",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn test_invalid_zone_names_and_rules_exit_2() {
+    for args in [
+        &["Sun 02:30 +60m", "--tz", "Europe/Nowhere"][..],
+        &["Sun 02:30 +60m", "--tz", "CET-1CEST,M3.5.0"],
+        &["Sun 02:30 +60m", "--tz", "../etc/passwd"],
+        &["Sun 02:30 +60m; Foo/Bar"],
+        &["Sun 02:30 +60m", "--tz", "UTC", "--offset", "+01:00"],
+        &["Sun 02:30 +60m; CET-1CEST", "--tz", "Europe/Berlin"],
+    ] {
+        let output = run_calendar(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn test_every_zone_in_the_tz_database_is_accepted() {
+    let root = std::path::Path::new("/usr/share/zoneinfo");
+    if !root.is_dir() {
+        eprintln!("/usr/share/zoneinfo is missing (install tzdata): test skipped");
+        return;
+    }
+    let mut names = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if name.starts_with("posix") || name.starts_with("right") {
+                continue;
+            }
+            if path.is_dir() {
+                stack.push(path);
+            } else if std::fs::read(&path).unwrap().starts_with(b"TZif") {
+                names.push(name);
+            }
+        }
+    }
+    names.sort();
+    // Built (and checked) once through Cargo; then the binary runs
+    // directly, one zone after another, which is much faster.
+    let first = run_calendar(&["daily 02:30 +60m", "--tz", &names[0]]);
+    assert_eq!(first.status.code(), Some(0));
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        std::path::PathBuf::from,
+    );
+    let binary = target.join("debug/examples/calendar");
+    for name in &names {
+        let args = [
+            "daily 02:30 +60m",
+            "--tz",
+            name,
+            "--at",
+            "2026-12-01T00:00:00Z",
+            "--next",
+            "1",
+        ];
+        let output = if binary.is_file() {
+            std::process::Command::new(&binary)
+                .args(args)
+                .output()
+                .unwrap()
+        } else {
+            run_calendar(&args)
+        };
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{name}: {stderr}");
+    }
+    eprintln!("{} zones accepted", names.len());
+}
