@@ -145,7 +145,7 @@ impl<const N: usize> UpdateScheduler<N> {
         if let Some(planned) = plan.filter(|planned| adaptive && planned.start > wall) {
             return Some(WaitReason::PlannedSlot {
                 at: planned.start,
-                offset: self.config.windows.offset(),
+                offset: self.config.windows.offset_at(planned.start),
                 activity_permille: planned.activity_permille,
                 fallback: planned.fallback,
             });

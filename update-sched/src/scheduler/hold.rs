@@ -26,7 +26,11 @@ impl<const N: usize> UpdateScheduler<N> {
         now: Instant,
         wall: WallTime,
     ) -> Result<WallTime, PauseError> {
-        let end = pause_end(date, wall, self.config.windows.offset())?;
+        // Midnight in the offset in force now, then in the one in force
+        // then (a zone may change its offset in between).
+        let calendar = &self.config.windows;
+        let first = pause_end(date, wall, calendar.offset_at(wall))?;
+        let end = pause_end(date, wall, calendar.offset_at(first))?;
         self.paused_until = Some(end);
         let until = now.saturating_add(end.saturating_duration_since(wall));
         self.events.push(now, Event::Paused { until });
@@ -59,9 +63,13 @@ impl<const N: usize> UpdateScheduler<N> {
         if self.config.freezes.is_empty() {
             return None;
         }
-        let offset = self.config.windows.offset();
-        let today = wall.to_local(offset).date();
-        self.config.freezes.holding(today)?.end(offset)
+        let calendar = &self.config.windows;
+        let today = calendar.to_local(wall).date();
+        let period = self.config.freezes.holding(today)?;
+        // Midnight in the offset in force now, then in the one in force
+        // then (a zone may change its offset in between).
+        let first = period.end(calendar.offset_at(wall))?;
+        period.end(calendar.offset_at(first))
     }
 
     /// What a pause or a freeze period holds `stored` (not Critical) for.
@@ -73,7 +81,7 @@ impl<const N: usize> UpdateScheduler<N> {
             if !security_due {
                 return Some(WaitReason::Frozen {
                     until,
-                    offset: self.config.windows.offset(),
+                    offset: self.config.windows.offset_at(until),
                 });
             }
         }
@@ -81,7 +89,7 @@ impl<const N: usize> UpdateScheduler<N> {
             if let Some(until) = self.paused_until(wall) {
                 return Some(WaitReason::Paused {
                     until,
-                    offset: self.config.windows.offset(),
+                    offset: self.config.windows.offset_at(until),
                 });
             }
         }

@@ -462,7 +462,7 @@ impl<const N: usize> UpdateScheduler<N> {
     /// most 15 minutes).
     pub fn observe(&mut self, wall: WallTime, metrics: &Metrics) {
         self.pattern
-            .observe(wall, self.config.windows.offset(), metrics);
+            .observe(wall, self.config.windows.offset_at(wall), metrics);
     }
 
     /// The usage pattern learned so far.

@@ -165,7 +165,7 @@ impl<const N: usize> UpdateScheduler<N> {
             wall,
             latest,
             needs,
-            calendar.offset(),
+            calendar.offset_at(wall),
             openings,
             |at| candidates.verdict(at),
         )
@@ -607,9 +607,14 @@ mod tests {
                             .saturating_duration_since(at)
                             >= needs))
         };
-        scheduler
-            .pattern
-            .quietest_start(wall, latest, needs, calendar.offset(), &openings, allowed)
+        scheduler.pattern.quietest_start(
+            wall,
+            latest,
+            needs,
+            calendar.offset_at(wall),
+            &openings,
+            allowed,
+        )
     }
 
     proptest::proptest! {

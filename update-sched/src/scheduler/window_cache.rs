@@ -96,7 +96,6 @@ impl<const N: usize> UpdateScheduler<N> {
         let at = WallTime::from_unix_secs(minute * 60);
         let calendar = &self.config.windows;
         let open = calendar.contains(at);
-        let offset = calendar.offset();
         let opened = if open {
             calendar.current_open_since(at)
         } else {
@@ -106,7 +105,7 @@ impl<const N: usize> UpdateScheduler<N> {
             && opened.or(Some(at)).is_some_and(|opened| {
                 self.config
                     .frequency
-                    .releases_on(opened.to_local(offset).date())
+                    .releases_on(calendar.to_local(opened).date())
             });
         let closes_in = if open {
             calendar.time_until_close(at).map(|left| left.as_secs())
@@ -137,8 +136,33 @@ impl<const N: usize> UpdateScheduler<N> {
 
 #[cfg(test)]
 mod tests {
+    use crate::civil::{WallTime, Weekday};
+    use crate::config::{Config, Profile};
+    use crate::policy::FrequencyPolicy;
     use crate::scheduler::testing::*;
     use crate::time::Duration;
+
+    /// A window at Sunday 00:30 in Berlin opens on Saturday in UTC, and
+    /// in summer an hour earlier than the zone's standard offset says:
+    /// a weekly Sunday policy releases in it all year, not only in
+    /// winter.
+    #[test]
+    fn test_release_day_of_a_zone_window_is_its_local_date_in_summer_time() {
+        let config = Config {
+            frequency: FrequencyPolicy::Weekly(Weekday::Sunday),
+            windows: "Sun 00:30 +60m; CET-1CEST,M3.5.0,M10.5.0/3"
+                .parse()
+                .unwrap(),
+            ..Config::preset(Profile::Basic)
+        };
+        let scheduler = scheduler(config);
+        for at in ["2027-07-03T22:45:00Z", "2027-01-09T23:45:00Z"] {
+            let wall: WallTime = at.parse().unwrap();
+            let state = scheduler.compute_window_state(wall);
+            assert!(state.open, "{at}");
+            assert!(state.released, "{at}");
+        }
+    }
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
